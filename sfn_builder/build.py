@@ -1,0 +1,540 @@
+"""Build: the model and its plan -> Step Functions SDK states -> an ASL definition.
+
+The state document every state sees is
+`{"input": {...}, "steps": {"<step>": <kept result>, ...}, "items": {...}}`
+(plus `item` inside a Map iteration and `error` after a catch). A Parallel
+state's ResultSelector folds its branches' documents back into one, taking
+each kept result from the branch that produced it.
+
+States are collected per scope (the top level, each Parallel branch, each
+Map iterator) in the order they are made; failure paths come last.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import sdk
+from .graph import StepGraph
+from .model import Step, Workflow
+from .naming import aux_state, result_keys
+from .payload import Renderer, jsonpath, quote
+from .plan import Leaf, Node, Parallel, Plan, Sequence, leaves
+from .results import ResultSpec, result_specs
+from .service_models import input_shape
+from .steps import KINDS
+from .steps.base import Expr
+from .steps.nested import arn_in_own_account
+from .steps.processing import report_uri
+from .templates import parse_path, parse_template
+
+REPORT_RESOURCE = "arn:aws:states:::aws-sdk:s3:getObject"
+ALERT_RESOURCE = "arn:aws:states:::sns:publish"
+_REGION = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)"
+_CONSOLE = "https://console.aws.amazon.com/states/home?region={}#/v2/executions/details/{}"
+
+
+@dataclass
+class Scope:
+    """The states of one States block (top level, a branch or an iterator)."""
+
+    states: list[Any] = field(default_factory=list)
+    tail: list[Any] = field(default_factory=list)
+    failure_paths: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def add(self, state: Any, *, at_end: bool = False) -> Any:
+        (self.tail if at_end else self.states).append(state)
+        return state
+
+    def emit(self, start: Any) -> dict[str, Any]:
+        return {
+            "StartAt": start.state_id,
+            "States": {state.state_id: state_dict(state) for state in [*self.states, *self.tail]},
+        }
+
+
+def state_dict(state: Any) -> dict[str, Any]:
+    """A state's ASL with `Type` first, as people write it."""
+    body = state.to_dict()
+    return {"Type": body.pop("Type"), **body}
+
+
+@dataclass
+class Exit:
+    """A transition still to be made: `connect` it to the next state, or `close` it."""
+
+    connect: Callable[[Any], None]
+    needs_terminal: bool = False
+
+
+@dataclass
+class Block:
+    entry: Any
+    exits: list[Exit]
+
+
+def next_exit(state: Any) -> Exit:
+    return Exit(state.next)
+
+
+def link(exits: list[Exit], target: Any) -> None:
+    for exit_ in exits:
+        exit_.connect(target)
+
+
+def close(exits: list[Exit], scope: Scope, name: str) -> None:
+    """End a scope: task exits end by themselves; choice exits need a Succeed state."""
+    open_ends = [e for e in exits if e.needs_terminal]
+    if open_ends:
+        link(open_ends, scope.add(sdk.Succeed(name)))
+
+
+def build_definition(
+    workflow: Workflow, plan: Plan, graph: StepGraph, requests: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """The ASL definition of a validated workflow."""
+    return _Builder(workflow, plan, graph, requests).build()
+
+
+class _Builder:
+    def __init__(self, workflow: Workflow, plan: Plan, graph: StepGraph, requests: dict[str, dict[str, Any]]):
+        self.workflow = workflow
+        self.plan = plan
+        self.graph = graph
+        self.requests = requests
+        self.keys = result_keys(list(workflow.steps))
+        self.renderer = Renderer(workflow, self.keys)
+        self.kept: dict[str, ResultSpec] = result_specs(workflow)
+        self.literal_items = {
+            name: list(step.for_each.items)
+            for name, step in workflow.steps.items()
+            if step.for_each is not None and not isinstance(step.for_each.items, str)
+        }
+        self.parallel_count = 0
+
+    # -- the top level -------------------------------------------------
+
+    def build(self) -> dict[str, Any]:
+        scope = Scope()
+        start = scope.add(sdk.Pass("input.defaults", parameters=self._initial_document(),
+                                   comment="Execution input with the spec's defaults."))
+        exits = [next_exit(start)]
+        check = self._input_check(scope)
+        if check is not None:
+            link(exits, check.entry)
+            exits = check.exits
+        if self.plan.main is not None:
+            block, _ = self.node(self.plan.main, scope, [])
+            link(exits, block.entry)
+            exits = block.exits
+        close(exits, scope, "done")
+        definition: dict[str, Any] = {}
+        if self.workflow.description:
+            definition["Comment"] = self.workflow.description
+        definition.update(scope.emit(start))
+        return definition
+
+    def _initial_document(self) -> dict[str, Any]:
+        document: dict[str, Any] = {}
+        defaults = {f.name: f.default for f in self.workflow.inputs if f.has_default}
+        if defaults:
+            literal = json.dumps(defaults, separators=(",", ":"), sort_keys=True)
+            document["input.$"] = f"States.JsonMerge(States.StringToJson({quote(literal)}), $$.Execution.Input, false)"
+        else:
+            document["input.$"] = "$$.Execution.Input"
+        document["steps"] = {}
+        if self.literal_items:
+            document["items"] = {self.keys[name]: items for name, items in self.literal_items.items()}
+        return document
+
+    def _input_check(self, scope: Scope) -> Block | None:
+        required = [f.name for f in self.workflow.inputs if not f.has_default]
+        if not required:
+            return None
+        choice = scope.add(sdk.Choice("input.check", comment="Fail early when a required input is missing."))
+        missing = [sdk.ChoiceRule.IsPresent(variable=f"$.input.{name}", value=False) for name in required]
+        rule = missing[0] if len(missing) == 1 else sdk.ChoiceRule.Or(missing)
+        fail = scope.add(
+            sdk.Fail(
+                "input.missing",
+                error="InputMissing",
+                cause="The execution input lacks a required field: " + ", ".join(required),
+            ),
+            at_end=True,
+        )
+        choice.add_choice(rule, fail)
+        exit_ = Exit(choice.default_choice, needs_terminal=True)
+        return Block(choice, [exit_])
+
+    # -- plan nodes ------------------------------------------------------
+
+    def node(self, node: Node, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
+        """Build a plan node; `available` lists the kept results present before it."""
+        if isinstance(node, Leaf):
+            return self.leaf(self.workflow.steps[node.step], scope, available)
+        if isinstance(node, Sequence):
+            first: Block | None = None
+            exits: list[Exit] = []
+            for item in node.items:
+                block, available = self.node(item, scope, available)
+                if first is None:
+                    first = block
+                else:
+                    link(exits, block.entry)
+                exits = block.exits
+            assert first is not None
+            return Block(first.entry, exits), available
+        return self.parallel(node, scope, available)
+
+    def parallel(self, node: Parallel, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
+        self.parallel_count += 1
+        name = f"parallel.{self.parallel_count}"
+        emitters = []
+        produced: list[tuple[int, str]] = []
+        for index, branch in enumerate(node.branches):
+            branch_scope = Scope()
+            block, after = self.node(branch, branch_scope, available)
+            close(block.exits, branch_scope, aux_state(name, f"{index + 1}.done"))
+            emitters.append(lambda s=branch_scope, b=block: s.emit(b.entry))
+            produced += [(index, step) for step in after if step not in available]
+        steps = {f"{self.keys[s]}.$": f"$[0].steps.{self.keys[s]}" for s in available}
+        steps.update({f"{self.keys[s]}.$": f"$[{i}].steps.{self.keys[s]}" for i, s in produced})
+        selector: dict[str, Any] = {"input.$": "$[0].input", "steps": steps}
+        if self.literal_items:
+            selector["items.$"] = "$[0].items"
+        names = ", ".join(leaves(node)[:6]) + (", ..." if len(leaves(node)) > 6 else "")
+        state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=f"Runs {names}."))
+        return Block(state, [next_exit(state)]), [*available, *(s for _, s in produced)]
+
+    def leaf(self, step: Step, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
+        if step.type == "choice":
+            return self.choice(step, scope, available), available
+        if step.type == "wait":
+            return self.wait(step, scope), available
+        if step.type == "succeed":
+            return Block(scope.add(sdk.Succeed(step.name, comment=step.comment)), []), available
+        if step.type == "fail":
+            cause = step.config.get("cause") or f"The workflow reached {step.name}."
+            entry = self.failure_path(step.name, scope, cause, error=step.config.get("error", "WorkflowFailed"),
+                                      fail_name=step.name)
+            return Block(entry, []), available
+        return self.task(step, scope, available)
+
+    # -- tasks ---------------------------------------------------------
+
+    def task(self, step: Step, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
+        kept = step.name in self.kept
+        if step.for_each is None:
+            entry, last = self.task_unit(step, scope, in_map=False)
+        else:
+            entry = last = self.map(step, scope)
+        exits = [next_exit(last)]
+        for catch in step.catch:
+            if catch.next == "fail":
+                target = self.failure_path(step.name, scope, None)
+            elif catch.next == "succeed":
+                target = None
+            else:
+                region, _ = self.node(self.plan.regions[catch.next], scope, available)
+                target = region.entry
+                exits += region.exits
+            catcher = sdk.Catch(error_equals=list(catch.errors), next_step=target, result_path="$.error")
+            if target is None:
+                exits.append(Exit(lambda t, c=catcher: setattr(c, "next_step", t), needs_terminal=True))
+            entry.add_catch(catcher)
+        if step.for_each is None:
+            entry.add_catch(sdk.Catch(error_equals=["States.ALL"], next_step=self.failure_path(step.name, scope, None),
+                                      result_path="$.error"))
+        return Block(entry, exits), [*available, step.name] if kept else available
+
+    def task_unit(self, step: Step, scope: Scope, in_map: bool) -> tuple[Any, Any]:
+        """The task state (and the state reading its report), first and last."""
+        kind = KINDS[step.type]
+        shape = input_shape(*kind.api) if kind.api else None
+        parameters = self.renderer.render(self.requests[step.name], shape, kind.json_members)
+        spec = self.kept.get(step.name)
+        options: dict[str, Any] = {"result_path": None}
+        if spec is not None:
+            options["result_path"] = self.renderer.result_path(step.name)
+            if spec.selector is not None:
+                options["result_selector"] = spec.selector
+        task = scope.add(
+            sdk.Task(
+                aux_state(step.name, "each") if in_map else step.name,
+                resource=kind.resource,
+                parameters=parameters,
+                timeout_seconds=step.timeout,
+                comment=step.comment if not in_map else None,
+                **options,
+            )
+        )
+        for policy in step.retry:
+            task.add_retry(sdk.Retry(**_retry_fields(policy)))
+        last = task
+        uri = report_uri(step) if step.type == "processing" else None
+        if uri is not None:
+            bucket, _, key = uri[len("s3://") :].partition("/")
+            reader = scope.add(
+                sdk.Task(
+                    aux_state(step.name, "report"),
+                    resource=REPORT_RESOURCE,
+                    parameters=self.renderer.render({"Bucket": bucket, "Key": key}),
+                    result_selector={"content.$": "States.StringToJson($.Body)"},
+                    result_path=f"{self.renderer.result_path(step.name)}.report",
+                    timeout_seconds=300,
+                    comment=f"Reads {step.name}'s report so that later steps can test it.",
+                )
+            )
+            reader.add_retry(sdk.Retry(error_equals=["S3.S3Exception", "S3.SdkClientException"],
+                                       interval_seconds=5, max_attempts=3, backoff_rate=2.0))
+            task.next(reader)
+            last = reader
+        if in_map:
+            if spec is not None:
+                last.fields["output_path"] = self.renderer.result_path(step.name)
+            user_errors = [e for c in step.catch for e in c.errors]
+            for state in dict.fromkeys([task, last]):
+                if user_errors:
+                    state.add_catch(sdk.Catch(error_equals=user_errors, result_path="$.error",
+                                              next_step=self.rethrow(step.name, scope)))
+                state.add_catch(sdk.Catch(error_equals=["States.ALL"], result_path="$.error",
+                                          next_step=self.failure_path(step.name, scope, None)))
+        elif last is not task:
+            last.add_catch(sdk.Catch(error_equals=["States.ALL"], result_path="$.error",
+                                     next_step=self.failure_path(step.name, scope, None)))
+        return task, last
+
+    def map(self, step: Step, scope: Scope) -> Any:
+        assert step.for_each is not None
+        iterator = Scope()
+        first, _ = self.task_unit(step, iterator, in_map=True)
+        items = step.for_each.items
+        if isinstance(items, str):
+            ref = parse_template(items).single_reference
+            assert ref is not None
+            items_path = self.renderer.path(ref)
+        else:
+            items_path = f"$.items.{self.keys[step.name]}"
+        options: dict[str, Any] = {"result_path": None}
+        if step.name in self.kept:
+            options["result_path"] = self.renderer.result_path(step.name)
+        if step.for_each.max_concurrency is not None:
+            options["max_concurrency"] = step.for_each.max_concurrency
+        state = sdk.Map(
+            step.name,
+            lambda: iterator.emit(first),
+            items_path=items_path,
+            parameters={"input.$": "$.input", "steps.$": "$.steps", "item.$": "$$.Map.Item.Value"},
+            comment=step.comment,
+            **options,
+        )
+        return scope.add(state)
+
+    def rethrow(self, step: str, scope: Scope) -> Any:
+        """A Fail that passes a caught error on unchanged (out of a Map iteration)."""
+        key = (step, "rethrow")
+        if key not in scope.failure_paths:
+            scope.failure_paths[key] = scope.add(
+                sdk.Fail(aux_state(step, "rethrow"), error_path="$.error.Error", cause_path="$.error.Cause"),
+                at_end=True,
+            )
+        return scope.failure_paths[key]
+
+    # -- failure paths -----------------------------------------------------
+
+    def failure_path(self, step: str, scope: Scope, reason: str | None, *, label: str = "failed",
+                     error: str | None = None, fail_name: str | None = None) -> Any:
+        """Publish one alert (when there is a topic), then fail naming the step.
+
+        `reason` None means a caught error: its name and cause are in `$.error`.
+        """
+        key = (step, label)
+        if key in scope.failure_paths:
+            return scope.failure_paths[key]
+        fail_id = fail_name or aux_state(step, label)
+        if reason is None:
+            fail = sdk.Fail(
+                fail_id,
+                error=error or f"{step}.Failed",
+                cause_path=f"States.Format('Step {step} failed. {{}}: {{}}', $.error.Error, $.error.Cause)",
+            )
+        else:
+            fail = sdk.Fail(fail_id, error=error or f"{step}.Failed", cause=reason)
+        alert_id = aux_state(step, "alert" if label == "failed" else f"{label}.alert")
+        alert = self.alert(alert_id, step, reason, fail)
+        if alert is not None:
+            scope.add(alert, at_end=True)
+        scope.add(fail, at_end=True)
+        scope.failure_paths[key] = alert or fail
+        return scope.failure_paths[key]
+
+    def alert(self, state_id: str, step: str, reason: str | None, then: Any) -> Any:
+        notifications = self.workflow.notifications
+        if notifications is None:
+            return None
+        name = self.workflow.name
+        subject = f"sfn-build: {name}: {step} failed"
+        if len(subject) > 100:
+            subject = subject[:97] + "..."
+        link = quote(_CONSOLE)[1:-1]
+        if reason is None:
+            text = quote(f"Workflow {name}: step {step} failed. Error: ")[1:-1] + "{}" + quote(". Cause: ")[1:-1]
+            text += "{}" + quote(". Execution: ")[1:-1] + link
+            message = f"States.Format('{text}', $.error.Error, $.error.Cause, {_REGION}, $$.Execution.Id)"
+        else:
+            text = quote(f"Workflow {name}: step {step} failed. {reason} Execution: ")[1:-1] + link
+            message = f"States.Format('{text}', {_REGION}, $$.Execution.Id)"
+        parameters: dict[str, Any] = {}
+        if notifications.topic_arn:
+            parameters["TopicArn"] = notifications.topic_arn
+        else:
+            parameters["TopicArn.$"] = str(arn_in_own_account("sns", notifications.topic_name or ""))
+        parameters.update({"Subject": subject, "Message.$": message})
+        alert = sdk.Task(
+            state_id,
+            resource=ALERT_RESOURCE,
+            parameters=parameters,
+            result_path=None,
+            timeout_seconds=60,
+            comment=f"Alerts the notification topic that {step} failed.",
+        )
+        alert.add_retry(sdk.Retry(error_equals=["States.ALL"], interval_seconds=2, max_attempts=2, backoff_rate=2.0))
+        alert.add_catch(sdk.Catch(error_equals=["States.ALL"], next_step=then, result_path="$.alert_error"))
+        alert.next(then)
+        return alert
+
+    # -- flow steps ----------------------------------------------------
+
+    def wait(self, step: Step, scope: Scope) -> Block:
+        from .durations import parse_duration
+
+        options: dict[str, Any] = {}
+        if "seconds" in step.config:
+            options["seconds"] = parse_duration(step.config["seconds"])
+        else:
+            until = step.config["until"]
+            ref = parse_template(until).single_reference
+            if ref is not None:
+                options["timestamp_path"] = self.renderer.path(ref)
+            else:
+                options["timestamp"] = until
+        state = scope.add(sdk.Wait(step.name, comment=step.comment, **options))
+        return Block(state, [next_exit(state)])
+
+    def choice(self, step: Step, scope: Scope, available: list[str]) -> Block:
+        state = scope.add(sdk.Choice(step.name, comment=step.comment))
+        regions: dict[str, Block] = {}
+        exits: list[Exit] = []
+
+        def target_of(name: str, rule_index: int | None) -> Any:
+            if name == "fail" and rule_index is None and "default" not in step.config:
+                return self.failure_path(step.name, scope, f"No rule of the choice {step.name} matched.",
+                                         label="unmatched")
+            if name == "fail":
+                return self.failure_path(step.name, scope, f"The choice {step.name} led to fail.")
+            if name == "succeed":
+                return None
+            if name not in regions:
+                block, _ = self.node(self.plan.regions[name], scope, available)
+                regions[name] = block
+                exits.extend(block.exits)
+            return regions[name].entry
+
+        for index, rule in enumerate(step.config["choices"]):
+            target = target_of(rule["next"], index)
+            state.add_choice(self.condition(rule), target)
+            if target is None:
+                exits.append(Exit(lambda t, i=index: state.set_rule_target(i, t), needs_terminal=True))
+        default = step.config.get("default", "fail")
+        target = target_of(default, None)
+        if target is None:
+            exits.append(Exit(state.default_choice, needs_terminal=True))
+        else:
+            state.default_choice(target)
+        return Block(state, exits)
+
+    def condition(self, rule: dict[str, Any]) -> Any:
+        rules = sdk.ChoiceRule
+        if "all" in rule:
+            return rules.And([self.condition(r) for r in rule["all"]])
+        if "any" in rule:
+            return rules.Or([self.condition(r) for r in rule["any"]])
+        if "not" in rule:
+            return rules.Not(self.condition(rule["not"]))
+        variable = self.renderer.path(parse_path(rule["when"]))
+        if "is_present" in rule:
+            return rules.IsPresent(variable=variable, value=bool(rule["is_present"]))
+        if "is_null" in rule:
+            return rules.IsNull(variable=variable, value=bool(rule["is_null"]))
+        if "matches" in rule:
+            return rules.StringMatches(variable=variable, value=rule["matches"])
+        for test, (name, negate) in _COMPARATORS.items():
+            if test in rule:
+                value = rule[test]
+                ref = parse_template(value).single_reference if isinstance(value, str) else None
+                if ref is not None:
+                    value = self.renderer.path(ref)
+                    factory = getattr(rules, _family(self._type_of(ref, rule)) + name + "Path")
+                else:
+                    factory = getattr(rules, _family(_literal_type(value)) + name)
+                made = factory(variable=variable, value=value)
+                return rules.Not(made) if negate else made
+        raise ValueError(f"rule without a test: {rule}")
+
+    def _type_of(self, ref: Any, rule: dict[str, Any]) -> str:
+        from .references import resolve
+
+        found = resolve(ref, self.workflow).json_type
+        return found or resolve(parse_path(rule["when"]), self.workflow).json_type or "string"
+
+
+_COMPARATORS = {
+    "equals": ("Equals", False),
+    "not_equals": ("Equals", True),
+    "greater_than": ("GreaterThan", False),
+    "greater_than_or_equal": ("GreaterThanEquals", False),
+    "less_than": ("LessThan", False),
+    "less_than_or_equal": ("LessThanEquals", False),
+}
+
+
+def _family(json_type: str) -> str:
+    return {"number": "Numeric", "boolean": "Boolean"}.get(json_type, "String")
+
+
+def _literal_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    return "number" if isinstance(value, int | float) else "string"
+
+
+def _retry_fields(policy: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {"error_equals": list(policy.errors)}
+    for name, value in (
+        ("interval_seconds", policy.interval),
+        ("max_attempts", policy.max_attempts),
+        ("backoff_rate", float(policy.backoff_rate) if policy.backoff_rate is not None else None),
+        ("max_delay_seconds", policy.max_delay),
+        ("jitter_strategy", policy.jitter),
+    ):
+        if value is not None:
+            fields[name] = value
+    return fields
+
+
+def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every state of a definition, nested ones included (name, body)."""
+    stack = [definition]
+    while stack:
+        block = stack.pop()
+        for name, body in block["States"].items():
+            yield name, body
+            stack.extend(body.get("Branches", []))
+            if "Iterator" in body:
+                stack.append(body["Iterator"])
+
+
+__all__ = ["build_definition", "jsonpath", "walk_states"]

@@ -1,0 +1,390 @@
+"""Validate, second half: what the spec means, beyond its shape.
+
+Runs on the model of a spec that passed the schema. Each check yields
+problems with document paths; the caller places them in the file.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Iterator
+from typing import Any
+
+from .graph import StepGraph
+from .model import TASK_TYPES, TERMINAL_TARGETS, Step, Workflow, parse_airflow
+from .problems import Path, Problem, Severity, did_you_mean
+from .references import IDENTIFIER, has_result, resolve
+from .schedule import check_expression
+from .steps import KINDS
+from .steps.base import check_arn, check_role
+from .steps.flow import COMBINATORS
+from .templates import Reference, TemplateError, parse_path, parse_template
+
+_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+_SYNC_TYPES = ("processing", "training", "transform", "batch", "workflow")
+
+
+def semantic_problems(workflow: Workflow, data: dict[str, Any]) -> tuple[list[Problem], StepGraph | None]:
+    """Every meaning problem; the step graph when it is sound enough to plan."""
+    problems = [*_names(workflow), *_edges(workflow, data)]
+    graph = StepGraph(workflow)
+    cycle = graph.find_cycle()
+    if cycle:
+        problems.append(
+            Problem(
+                "the steps depend on each other in a cycle: " + " -> ".join(cycle),
+                ("steps", cycle[0]),
+                hint="remove one of these dependencies (needs, dependencies or a choice/catch next)",
+            )
+        )
+    for step in workflow.steps.values():
+        problems.extend(KINDS[step.type].checks(step, workflow))
+        problems.extend(_after_terminal(step, workflow))
+    if not cycle:
+        problems.extend(_templates(workflow, graph))
+        problems.extend(_choices(workflow, graph))
+    problems.extend(_workflow_level(workflow))
+    graph_ok = not cycle and not any(p.path[:1] == ("dependencies",) or p.path[2:3] == ("needs",) for p in problems)
+    return problems, graph if graph_ok else None
+
+
+def _names(workflow: Workflow) -> Iterator[Problem]:
+    if not _NAME.match(workflow.name) or len(workflow.name) > 80:
+        yield Problem(
+            f"the name {workflow.name!r} is not a valid state machine name",
+            ("name",),
+            hint="use 1-80 letters, digits, '-' or '_'",
+        )
+    for name in workflow.steps:
+        path = ("steps", name)
+        if not _NAME.match(name) or len(name) > 60:
+            yield Problem(
+                f"the step name {name!r} is not valid",
+                path,
+                hint="use 1-60 letters, digits, '-' or '_'",
+                on_key=True,
+            )
+        elif name in TERMINAL_TARGETS:
+            yield Problem(
+                f"'{name}' cannot be a step name: `next: {name}` already means the end of the flow",
+                path,
+                hint=f"rename the step, e.g. '{name}_step'",
+                on_key=True,
+            )
+    for field in workflow.inputs:
+        if not IDENTIFIER.match(field.name):
+            yield Problem(
+                f"the input name {field.name!r} is not valid",
+                ("input", field.name),
+                hint="use letters, digits and '_', not starting with a digit",
+                on_key=True,
+            )
+
+
+def _edges(workflow: Workflow, data: dict[str, Any]) -> Iterator[Problem]:
+    names = list(workflow.steps)
+    for name, raw in data["steps"].items():
+        for n, need in enumerate(raw.get("needs", [])):
+            if need == name:
+                yield Problem(f"step '{name}' needs itself", ("steps", name, "needs", n))
+            elif need not in workflow.steps:
+                yield _unknown_step(need, ("steps", name, "needs", n), names)
+        step = workflow.steps[name]
+        for n, catch in enumerate(step.catch):
+            if catch.next not in workflow.steps and catch.next not in TERMINAL_TARGETS:
+                yield _unknown_step(catch.next, ("steps", name, "catch", n, "next"), names)
+        if step.type == "choice":
+            for n, rule in enumerate(step.config.get("choices", [])):
+                if rule["next"] not in workflow.steps and rule["next"] not in TERMINAL_TARGETS:
+                    yield _unknown_step(rule["next"], ("steps", name, "choices", n, "next"), names)
+            default = step.config.get("default")
+            if default is not None and default not in workflow.steps and default not in TERMINAL_TARGETS:
+                yield _unknown_step(default, ("steps", name, "default"), names)
+    for n, line in enumerate(data.get("dependencies", [])):
+        edges = parse_airflow(line)
+        if edges is None:
+            yield Problem(
+                f"cannot read the dependency {line!r}",
+                ("dependencies", n),
+                hint='write "a >> b", "[a, b] >> c" or "a >> [b, c]"',
+            )
+            continue
+        for before, after in edges:
+            for side in (before, after):
+                if side not in workflow.steps:
+                    yield _unknown_step(side, ("dependencies", n), names)
+            if before == after:
+                yield Problem(f"step '{before}' cannot run after itself", ("dependencies", n))
+
+
+def _unknown_step(name: str, path: Path, names: list[str]) -> Problem:
+    return Problem(
+        f"there is no step '{name}'",
+        path,
+        hint=did_you_mean(name, [*names, *TERMINAL_TARGETS]) or "steps are the keys under `steps:`",
+    )
+
+
+def _after_terminal(step: Step, workflow: Workflow) -> Iterator[Problem]:
+    for n, need in enumerate(step.needs):
+        needed = workflow.steps.get(need)
+        if needed is not None and needed.type in ("succeed", "fail"):
+            yield Problem(
+                f"step '{step.name}' needs '{need}', a {needed.type} step, after which nothing runs",
+                ("steps", step.name, "needs", n) if need in step.needs else ("steps", step.name),
+            )
+
+
+def _strings(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
+    """Every string in a value, with its path."""
+    stack: list[tuple[Any, Path]] = [(value, path)]
+    while stack:
+        current, where = stack.pop()
+        if isinstance(current, str):
+            yield current, where
+        elif isinstance(current, dict):
+            stack.extend((v, (*where, k)) for k, v in current.items())
+        elif isinstance(current, list):
+            stack.extend((v, (*where, i)) for i, v in enumerate(current))
+
+
+def _templates(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
+    for step in workflow.steps.values():
+        base = ("steps", step.name)
+        config = {k: v for k, v in step.config.items() if not (step.type == "choice" and k == "choices")}
+        for text, path in _strings(config, base):
+            yield from _template(text, path, step, workflow, graph, item_allowed=step.for_each is not None)
+        if step.for_each is not None and isinstance(step.for_each.items, str):
+            path = (*base, "for_each", "items")
+            items = step.for_each.items
+            try:
+                ref = parse_template(items).single_reference
+            except TemplateError as exc:
+                yield Problem(str(exc), path)
+                continue
+            if ref is None:
+                yield Problem(
+                    f"for_each items {items!r} must be a list or a single ${{...}} reference to one",
+                    path,
+                    hint="write items: [a, b] or items: ${input.regions}",
+                )
+                continue
+            yield from _reference(ref, path, step, workflow, graph, item_allowed=False)
+            target = resolve(ref, workflow)
+            if target.json_type not in (None, "array"):
+                yield Problem(f"{ref.text} is a {target.json_type}, not a list to iterate over", path)
+
+
+def _template(
+    text: str, path: Path, step: Step, workflow: Workflow, graph: StepGraph, item_allowed: bool
+) -> Iterator[Problem]:
+    try:
+        template = parse_template(text)
+    except TemplateError as exc:
+        yield Problem(str(exc), path, hint="write ${input.NAME}, ${steps.STEP.PATH}, ${execution.name} or ${item}")
+        return
+    for ref in template.references:
+        yield from _reference(ref, path, step, workflow, graph, item_allowed)
+
+
+def _reference(
+    ref: Reference, path: Path, step: Step, workflow: Workflow, graph: StepGraph, item_allowed: bool
+) -> Iterator[Problem]:
+    if ref.namespace == "item" and not item_allowed:
+        yield Problem(
+            f"{ref.text} is only defined in a step with for_each",
+            path,
+            hint="add for_each: {items: [...]} to the step, or remove the reference",
+        )
+        return
+    bad = next((p for p in ref.parts[1:] if isinstance(p, str) and not IDENTIFIER.match(p)), None)
+    if bad is not None:
+        yield Problem(
+            f"'{bad}' in {ref.text} is not a name a JSONPath can follow",
+            path,
+            hint="path segments are letters, digits and '_'",
+        )
+        return
+    if ref.namespace == "input":
+        if workflow.input_field(str(ref.parts[0])) is None:
+            declared = [f.name for f in workflow.inputs]
+            yield Problem(
+                f"{ref.text} reads the input '{ref.parts[0]}', which is not declared",
+                path,
+                hint=did_you_mean(str(ref.parts[0]), declared)
+                or f"declare it: input: {{{ref.parts[0]}: {{type: string}}}}",
+            )
+        return
+    if ref.namespace != "steps":
+        return
+    source = str(ref.parts[0])
+    if source not in workflow.steps:
+        yield Problem(f"{ref.text} reads step '{source}', which does not exist", path,
+                      hint=did_you_mean(source, list(workflow.steps)))
+        return
+    source_step = workflow.steps[source]
+    if not has_result(source_step.type):
+        yield Problem(f"{ref.text} reads step '{source}', but a {source_step.type} step has no result", path)
+        return
+    if not graph.runs_before(source, step.name):
+        yield Problem(
+            f"{ref.text} reads step '{source}', which does not finish before '{step.name}' starts",
+            path,
+            hint=f"add '{source}' to steps.{step.name}.needs",
+        )
+        return
+    target = resolve(ref, workflow)
+    if target.error:
+        yield Problem(
+            f"{ref.text}: {target.error} (a {source_step.type} step's result is "
+            f"the {_result_name(source_step)})",
+            path,
+            hint=did_you_mean(str(ref.parts[len(ref.parts) - 1]), target.suggestions) if target.suggestions else None,
+        )
+
+
+def _result_name(step: Step) -> str:
+    return {
+        "processing": "DescribeProcessingJob response",
+        "training": "DescribeTrainingJob response",
+        "transform": "DescribeTransformJob response",
+        "model": "CreateModel response (ModelArn) and ModelName",
+        "batch": "DescribeJobs entry of the job, in PascalCase",
+        "sns": "Publish response",
+        "workflow": "DescribeExecution response, with Output as JSON",
+    }.get(step.type, "function's payload")
+
+
+_TEXT_TESTS = {"matches"}
+_ORDER_TESTS = {"greater_than", "greater_than_or_equal", "less_than", "less_than_or_equal"}
+
+
+def _choices(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
+    for step in workflow.steps.values():
+        if step.type != "choice":
+            continue
+        for n, rule in enumerate(step.config.get("choices", [])):
+            yield from _condition(rule, ("steps", step.name, "choices", n), step, workflow, graph)
+
+
+def _condition(rule: dict, path: Path, step: Step, workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
+    for combinator in COMBINATORS:
+        if combinator in rule:
+            inner = rule[combinator]
+            for n, sub in enumerate(inner if isinstance(inner, list) else [inner]):
+                sub_path = (*path, combinator, n) if isinstance(inner, list) else (*path, combinator)
+                yield from _condition(sub, sub_path, step, workflow, graph)
+            return
+    if "when" not in rule:
+        return
+    try:
+        subject = parse_path(rule["when"])
+    except TemplateError as exc:
+        yield Problem(str(exc), (*path, "when"), hint="write a path such as steps.evaluate.ProcessingJobStatus")
+        return
+    if subject.namespace not in ("steps", "input"):
+        yield Problem("'when' is a steps.STEP.PATH or input.NAME path", (*path, "when"))
+        return
+    problems = list(_reference(subject, (*path, "when"), step, workflow, graph, item_allowed=False))
+    yield from problems
+    if problems:
+        return
+    subject_type = resolve(subject, workflow).json_type
+    for test in ("equals", "not_equals", *_ORDER_TESTS, *_TEXT_TESTS):
+        if test not in rule:
+            continue
+        value = rule[test]
+        value_type = _value_type(value)
+        if isinstance(value, str) and "${" in value:
+            try:
+                ref = parse_template(value).single_reference
+            except TemplateError as exc:
+                yield Problem(str(exc), (*path, test))
+                continue
+            if ref is None:
+                yield Problem("a test's value is a literal or a single ${...} reference", (*path, test))
+                continue
+            refs = list(_reference(ref, (*path, test), step, workflow, graph, item_allowed=False))
+            yield from refs
+            if refs:
+                continue
+            value_type = resolve(ref, workflow).json_type
+            if value_type is None and subject_type is None:
+                yield Problem(
+                    f"cannot tell whether to compare {rule['when']} and {ref.text} as text or as numbers",
+                    (*path, test),
+                    hint="compare with a literal, or with an input whose type is declared",
+                )
+                continue
+        if test in _ORDER_TESTS and value_type not in ("number", "string", None):
+            yield Problem(f"'{test}' compares numbers or text, not {value_type}", (*path, test))
+        if test in _TEXT_TESTS and value_type != "string":
+            yield Problem("'matches' takes a text pattern", (*path, test))
+        if subject_type and value_type and subject_type != value_type:
+            yield Problem(
+                f"{rule['when']} is a {subject_type}, but it is compared with a {value_type}",
+                (*path, test),
+                hint=f"compare it with a {subject_type} value",
+            )
+
+
+def _value_type(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "string" if isinstance(value, str) else None
+
+
+def _workflow_level(workflow: Workflow) -> Iterator[Problem]:
+    if workflow.execution_role is not None:
+        yield from check_role(workflow.execution_role, ("execution_role",), "execution role")
+    if workflow.type == "express":
+        for step in workflow.steps.values():
+            if step.type in _SYNC_TYPES:
+                yield Problem(
+                    f"an express workflow cannot wait for jobs, but step '{step.name}' is a {step.type} step",
+                    ("type",),
+                    hint="use type: standard (express state machines cannot run .sync tasks)",
+                )
+                break
+    notifications = workflow.notifications
+    if notifications is not None and notifications.topic_arn is not None:
+        yield from check_arn(
+            notifications.topic_arn, ("notifications", "topic"), "sns", "an SNS topic ARN",
+            "arn:aws:sns:eu-west-1:111122223333:churn-alerts",
+        )
+    if notifications is not None and notifications.topic_name is not None:
+        if not re.match(r"^[A-Za-z0-9_\-]{1,256}$", notifications.topic_name):
+            yield Problem(
+                f"{notifications.topic_name!r} is not a valid SNS topic name",
+                ("notifications", "topic", "name"),
+                hint="use 1-256 letters, digits, '-' or '_'",
+            )
+    many = len(workflow.schedules) > 1
+    for n, schedule in enumerate(workflow.schedules):
+        base: Path = ("schedule", n) if many else ("schedule",)
+        error = check_expression(schedule.expression, timezone=schedule.timezone is not None)
+        if error:
+            yield Problem(error[0], (*base, "expression"), hint=error[1])
+        if schedule.timezone is not None:
+            try:
+                zoneinfo.ZoneInfo(schedule.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                yield Problem(
+                    f"{schedule.timezone!r} is not a time zone",
+                    (*base, "timezone"),
+                    hint=did_you_mean(schedule.timezone, sorted(zoneinfo.available_timezones()))
+                    or "use an IANA name such as Europe/Amsterdam or UTC",
+                )
+    for step in workflow.steps.values():
+        for field in ("retry", "catch"):
+            if step.type not in TASK_TYPES and getattr(step, field):
+                yield Problem(
+                    f"'{field}' has no effect on a {step.type} step: only tasks fail and retry",
+                    ("steps", step.name, field),
+                    severity=Severity.WARNING,
+                )
+        if step.type not in TASK_TYPES and step.for_each is not None:
+            yield Problem(f"a {step.type} step cannot use for_each", ("steps", step.name, "for_each"))

@@ -1,0 +1,89 @@
+"""Compile: an analysed spec -> checked requests -> ASL definition -> JSON text.
+
+Nothing is written unless every task's request fits its API's shape and the
+definition fits Step Functions' 1 MB limit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .payload import RenderError
+from .problems import Problem, errors_in
+from .request_check import check_request
+from .service_models import input_shape
+from .steps import KINDS
+from .validate import Analysis
+
+MAX_DEFINITION_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Compilation:
+    analysis: Analysis
+    definition: dict[str, Any] | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.definition is not None and not errors_in(self.problems)
+
+    def json(self) -> str:
+        """The definition as deterministic, readable JSON."""
+        return definition_json(self.definition or {})
+
+
+def definition_json(definition: dict[str, Any]) -> str:
+    return json.dumps(definition, indent=2, ensure_ascii=False) + "\n"
+
+
+def compile_analysis(analysis: Analysis) -> Compilation:
+    if not analysis.ok:
+        return Compilation(analysis, None, analysis.problems)
+    workflow, plan, graph, document = analysis.workflow, analysis.plan, analysis.graph, analysis.document
+    assert workflow is not None and plan is not None and graph is not None and document is not None
+    requests: dict[str, dict[str, Any]] = {}
+    problems = list(analysis.problems)
+    for name, step in workflow.steps.items():
+        kind = KINDS[step.type]
+        if not step.is_task:
+            continue
+        requests[name] = kind.request(step, workflow)
+        assert kind.api is not None
+        for message in check_request(requests[name], input_shape(*kind.api), kind.json_members):
+            problems.append(
+                document.place(
+                    Problem(
+                        f"the {kind.api[1]} request would be rejected: {message}",
+                        ("steps", name),
+                        hint="fix the step's fields so the request fits the "
+                        f"{kind.api[0]} API's {kind.api[1]} operation",
+                    )
+                )
+            )
+    if errors_in(problems):
+        return Compilation(analysis, None, tuple(problems))
+
+    from .build import build_definition  # imports the Step Functions SDK: only when compiling
+
+    try:
+        definition = build_definition(workflow, plan, graph, requests)
+    except RenderError as error:
+        problems.append(document.place(Problem(str(error), ("steps",))))
+        return Compilation(analysis, None, tuple(problems))
+    size = len(json.dumps(definition, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_DEFINITION_BYTES:
+        problems.append(
+            document.place(
+                Problem(
+                    f"the state machine definition is {size:,} bytes; Step Functions accepts at most "
+                    f"{MAX_DEFINITION_BYTES:,}",
+                    ("steps",),
+                    hint="move part of the steps into another workflow and start it with a `workflow` step",
+                )
+            )
+        )
+        return Compilation(analysis, None, tuple(problems))
+    return Compilation(analysis, definition, tuple(problems))

@@ -1,0 +1,352 @@
+"""Load: spec text -> plain Python values that remember where they came from.
+
+The YAML event stream is composed here, iteratively, instead of by PyYAML's
+recursive composer, so that this stage can promise to finish quickly on any
+input: nesting deeper than `MAX_DEPTH`, alias expansion beyond `MAX_NODES`
+("billion laughs"), duplicate keys, binary and non-UTF-8 input all end in a
+`SpecError` pointing at the offending line, never in a hang or a traceback.
+JSON is read by the same parser (JSON is YAML), so it gets positions too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path as FilePath
+from typing import Any
+
+import yaml
+
+from .problems import Path, Position, Problem, SpecError
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 250_000
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+_constructor = yaml.constructor.SafeConstructor()
+_resolver = yaml.resolver.Resolver()
+
+
+class SpecMapping(dict):
+    """A mapping that knows the position of each of its keys and values."""
+
+    __slots__ = ("key_positions", "position", "value_positions")
+
+    def __init__(self, position: Position) -> None:
+        super().__init__()
+        self.position = position
+        self.key_positions: dict[str, Position] = {}
+        self.value_positions: dict[str, Position] = {}
+
+
+class SpecList(list):
+    """A sequence that knows the position of each of its items."""
+
+    __slots__ = ("item_positions", "position")
+
+    def __init__(self, position: Position) -> None:
+        super().__init__()
+        self.position = position
+        self.item_positions: list[Position] = []
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded spec: its data and the file it came from."""
+
+    file: str
+    data: SpecMapping
+
+    def locate(self, path: Path, *, key: bool = False) -> Position:
+        """Position of the node at `path`, or of its deepest existing ancestor.
+
+        With `key`, a mapping member is located at its key rather than its value
+        (where an unknown or misplaced field should be pointed at).
+        """
+        node: Any = self.data
+        found = self.data.position
+        for index, part in enumerate(path):
+            last = index == len(path) - 1
+            if isinstance(node, SpecMapping) and isinstance(part, str) and part in node:
+                positions = node.key_positions if key and last else node.value_positions
+                found = positions.get(part, found)
+                node = node[part]
+            elif isinstance(node, SpecList) and isinstance(part, int) and 0 <= part < len(node):
+                found = node.item_positions[part]
+                node = node[part]
+            else:
+                break
+        return found
+
+    def place(self, problem: Problem) -> Problem:
+        """The problem with this document's file and the position of its path."""
+        if problem.position is not None:
+            return problem.at(self.file, problem.position)
+        return problem.at(self.file, self.locate(problem.path, key=problem.on_key))
+
+
+def load_file(path: str) -> Document:
+    """Read and load a spec file; raises `SpecError` on anything unreadable."""
+    file_path = FilePath(path)
+    try:
+        size = file_path.stat().st_size
+        if size > MAX_BYTES:
+            raise _error(path, f"the file is {size:,} bytes; a spec may be at most {MAX_BYTES:,} bytes")
+        raw = file_path.read_bytes()
+    except IsADirectoryError:
+        raise _error(path, "this is a directory, not a spec file") from None
+    except FileNotFoundError:
+        raise _error(path, "no such file") from None
+    except PermissionError:
+        raise _error(path, "permission denied: the file cannot be read") from None
+    except OSError as exc:
+        raise _error(path, f"cannot read the file: {exc.strerror or exc}") from None
+    return load_bytes(raw, path)
+
+
+def load_bytes(raw: bytes, file: str = "<spec>") -> Document:
+    """Load spec text given as bytes (UTF-8, with or without a BOM)."""
+    if len(raw) > MAX_BYTES:
+        raise _error(file, f"the spec is {len(raw):,} bytes; a spec may be at most {MAX_BYTES:,} bytes")
+    if b"\x00" in raw:
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise _error(file, "this is a binary file, not a YAML or JSON spec", Position(line, 1))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise _error(
+            file,
+            f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            Position(line, column),
+            hint="save the spec as UTF-8",
+        ) from None
+    return load_text(text, file)
+
+
+def load_text(text: str, file: str = "<spec>") -> Document:
+    """Load spec text; the top level must be a mapping."""
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise _error(file, "the spec is empty", hint="start from an example in workflows/")
+    composer = _Composer(file)
+    try:
+        data = composer.compose(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        position = Position(mark.line + 1, mark.column + 1) if mark else None
+        what = " ".join(part for part in (exc.context, exc.problem) if part)
+        if file.endswith(".json"):
+            return _load_json_fallback(text, file, what, position)
+        raise _error(file, f"invalid YAML: {what}", position) from None
+    except yaml.YAMLError as exc:
+        raise _error(file, f"invalid YAML: {exc}") from None
+    if composer.problems:
+        raise SpecError(composer.problems)
+    if data is None:
+        raise _error(file, "the spec is empty", hint="start from an example in workflows/")
+    if not isinstance(data, SpecMapping):
+        found = "a list" if isinstance(data, list) else f"the {type(data).__name__} {data!r}"
+        raise _error(
+            file,
+            f"a spec is a mapping of fields (version, name, steps, ...), but this file holds {found}",
+            Position(1, 1),
+        )
+    return Document(file, data)
+
+
+def _load_json_fallback(text: str, file: str, yaml_problem: str, position: Position | None) -> Document:
+    """JSON that YAML cannot read (tabs, say): load it without positions."""
+
+    def pairs(items: list[tuple[str, Any]]) -> SpecMapping:
+        mapping = SpecMapping(Position(1, 1))
+        for key, value in items:
+            if key in mapping:
+                raise _error(file, f"duplicate key '{key}'", Position(1, 1))
+            mapping[key] = value
+        return mapping
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = Position(exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else position
+        raise _error(file, f"invalid JSON: {getattr(exc, 'msg', exc)}", where) from None
+    if not isinstance(data, SpecMapping):
+        raise _error(file, "a spec is a JSON object of fields (version, name, steps, ...)", Position(1, 1))
+    return Document(file, data)
+
+
+def _error(file: str, message: str, position: Position | None = None, hint: str | None = None) -> SpecError:
+    return SpecError([Problem(message, hint=hint, position=position, file=file)])
+
+
+def _position(mark: Any) -> Position:
+    return Position(mark.line + 1, mark.column + 1)
+
+
+class _Frame:
+    """A mapping or sequence being composed."""
+
+    __slots__ = ("anchor", "container", "key", "key_position", "merges", "weight")
+
+    def __init__(self, container: SpecMapping | SpecList, anchor: str | None) -> None:
+        self.container = container
+        self.anchor = anchor
+        self.key: str | None = None
+        self.key_position: Position | None = None
+        self.merges: list[tuple[Any, Position]] = []
+        self.weight = 1
+
+
+class _Composer:
+    """Turns a YAML event stream into SpecMapping/SpecList/scalars, with limits."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.total_weight = 0
+
+    def compose(self, text: str) -> Any:
+        stack: list[_Frame] = []
+        root: Any = None
+        documents = 0
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise _error(
+                        self.file,
+                        "the file holds more than one YAML document; a spec is one document",
+                        _position(event.start_mark),
+                        hint="remove the '---' separator and everything after it, or split the file",
+                    )
+                continue
+            if isinstance(event, yaml.ScalarEvent):
+                value, weight = self._scalar(event, stack), 1
+            elif isinstance(event, yaml.AliasEvent):
+                value, weight = self._alias(event)
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    raise _error(
+                        self.file,
+                        f"the spec nests deeper than {MAX_DEPTH} levels",
+                        _position(event.start_mark),
+                    )
+                self._check_tag(event, "map" if isinstance(event, yaml.MappingStartEvent) else "seq")
+                position = _position(event.start_mark)
+                container = (
+                    SpecMapping(position) if isinstance(event, yaml.MappingStartEvent) else SpecList(position)
+                )
+                stack.append(_Frame(container, event.anchor))
+                continue
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                frame = stack.pop()
+                self._apply_merges(frame)
+                value, weight = frame.container, frame.weight
+                if frame.anchor:
+                    self.anchors[frame.anchor] = (value, weight)
+            else:
+                continue
+            self._grow(weight, event)
+            if not stack:
+                root = value
+            else:
+                self._add(stack[-1], value, weight, event)
+        return root
+
+    def _grow(self, weight: int, event: Any) -> None:
+        self.total_weight += weight
+        if self.total_weight > MAX_NODES:
+            raise _error(
+                self.file,
+                f"the spec expands to more than {MAX_NODES:,} values (are aliases expanding exponentially?)",
+                _position(event.start_mark),
+                hint="use fewer YAML aliases (*name), or do not nest them in each other",
+            )
+
+    def _check_tag(self, event: Any, kind: str) -> None:
+        tag = event.tag
+        if tag not in (None, "!", f"{_TAG}{kind}"):
+            raise _error(self.file, f"unsupported YAML tag '{tag}'", _position(event.start_mark))
+
+    def _scalar(self, event: yaml.ScalarEvent, stack: list[_Frame]) -> Any:
+        awaiting_key = bool(stack) and isinstance(stack[-1].container, SpecMapping) and stack[-1].key is None
+        if awaiting_key:
+            value: Any = event.value  # keys keep their text: `on:` stays "on", `1:` stays "1"
+        else:
+            tag = event.tag
+            if tag in (None, "!"):
+                tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag == f"{_TAG}merge":
+                value = "<<"
+            elif tag not in _SCALAR_TAGS:
+                raise _error(self.file, f"unsupported YAML tag '{tag}'", _position(event.start_mark))
+            elif tag == f"{_TAG}timestamp":
+                value = event.value  # dates stay strings: specs are JSON-shaped
+            else:
+                node = yaml.ScalarNode(tag, event.value)
+                value = _constructor.yaml_constructors[tag](_constructor, node)
+        if event.anchor:
+            self.anchors[event.anchor] = (value, 1)
+        return value
+
+    def _alias(self, event: yaml.AliasEvent) -> tuple[Any, int]:
+        if event.anchor not in self.anchors:
+            raise _error(self.file, f"unknown alias '*{event.anchor}'", _position(event.start_mark))
+        return self.anchors[event.anchor]
+
+    def _add(self, frame: _Frame, value: Any, weight: int, event: Any) -> None:
+        container = frame.container
+        position = _position(event.start_mark)
+        frame.weight += weight
+        if isinstance(container, SpecList):
+            container.append(value)
+            container.item_positions.append(position)
+            return
+        if frame.key is None:
+            if not isinstance(value, str):
+                raise _error(self.file, "a mapping key must be a plain string", position)
+            frame.key, frame.key_position = value, position
+            return
+        key, key_position = frame.key, frame.key_position
+        frame.key = frame.key_position = None
+        if key == "<<":
+            frame.merges.append((value, position))
+            return
+        if key in container:
+            first = container.key_positions[key]
+            self.problems.append(
+                Problem(
+                    f"duplicate key '{key}' (first written at line {first.line})",
+                    hint="each key may appear once in a mapping; remove or rename one of them",
+                    position=key_position,
+                    file=self.file,
+                )
+            )
+            return
+        container[key] = value
+        container.key_positions[key] = key_position  # type: ignore[assignment]
+        container.value_positions[key] = position
+
+    def _apply_merges(self, frame: _Frame) -> None:
+        """YAML merge keys (`<<: *defaults`): explicit keys win, earlier merges win."""
+        if not frame.merges:
+            return
+        container = frame.container
+        assert isinstance(container, SpecMapping)
+        for value, position in frame.merges:
+            sources = value if isinstance(value, list) else [value]
+            for source in sources:
+                if not isinstance(source, SpecMapping):
+                    raise _error(self.file, "a merge key '<<' takes a mapping or a list of mappings", position)
+                for key, item in source.items():
+                    if key not in container:
+                        container[key] = item
+                        container.key_positions[key] = source.key_positions[key]
+                        container.value_positions[key] = source.value_positions[key]

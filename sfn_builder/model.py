@@ -1,0 +1,281 @@
+"""Model: the validated spec as immutable, fully resolved values.
+
+Defaults are applied here (`defaults.sagemaker`, `defaults.timeout`,
+`defaults.retry`), `dependencies:` lines are folded into each step's `needs`,
+and nothing downstream reads the YAML again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from .durations import parse_duration
+
+TERMINAL_TARGETS = ("succeed", "fail")
+SAGEMAKER_TYPES = ("processing", "training", "transform", "model")
+TASK_TYPES = (*SAGEMAKER_TYPES, "batch", "lambda", "sns", "workflow")
+SAGEMAKER_DEFAULT_FIELDS = (
+    "image",
+    "role",
+    "instance_type",
+    "instance_count",
+    "volume_size_gb",
+    "max_runtime",
+    "env",
+    "network",
+    "entrypoint",
+)
+
+_AIRFLOW_SIDE = re.compile(r"^\s*(\[[^\]]*\]|[^\s\[\]>]+)\s*$")
+
+
+@dataclass(frozen=True)
+class InputField:
+    name: str
+    type: str
+    has_default: bool
+    default: Any = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    errors: tuple[str, ...]
+    interval: int | None = None
+    max_attempts: int | None = None
+    backoff_rate: float | None = None
+    max_delay: int | None = None
+    jitter: str | None = None
+
+
+@dataclass(frozen=True)
+class CatchRule:
+    errors: tuple[str, ...]
+    next: str
+
+
+@dataclass(frozen=True)
+class ForEach:
+    items: Any  # a literal list, or a template string referencing one
+    max_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step, with its type's fields in `config` (defaults applied)."""
+
+    name: str
+    type: str
+    index: int
+    needs: tuple[str, ...] = ()
+    timeout: int | None = None
+    retry: tuple[RetryPolicy, ...] = ()
+    catch: tuple[CatchRule, ...] = ()
+    comment: str | None = None
+    for_each: ForEach | None = None
+    config: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    inherited: frozenset[str] = frozenset()  # config keys that came from defaults.sagemaker
+
+    @property
+    def is_task(self) -> bool:
+        return self.type in TASK_TYPES
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Steps this one can jump to: choice `next`/`default`, catch `next`."""
+        names: list[str] = [c.next for c in self.catch]
+        if self.type == "choice":
+            names += [rule["next"] for rule in self.config.get("choices", ())]
+            if self.config.get("default"):
+                names.append(self.config["default"])
+        return tuple(dict.fromkeys(n for n in names if n not in TERMINAL_TARGETS))
+
+
+@dataclass(frozen=True)
+class Subscription:
+    protocol: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class Notifications:
+    topic_arn: str | None
+    topic_name: str | None
+    subscriptions: tuple[Subscription, ...] = ()
+    on_execution: tuple[str, ...] = ()
+    on_jobs: tuple[str, ...] = ()
+    format: str = "simple"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    expression: str
+    timezone: str | None = None
+    input: Mapping[str, Any] | None = None
+    enabled: bool = True
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    steps: Mapping[str, Step]
+    type: str = "standard"
+    description: str | None = None
+    execution_role: str | None = None
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    inputs: tuple[InputField, ...] = ()
+    notifications: Notifications | None = None
+    schedules: tuple[Schedule, ...] = ()
+
+    def input_field(self, name: str) -> InputField | None:
+        return next((f for f in self.inputs if f.name == name), None)
+
+
+def parse_airflow(line: str) -> list[tuple[str, str]] | None:
+    """Edges of one Airflow-style line: `a >> [b, c] >> d`; None when malformed."""
+    sides = line.split(">>")
+    if len(sides) < 2:
+        return None
+    groups: list[list[str]] = []
+    for side in sides:
+        match = _AIRFLOW_SIDE.match(side)
+        if not match:
+            return None
+        token = match.group(1)
+        names = [n.strip() for n in token.strip("[]").split(",")] if token.startswith("[") else [token]
+        if not all(names):
+            return None
+        groups.append(names)
+    return [(a, b) for left, right in zip(groups, groups[1:], strict=False) for a in left for b in right]
+
+
+def build_workflow(data: Mapping[str, Any]) -> Workflow:
+    """The model of a spec that passed validation."""
+    defaults = data.get("defaults", {})
+    sagemaker_defaults = defaults.get("sagemaker", {})
+    extra_needs: dict[str, list[str]] = {}
+    for line in data.get("dependencies", []):
+        for before, after in parse_airflow(line) or []:
+            extra_needs.setdefault(after, []).append(before)
+
+    steps: dict[str, Step] = {}
+    for index, (name, raw) in enumerate(data["steps"].items()):
+        step_type = raw["type"]
+        config = {k: v for k, v in raw.items() if k not in _COMMON_FIELDS}
+        inherited = set()
+        if step_type in SAGEMAKER_TYPES:
+            for key in SAGEMAKER_DEFAULT_FIELDS:
+                if key in sagemaker_defaults and key not in config and _takes(step_type, key):
+                    config[key] = sagemaker_defaults[key]
+                    inherited.add(key)
+        needs = list(dict.fromkeys([*raw.get("needs", []), *extra_needs.get(name, [])]))
+        is_task = step_type in TASK_TYPES
+        retry = raw.get("retry", defaults.get("retry", [])) if is_task else raw.get("retry", [])
+        steps[name] = Step(
+            name=name,
+            type=step_type,
+            index=index,
+            needs=tuple(needs),
+            timeout=_timeout(raw, defaults, config) if is_task else None,
+            retry=tuple(_retry(r) for r in retry),
+            catch=tuple(CatchRule(tuple(c["errors"]), c["next"]) for c in raw.get("catch", [])),
+            comment=raw.get("comment"),
+            for_each=_for_each(raw.get("for_each")),
+            config=MappingProxyType(config),
+            inherited=frozenset(inherited),
+        )
+    return Workflow(
+        name=data["name"],
+        steps=MappingProxyType(steps),
+        type=data.get("type", "standard"),
+        description=data.get("description"),
+        execution_role=data.get("execution_role"),
+        tags=MappingProxyType(dict(data.get("tags", {}))),
+        inputs=tuple(
+            InputField(name, spec["type"], "default" in spec, spec.get("default"), spec.get("description"))
+            for name, spec in data.get("input", {}).items()
+        ),
+        notifications=_notifications(data.get("notifications")),
+        schedules=_schedules(data.get("schedule")),
+    )
+
+
+_COMMON_FIELDS = ("type", "needs", "timeout", "retry", "catch", "comment", "for_each")
+_FIELDS_BY_TYPE = {
+    "processing": set(SAGEMAKER_DEFAULT_FIELDS),
+    "training": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint"},
+    "transform": {"instance_type", "instance_count", "env"},
+    "model": {"image", "role", "env", "network"},
+}
+
+
+def _takes(step_type: str, key: str) -> bool:
+    return key in _FIELDS_BY_TYPE[step_type]
+
+
+def _timeout(raw: Mapping[str, Any], defaults: Mapping[str, Any], config: Mapping[str, Any]) -> int:
+    """A task's timeout: its own; else defaults.timeout or the type's built-in one,
+    stretched to cover the job's own max_runtime plus an hour to start up."""
+    if "timeout" in raw:
+        return parse_duration(raw["timeout"])
+    if "timeout" in defaults:
+        inherited = parse_duration(defaults["timeout"])
+    else:
+        inherited = {"lambda": 900, "sns": 60, "model": 600}.get(raw["type"], 86400)
+    if config.get("max_runtime") is not None:
+        inherited = max(inherited, parse_duration(config["max_runtime"]) + 3600)
+    return inherited
+
+
+def _retry(raw: Mapping[str, Any]) -> RetryPolicy:
+    return RetryPolicy(
+        errors=tuple(raw["errors"]),
+        interval=parse_duration(raw["interval"]) if "interval" in raw else None,
+        max_attempts=raw.get("max_attempts"),
+        backoff_rate=raw.get("backoff_rate"),
+        max_delay=parse_duration(raw["max_delay"]) if "max_delay" in raw else None,
+        jitter=raw["jitter"].upper() if "jitter" in raw else None,
+    )
+
+
+def _for_each(raw: Mapping[str, Any] | None) -> ForEach | None:
+    if raw is None:
+        return None
+    items = raw["items"]
+    return ForEach(tuple(items) if isinstance(items, list) else items, raw.get("max_concurrency"))
+
+
+def _notifications(raw: Mapping[str, Any] | None) -> Notifications | None:
+    if raw is None:
+        return None
+    topic = raw["topic"]
+    subscriptions = () if isinstance(topic, str) else topic.get("subscriptions", [])
+    return Notifications(
+        topic_arn=topic if isinstance(topic, str) else None,
+        topic_name=None if isinstance(topic, str) else topic["name"],
+        subscriptions=tuple(Subscription(s["protocol"], s["endpoint"]) for s in subscriptions),
+        on_execution=tuple(raw.get("on_execution", ["FAILED", "TIMED_OUT", "ABORTED"])),
+        on_jobs=tuple(raw.get("on_jobs", [])),
+        format=raw.get("format", "simple"),
+    )
+
+
+def _schedules(raw: Any) -> tuple[Schedule, ...]:
+    if raw is None:
+        return ()
+    entries = raw if isinstance(raw, list) else [raw]
+    return tuple(
+        Schedule(
+            expression=e["expression"],
+            timezone=e.get("timezone"),
+            input=MappingProxyType(dict(e["input"])) if "input" in e else None,
+            enabled=e.get("enabled", True),
+            description=e.get("description"),
+        )
+        for e in entries
+    )

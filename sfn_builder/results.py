@@ -1,0 +1,130 @@
+"""Which step results the state keeps, and which of their members.
+
+A step's result is kept under `$.steps.<key>` only when something reads it
+(a template, a choice, a report); then a ResultSelector keeps the members
+that are read plus a summary (name, ARN, status), as long as every member on
+the way is one the API always returns. This keeps the state small (Step
+Functions allows 256 KiB) however many steps a workflow has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .model import Workflow
+from .references import resolve
+from .steps import KINDS
+from .steps.flow import COMBINATORS
+from .templates import Reference, TemplateError, parse_path, parse_template
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    """How a kept result is stored: `selector` is None to keep all of it."""
+
+    selector: dict[str, Any] | None
+
+
+def references(workflow: Workflow) -> Iterator[Reference]:
+    """Every reference the workflow's steps make."""
+    for step in workflow.steps.values():
+        texts: list[str] = []
+        stack: list[Any] = [v for k, v in step.config.items() if not (step.type == "choice" and k == "choices")]
+        if step.for_each is not None and isinstance(step.for_each.items, str):
+            stack.append(step.for_each.items)
+        while stack:
+            value = stack.pop()
+            if isinstance(value, str):
+                texts.append(value)
+            elif isinstance(value, dict):
+                stack.extend(value.values())
+            elif isinstance(value, list | tuple):
+                stack.extend(value)
+        for text in texts:
+            try:
+                yield from parse_template(text).references
+            except TemplateError:
+                continue
+        if step.type == "choice":
+            yield from _condition_references(step.config.get("choices", []))
+
+
+def _condition_references(rules: list[dict[str, Any]]) -> Iterator[Reference]:
+    for rule in rules:
+        for combinator in COMBINATORS:
+            if combinator in rule:
+                inner = rule[combinator]
+                yield from _condition_references(inner if isinstance(inner, list) else [inner])
+        if "when" in rule:
+            yield parse_path(rule["when"])
+        for value in rule.values():
+            if isinstance(value, str) and "${" in value:
+                yield from parse_template(value).references
+
+
+def result_specs(workflow: Workflow) -> dict[str, ResultSpec]:
+    """The kept steps and how each keeps its result."""
+    read: dict[str, list[tuple[str | int, ...]]] = {}
+    for ref in references(workflow):
+        if ref.namespace == "steps":
+            read.setdefault(str(ref.parts[0]), []).append(ref.parts[1:])
+    for step in workflow.steps.values():
+        if step.type == "processing" and step.config.get("report"):
+            read.setdefault(step.name, [])
+    specs: dict[str, ResultSpec] = {}
+    for name, paths in read.items():
+        step = workflow.steps[name]
+        kind = KINDS[step.type]
+        if step.type == "processing":
+            paths = [p for p in paths if p[:1] != ("report",)]
+        if step.type == "model":
+            paths = [p for p in paths if p != ("ModelName",)]
+            if not paths:
+                continue
+        if kind.result_root:
+            specs[name] = ResultSpec({f"{m}.$": f"$.{m}" for m in kind.result_root})
+            continue
+        if any(not p for p in paths) or not all(
+            resolve(Reference("steps", (name, *p), ""), workflow).always_present for p in paths
+        ):
+            specs[name] = ResultSpec(None)
+            continue
+        selected = [(m,) for m in kind.summary] + [_until_index(p) for p in paths]
+        specs[name] = ResultSpec(_selector(selected))
+    return specs
+
+
+def _until_index(path: tuple[str | int, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for part in path:
+        if isinstance(part, int):
+            break
+        out.append(part)
+    return tuple(out)
+
+
+def _selector(paths: list[tuple[str, ...]]) -> dict[str, Any]:
+    """A nested ResultSelector that picks each path (a shorter path wins)."""
+    tree: dict[str, Any] = {}
+    for path in sorted(dict.fromkeys(paths), key=len):  # stable: summary first, then spec order
+        node = tree
+        for depth, part in enumerate(path):
+            if node.get(part) is True:
+                break
+            if depth == len(path) - 1:
+                node[part] = True
+            else:
+                node = node.setdefault(part, {})
+
+    def render(node: dict[str, Any], prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, child in node.items():
+            if child is True:
+                out[f"{key}.$"] = f"{prefix}.{key}"
+            else:
+                out[key] = render(child, f"{prefix}.{key}")
+        return out
+
+    return render(tree, "$")

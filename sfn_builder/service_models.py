@@ -1,0 +1,115 @@
+"""The AWS service models that ship with botocore: shapes and enums.
+
+Importing botocore and loading the SageMaker model takes about 0.2 s, too
+much for `sfn-build validate`, which needs only a few enums (instance types).
+Those are cached as JSON under the user's cache directory, keyed by the
+installed botocore version, so they are read from botocore once per version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ENUMS = {
+    "processing": ("sagemaker", "ProcessingInstanceType"),
+    "training": ("sagemaker", "TrainingInstanceType"),
+    "transform": ("sagemaker", "TransformInstanceType"),
+}
+RESULTS = {
+    "processing": ("sagemaker", "DescribeProcessingJobResponse", False),
+    "training": ("sagemaker", "DescribeTrainingJobResponse", False),
+    "transform": ("sagemaker", "DescribeTransformJobResponse", False),
+    "model": ("sagemaker", "CreateModelOutput", False),
+    "batch": ("batch", "JobDetail", True),
+    "sns": ("sns", "PublishResponse", False),
+    "workflow": ("stepfunctions", "DescribeExecutionOutput", False),
+}
+_TREE_DEPTH = 8
+
+
+@cache
+def service_model(service: str) -> Any:
+    """botocore's `ServiceModel` for `service` (e.g. 'sagemaker', 'batch')."""
+    import botocore.loaders
+    import botocore.model
+
+    data = botocore.loaders.create_loader().load_service_model(service, "service-2")
+    return botocore.model.ServiceModel(data, service_name=service)
+
+
+def input_shape(service: str, operation: str) -> Any:
+    return service_model(service).operation_model(operation).input_shape
+
+
+def output_shape(service: str, operation: str) -> Any:
+    return service_model(service).operation_model(operation).output_shape
+
+
+def instance_types(step_type: str) -> tuple[str, ...]:
+    """The instance types the SageMaker API accepts for this kind of job."""
+    return tuple(_cached()["enums"][step_type])
+
+
+def result_tree(step_type: str) -> dict[str, Any] | None:
+    """The shape of a step type's result as nested dicts: type, members, required."""
+    return _cached()["results"].get(step_type)
+
+
+def _tree(shape: Any, capitalize: bool, depth: int = 0) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": shape.type_name}
+    if depth >= _TREE_DEPTH:
+        return node
+    if shape.type_name == "structure":
+        name = (lambda m: m[:1].upper() + m[1:]) if capitalize else (lambda m: m)
+        node["required"] = [name(m) for m in shape.required_members]
+        node["members"] = {name(m): _tree(s, capitalize, depth + 1) for m, s in shape.members.items()}
+    elif shape.type_name == "list":
+        node["member"] = _tree(shape.member, capitalize, depth + 1)
+    elif shape.type_name == "map":
+        node["value"] = _tree(shape.value, capitalize, depth + 1)
+    return node
+
+
+@cache
+def _cached() -> dict[str, Any]:
+    cache_file = _cache_dir() / f"models-botocore-{_botocore_version()}.json"
+    try:
+        data = json.loads(cache_file.read_text(encoding="utf-8"))
+        if set(data.get("enums", {})) == set(ENUMS) and set(data.get("results", {})) == set(RESULTS):
+            return data
+    except (OSError, ValueError):
+        pass
+    data = {
+        "enums": {key: list(service_model(svc).shape_for(shape).enum) for key, (svc, shape) in ENUMS.items()},
+        "results": {
+            key: _tree(service_model(svc).shape_for(shape), capitalize)
+            for key, (svc, shape, capitalize) in RESULTS.items()
+        },
+    }
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        temporary.replace(cache_file)
+    except OSError:
+        pass  # a read-only home only costs speed
+    return data
+
+
+def _botocore_version() -> str:
+    try:
+        return metadata.version("botocore")
+    except metadata.PackageNotFoundError:
+        import botocore
+
+        return botocore.__version__
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sfn-build"

@@ -1,0 +1,34 @@
+"""Step types, one module each; `KINDS` maps a spec's `type:` to its class."""
+
+from __future__ import annotations
+
+from .base import Expr, StepKind
+from .batch import Batch
+from .flow import Choice, Fail, Succeed, Wait
+from .invoke import Lambda
+from .model_step import ModelKind
+from .nested import NestedWorkflow
+from .processing import Processing
+from .sns import Sns
+from .training import Training
+from .transform import Transform
+
+KINDS: dict[str, StepKind] = {
+    kind.type: kind
+    for kind in (
+        Processing(),
+        Training(),
+        Transform(),
+        ModelKind(),
+        Batch(),
+        Lambda(),
+        Sns(),
+        NestedWorkflow(),
+        Choice(),
+        Wait(),
+        Succeed(),
+        Fail(),
+    )
+}
+
+__all__ = ["KINDS", "Expr", "StepKind"]

@@ -1,0 +1,165 @@
+"""What a step type is: one class per type owns its checks, its request body,
+the API that body is checked against, and the shape of its result.
+
+Request bodies are plain data: literal values, strings that may hold
+`${...}` templates, and `Expr` values (JSONPath or intrinsic functions the
+compiler writes itself). The build stage renders them into Parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..model import Step, Workflow
+from ..naming import TAG_EXECUTION, TAG_WORKFLOW, job_name_expression
+from ..problems import Path, Problem
+from ..templates import TemplateError, parse_template
+
+
+class Expr(str):
+    """A JSONPath or intrinsic expression; rendered under a `KEY.$` key."""
+
+    __slots__ = ()
+
+
+EXECUTION_ARN = Expr("$$.Execution.Id")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}$")
+_BUCKET = re.compile(r"^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_ARN = re.compile(r"^arn:aws[a-z\-]*:([a-z0-9\-]+):([a-z0-9\-]*):(\d{12})?:(.+)$")
+
+
+@dataclass(frozen=True)
+class ResultShape:
+    """Where a step's result is described: a botocore output shape."""
+
+    service: str
+    shape: str
+    capitalize: bool = False  # Step Functions returns Batch members in PascalCase
+
+
+class StepKind:
+    """Base of every step type; the defaults fit a step that is not a task."""
+
+    type: ClassVar[str]
+    resource: ClassVar[str | None] = None
+    api: ClassVar[tuple[str, str] | None] = None  # (service, operation) the request is checked against
+    json_members: ClassVar[frozenset[str]] = frozenset()  # members Step Functions takes as JSON
+    result: ClassVar[ResultShape | None] = None
+    summary: ClassVar[tuple[str, ...]] = ()  # result members always kept
+    result_root: ClassVar[tuple[str, ...]] = ()  # where `${steps.X.PATH}` starts in the raw result
+    has_result: ClassVar[bool] = False
+    runs_job: ClassVar[bool] = False  # starts a SageMaker or Batch job (named, tagged, .sync)
+
+    def checks(self, step: Step, workflow: Workflow) -> Iterable[Problem]:
+        return ()
+
+    def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
+        raise NotImplementedError(f"{self.type} steps have no request")
+
+    def field_path(self, step: Step, key: str) -> Path:
+        """Where a field of the step was written: the step, or `defaults.sagemaker`."""
+        if key in step.inherited:
+            return ("defaults", "sagemaker", key)
+        return ("steps", step.name, key)
+
+
+def job_name(workflow: Workflow, step: Step) -> Expr:
+    return Expr(job_name_expression(workflow.name, step.name))
+
+
+def tag_list(workflow: Workflow) -> list[dict[str, Any]]:
+    """SageMaker-style tags: the workflow, the execution's ARN, and the spec's tags."""
+    tags: list[dict[str, Any]] = [
+        {"Key": TAG_WORKFLOW, "Value": workflow.name},
+        {"Key": TAG_EXECUTION, "Value": EXECUTION_ARN},
+    ]
+    tags += [{"Key": k, "Value": v} for k, v in workflow.tags.items()]
+    return tags
+
+
+def tag_map(workflow: Workflow) -> dict[str, Any]:
+    return {TAG_WORKFLOW: workflow.name, TAG_EXECUTION: EXECUTION_ARN, **workflow.tags}
+
+
+def as_text(value: Any) -> Any:
+    """A scalar as the string an API wants (templates and expressions unchanged)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def literal(value: Any) -> str | None:
+    """The value when it is a string with no `${...}`, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        template = parse_template(value)
+    except TemplateError:
+        return None
+    return template.literal_text() if template.is_literal else None
+
+
+def literal_prefix(value: str) -> str:
+    """The text before the first `${` (what can be checked before run time)."""
+    return value.split("${", 1)[0]
+
+
+def check_role(value: Any, path: Path, what: str = "role") -> Iterator[Problem]:
+    text = literal(value)
+    if text is not None and not _ROLE_ARN.match(text):
+        yield Problem(
+            f"{text!r} is not an IAM role ARN",
+            path,
+            hint=f"the {what} is written arn:aws:iam::<12-digit account>:role/<name>",
+        )
+
+
+def check_s3_uri(value: Any, path: Path) -> Iterator[Problem]:
+    if not isinstance(value, str) or value.startswith("${"):
+        return  # the whole URI comes from a reference
+    known = literal_prefix(value)
+    if not known.startswith("s3://"):
+        yield Problem(f"{value!r} is not an S3 URI", path, hint="write s3://<bucket>/<prefix>")
+        return
+    rest = known[len("s3://") :]
+    if "/" in rest or "${" not in value:  # the bucket name is all there
+        bucket = rest.split("/", 1)[0]
+        if not _BUCKET.match(bucket):
+            yield Problem(
+                f"{bucket!r} is not a valid S3 bucket name",
+                path,
+                hint="bucket names are 3-63 lowercase letters, digits, dots and hyphens",
+            )
+
+
+def check_arn(value: Any, path: Path, service: str, what: str, example: str) -> Iterator[Problem]:
+    text = literal(value)
+    if text is None:
+        return
+    match = _ARN.match(text)
+    if not match or match.group(1) != service:
+        yield Problem(f"{text!r} is not {what}", path, hint=f"for example {example}")
+
+
+def require(step: Step, kind: StepKind, *keys: str) -> Iterator[Problem]:
+    """Fields a step must have after defaults are applied."""
+    for key in keys:
+        if step.config.get(key) in (None, "", [], {}):
+            where = " or defaults.sagemaker." + key if key in _SAGEMAKER_DEFAULTABLE else ""
+            yield Problem(
+                f"a {step.type} step needs '{key}'",
+                ("steps", step.name),
+                hint=f"set steps.{step.name}.{key}{where}",
+            )
+
+
+_SAGEMAKER_DEFAULTABLE = {"image", "role", "instance_type", "instance_count", "volume_size_gb"}
+
+
+def string_map(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: as_text(value) for key, value in values.items()}

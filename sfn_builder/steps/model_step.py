@@ -1,0 +1,61 @@
+"""`model`: a SageMaker model (createModel; returns at once).
+
+The model's name is derived from the execution's ARN, so it is the same
+whenever this execution computes it: a transform step of the same workflow
+names the model by computing it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..model import Step, Workflow
+from ..naming import model_prefix
+from ..problems import Problem
+from .base import Expr, ResultShape, StepKind, check_s3_uri, require, tag_list
+from .sagemaker_common import check_common, environment, vpc_config, without_none
+
+
+def model_name(workflow: Workflow, step: Step) -> Expr:
+    return Expr(
+        f"States.Format('{model_prefix(workflow.name, step.name)}-{{}}', States.Hash($$.Execution.Id, 'MD5'))"
+    )
+
+
+class ModelKind(StepKind):
+    type = "model"
+    resource = "arn:aws:states:::sagemaker:createModel"
+    api = ("sagemaker", "CreateModel")
+    result = ResultShape("sagemaker", "CreateModelOutput")
+    summary = ("ModelArn",)
+    has_result = True
+
+    def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
+        yield from require(step, self, "image", "role", "model_data")
+        yield from check_common(self, step)
+        yield from check_s3_uri(step.config.get("model_data"), ("steps", step.name, "model_data"))
+        if step.for_each is not None:
+            yield Problem(
+                "a model step cannot use for_each: its model's name is one per execution",
+                ("steps", step.name, "for_each"),
+                hint="create one model and run a transform step for each item instead",
+            )
+
+    def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
+        config = step.config
+        return without_none(
+            {
+                "ModelName": model_name(workflow, step),
+                "ExecutionRoleArn": config.get("role"),
+                "PrimaryContainer": without_none(
+                    {
+                        "Image": config.get("image"),
+                        "ModelDataUrl": config.get("model_data"),
+                        "Environment": environment(step),
+                    }
+                ),
+                "VpcConfig": vpc_config(step),
+                "Tags": tag_list(workflow),
+            }
+        )

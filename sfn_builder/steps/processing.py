@@ -1,0 +1,151 @@
+"""`processing`: a SageMaker Processing job (createProcessingJob.sync)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..model import Step, Workflow
+from ..problems import Problem, did_you_mean
+from .base import ResultShape, StepKind, as_text, check_s3_uri, job_name, literal, require, tag_list
+from .sagemaker_common import check_common, environment, max_runtime_seconds, vpc_config, without_none
+
+CONTAINER_ROOT = "/opt/ml/processing/"
+
+
+def input_names(step: Step) -> list[str]:
+    return [i.get("name") or f"input-{n}" for n, i in enumerate(step.config.get("inputs", []), start=1)]
+
+
+def output_names(step: Step) -> list[str]:
+    return [o.get("name") or f"output-{n}" for n, o in enumerate(step.config.get("outputs", []), start=1)]
+
+
+def container_arguments(step: Step) -> list[Any] | None:
+    """`arguments` as ContainerArguments: a mapping becomes --key value pairs, in order."""
+    arguments = step.config.get("arguments")
+    if arguments is None:
+        return None
+    if isinstance(arguments, dict):
+        pairs: list[Any] = []
+        for key, value in arguments.items():
+            pairs += [f"--{key}", as_text(value)]
+        return pairs
+    return [as_text(value) for value in arguments]
+
+
+def report_uri(step: Step) -> str | None:
+    """The S3 URI of the step's report file (may hold templates)."""
+    report = step.config.get("report")
+    if not report:
+        return None
+    names = output_names(step)
+    output = step.config["outputs"][names.index(report["output"])]
+    return output["destination"].rstrip("/") + "/" + report["file"].lstrip("/")
+
+
+class Processing(StepKind):
+    type = "processing"
+    resource = "arn:aws:states:::sagemaker:createProcessingJob.sync"
+    api = ("sagemaker", "CreateProcessingJob")
+    result = ResultShape("sagemaker", "DescribeProcessingJobResponse")
+    summary = ("ProcessingJobName", "ProcessingJobArn", "ProcessingJobStatus")
+    has_result = True
+    runs_job = True
+
+    def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
+        yield from require(step, self, "image", "role", "instance_type")
+        yield from check_common(self, step)
+        base = ("steps", step.name)
+        for kind, items, local_key, s3_key in (
+            ("inputs", step.config.get("inputs", []), "destination", "source"),
+            ("outputs", step.config.get("outputs", []), "source", "destination"),
+        ):
+            seen: dict[str, int] = {}
+            names = input_names(step) if kind == "inputs" else output_names(step)
+            for n, (item, name) in enumerate(zip(items, names, strict=True)):
+                local = literal(item[local_key])
+                if local is not None and not (local + "/").startswith(CONTAINER_ROOT):
+                    yield Problem(
+                        f"the container path {local!r} is not under {CONTAINER_ROOT}",
+                        (*base, kind, n, local_key),
+                        hint=f"SageMaker Processing copies data only under {CONTAINER_ROOT}, "
+                        f"e.g. {CONTAINER_ROOT}{'input' if kind == 'inputs' else 'output'}/data",
+                    )
+                yield from check_s3_uri(item[s3_key], (*base, kind, n, s3_key))
+                if name in seen:
+                    yield Problem(f"two {kind} are named {name!r}", (*base, kind, n, "name"))
+                seen[name] = n
+        report = step.config.get("report")
+        if report and report["output"] not in output_names(step):
+            yield Problem(
+                f"the report's output {report['output']!r} is not an output of this step",
+                (*base, "report", "output"),
+                hint=did_you_mean(report["output"], output_names(step))
+                or "name one of the step's outputs (unnamed outputs are output-1, output-2, ...)",
+            )
+        elif report:
+            destination = step.config["outputs"][output_names(step).index(report["output"])]["destination"]
+            bucket = destination[len("s3://") :].split("/", 1)[0] if destination.startswith("s3://") else ""
+            if not bucket or "${" in bucket:
+                yield Problem(
+                    "the report's output must have a literal bucket to be read back",
+                    (*base, "report", "output"),
+                    hint="write the output's destination as s3://<bucket>/..., with templates only after the bucket",
+                )
+
+    def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
+        config = step.config
+        inputs = [
+            {
+                "InputName": name,
+                "S3Input": without_none(
+                    {
+                        "S3Uri": item["source"],
+                        "LocalPath": item["destination"],
+                        "S3DataType": "S3Prefix",
+                        "S3InputMode": item.get("mode", "File"),
+                        "S3DataDistributionType": item.get("distribution", "FullyReplicated"),
+                    }
+                ),
+            }
+            for item, name in zip(config.get("inputs", []), input_names(step), strict=True)
+        ]
+        outputs = [
+            {
+                "OutputName": name,
+                "S3Output": {
+                    "S3Uri": item["destination"],
+                    "LocalPath": item["source"],
+                    "S3UploadMode": item.get("upload_mode", "EndOfJob"),
+                },
+            }
+            for item, name in zip(config.get("outputs", []), output_names(step), strict=True)
+        ]
+        vpc = vpc_config(step)
+        return without_none(
+            {
+                "ProcessingJobName": job_name(workflow, step),
+                "RoleArn": config.get("role"),
+                "AppSpecification": without_none(
+                    {
+                        "ImageUri": config.get("image"),
+                        "ContainerEntrypoint": list(config["entrypoint"]) if config.get("entrypoint") else None,
+                        "ContainerArguments": container_arguments(step),
+                    }
+                ),
+                "ProcessingResources": {
+                    "ClusterConfig": {
+                        "InstanceCount": config.get("instance_count", 1),
+                        "InstanceType": config.get("instance_type"),
+                        "VolumeSizeInGB": config.get("volume_size_gb", 30),
+                    }
+                },
+                "ProcessingInputs": inputs or None,
+                "ProcessingOutputConfig": {"Outputs": outputs} if outputs else None,
+                "Environment": environment(step),
+                "NetworkConfig": {"VpcConfig": vpc} if vpc else None,
+                "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds(step)},
+                "Tags": tag_list(workflow),
+            }
+        )

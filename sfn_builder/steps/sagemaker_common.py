@@ -1,0 +1,75 @@
+"""Pieces every SageMaker step shares: image, role, instances, VPC, environment."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..model import Step
+from ..problems import Problem, Severity, did_you_mean
+from ..service_models import instance_types
+from .base import StepKind, check_role, literal, string_map
+
+_IMAGE = re.compile(r"^[\w.\-]+(:\d+)?/[\w.\-/]+(:[\w.\-]+|@sha256:[a-f0-9]{64})?$")
+
+
+def check_common(kind: StepKind, step: Step) -> Iterator[Problem]:
+    """Checks of the fields `defaults.sagemaker` may supply."""
+    config = step.config
+    if "role" in config:
+        yield from check_role(config["role"], kind.field_path(step, "role"), "SageMaker role")
+    image = literal(config.get("image"))
+    if image is not None and not _IMAGE.match(image):
+        yield Problem(
+            f"{image!r} is not a container image URI",
+            kind.field_path(step, "image"),
+            hint="write <registry>/<repository>:<tag>, e.g. "
+            "111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn:1.4.0",
+        )
+    instance_type = literal(config.get("instance_type"))
+    if instance_type is not None and step.type in ("processing", "training", "transform"):
+        allowed = instance_types(step.type)
+        if instance_type not in allowed:
+            yield Problem(
+                f"{instance_type!r} is not an instance type for {step.type} jobs",
+                kind.field_path(step, "instance_type"),
+                hint=did_you_mean(instance_type, allowed)
+                or f"see the {len(allowed)} types SageMaker lists for {step.type} jobs (e.g. {allowed[0]})",
+            )
+    max_runtime = config.get("max_runtime")
+    if max_runtime is not None and step.timeout is not None:
+        from ..durations import format_duration, parse_duration
+
+        if parse_duration(max_runtime) > step.timeout:
+            yield Problem(
+                f"max_runtime ({format_duration(parse_duration(max_runtime))}) is longer than the step's "
+                f"timeout ({format_duration(step.timeout)}): the step times out before the job is stopped",
+                kind.field_path(step, "max_runtime"),
+                hint="raise the step's timeout, or lower max_runtime",
+                severity=Severity.WARNING,
+            )
+
+
+def max_runtime_seconds(step: Step) -> int:
+    from ..durations import parse_duration
+
+    runtime = step.config.get("max_runtime")
+    return parse_duration(runtime) if runtime is not None else int(step.timeout or 86400)
+
+
+def vpc_config(step: Step) -> dict[str, Any] | None:
+    network = step.config.get("network")
+    if not network:
+        return None
+    return {"SecurityGroupIds": list(network["security_groups"]), "Subnets": list(network["subnets"])}
+
+
+def environment(step: Step) -> dict[str, Any] | None:
+    env = step.config.get("env")
+    return string_map(env) if env else None
+
+
+def without_none(mapping: dict[str, Any]) -> dict[str, Any]:
+    """The mapping without members that are None (absent from the request)."""
+    return {key: value for key, value in mapping.items() if value is not None}

@@ -1,0 +1,67 @@
+"""`transform`: a SageMaker Batch Transform job (createTransformJob.sync)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..model import Step, Workflow
+from ..problems import Problem
+from .base import ResultShape, StepKind, check_s3_uri, job_name, require, tag_list
+from .model_step import model_name
+from .sagemaker_common import check_common, environment, without_none
+
+
+class Transform(StepKind):
+    type = "transform"
+    resource = "arn:aws:states:::sagemaker:createTransformJob.sync"
+    api = ("sagemaker", "CreateTransformJob")
+    result = ResultShape("sagemaker", "DescribeTransformJobResponse")
+    summary = ("TransformJobName", "TransformJobArn", "TransformJobStatus")
+    has_result = True
+    runs_job = True
+
+    def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
+        yield from require(step, self, "model", "input", "output", "instance_type")
+        yield from check_common(self, step)
+        for key in ("input", "output"):
+            yield from check_s3_uri(step.config.get(key), ("steps", step.name, key))
+        model = step.config.get("model")
+        source = workflow.steps.get(model) if isinstance(model, str) else None
+        if source is not None and source.type != "model":
+            yield Problem(
+                f"'{model}' is a {source.type} step, not a model step",
+                ("steps", step.name, "model"),
+                hint="name a `model` step of this workflow, or an existing SageMaker model",
+            )
+        elif source is not None and model not in step.needs:
+            yield Problem(
+                f"the transform uses model step '{model}' but does not need it",
+                ("steps", step.name, "model"),
+                hint=f"add '{model}' to steps.{step.name}.needs",
+            )
+
+    def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
+        config = step.config
+        model = config.get("model")
+        source = workflow.steps.get(model)
+        return without_none(
+            {
+                "TransformJobName": job_name(workflow, step),
+                "ModelName": model_name(workflow, source) if source is not None else model,
+                "TransformInput": without_none(
+                    {
+                        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": config.get("input")}},
+                        "ContentType": config.get("content_type"),
+                        "SplitType": config.get("split_type"),
+                    }
+                ),
+                "TransformOutput": {"S3OutputPath": config.get("output")},
+                "TransformResources": {
+                    "InstanceCount": config.get("instance_count", 1),
+                    "InstanceType": config.get("instance_type"),
+                },
+                "Environment": environment(step),
+                "Tags": tag_list(workflow),
+            }
+        )

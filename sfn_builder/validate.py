@@ -1,0 +1,64 @@
+"""Validate: a loaded spec -> model, step graph and plan, with every problem found.
+
+The schema runs first; when the spec's shape is right, the meaning checks and
+the planner run on the model. Problems come back placed (file:line:col) and
+sorted; `Analysis.ok` says whether there is anything to compile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .checks import semantic_problems
+from .graph import StepGraph
+from .loader import Document, load_file
+from .model import Workflow, build_workflow
+from .plan import Plan, PlanTooDeep, make_plan
+from .problems import Problem, SpecError, errors_in
+from .schema import schema_problems
+
+
+@dataclass(frozen=True)
+class Analysis:
+    file: str
+    document: Document | None
+    workflow: Workflow | None
+    graph: StepGraph | None
+    plan: Plan | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None and not errors_in(self.problems)
+
+
+def analyze_file(path: str) -> Analysis:
+    """Load and validate one spec file; never raises for bad input."""
+    try:
+        document = load_file(path)
+    except SpecError as error:
+        return Analysis(path, None, None, None, None, tuple(error.problems))
+    return analyze(document)
+
+
+def analyze(document: Document) -> Analysis:
+    problems = schema_problems(document.data)
+    workflow = graph = plan = None
+    if not errors_in(problems):
+        workflow = build_workflow(document.data)
+        semantic, graph = semantic_problems(workflow, document.data)
+        problems += semantic
+        if graph is not None:
+            try:
+                plan = make_plan(graph)
+                problems += plan.problems()
+            except PlanTooDeep:
+                problems.append(
+                    Problem(
+                        "the dependency graph nests parallel blocks too deeply to compile",
+                        ("steps",),
+                        hint="split the workflow into nested workflows (type: workflow steps)",
+                    )
+                )
+    placed = sorted({document.place(p) for p in problems}, key=Problem.sort_key)
+    return Analysis(document.file, document, workflow, graph, plan, tuple(placed))
