@@ -64,16 +64,19 @@ class Document:
         """Position of the node at `path`, or of its deepest existing ancestor.
 
         With `key`, a mapping member is located at its key rather than its value
-        (where an unknown or misplaced field should be pointed at).
+        (where an unknown or misplaced field should be pointed at); so is a member
+        whose value is a mapping or list (the line that names it).
         """
         node: Any = self.data
         found = self.data.position
         for index, part in enumerate(path):
             last = index == len(path) - 1
             if isinstance(node, SpecMapping) and isinstance(part, str) and part in node:
-                positions = node.key_positions if key and last else node.value_positions
+                value = node[part]
+                on_key = key or isinstance(value, SpecMapping | SpecList)
+                positions = node.key_positions if on_key and last else node.value_positions
                 found = positions.get(part, found)
-                node = node[part]
+                node = value
             elif isinstance(node, SpecList) and isinstance(part, int) and 0 <= part < len(node):
                 found = node.item_positions[part]
                 node = node[part]
@@ -227,6 +230,7 @@ class _Composer:
                         hint="remove the '---' separator and everything after it, or split the file",
                     )
                 continue
+            position = _position(event.start_mark)
             if isinstance(event, yaml.ScalarEvent):
                 value, weight = self._scalar(event, stack), 1
             elif isinstance(event, yaml.AliasEvent):
@@ -239,7 +243,6 @@ class _Composer:
                         _position(event.start_mark),
                     )
                 self._check_tag(event, "map" if isinstance(event, yaml.MappingStartEvent) else "seq")
-                position = _position(event.start_mark)
                 container = (
                     SpecMapping(position) if isinstance(event, yaml.MappingStartEvent) else SpecList(position)
                 )
@@ -248,7 +251,7 @@ class _Composer:
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 frame = stack.pop()
                 self._apply_merges(frame)
-                value, weight = frame.container, frame.weight
+                value, weight, position = frame.container, frame.weight, frame.container.position
                 if frame.anchor:
                     self.anchors[frame.anchor] = (value, weight)
             else:
@@ -257,7 +260,7 @@ class _Composer:
             if not stack:
                 root = value
             else:
-                self._add(stack[-1], value, weight, event)
+                self._add(stack[-1], value, weight, position)
         return root
 
     def _grow(self, weight: int, event: Any) -> None:
@@ -301,9 +304,8 @@ class _Composer:
             raise _error(self.file, f"unknown alias '*{event.anchor}'", _position(event.start_mark))
         return self.anchors[event.anchor]
 
-    def _add(self, frame: _Frame, value: Any, weight: int, event: Any) -> None:
+    def _add(self, frame: _Frame, value: Any, weight: int, position: Position) -> None:
         container = frame.container
-        position = _position(event.start_mark)
         frame.weight += weight
         if isinstance(container, SpecList):
             container.append(value)

@@ -1,0 +1,65 @@
+"""Shared helpers: write specs to files, run the CLI in-process, compile examples."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sfn_builder.cli import main
+from sfn_builder.compiler import Compilation, compile_analysis
+from sfn_builder.validate import Analysis, analyze_file
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((ROOT / "workflows").glob("*.yaml"))
+
+
+@pytest.fixture
+def write_spec(tmp_path: Path):
+    """Write spec text (dedented) to a file and return its path."""
+
+    def write(text: str, name: str = "spec.yaml") -> str:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return str(path)
+
+    return write
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `sfn-build ARGS...` in-process: (exit code, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse usage errors
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def analyze_text(write_spec, text: str) -> Analysis:
+    return analyze_file(write_spec(text))
+
+
+def compile_text(write_spec, text: str) -> Compilation:
+    return compile_analysis(analyze_file(write_spec(text)))
+
+
+MINIMAL = """
+version: 1
+name: demo
+defaults:
+  sagemaker:
+    role: arn:aws:iam::111122223333:role/demo-sagemaker
+    image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/demo:1
+    instance_type: ml.m5.xlarge
+steps:
+  prep:
+    type: processing
+    entrypoint: [python3, prep.py]
+"""

@@ -1,0 +1,315 @@
+"""Compilation: golden ASL for every example, statelint, determinism, and the
+properties of the generated definition that users rely on."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import MINIMAL, ROOT, WORKFLOWS, compile_text
+from statelint.linter import Linter
+
+from sfn_builder.build import walk_states
+from sfn_builder.compiler import compile_analysis
+from sfn_builder.validate import analyze_file
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def compiled(path: Path) -> str:
+    compilation = compile_analysis(analyze_file(str(path)))
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    return compilation.json()
+
+
+def statelint_problems(definition: str) -> list[str]:
+    return list(Linter.validate(json.loads(definition)))
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.stem for w in WORKFLOWS])
+def test_golden_asl(workflow: Path):
+    golden = GOLDEN / f"{workflow.stem}.json"
+    text = compiled(workflow)
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8"), (
+        f"{workflow.name} no longer compiles to {golden.name}; if the change is intended, "
+        "rerun with UPDATE_GOLDEN=1 and review the diff"
+    )
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.stem for w in WORKFLOWS])
+def test_statelint_accepts_every_example(workflow: Path):
+    assert statelint_problems(compiled(workflow)) == []
+
+
+def test_output_is_byte_identical_across_processes(tmp_path):
+    """Same spec, same bytes, whatever Python's hash seed."""
+    outputs = []
+    for seed in ("1", "2"):
+        target = tmp_path / f"out-{seed}.json"
+        subprocess.run(
+            [sys.executable, "-m", "sfn_builder", "compile", str(ROOT / "workflows" / "churn-training.yaml"),
+             "-o", str(target)],
+            check=True, env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True,
+        )
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def states_of(definition: dict) -> dict[str, dict]:
+    return dict(walk_states(definition))
+
+
+def test_every_task_has_a_timeout_retries_and_a_failure_path_with_one_alert(write_spec):
+    definition = json.loads(compiled(ROOT / "workflows" / "churn-training.yaml"))
+    states = states_of(definition)
+    tasks = {n: s for n, s in states.items() if s["Type"] == "Task" and not n.endswith(".alert")}
+    assert {"clean_events", "clean_users", "shard_features", "train", "evaluate", "register"} <= set(tasks)
+    for name, state in tasks.items():
+        assert state["TimeoutSeconds"] > 0, name
+        step = name.split(".")[0]
+        catch_all = state["Catch"][-1]
+        assert catch_all["ErrorEquals"] == ["States.ALL"], name
+        alert = states[catch_all["Next"]]
+        assert alert["Resource"] == "arn:aws:states:::sns:publish"
+        assert step in alert["Parameters"]["Message.$"] and "$.error.Cause" in alert["Parameters"]["Message.$"]
+        assert "executions/details" in alert["Parameters"]["Message.$"]
+        failed = states[alert["Next"]]
+        assert failed["Type"] == "Fail" and failed["Error"] == f"{step}.Failed"
+        assert alert["Catch"][0]["Next"] == alert["Next"], "a failed alert must not hide the step's failure"
+    assert tasks["train"]["Retry"][0]["ErrorEquals"] == ["SageMaker.AmazonSageMakerException", "ThrottlingException"]
+    assert tasks["train"]["Retry"][0]["IntervalSeconds"] == 30
+
+
+def test_without_notifications_a_failure_fails_directly(write_spec):
+    definition = compile_text(write_spec, MINIMAL).definition
+    states = states_of(definition)
+    assert states["prep"]["Catch"][0]["Next"] == "prep.failed"
+    assert not any(name.endswith(".alert") for name in states)
+
+
+def test_job_names_are_unique_per_attempt_and_fit_sagemaker(write_spec):
+    long_name = "a-very-long-workflow-name-for-the-churn-model-family"
+    text = MINIMAL.replace("name: demo", f"name: {long_name}").replace(
+        "  prep:", "  preprocess_every_single_event_of_the_day:")
+    definition = compile_text(write_spec, text).definition
+    expression = states_of(definition)["preprocess_every_single_event_of_the_day"]["Parameters"][
+        "ProcessingJobName.$"]
+    match = re.fullmatch(r"States\.Format\('([^']*)-\{\}', States\.ArrayGetItem\(States\.StringSplit\("
+                         r"States\.UUID\(\), '-'\), 4\)\)", expression)
+    assert match, expression
+    prefix = match.group(1)
+    assert prefix.startswith(long_name[:19])
+    example = f"{prefix}-0123456789ab"  # the UUID's last group: 12 hex characters
+    assert len(example) <= 63
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", example)
+
+
+def test_jobs_carry_the_execution_arn_and_the_workflow_as_tags(write_spec):
+    definition = compile_text(write_spec, MINIMAL.replace("name: demo", "name: demo\ntags: {team: ml}")).definition
+    tags = states_of(definition)["prep"]["Parameters"]["Tags"]
+    assert {"Key": "sfn-build:execution", "Value.$": "$$.Execution.Id"} in tags
+    assert {"Key": "sfn-build:workflow", "Value": "demo"} in tags
+    assert {"Key": "team", "Value": "ml"} in tags
+
+
+def decode_defaults(expression: str) -> dict:
+    literal = re.search(r"States\.StringToJson\('(.*)'\)", expression).group(1)
+    return json.loads(re.sub(r"\\(.)", r"\1", literal))
+
+
+def test_an_execution_started_with_empty_input_gets_the_defaults(write_spec):
+    definition = json.loads(compiled(ROOT / "workflows" / "churn-training.yaml"))
+    start = definition["States"][definition["StartAt"]]
+    expression = start["Parameters"]["input.$"]
+    assert expression.endswith(", $$.Execution.Input, false)")  # the execution's own input wins
+    assert decode_defaults(expression) == {"run_date": "latest", "min_auc": 0.8}
+
+
+def test_required_inputs_are_checked_at_the_start(write_spec):
+    text = MINIMAL.replace("steps:", "input:\n  run_date: {type: string}\nsteps:")
+    definition = compile_text(write_spec, text).definition
+    check = definition["States"]["input.check"]
+    assert check["Choices"][0]["Variable"] == "$.input.run_date"
+    assert check["Choices"][0]["IsPresent"] is False
+    assert definition["States"][check["Choices"][0]["Next"]]["Type"] == "Fail"
+
+
+def test_a_report_is_read_into_the_state_for_the_choice():
+    states = states_of(json.loads(compiled(ROOT / "workflows" / "churn-training.yaml")))
+    reader = states["evaluate.report"]
+    assert reader["Resource"] == "arn:aws:states:::aws-sdk:s3:getObject"
+    assert reader["Parameters"] == {"Bucket": "churn-data",
+                                    "Key.$": "States.Format('reports/{}/evaluation.json', $.input.run_date)"}
+    assert reader["ResultPath"] == "$.steps.evaluate.report"
+    rule = states["quality_gate"]["Choices"][1]
+    assert rule["Variable"] == "$.steps.evaluate.report.content.metrics.auc"
+    assert rule["NumericGreaterThanEqualsPath"] == "$.input.min_auc"
+
+
+def test_results_are_kept_only_when_read_and_trimmed_to_what_is_read():
+    states = states_of(json.loads(compiled(ROOT / "workflows" / "churn-training.yaml")))
+    assert states["clean_events"]["ResultPath"] is None  # nobody reads it
+    assert states["train"]["ResultSelector"]["ModelArtifacts"] == {
+        "S3ModelArtifacts.$": "$.ModelArtifacts.S3ModelArtifacts"}
+    assert states["train"]["ResultPath"] == "$.steps.train"
+
+
+def test_a_step_reads_a_result_from_another_parallel_branch():
+    definition = json.loads(compiled(ROOT / "workflows" / "modeling-units.yaml"))
+    selector = definition["States"]["parallel.1"]["ResultSelector"]
+    assert selector["steps"]["ltv_metrics.$"] == "$[1].steps.ltv_metrics"
+    assert selector["steps"]["churn_metrics.$"] == "$[0].steps.churn_metrics"
+    register = states_of(definition)["ltv_register"]
+    assert register["Parameters"]["Payload"]["metrics.$"] == "$.steps.ltv_metrics.report.content"
+
+
+def test_templates_become_jsonpath_and_intrinsics(write_spec):
+    text = MINIMAL.replace("steps:", "input:\n  day: {type: string, default: x}\n  n: {type: integer, default: 3}\nsteps:")
+    text = text.replace("entrypoint: [python3, prep.py]", "entrypoint: [python3, prep.py]\n"
+                        "    arguments: {day: '${input.day}', count: '${input.n}', flag: true}\n"
+                        "    env: {RUN: 'run-${execution.name}', N: '${input.n}', QUOTE: \"it's {x}\"}")
+    parameters = states_of(compile_text(write_spec, text).definition)["prep"]["Parameters"]
+    assert parameters["AppSpecification"]["ContainerArguments.$"] == (
+        "States.Array('--day', $.input.day, '--count', States.Format('{}', $.input.n), '--flag', 'true')")
+    assert parameters["Environment"] == {
+        "RUN.$": "States.Format('run-{}', $$.Execution.Name)",
+        "N.$": "States.Format('{}', $.input.n)",
+        "QUOTE": "it's {x}",
+    }
+
+
+def test_for_each_becomes_a_map_over_the_items(write_spec):
+    definition = json.loads(compiled(ROOT / "workflows" / "batch-fanout.yaml"))
+    fan_out = definition["States"]["copy_shard"]
+    assert fan_out["Type"] == "Map" and fan_out["ItemsPath"] == "$.input.shards"
+    assert fan_out["MaxConcurrency"] == 4
+    assert fan_out["Parameters"]["item.$"] == "$$.Map.Item.Value"
+    inner = fan_out["Iterator"]["States"]["copy_shard.each"]
+    assert inner["Resource"] == "arn:aws:states:::batch:submitJob.sync"
+    assert "$.item" in inner["Parameters"]["Parameters"]["s3Input.$"]
+    assert inner["Retry"][0]["MaxDelaySeconds"] == 300 and inner["Retry"][0]["JitterStrategy"] == "FULL"
+
+
+def test_literal_for_each_items_are_in_the_initial_state(write_spec):
+    text = MINIMAL.replace("entrypoint: [python3, prep.py]",
+                           "entrypoint: [python3, prep.py]\n    for_each: {items: [eu, us]}\n"
+                           "    arguments: {region: '${item}'}")
+    definition = compile_text(write_spec, text).definition
+    assert definition["States"]["input.defaults"]["Parameters"]["items"] == {"prep": ["eu", "us"]}
+    assert definition["States"]["prep"]["ItemsPath"] == "$.items.prep"
+    assert statelint_problems(json.dumps(definition)) == []
+
+
+def test_choice_regions_rejoin_and_catch_handlers_run(write_spec):
+    text = MINIMAL + """
+    catch: [{errors: [States.TaskFailed], next: cleanup}]
+  cleanup:
+    type: lambda
+    function: cleanup
+  gate:
+    type: choice
+    needs: [prep]
+    choices:
+      - {when: steps.prep.ProcessingJobStatus, equals: Completed, next: publish}
+      - {when: steps.prep.ProcessingJobStatus, equals: Stopped, next: succeed}
+    default: fail
+  publish:
+    type: sns
+    topic: arn:aws:sns:eu-west-1:111122223333:news
+    message: done
+  after:
+    type: wait
+    seconds: 1
+    needs: [gate]
+"""
+    compilation = compile_text(write_spec, text)
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    states = compilation.definition["States"]
+    assert states["prep"]["Catch"][0] == {"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error",
+                                          "Next": "cleanup"}
+    gate = states["gate"]
+    assert [c["Next"] for c in gate["Choices"]] == ["publish", "after"]
+    assert states[gate["Default"]]["Type"] == "Fail"
+    assert states["publish"]["Next"] == "after"
+    assert statelint_problems(compilation.json()) == []
+
+
+def test_every_step_type_compiles_and_lints(write_spec):
+    text = MINIMAL + """
+    outputs: [{name: o, source: /opt/ml/processing/o, destination: s3://demo-bucket/o/}]
+  fit:
+    type: training
+    needs: [prep]
+    inputs: {train: {source: s3://demo-bucket/o/, content_type: text/csv, mode: File}}
+    output: s3://demo-bucket/m/
+    hyperparameters: {depth: 3}
+  packed:
+    type: model
+    needs: [fit]
+    model_data: ${steps.fit.ModelArtifacts.S3ModelArtifacts}
+  score:
+    type: transform
+    needs: [packed]
+    model: packed
+    input: s3://demo-bucket/i/
+    output: s3://demo-bucket/p/
+  shards:
+    type: batch
+    needs: [score]
+    job_queue: q
+    job_definition: d:1
+  notify:
+    type: sns
+    needs: [shards]
+    topic: arn:aws:sns:eu-west-1:111122223333:news
+    message: {job: "${steps.shards.JobId}"}
+  nested:
+    type: workflow
+    needs: [notify]
+    state_machine: other-machine
+    input: {model: "${steps.packed.ModelName}"}
+  pause:
+    type: wait
+    needs: [nested]
+    until: "${input.when}"
+  stop:
+    type: fail
+    needs: [pause]
+    error: Done
+    cause: finished
+"""
+    text = text.replace("steps:", "input:\n  when: {type: string, default: '2030-01-01T00:00:00Z'}\nsteps:")
+    compilation = compile_text(write_spec, text)
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    states = states_of(compilation.definition)
+    assert states["score"]["Parameters"]["ModelName.$"] == states["packed"]["Parameters"]["ModelName.$"]
+    assert states["nested"]["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    assert states["pause"]["TimestampPath"] == "$.input.when"
+    assert states["stop"] == {"Type": "Fail", "Error": "Done", "Cause": "finished"}
+    assert statelint_problems(compilation.json()) == []
+
+
+def test_requests_are_checked_against_botocore(write_spec):
+    text = MINIMAL.replace("entrypoint: [python3, prep.py]",
+                           "entrypoint: [python3, prep.py]\n    env: {BLOB: '" + "x" * 300 + "'}")
+    compilation = compile_text(write_spec, text)
+    assert not compilation.ok
+    message = compilation.problems[0].render()
+    assert "the CreateProcessingJob request would be rejected: Environment.BLOB: has 300 characters, " \
+           "at most 256 allowed" in message
+    assert ":9:3: error: steps.prep:" in message
+
+
+def test_a_definition_over_one_megabyte_is_an_error(write_spec):
+    step = "  s{n}:\n    type: sns\n    topic: arn:aws:sns:eu-west-1:111122223333:t\n    message: '" + "m" * 3000 + "'\n"
+    text = "version: 1\nname: big\nsteps:\n" + "".join(step.format(n=n) for n in range(400))
+    compilation = compile_text(write_spec, text)
+    assert not compilation.ok
+    assert "Step Functions accepts at most 1,048,576" in compilation.problems[-1].message

@@ -1,0 +1,394 @@
+"""One failing spec per validation rule: the message, and the line it points at.
+
+In each case the line the error must point at is marked `# <-`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from sfn_builder.validate import analyze_file
+
+HEAD = """\
+version: 1
+name: demo
+input:
+  run_date: {type: string, default: latest}
+  min_auc: {type: number, default: 0.8}
+defaults:
+  sagemaker:
+    role: arn:aws:iam::111122223333:role/demo-sagemaker
+    image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/demo:1
+    instance_type: ml.m5.xlarge
+"""
+PREP = """\
+  prep:
+    type: processing
+    entrypoint: [python3, prep.py]
+    outputs: [{name: out, source: /opt/ml/processing/output, destination: s3://demo-bucket/out/}]
+"""
+TRAIN = """\
+  train:
+    type: training
+    needs: [prep]
+    inputs: {train: s3://demo-bucket/out/}
+    output: s3://demo-bucket/models/
+"""
+
+
+def steps(*parts: str) -> str:
+    return HEAD + "steps:\n" + "".join(textwrap.dedent(p) if not p.startswith("  ") else p for p in parts)
+
+
+CASES = {
+    # --- the schema -------------------------------------------------------
+    "unknown top-level field": (
+        steps(PREP) + "descripton: typo   # <-\n",
+        "unknown field 'descripton'",
+        "did you mean 'description'?",
+    ),
+    "unknown step field": (
+        steps(PREP, "  other:\n    type: processing\n    imgae: x   # <-\n"),
+        "unknown field 'imgae' for a processing step",
+        "did you mean 'image'?",
+    ),
+    "unknown step type": (
+        steps(PREP, "  other:\n    type: procesing   # <-\n"),
+        "unknown step type 'procesing'",
+        "did you mean 'processing'?",
+    ),
+    "missing required field": (
+        "version: 1   # <-\nsteps: {a: {type: succeed}}\n",
+        "missing required field 'name'",
+        None,
+    ),
+    "wrong type": (
+        steps("  prep:\n    type: processing\n    instance_count: two   # <-\n"),
+        "expected a whole number, found the string 'two'",
+        None,
+    ),
+    "bad duration": (
+        steps(PREP) + "defaults_note: x\n".replace("defaults_note: x\n", "")
+        + "  late:\n    type: wait\n    seconds: 2 hours   # <-\n",
+        "the string '2 hours' is not valid here; expected a duration",
+        None,
+    ),
+    "wrong version": (
+        "version: 2   # <-\nname: demo\nsteps: {a: {type: succeed}}\n",
+        "must be 1, found 2",
+        None,
+    ),
+    "unknown workflow type": (
+        "version: 1\nname: demo\ntype: expres   # <-\nsteps: {a: {type: succeed}}\n",
+        "unknown value 'expres'",
+        "did you mean 'express'?",
+    ),
+    # --- names ------------------------------------------------------------
+    "workflow name": (
+        "version: 1\nname: churn training   # <-\nsteps: {a: {type: succeed}}\n",
+        "the name 'churn training' is not a valid state machine name",
+        "use 1-80 letters",
+    ),
+    "step name": (
+        "version: 1\nname: demo\nsteps:\n  bad name: {type: succeed}   # <-\n",
+        "the step name 'bad name' is not valid",
+        "use 1-60 letters",
+    ),
+    "reserved step name": (
+        "version: 1\nname: demo\nsteps:\n  fail: {type: succeed}   # <-\n",
+        "'fail' cannot be a step name",
+        None,
+    ),
+    "input name": (
+        "version: 1\nname: demo\ninput:\n  run-date: {type: string}   # <-\nsteps: {a: {type: succeed}}\n",
+        "the input name 'run-date' is not valid",
+        None,
+    ),
+    # --- the graph ----------------------------------------------------------
+    "unknown need": (
+        steps(PREP, "  train:\n    type: wait\n    seconds: 1\n    needs: [prpe]   # <-\n"),
+        "there is no step 'prpe'",
+        "did you mean 'prep'?",
+    ),
+    "needs itself": (
+        steps(PREP, "  again:\n    type: wait\n    seconds: 1\n    needs: [again]   # <-\n"),
+        "step 'again' needs itself",
+        None,
+    ),
+    "cycle": (
+        steps(
+            "  a:   # <-\n    type: wait\n    seconds: 1\n    needs: [c]\n",
+            "  b:\n    type: wait\n    seconds: 1\n    needs: [a]\n",
+            "  c:\n    type: wait\n    seconds: 1\n    needs: [b]\n",
+        ),
+        "the steps depend on each other in a cycle: a -> b -> c -> a",
+        None,
+    ),
+    "malformed dependency": (
+        steps(PREP) + "dependencies:\n  - \"prep >> \"   # <-\n",
+        "cannot read the dependency 'prep >> '",
+        "write \"a >> b\"",
+    ),
+    "dependency names no step": (
+        steps(PREP) + "dependencies:\n  - \"prep >> trian\"   # <-\n",
+        "there is no step 'trian'",
+        None,
+    ),
+    "choice next names no step": (
+        steps(PREP, "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
+              "      - {when: input.run_date, equals: x, next: regster}   # <-\n"),
+        "there is no step 'regster'",
+        None,
+    ),
+    "catch next names no step": (
+        steps("  prep:\n    type: processing\n    entrypoint: [a]\n    catch:\n"
+              "      - {errors: [States.ALL], next: cleanp}   # <-\n"),
+        "there is no step 'cleanp'",
+        None,
+    ),
+    "step after a fail step": (
+        steps("  stop:\n    type: fail\n", "  later:\n    type: wait\n    seconds: 1\n    needs: [stop]   # <-\n"),
+        "a fail step, after which nothing runs",
+        None,
+    ),
+    "choice target needs a step that does not run before the choice": (
+        steps(
+            PREP,
+            "  side:\n    type: wait\n    seconds: 1\n",
+            "  gate:\n    type: choice\n    needs: [prep]\n    choices: [{when: input.run_date, equals: x, next: act}]\n"
+            "    default: succeed\n",
+            "  act:\n    type: wait\n    seconds: 1\n    needs: [side]   # <-\n",
+        ),
+        "runs only when choice step 'gate' leads to it, but it needs 'side'",
+        "make 'gate' need 'side' too",
+    ),
+    "target of two choices": (
+        steps(
+            "  g1:\n    type: choice\n    choices: [{when: input.run_date, equals: x, next: act}]\n",
+            "  g2:\n    type: choice\n    choices: [{when: input.run_date, equals: y, next: act}]\n",
+            "  act:   # <-\n    type: wait\n    seconds: 1\n",
+        ),
+        "step 'act' is the target of more than one choice or catch (g1, g2)",
+        None,
+    ),
+    # --- templates ------------------------------------------------------------
+    "undeclared input": (
+        steps("  prep:\n    type: processing\n    arguments: {since: \"${input.rundate}\"}   # <-\n"),
+        "${input.rundate} reads the input 'rundate', which is not declared",
+        "did you mean 'run_date'?",
+    ),
+    "step that does not run before": (
+        steps(
+            "  prep:\n    type: processing\n    entrypoint: [a]\n"
+            "    arguments: {model: \"${steps.train.ModelArtifacts.S3ModelArtifacts}\"}   # <-\n",
+            "  train:\n    type: training\n    output: s3://demo-bucket/m/\n",
+        ),
+        "reads step 'train', which does not finish before 'prep' starts",
+        "add 'train' to steps.prep.needs",
+    ),
+    "unknown result member": (
+        steps(PREP, TRAIN, "  use:\n    type: lambda\n    function: f\n    needs: [train]\n"
+              "    payload: {m: \"${steps.train.ModelArtifact.S3ModelArtifacts}\"}   # <-\n"),
+        "the result has no member 'ModelArtifact'",
+        "did you mean 'ModelArtifacts'?",
+    ),
+    "unclosed template": (
+        steps("  prep:\n    type: processing\n    arguments: {since: \"${input.run_date\"}   # <-\n"),
+        "'${' is not closed by '}'",
+        None,
+    ),
+    "unknown reference namespace": (
+        steps("  prep:\n    type: processing\n    env: {HOME: \"${env.HOME}\"}   # <-\n"),
+        "unknown reference '${env.HOME}'",
+        None,
+    ),
+    "item outside for_each": (
+        steps("  prep:\n    type: processing\n    arguments: {shard: \"${item}\"}   # <-\n"),
+        "${item} is only defined in a step with for_each",
+        None,
+    ),
+    "reference to a step without a result": (
+        steps(
+            "  pause:\n    type: wait\n    seconds: 5\n",
+            "  use:\n    type: lambda\n    function: f\n    needs: [pause]\n    payload: {x: \"${steps.pause.x}\"}   # <-\n",
+        ),
+        "a wait step has no result",
+        None,
+    ),
+    # --- SageMaker, Batch, Lambda, SNS fields ----------------------------------
+    "container path": (
+        steps("  prep:\n    type: processing\n    inputs:\n"
+              "      - {source: s3://demo-bucket/in/, destination: /data/in}   # <-\n"),
+        "the container path '/data/in' is not under /opt/ml/processing/",
+        None,
+    ),
+    "S3 URI": (
+        steps("  prep:\n    type: processing\n    inputs:\n"
+              "      - {source: s3:/demo-bucket/in/, destination: /opt/ml/processing/in}   # <-\n"),
+        "'s3:/demo-bucket/in/' is not an S3 URI",
+        None,
+    ),
+    "S3 bucket name": (
+        steps("  prep:\n    type: processing\n    outputs:\n"
+              "      - {source: /opt/ml/processing/out, destination: s3://Demo_Bucket/out/}   # <-\n"),
+        "'Demo_Bucket' is not a valid S3 bucket name",
+        None,
+    ),
+    "role ARN": (
+        steps("  prep:\n    type: processing\n    role: demo-role   # <-\n"),
+        "'demo-role' is not an IAM role ARN",
+        None,
+    ),
+    "execution role ARN": (
+        "version: 1\nname: demo\nexecution_role: arn:aws:iam::123:role/x   # <-\nsteps: {a: {type: succeed}}\n",
+        "is not an IAM role ARN",
+        None,
+    ),
+    "instance type": (
+        steps("  prep:\n    type: processing\n    instance_type: ml.m5.xlarg   # <-\n"),
+        "'ml.m5.xlarg' is not an instance type for processing jobs",
+        "did you mean 'ml.m5.xlarge'",
+    ),
+    "instance type inherited from defaults": (
+        HEAD.replace("instance_type: ml.m5.xlarge", "instance_type: ml.p9.huge   # <-") + "steps:\n" + PREP,
+        "'ml.p9.huge' is not an instance type for processing jobs",
+        None,
+    ),
+    "required field after defaults": (
+        "version: 1\nname: demo\nsteps:\n  prep:   # <-\n    type: processing\n    instance_type: ml.m5.xlarge\n",
+        "a processing step needs 'image'",
+        "set steps.prep.image or defaults.sagemaker.image",
+    ),
+    "report names no output": (
+        steps("  prep:\n    type: processing\n"
+              "    outputs: [{name: out, source: /opt/ml/processing/o, destination: s3://demo-bucket/o/}]\n"
+              "    report: {output: metrics, file: m.json}   # <-\n"),
+        "the report's output 'metrics' is not an output of this step",
+        None,
+    ),
+    "transform of a step that is not a model": (
+        steps(PREP, "  score:\n    type: transform\n    needs: [prep]\n    model: prep   # <-\n"
+              "    input: s3://demo-bucket/i/\n    output: s3://demo-bucket/o/\n"),
+        "'prep' is a processing step, not a model step",
+        None,
+    ),
+    "lambda function": (
+        steps("  call:\n    type: lambda\n    function: not a function   # <-\n"),
+        "'not a function' is not a Lambda function name or ARN",
+        None,
+    ),
+    "SNS topic ARN": (
+        steps("  tell:\n    type: sns\n    topic: arn:aws:sqs:eu-west-1:111122223333:q   # <-\n    message: hi\n"),
+        "is not an SNS topic ARN",
+        None,
+    ),
+    "for_each on a model step": (
+        steps("  m:\n    type: model\n    model_data: s3://demo-bucket/m.tar.gz\n"
+              "    for_each: {items: [a, b]}   # <-\n"),
+        "a model step cannot use for_each",
+        None,
+    ),
+    "for_each items that are not a list": (
+        steps("  prep:\n    type: processing\n    for_each: {items: \"shards\"}   # <-\n"),
+        "must be a list or a single ${...} reference to one",
+        None,
+    ),
+    # --- choices and waits ----------------------------------------------------
+    "rule with two tests": (
+        steps(PREP, "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
+              "      - {when: input.run_date, equals: a, matches: b*, next: succeed}   # <-\n"),
+        "a rule has exactly one test",
+        None,
+    ),
+    "compared with the wrong type": (
+        steps(PREP, "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
+              "      - {when: steps.prep.ProcessingJobStatus, greater_than: 3, next: succeed}   # <-\n"),
+        "steps.prep.ProcessingJobStatus is a string, but it is compared with a number",
+        None,
+    ),
+    "choice path outside steps and input": (
+        steps(PREP, "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
+              "      - {when: execution.name, equals: a, next: succeed}   # <-\n"),
+        "'when' is a steps.STEP.PATH or input.NAME path",
+        None,
+    ),
+    "wait with both seconds and until": (
+        steps("  pause:   # <-\n    type: wait\n    seconds: 5\n    until: '2026-01-01T00:00:00Z'\n"),
+        "a wait step takes exactly one of 'seconds' or 'until'",
+        None,
+    ),
+    # --- workflow level -------------------------------------------------------
+    "express with .sync jobs": (
+        steps(PREP).replace("name: demo\n", "name: demo\ntype: express   # <-\n"),
+        "an express workflow cannot wait for jobs, but step 'prep' is a processing step",
+        "use type: standard",
+    ),
+    "cron syntax": (
+        steps(PREP) + "schedule:\n  expression: cron(0 25 * * ? *)   # <-\n",
+        "cron field hours '25': '25' is out of range (0-23)",
+        None,
+    ),
+    "rate syntax": (
+        steps(PREP) + "schedule:\n  expression: rate(1 hours)   # <-\n",
+        "write rate(1 hour), not rate(1 hours)",
+        None,
+    ),
+    "cron with both days": (
+        steps(PREP) + "schedule:\n  expression: cron(0 3 * * * *)   # <-\n",
+        "one of day-of-month and day-of-week must be '?'",
+        None,
+    ),
+    "time zone": (
+        steps(PREP) + "schedule:\n  expression: cron(0 3 * * ? *)\n  timezone: Europe/Amsterdan   # <-\n",
+        "'Europe/Amsterdan' is not a time zone",
+        "did you mean 'Europe/Amsterdam'",
+    ),
+    "one-time schedule without a time zone": (
+        steps(PREP) + "schedule:\n  expression: at(2026-01-01T03:00:00)   # <-\n",
+        "at(...) runs once and needs a timezone",
+        None,
+    ),
+    "notification topic ARN": (
+        steps(PREP) + "notifications:\n  topic: churn-alerts   # <-\n",
+        "'churn-alerts' is not an SNS topic ARN",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_rule(case, write_spec):
+    text, message, hint = CASES[case]
+    marked = [n for n, line in enumerate(text.splitlines(), start=1) if "# <-" in line]
+    assert len(marked) == 1, "mark the expected line with '# <-'"
+    analysis = analyze_file(write_spec(text))
+    assert not analysis.ok
+    found = [p for p in analysis.problems if message in p.message]
+    rendered = "\n".join(p.render() for p in analysis.problems)
+    assert found, f"expected {message!r} in:\n{rendered}"
+    problem = found[0]
+    assert problem.position is not None and problem.position.line == marked[0], rendered
+    assert problem.render().startswith(f"{problem.file}:{marked[0]}:")
+    if hint:
+        assert hint in (problem.hint or ""), rendered
+
+
+def test_every_problem_is_reported_at_once(write_spec):
+    text = steps(
+        "  prep:\n    type: processing\n    instance_type: ml.m5.xlarg\n    role: r\n",
+        "  train:\n    type: wait\n    seconds: 1\n    needs: [prpe]\n",
+    )
+    messages = [p.message for p in analyze_file(write_spec(text)).problems]
+    assert any("is not an instance type" in m for m in messages)
+    assert any("is not an IAM role ARN" in m for m in messages)
+    assert any("there is no step 'prpe'" in m for m in messages)
+
+
+def test_the_spec_md_example_is_valid():
+    from conftest import ROOT
+
+    analysis = analyze_file(str(ROOT / "workflows" / "churn-training.yaml"))
+    assert analysis.ok, [p.render() for p in analysis.problems]
+    assert not analysis.problems
