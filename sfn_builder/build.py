@@ -26,7 +26,6 @@ from .plan import Leaf, Node, Parallel, Plan, Sequence, leaves
 from .results import ResultSpec, result_specs
 from .service_models import input_shape
 from .steps import KINDS
-from .steps.base import Expr
 from .steps.nested import arn_in_own_account
 from .steps.processing import report_uri
 from .templates import parse_path, parse_template
@@ -119,8 +118,13 @@ class _Builder:
 
     def build(self) -> dict[str, Any]:
         scope = Scope()
-        start = scope.add(sdk.Pass("input.defaults", parameters=self._initial_document(),
-                                   comment="Execution input with the spec's defaults."))
+        start = scope.add(
+            sdk.Pass(
+                "input.defaults",
+                parameters=self._initial_document(),
+                comment="Execution input with the spec's defaults.",
+            )
+        )
         exits = [next_exit(start)]
         check = self._input_check(scope)
         if check is not None:
@@ -218,8 +222,9 @@ class _Builder:
             return Block(scope.add(sdk.Succeed(step.name, comment=step.comment)), []), available
         if step.type == "fail":
             cause = step.config.get("cause") or f"The workflow reached {step.name}."
-            entry = self.failure_path(step.name, scope, cause, error=step.config.get("error", "WorkflowFailed"),
-                                      fail_name=step.name)
+            entry = self.failure_path(
+                step.name, scope, cause, error=step.config.get("error", "WorkflowFailed"), fail_name=step.name
+            )
             return Block(entry, []), available
         return self.task(step, scope, available)
 
@@ -246,8 +251,13 @@ class _Builder:
                 exits.append(Exit(lambda t, c=catcher: setattr(c, "next_step", t), needs_terminal=True))
             entry.add_catch(catcher)
         if step.for_each is None:
-            entry.add_catch(sdk.Catch(error_equals=["States.ALL"], next_step=self.failure_path(step.name, scope, None),
-                                      result_path="$.error"))
+            entry.add_catch(
+                sdk.Catch(
+                    error_equals=["States.ALL"],
+                    next_step=self.failure_path(step.name, scope, None),
+                    result_path="$.error",
+                )
+            )
         return Block(entry, exits), [*available, step.name] if kept else available
 
     def task_unit(self, step: Step, scope: Scope, in_map: bool) -> tuple[Any, Any]:
@@ -288,8 +298,14 @@ class _Builder:
                     comment=f"Reads {step.name}'s report so that later steps can test it.",
                 )
             )
-            reader.add_retry(sdk.Retry(error_equals=["S3.S3Exception", "S3.SdkClientException"],
-                                       interval_seconds=5, max_attempts=3, backoff_rate=2.0))
+            reader.add_retry(
+                sdk.Retry(
+                    error_equals=["S3.S3Exception", "S3.SdkClientException"],
+                    interval_seconds=5,
+                    max_attempts=3,
+                    backoff_rate=2.0,
+                )
+            )
             task.next(reader)
             last = reader
         if in_map:
@@ -298,13 +314,26 @@ class _Builder:
             user_errors = [e for c in step.catch for e in c.errors]
             for state in dict.fromkeys([task, last]):
                 if user_errors:
-                    state.add_catch(sdk.Catch(error_equals=user_errors, result_path="$.error",
-                                              next_step=self.rethrow(step.name, scope)))
-                state.add_catch(sdk.Catch(error_equals=["States.ALL"], result_path="$.error",
-                                          next_step=self.failure_path(step.name, scope, None)))
+                    state.add_catch(
+                        sdk.Catch(
+                            error_equals=user_errors, result_path="$.error", next_step=self.rethrow(step.name, scope)
+                        )
+                    )
+                state.add_catch(
+                    sdk.Catch(
+                        error_equals=["States.ALL"],
+                        result_path="$.error",
+                        next_step=self.failure_path(step.name, scope, None),
+                    )
+                )
         elif last is not task:
-            last.add_catch(sdk.Catch(error_equals=["States.ALL"], result_path="$.error",
-                                     next_step=self.failure_path(step.name, scope, None)))
+            last.add_catch(
+                sdk.Catch(
+                    error_equals=["States.ALL"],
+                    result_path="$.error",
+                    next_step=self.failure_path(step.name, scope, None),
+                )
+            )
         return task, last
 
     def map(self, step: Step, scope: Scope) -> Any:
@@ -345,8 +374,16 @@ class _Builder:
 
     # -- failure paths -----------------------------------------------------
 
-    def failure_path(self, step: str, scope: Scope, reason: str | None, *, label: str = "failed",
-                     error: str | None = None, fail_name: str | None = None) -> Any:
+    def failure_path(
+        self,
+        step: str,
+        scope: Scope,
+        reason: str | None,
+        *,
+        label: str = "failed",
+        error: str | None = None,
+        fail_name: str | None = None,
+    ) -> Any:
         """Publish one alert (when there is a topic), then fail naming the step.
 
         `reason` None means a caught error: its name and cause are in `$.error`.
@@ -431,8 +468,9 @@ class _Builder:
 
         def target_of(name: str, rule_index: int | None) -> Any:
             if name == "fail" and rule_index is None and "default" not in step.config:
-                return self.failure_path(step.name, scope, f"No rule of the choice {step.name} matched.",
-                                         label="unmatched")
+                return self.failure_path(
+                    step.name, scope, f"No rule of the choice {step.name} matched.", label="unmatched"
+                )
             if name == "fail":
                 return self.failure_path(step.name, scope, f"The choice {step.name} led to fail.")
             if name == "succeed":

@@ -220,8 +220,11 @@ def _reference(
         return
     source = str(ref.parts[0])
     if source not in workflow.steps:
-        yield Problem(f"{ref.text} reads step '{source}', which does not exist", path,
-                      hint=did_you_mean(source, list(workflow.steps)))
+        yield Problem(
+            f"{ref.text} reads step '{source}', which does not exist",
+            path,
+            hint=did_you_mean(source, list(workflow.steps)),
+        )
         return
     source_step = workflow.steps[source]
     if not has_result(source_step.type):
@@ -237,8 +240,7 @@ def _reference(
     target = resolve(ref, workflow)
     if target.error:
         yield Problem(
-            f"{ref.text}: {target.error} (a {source_step.type} step's result is "
-            f"the {_result_name(source_step)})",
+            f"{ref.text}: {target.error} (a {source_step.type} step's result is the {_result_name(source_step)})",
             path,
             hint=did_you_mean(str(ref.parts[len(ref.parts) - 1]), target.suggestions) if target.suggestions else None,
         )
@@ -352,16 +354,19 @@ def _workflow_level(workflow: Workflow) -> Iterator[Problem]:
     notifications = workflow.notifications
     if notifications is not None and notifications.topic_arn is not None:
         yield from check_arn(
-            notifications.topic_arn, ("notifications", "topic"), "sns", "an SNS topic ARN",
+            notifications.topic_arn,
+            ("notifications", "topic"),
+            "sns",
+            "an SNS topic ARN",
             "arn:aws:sns:eu-west-1:111122223333:churn-alerts",
         )
-    if notifications is not None and notifications.topic_name is not None:
-        if not re.match(r"^[A-Za-z0-9_\-]{1,256}$", notifications.topic_name):
-            yield Problem(
-                f"{notifications.topic_name!r} is not a valid SNS topic name",
-                ("notifications", "topic", "name"),
-                hint="use 1-256 letters, digits, '-' or '_'",
-            )
+    topic_name = notifications.topic_name if notifications is not None else None
+    if topic_name is not None and not re.match(r"^[A-Za-z0-9_\-]{1,256}$", topic_name):
+        yield Problem(
+            f"{topic_name!r} is not a valid SNS topic name",
+            ("notifications", "topic", "name"),
+            hint="use 1-256 letters, digits, '-' or '_'",
+        )
     many = len(workflow.schedules) > 1
     for n, schedule in enumerate(workflow.schedules):
         base: Path = ("schedule", n) if many else ("schedule",)

@@ -133,9 +133,7 @@ def load_bytes(raw: bytes, file: str = "<spec>") -> Document:
 
 def load_text(text: str, file: str = "<spec>") -> Document:
     """Load spec text; the top level must be a mapping."""
-    if not text.strip() or all(
-        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
-    ):
+    if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         raise _error(file, "the spec is empty", hint="start from an example in workflows/")
     composer = _Composer(file)
     try:
@@ -243,9 +241,7 @@ class _Composer:
                         _position(event.start_mark),
                     )
                 self._check_tag(event, "map" if isinstance(event, yaml.MappingStartEvent) else "seq")
-                container = (
-                    SpecMapping(position) if isinstance(event, yaml.MappingStartEvent) else SpecList(position)
-                )
+                container = SpecMapping(position) if isinstance(event, yaml.MappingStartEvent) else SpecList(position)
                 stack.append(_Frame(container, event.anchor))
                 continue
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):

@@ -7,6 +7,7 @@ and nothing downstream reads the YAML again.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -151,7 +152,7 @@ def parse_airflow(line: str) -> list[tuple[str, str]] | None:
         if not all(names):
             return None
         groups.append(names)
-    return [(a, b) for left, right in zip(groups, groups[1:], strict=False) for a in left for b in right]
+    return [(a, b) for left, right in itertools.pairwise(groups) for a in left for b in right]
 
 
 def build_workflow(data: Mapping[str, Any]) -> Workflow:

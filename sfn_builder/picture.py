@@ -100,8 +100,16 @@ def _rule_label(rule: dict[str, Any], index: int) -> str:
         test = key.removesuffix("Path")
         for word in ("String", "Numeric", "Boolean", "Timestamp"):
             test = test.removeprefix(word)
-        symbol = {"Equals": "=", "GreaterThan": ">", "GreaterThanEquals": ">=", "LessThan": "<",
-                  "LessThanEquals": "<=", "Matches": "~", "IsPresent": "present", "IsNull": "null"}.get(test, test)
+        symbol = {
+            "Equals": "=",
+            "GreaterThan": ">",
+            "GreaterThanEquals": ">=",
+            "LessThan": "<",
+            "LessThanEquals": "<=",
+            "Matches": "~",
+            "IsPresent": "present",
+            "IsNull": "null",
+        }.get(test, test)
         shown = str(value).removeprefix("$.") if isinstance(value, str) else str(value).lower()
         return f"{variable.split('.')[-1]} {symbol} {shown}"
     return f"rule {index}"
@@ -175,8 +183,10 @@ def to_dot(definition: dict[str, Any], title: str = "") -> str:
             if kind in ("Parallel", "Map"):
                 counter[0] += 1
                 lines.append(f"{indent}subgraph cluster_{counter[0]} {{")
-                lines.append(f'{indent}  label="{_dot_escape(name)} ({kind.lower()})"; style="dashed,filled"; '
-                             f'fillcolor="{fill}"; color="{line}"; fontsize=10;')
+                lines.append(
+                    f'{indent}  label="{_dot_escape(name)} ({kind.lower()})"; style="dashed,filled"; '
+                    f'fillcolor="{fill}"; color="{line}"; fontsize=10;'
+                )
                 fork, join = _dot_escape(f"{name}.fork"), _dot_escape(f"{name}.join")
                 lines.append(f'{indent}  "{fork}" [shape=point, width=0.08];')
                 lines.append(f'{indent}  "{join}" [shape=point, width=0.08];')
@@ -191,13 +201,17 @@ def to_dot(definition: dict[str, Any], title: str = "") -> str:
             else:
                 shape = "diamond" if kind == "Choice" else "box"
                 style = '"filled"' if kind == "Choice" else '"rounded,filled"'
-                lines.append(f'{indent}"{_dot_escape(name)}" [label="{_dot_escape(name)}", shape={shape}, '
-                             f'style={style}, fillcolor="{fill}", color="{line}"];')
+                lines.append(
+                    f'{indent}"{_dot_escape(name)}" [label="{_dot_escape(name)}", shape={shape}, '
+                    f'style={style}, fillcolor="{fill}", color="{line}"];'
+                )
             if body.get("End") or kind == "Succeed":
                 ends.append(name)
             for target, label in _edges(body, states):
-                lines.append(f'{indent}"{_dot_escape(exit_(states, name))}" -> '
-                             f'"{_dot_escape(entry(states, target))}" [label="{_dot_escape(label)}"];')
+                lines.append(
+                    f'{indent}"{_dot_escape(exit_(states, name))}" -> '
+                    f'"{_dot_escape(entry(states, target))}" [label="{_dot_escape(label)}"];'
+                )
         return ends
 
     block(definition["States"], _visible(definition), "  ")
@@ -216,8 +230,9 @@ def to_png(definition: dict[str, Any], title: str = "") -> bytes:
             "PNG output needs Graphviz's `dot` program, which is not installed "
             "(apt-get install graphviz, or brew install graphviz); SVG, Mermaid and DOT need nothing"
         )
-    result = subprocess.run([dot, "-Tpng"], input=to_dot(definition, title).encode(), capture_output=True,
-                            check=False, timeout=120)
+    result = subprocess.run(
+        [dot, "-Tpng"], input=to_dot(definition, title).encode(), capture_output=True, check=False, timeout=120
+    )
     if result.returncode != 0:
         raise GraphvizMissing(f"Graphviz failed: {result.stderr.decode(errors='replace').strip()}")
     return result.stdout
@@ -318,8 +333,9 @@ def _place(layout: _Layout, x: float, y: float) -> None:
             box.x, box.y = left, top + (row_height - box.height) / 2
             left += box.width + GAP_X
             if box.branches:
-                inner_left = box.x + (box.width - (sum(b.width for b in box.branches)
-                                                    + GAP_X * (len(box.branches) - 1))) / 2
+                inner_left = (
+                    box.x + (box.width - (sum(b.width for b in box.branches) + GAP_X * (len(box.branches) - 1))) / 2
+                )
                 for branch in box.branches:
                     _place(branch, inner_left, box.y + PAD + 18)
                     inner_left += branch.width + GAP_X
@@ -340,7 +356,9 @@ def to_svg(definition: dict[str, Any], title: str = "") -> str:
         f'<rect width="{width:.0f}" height="{height:.0f}" fill="#ffffff"/>',
     ]
     if title:
-        parts.append(f'<text x="{margin}" y="{margin + 14}" font-size="16" font-weight="bold">{html.escape(title)}</text>')
+        parts.append(
+            f'<text x="{margin}" y="{margin + 14}" font-size="16" font-weight="bold">{html.escape(title)}</text>'
+        )
     _draw(layout, parts)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -357,29 +375,42 @@ def _draw(layout: _Layout, parts: list[str]) -> None:
             path = f"M {x1:.1f} {y1:.1f} L {x1:.1f} {mid:.1f} L {x2:.1f} {mid:.1f} L {x2:.1f} {y2:.1f}"
         else:  # a jump back up (not produced today, drawn plainly if it is)
             path = f"M {x1:.1f} {y1:.1f} L {x2:.1f} {y2:.1f}"
-        parts.append(f'<path d="{path}" fill="none" stroke="#555" stroke-width="1.2" '
-                     f'marker-end="url(#arrow)"{dashed}/>')
+        parts.append(
+            f'<path d="{path}" fill="none" stroke="#555" stroke-width="1.2" marker-end="url(#arrow)"{dashed}/>'
+        )
         if label:
             shown = label if len(label) <= 34 else label[:33] + "…"
-            parts.append(f'<text x="{x2:.1f}" y="{y2 - 5:.1f}" font-size="10" text-anchor="middle" '
-                         f'fill="#444"><title>{html.escape(label)}</title>{html.escape(shown)}</text>')
+            parts.append(
+                f'<text x="{x2:.1f}" y="{y2 - 5:.1f}" font-size="10" text-anchor="middle" '
+                f'fill="#444"><title>{html.escape(label)}</title>{html.escape(shown)}</text>'
+            )
     for box in layout.boxes.values():
         fill, line = COLORS.get(box.kind, COLORS["Pass"])
         if box.branches:
-            parts.append(f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.width:.1f}" height="{box.height:.1f}" '
-                         f'rx="6" fill="{fill}" stroke="{line}" stroke-dasharray="5 3"/>')
-            parts.append(f'<text x="{box.x + 8:.1f}" y="{box.y + 15:.1f}" fill="{line}" font-weight="bold">'
-                         f'{html.escape(box.name)} ({box.kind.lower()})</text>')
+            parts.append(
+                f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.width:.1f}" height="{box.height:.1f}" '
+                f'rx="6" fill="{fill}" stroke="{line}" stroke-dasharray="5 3"/>'
+            )
+            parts.append(
+                f'<text x="{box.x + 8:.1f}" y="{box.y + 15:.1f}" fill="{line}" font-weight="bold">'
+                f"{html.escape(box.name)} ({box.kind.lower()})</text>"
+            )
             for branch in box.branches:
                 _draw(branch, parts)
             continue
         radius = 18 if box.kind in ("Succeed", "Fail") else 6
-        parts.append(f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.width:.1f}" height="{box.height:.1f}" '
-                     f'rx="{radius}" fill="{fill}" stroke="{line}" stroke-width="1.4"/>')
+        parts.append(
+            f'<rect x="{box.x:.1f}" y="{box.y:.1f}" width="{box.width:.1f}" height="{box.height:.1f}" '
+            f'rx="{radius}" fill="{fill}" stroke="{line}" stroke-width="1.4"/>'
+        )
         if box.kind == "Choice":
             parts.append(f'<text x="{box.x + 6:.1f}" y="{box.y + 11:.1f}" font-size="9" fill="{line}">choice</text>')
-        parts.append(f'<text x="{box.x + box.width / 2:.1f}" y="{box.y + box.height / 2 + 4:.1f}" '
-                     f'text-anchor="middle">{html.escape(box.name)}</text>')
+        parts.append(
+            f'<text x="{box.x + box.width / 2:.1f}" y="{box.y + box.height / 2 + 4:.1f}" '
+            f'text-anchor="middle">{html.escape(box.name)}</text>'
+        )
         if box.failing:
-            parts.append(f'<circle cx="{box.x + box.width - 10:.1f}" cy="{box.y + 10:.1f}" r="4" fill="#c0392b">'
-                         "<title>alerts and fails the workflow on error</title></circle>")
+            parts.append(
+                f'<circle cx="{box.x + box.width - 10:.1f}" cy="{box.y + 10:.1f}" r="4" fill="#c0392b">'
+                "<title>alerts and fails the workflow on error</title></circle>"
+            )

@@ -68,7 +68,6 @@ class Plan:
         return [*self.scopes.problems, *notes]
 
 
-
 def leaves(node: Node | None) -> list[str]:
     """Step names of a plan node, in order."""
     out: list[str] = []

@@ -17,9 +17,7 @@ from .problems import did_you_mean
 from .steps.base import Expr
 
 
-def check_request(
-    request: Mapping[str, Any], shape: Any, json_members: frozenset[str] = frozenset()
-) -> list[str]:
+def check_request(request: Mapping[str, Any], shape: Any, json_members: frozenset[str] = frozenset()) -> list[str]:
     """What is wrong with `request` for `shape`, as 'Member.Path: message' lines."""
     return list(_check(request, shape, "", json_members))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-_MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
-_DAYS = "SUN MON TUE WED THU FRI SAT".split()
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 # name, low, high, names, extra single tokens allowed
 _FIELDS = (
     ("minutes", 0, 59, [], ()),
@@ -31,8 +31,10 @@ def check_expression(expression: str, *, timezone: bool) -> tuple[str, str] | No
         return _check_cron(text)
     if text.startswith("at("):
         if not timezone:
-            return ("at(...) runs once and needs a timezone (an EventBridge Scheduler schedule)",
-                    "add timezone: UTC, or use cron(...)")
+            return (
+                "at(...) runs once and needs a timezone (an EventBridge Scheduler schedule)",
+                "add timezone: UTC, or use cron(...)",
+            )
         match = _AT.match(text)
         if not match:
             return (f"{expression!r} is not a valid at(...) expression", "write at(2026-01-31T03:00:00)")

@@ -122,7 +122,9 @@ def parse_reference(body: str, offset: int = 0) -> Reference:
     if namespace in ("input", "steps") and not parts:
         raise TemplateError(f"'{text}' needs a name: ${{{namespace}.NAME}}", offset)
     if namespace == "execution" and (len(parts) != 1 or parts[0] not in EXECUTION_FIELDS):
-        raise TemplateError(f"unknown reference '{text}': use execution.name, execution.id or execution.start_time", offset)
+        raise TemplateError(
+            f"unknown reference '{text}': use execution.name, execution.id or execution.start_time", offset
+        )
     return Reference(namespace, tuple(parts), text)
 
 

@@ -54,9 +54,18 @@ def test_output_is_byte_identical_across_processes(tmp_path):
     for seed in ("1", "2"):
         target = tmp_path / f"out-{seed}.json"
         subprocess.run(
-            [sys.executable, "-m", "sfn_builder", "compile", str(ROOT / "workflows" / "churn-training.yaml"),
-             "-o", str(target)],
-            check=True, env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "sfn_builder",
+                "compile",
+                str(ROOT / "workflows" / "churn-training.yaml"),
+                "-o",
+                str(target),
+            ],
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
         )
         outputs.append(target.read_bytes())
     assert outputs[0] == outputs[1]
@@ -97,12 +106,15 @@ def test_without_notifications_a_failure_fails_directly(write_spec):
 def test_job_names_are_unique_per_attempt_and_fit_sagemaker(write_spec):
     long_name = "a-very-long-workflow-name-for-the-churn-model-family"
     text = MINIMAL.replace("name: demo", f"name: {long_name}").replace(
-        "  prep:", "  preprocess_every_single_event_of_the_day:")
+        "  prep:", "  preprocess_every_single_event_of_the_day:"
+    )
     definition = compile_text(write_spec, text).definition
-    expression = states_of(definition)["preprocess_every_single_event_of_the_day"]["Parameters"][
-        "ProcessingJobName.$"]
-    match = re.fullmatch(r"States\.Format\('([^']*)-\{\}', States\.ArrayGetItem\(States\.StringSplit\("
-                         r"States\.UUID\(\), '-'\), 4\)\)", expression)
+    expression = states_of(definition)["preprocess_every_single_event_of_the_day"]["Parameters"]["ProcessingJobName.$"]
+    match = re.fullmatch(
+        r"States\.Format\('([^']*)-\{\}', States\.ArrayGetItem\(States\.StringSplit\("
+        r"States\.UUID\(\), '-'\), 4\)\)",
+        expression,
+    )
     assert match, expression
     prefix = match.group(1)
     assert prefix.startswith(long_name[:19])
@@ -145,8 +157,10 @@ def test_a_report_is_read_into_the_state_for_the_choice():
     states = states_of(json.loads(compiled(ROOT / "workflows" / "churn-training.yaml")))
     reader = states["evaluate.report"]
     assert reader["Resource"] == "arn:aws:states:::aws-sdk:s3:getObject"
-    assert reader["Parameters"] == {"Bucket": "churn-data",
-                                    "Key.$": "States.Format('reports/{}/evaluation.json', $.input.run_date)"}
+    assert reader["Parameters"] == {
+        "Bucket": "churn-data",
+        "Key.$": "States.Format('reports/{}/evaluation.json', $.input.run_date)",
+    }
     assert reader["ResultPath"] == "$.steps.evaluate.report"
     rule = states["quality_gate"]["Choices"][1]
     assert rule["Variable"] == "$.steps.evaluate.report.content.metrics.auc"
@@ -157,7 +171,8 @@ def test_results_are_kept_only_when_read_and_trimmed_to_what_is_read():
     states = states_of(json.loads(compiled(ROOT / "workflows" / "churn-training.yaml")))
     assert states["clean_events"]["ResultPath"] is None  # nobody reads it
     assert states["train"]["ResultSelector"]["ModelArtifacts"] == {
-        "S3ModelArtifacts.$": "$.ModelArtifacts.S3ModelArtifacts"}
+        "S3ModelArtifacts.$": "$.ModelArtifacts.S3ModelArtifacts"
+    }
     assert states["train"]["ResultPath"] == "$.steps.train"
 
 
@@ -171,13 +186,19 @@ def test_a_step_reads_a_result_from_another_parallel_branch():
 
 
 def test_templates_become_jsonpath_and_intrinsics(write_spec):
-    text = MINIMAL.replace("steps:", "input:\n  day: {type: string, default: x}\n  n: {type: integer, default: 3}\nsteps:")
-    text = text.replace("entrypoint: [python3, prep.py]", "entrypoint: [python3, prep.py]\n"
-                        "    arguments: {day: '${input.day}', count: '${input.n}', flag: true}\n"
-                        "    env: {RUN: 'run-${execution.name}', N: '${input.n}', QUOTE: \"it's {x}\"}")
+    text = MINIMAL.replace(
+        "steps:", "input:\n  day: {type: string, default: x}\n  n: {type: integer, default: 3}\nsteps:"
+    )
+    text = text.replace(
+        "entrypoint: [python3, prep.py]",
+        "entrypoint: [python3, prep.py]\n"
+        "    arguments: {day: '${input.day}', count: '${input.n}', flag: true}\n"
+        "    env: {RUN: 'run-${execution.name}', N: '${input.n}', QUOTE: \"it's {x}\"}",
+    )
     parameters = states_of(compile_text(write_spec, text).definition)["prep"]["Parameters"]
     assert parameters["AppSpecification"]["ContainerArguments.$"] == (
-        "States.Array('--day', $.input.day, '--count', States.Format('{}', $.input.n), '--flag', 'true')")
+        "States.Array('--day', $.input.day, '--count', States.Format('{}', $.input.n), '--flag', 'true')"
+    )
     assert parameters["Environment"] == {
         "RUN.$": "States.Format('run-{}', $$.Execution.Name)",
         "N.$": "States.Format('{}', $.input.n)",
@@ -198,9 +219,10 @@ def test_for_each_becomes_a_map_over_the_items(write_spec):
 
 
 def test_literal_for_each_items_are_in_the_initial_state(write_spec):
-    text = MINIMAL.replace("entrypoint: [python3, prep.py]",
-                           "entrypoint: [python3, prep.py]\n    for_each: {items: [eu, us]}\n"
-                           "    arguments: {region: '${item}'}")
+    text = MINIMAL.replace(
+        "entrypoint: [python3, prep.py]",
+        "entrypoint: [python3, prep.py]\n    for_each: {items: [eu, us]}\n    arguments: {region: '${item}'}",
+    )
     definition = compile_text(write_spec, text).definition
     assert definition["States"]["input.defaults"]["Parameters"]["items"] == {"prep": ["eu", "us"]}
     assert definition["States"]["prep"]["ItemsPath"] == "$.items.prep"
@@ -208,7 +230,9 @@ def test_literal_for_each_items_are_in_the_initial_state(write_spec):
 
 
 def test_choice_regions_rejoin_and_catch_handlers_run(write_spec):
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
     catch: [{errors: [States.TaskFailed], next: cleanup}]
   cleanup:
     type: lambda
@@ -229,11 +253,15 @@ def test_choice_regions_rejoin_and_catch_handlers_run(write_spec):
     seconds: 1
     needs: [gate]
 """
+    )
     compilation = compile_text(write_spec, text)
     assert compilation.ok, [p.render() for p in compilation.problems]
     states = compilation.definition["States"]
-    assert states["prep"]["Catch"][0] == {"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error",
-                                          "Next": "cleanup"}
+    assert states["prep"]["Catch"][0] == {
+        "ErrorEquals": ["States.TaskFailed"],
+        "ResultPath": "$.error",
+        "Next": "cleanup",
+    }
     gate = states["gate"]
     assert [c["Next"] for c in gate["Choices"]] == ["publish", "after"]
     assert states[gate["Default"]]["Type"] == "Fail"
@@ -242,7 +270,9 @@ def test_choice_regions_rejoin_and_catch_handlers_run(write_spec):
 
 
 def test_every_step_type_compiles_and_lints(write_spec):
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
     outputs: [{name: o, source: /opt/ml/processing/o, destination: s3://demo-bucket/o/}]
   fit:
     type: training
@@ -285,6 +315,7 @@ def test_every_step_type_compiles_and_lints(write_spec):
     error: Done
     cause: finished
 """
+    )
     text = text.replace("steps:", "input:\n  when: {type: string, default: '2030-01-01T00:00:00Z'}\nsteps:")
     compilation = compile_text(write_spec, text)
     assert compilation.ok, [p.render() for p in compilation.problems]
@@ -297,18 +328,23 @@ def test_every_step_type_compiles_and_lints(write_spec):
 
 
 def test_requests_are_checked_against_botocore(write_spec):
-    text = MINIMAL.replace("entrypoint: [python3, prep.py]",
-                           "entrypoint: [python3, prep.py]\n    env: {BLOB: '" + "x" * 300 + "'}")
+    text = MINIMAL.replace(
+        "entrypoint: [python3, prep.py]", "entrypoint: [python3, prep.py]\n    env: {BLOB: '" + "x" * 300 + "'}"
+    )
     compilation = compile_text(write_spec, text)
     assert not compilation.ok
     message = compilation.problems[0].render()
-    assert "the CreateProcessingJob request would be rejected: Environment.BLOB: has 300 characters, " \
-           "at most 256 allowed" in message
+    assert (
+        "the CreateProcessingJob request would be rejected: Environment.BLOB: has 300 characters, "
+        "at most 256 allowed" in message
+    )
     assert ":9:3: error: steps.prep:" in message
 
 
 def test_a_definition_over_one_megabyte_is_an_error(write_spec):
-    step = "  s{n}:\n    type: sns\n    topic: arn:aws:sns:eu-west-1:111122223333:t\n    message: '" + "m" * 3000 + "'\n"
+    step = (
+        "  s{n}:\n    type: sns\n    topic: arn:aws:sns:eu-west-1:111122223333:t\n    message: '" + "m" * 3000 + "'\n"
+    )
     text = "version: 1\nname: big\nsteps:\n" + "".join(step.format(n=n) for n in range(400))
     compilation = compile_text(write_spec, text)
     assert not compilation.ok

@@ -70,7 +70,8 @@ CASES = {
         None,
     ),
     "bad duration": (
-        steps(PREP) + "defaults_note: x\n".replace("defaults_note: x\n", "")
+        steps(PREP)
+        + "defaults_note: x\n".replace("defaults_note: x\n", "")
         + "  late:\n    type: wait\n    seconds: 2 hours   # <-\n",
         "the string '2 hours' is not valid here; expected a duration",
         None,
@@ -127,24 +128,29 @@ CASES = {
         None,
     ),
     "malformed dependency": (
-        steps(PREP) + "dependencies:\n  - \"prep >> \"   # <-\n",
+        steps(PREP) + 'dependencies:\n  - "prep >> "   # <-\n',
         "cannot read the dependency 'prep >> '",
-        "write \"a >> b\"",
+        'write "a >> b"',
     ),
     "dependency names no step": (
-        steps(PREP) + "dependencies:\n  - \"prep >> trian\"   # <-\n",
+        steps(PREP) + 'dependencies:\n  - "prep >> trian"   # <-\n',
         "there is no step 'trian'",
         None,
     ),
     "choice next names no step": (
-        steps(PREP, "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
-              "      - {when: input.run_date, equals: x, next: regster}   # <-\n"),
+        steps(
+            PREP,
+            "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
+            "      - {when: input.run_date, equals: x, next: regster}   # <-\n",
+        ),
         "there is no step 'regster'",
         None,
     ),
     "catch next names no step": (
-        steps("  prep:\n    type: processing\n    entrypoint: [a]\n    catch:\n"
-              "      - {errors: [States.ALL], next: cleanp}   # <-\n"),
+        steps(
+            "  prep:\n    type: processing\n    entrypoint: [a]\n    catch:\n"
+            "      - {errors: [States.ALL], next: cleanp}   # <-\n"
+        ),
         "there is no step 'cleanp'",
         None,
     ),
@@ -157,8 +163,8 @@ CASES = {
         steps(
             PREP,
             "  side:\n    type: wait\n    seconds: 1\n",
-            "  gate:\n    type: choice\n    needs: [prep]\n    choices: [{when: input.run_date, equals: x, next: act}]\n"
-            "    default: succeed\n",
+            "  gate:\n    type: choice\n    needs: [prep]\n"
+            "    choices: [{when: input.run_date, equals: x, next: act}]\n    default: succeed\n",
             "  act:\n    type: wait\n    seconds: 1\n    needs: [side]   # <-\n",
         ),
         "runs only when choice step 'gate' leads to it, but it needs 'side'",
@@ -175,64 +181,75 @@ CASES = {
     ),
     # --- templates ------------------------------------------------------------
     "undeclared input": (
-        steps("  prep:\n    type: processing\n    arguments: {since: \"${input.rundate}\"}   # <-\n"),
+        steps('  prep:\n    type: processing\n    arguments: {since: "${input.rundate}"}   # <-\n'),
         "${input.rundate} reads the input 'rundate', which is not declared",
         "did you mean 'run_date'?",
     ),
     "step that does not run before": (
         steps(
             "  prep:\n    type: processing\n    entrypoint: [a]\n"
-            "    arguments: {model: \"${steps.train.ModelArtifacts.S3ModelArtifacts}\"}   # <-\n",
+            '    arguments: {model: "${steps.train.ModelArtifacts.S3ModelArtifacts}"}   # <-\n',
             "  train:\n    type: training\n    output: s3://demo-bucket/m/\n",
         ),
         "reads step 'train', which does not finish before 'prep' starts",
         "add 'train' to steps.prep.needs",
     ),
     "unknown result member": (
-        steps(PREP, TRAIN, "  use:\n    type: lambda\n    function: f\n    needs: [train]\n"
-              "    payload: {m: \"${steps.train.ModelArtifact.S3ModelArtifacts}\"}   # <-\n"),
+        steps(
+            PREP,
+            TRAIN,
+            "  use:\n    type: lambda\n    function: f\n    needs: [train]\n"
+            '    payload: {m: "${steps.train.ModelArtifact.S3ModelArtifacts}"}   # <-\n',
+        ),
         "the result has no member 'ModelArtifact'",
         "did you mean 'ModelArtifacts'?",
     ),
     "unclosed template": (
-        steps("  prep:\n    type: processing\n    arguments: {since: \"${input.run_date\"}   # <-\n"),
+        steps('  prep:\n    type: processing\n    arguments: {since: "${input.run_date"}   # <-\n'),
         "'${' is not closed by '}'",
         None,
     ),
     "unknown reference namespace": (
-        steps("  prep:\n    type: processing\n    env: {HOME: \"${env.HOME}\"}   # <-\n"),
+        steps('  prep:\n    type: processing\n    env: {HOME: "${env.HOME}"}   # <-\n'),
         "unknown reference '${env.HOME}'",
         None,
     ),
     "item outside for_each": (
-        steps("  prep:\n    type: processing\n    arguments: {shard: \"${item}\"}   # <-\n"),
+        steps('  prep:\n    type: processing\n    arguments: {shard: "${item}"}   # <-\n'),
         "${item} is only defined in a step with for_each",
         None,
     ),
     "reference to a step without a result": (
         steps(
             "  pause:\n    type: wait\n    seconds: 5\n",
-            "  use:\n    type: lambda\n    function: f\n    needs: [pause]\n    payload: {x: \"${steps.pause.x}\"}   # <-\n",
+            "  use:\n    type: lambda\n    function: f\n    needs: [pause]\n"
+            '    payload: {x: "${steps.pause.x}"}   # <-\n',
         ),
         "a wait step has no result",
         None,
     ),
     # --- SageMaker, Batch, Lambda, SNS fields ----------------------------------
     "container path": (
-        steps("  prep:\n    type: processing\n    inputs:\n"
-              "      - {source: s3://demo-bucket/in/, destination: /data/in}   # <-\n"),
+        steps(
+            "  prep:\n    type: processing\n    inputs:\n"
+            "      - {source: s3://demo-bucket/in/, destination: /data/in}   # <-\n"
+        ),
         "the container path '/data/in' is not under /opt/ml/processing/",
         None,
     ),
     "S3 URI": (
-        steps("  prep:\n    type: processing\n    inputs:\n"
-              "      - {source: s3:/demo-bucket/in/, destination: /opt/ml/processing/in}   # <-\n"),
+        steps(
+            "  prep:\n    type: processing\n    inputs:\n"
+            "      - {source: s3:/demo-bucket/in/, destination: /opt/ml/processing/in}   # <-\n"
+        ),
         "'s3:/demo-bucket/in/' is not an S3 URI",
         None,
     ),
     "S3 bucket name": (
-        steps("  prep:\n    type: processing\n    outputs:\n"
-              "      - {source: /opt/ml/processing/out, destination: s3://Demo_Bucket/out/}   # <-\n"),
+        steps(
+            "  prep:\n    type: processing\n    outputs:\n"
+            "      - {source: /opt/ml/processing/out, destination: s3://Demo_Bucket/out/}   # <-\n"
+        ),
         "'Demo_Bucket' is not a valid S3 bucket name",
         None,
     ),
@@ -262,15 +279,20 @@ CASES = {
         "set steps.prep.image or defaults.sagemaker.image",
     ),
     "report names no output": (
-        steps("  prep:\n    type: processing\n"
-              "    outputs: [{name: out, source: /opt/ml/processing/o, destination: s3://demo-bucket/o/}]\n"
-              "    report: {output: metrics, file: m.json}   # <-\n"),
+        steps(
+            "  prep:\n    type: processing\n"
+            "    outputs: [{name: out, source: /opt/ml/processing/o, destination: s3://demo-bucket/o/}]\n"
+            "    report: {output: metrics, file: m.json}   # <-\n"
+        ),
         "the report's output 'metrics' is not an output of this step",
         None,
     ),
     "transform of a step that is not a model": (
-        steps(PREP, "  score:\n    type: transform\n    needs: [prep]\n    model: prep   # <-\n"
-              "    input: s3://demo-bucket/i/\n    output: s3://demo-bucket/o/\n"),
+        steps(
+            PREP,
+            "  score:\n    type: transform\n    needs: [prep]\n    model: prep   # <-\n"
+            "    input: s3://demo-bucket/i/\n    output: s3://demo-bucket/o/\n",
+        ),
         "'prep' is a processing step, not a model step",
         None,
     ),
@@ -285,32 +307,42 @@ CASES = {
         None,
     ),
     "for_each on a model step": (
-        steps("  m:\n    type: model\n    model_data: s3://demo-bucket/m.tar.gz\n"
-              "    for_each: {items: [a, b]}   # <-\n"),
+        steps(
+            "  m:\n    type: model\n    model_data: s3://demo-bucket/m.tar.gz\n    for_each: {items: [a, b]}   # <-\n"
+        ),
         "a model step cannot use for_each",
         None,
     ),
     "for_each items that are not a list": (
-        steps("  prep:\n    type: processing\n    for_each: {items: \"shards\"}   # <-\n"),
+        steps('  prep:\n    type: processing\n    for_each: {items: "shards"}   # <-\n'),
         "must be a list or a single ${...} reference to one",
         None,
     ),
     # --- choices and waits ----------------------------------------------------
     "rule with two tests": (
-        steps(PREP, "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
-              "      - {when: input.run_date, equals: a, matches: b*, next: succeed}   # <-\n"),
+        steps(
+            PREP,
+            "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
+            "      - {when: input.run_date, equals: a, matches: b*, next: succeed}   # <-\n",
+        ),
         "a rule has exactly one test",
         None,
     ),
     "compared with the wrong type": (
-        steps(PREP, "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
-              "      - {when: steps.prep.ProcessingJobStatus, greater_than: 3, next: succeed}   # <-\n"),
+        steps(
+            PREP,
+            "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
+            "      - {when: steps.prep.ProcessingJobStatus, greater_than: 3, next: succeed}   # <-\n",
+        ),
         "steps.prep.ProcessingJobStatus is a string, but it is compared with a number",
         None,
     ),
     "choice path outside steps and input": (
-        steps(PREP, "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
-              "      - {when: execution.name, equals: a, next: succeed}   # <-\n"),
+        steps(
+            PREP,
+            "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
+            "      - {when: execution.name, equals: a, next: succeed}   # <-\n",
+        ),
         "'when' is a steps.STEP.PATH or input.NAME path",
         None,
     ),

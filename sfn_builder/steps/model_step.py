@@ -18,9 +18,7 @@ from .sagemaker_common import check_common, environment, vpc_config, without_non
 
 
 def model_name(workflow: Workflow, step: Step) -> Expr:
-    return Expr(
-        f"States.Format('{model_prefix(workflow.name, step.name)}-{{}}', States.Hash($$.Execution.Id, 'MD5'))"
-    )
+    return Expr(f"States.Format('{model_prefix(workflow.name, step.name)}-{{}}', States.Hash($$.Execution.Id, 'MD5'))")
 
 
 class ModelKind(StepKind):

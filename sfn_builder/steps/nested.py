@@ -37,7 +37,10 @@ class NestedWorkflow(StepKind):
         path = ("steps", step.name, "state_machine")
         if target is not None and target.startswith("arn:"):
             yield from check_arn(
-                target, path, "states", "a state machine ARN",
+                target,
+                path,
+                "states",
+                "a state machine ARN",
                 "arn:aws:states:eu-west-1:111122223333:stateMachine:churn-scoring",
             )
         elif target is not None and not _NAME.match(target):

@@ -24,8 +24,7 @@ def check_common(kind: StepKind, step: Step) -> Iterator[Problem]:
         yield Problem(
             f"{image!r} is not a container image URI",
             kind.field_path(step, "image"),
-            hint="write <registry>/<repository>:<tag>, e.g. "
-            "111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn:1.4.0",
+            hint="write <registry>/<repository>:<tag>, e.g. 111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn:1.4.0",
         )
     instance_type = literal(config.get("instance_type"))
     if instance_type is not None and step.type in ("processing", "training", "transform"):

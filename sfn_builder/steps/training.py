@@ -34,8 +34,9 @@ class Training(StepKind):
         yield from check_s3_uri(step.config.get("output"), ("steps", step.name, "output"))
         for name, spec in channels(step):
             path = ("steps", step.name, "inputs", name)
-            yield from check_s3_uri(spec["source"], path if isinstance(step.config["inputs"][name], str)
-                                    else (*path, "source"))
+            yield from check_s3_uri(
+                spec["source"], path if isinstance(step.config["inputs"][name], str) else (*path, "source")
+            )
 
     def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
         config = step.config

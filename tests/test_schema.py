@@ -1,0 +1,71 @@
+"""The JSON Schema: valid 2020-12, documented field by field, strict about unknown fields."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, WORKFLOWS
+from jsonschema import Draft202012Validator
+
+SCHEMA = json.loads((ROOT / "schemas" / "workflow.schema.json").read_text())
+
+
+def properties(node, path="$"):
+    """Every (path, property schema) in the schema (`if` conditions are not fields)."""
+    if isinstance(node, dict):
+        for name, child in node.get("properties", {}).items():
+            yield f"{path}.{name}", child
+        for key, child in node.items():
+            if key != "if":
+                yield from properties(child, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from properties(child, f"{path}[{index}]")
+
+
+def test_schema_is_valid_2020_12():
+    assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(SCHEMA)
+
+
+def test_every_field_has_a_description_and_an_example():
+    missing = [path for path, child in properties(SCHEMA) if not (child.get("description") and child.get("examples"))]
+    assert missing == []
+
+
+def test_unknown_fields_are_rejected_everywhere():
+    open_objects = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            closed = node.get("additionalProperties") is False or "allOf" in node  # allOf: each type closes it
+            if node.get("type") == "object" and "properties" in node and not closed:
+                open_objects.append(path)
+            for key, child in node.items():
+                walk(child, f"{path}/{key}")
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                walk(child, f"{path}[{index}]")
+
+    walk(SCHEMA, "$")
+    assert open_objects == []
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.stem for w in WORKFLOWS])
+def test_examples_point_editors_at_the_schema(workflow: Path):
+    first = workflow.read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../schemas/workflow.schema.json"
+    assert list(Draft202012Validator(SCHEMA).iter_errors(yaml.safe_load(workflow.read_text()))) == []
+
+
+def test_the_spec_md_example_is_the_churn_example():
+    spec_md = ROOT.parent / "shared" / "SPEC.md"
+    if not spec_md.exists():
+        pytest.skip("shared/SPEC.md is not beside this checkout")
+    block = re.search(r"```yaml\n(.*?)```", spec_md.read_text(), re.S).group(1)
+    ours = (ROOT / "workflows" / "churn-training.yaml").read_text()
+    assert yaml.safe_load(block) == yaml.safe_load(ours)
