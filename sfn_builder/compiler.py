@@ -31,12 +31,16 @@ class Compilation:
         return self.definition is not None and not errors_in(self.problems)
 
     def json(self) -> str:
-        """The definition as deterministic, readable JSON."""
-        return definition_json(self.definition or {})
+        """The definition as deterministic, readable JSON (for files and people)."""
+        return json.dumps(self.definition or {}, indent=2, ensure_ascii=False) + "\n"
+
+    def compact_json(self) -> str:
+        """The definition as Step Functions receives it (and its size limit counts it)."""
+        return compact(self.definition or {})
 
 
-def definition_json(definition: dict[str, Any]) -> str:
-    return json.dumps(definition, indent=2, ensure_ascii=False) + "\n"
+def compact(definition: dict[str, Any]) -> str:
+    return json.dumps(definition, separators=(",", ":"), ensure_ascii=False)
 
 
 def compile_analysis(analysis: Analysis) -> Compilation:
@@ -73,7 +77,7 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     except RenderError as error:
         problems.append(document.place(Problem(str(error), ("steps",))))
         return Compilation(analysis, None, tuple(problems))
-    size = len(json.dumps(definition, separators=(",", ":"), ensure_ascii=False).encode())
+    size = len(compact(definition).encode())
     if size > MAX_DEFINITION_BYTES:
         problems.append(
             document.place(

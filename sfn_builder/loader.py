@@ -186,10 +186,6 @@ def _error(file: str, message: str, position: Position | None = None, hint: str 
     return SpecError([Problem(message, hint=hint, position=position, file=file)])
 
 
-def _position(mark: Any) -> Position:
-    return Position(mark.line + 1, mark.column + 1)
-
-
 class _Frame:
     """A mapping or sequence being composed."""
 
@@ -218,66 +214,64 @@ class _Composer:
         root: Any = None
         documents = 0
         for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise _error(
-                        self.file,
-                        "the file holds more than one YAML document; a spec is one document",
-                        _position(event.start_mark),
-                        hint="remove the '---' separator and everything after it, or split the file",
-                    )
-                continue
-            position = _position(event.start_mark)
-            if isinstance(event, yaml.ScalarEvent):
+            kind = type(event)
+            mark = event.start_mark
+            position = Position(mark.line + 1, mark.column + 1)
+            if kind is yaml.ScalarEvent:
                 value, weight = self._scalar(event, stack), 1
-            elif isinstance(event, yaml.AliasEvent):
-                value, weight = self._alias(event)
-            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 if len(stack) >= MAX_DEPTH:
-                    raise _error(
-                        self.file,
-                        f"the spec nests deeper than {MAX_DEPTH} levels",
-                        _position(event.start_mark),
-                    )
-                self._check_tag(event, "map" if isinstance(event, yaml.MappingStartEvent) else "seq")
-                container = SpecMapping(position) if isinstance(event, yaml.MappingStartEvent) else SpecList(position)
-                stack.append(_Frame(container, event.anchor))
+                    raise _error(self.file, f"the spec nests deeper than {MAX_DEPTH} levels", position)
+                is_mapping = kind is yaml.MappingStartEvent
+                self._check_tag(event, "map" if is_mapping else "seq")
+                stack.append(_Frame(SpecMapping(position) if is_mapping else SpecList(position), event.anchor))
                 continue
-            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 frame = stack.pop()
                 self._apply_merges(frame)
                 value, weight, position = frame.container, frame.weight, frame.container.position
                 if frame.anchor:
                     self.anchors[frame.anchor] = (value, weight)
+            elif kind is yaml.AliasEvent:
+                value, weight = self._alias(event)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _error(
+                        self.file,
+                        "the file holds more than one YAML document; a spec is one document",
+                        position,
+                        hint="remove the '---' separator and everything after it, or split the file",
+                    )
+                continue
             else:
                 continue
-            self._grow(weight, event)
-            if not stack:
-                root = value
-            else:
+            self.total_weight += weight
+            if self.total_weight > MAX_NODES:
+                raise _error(
+                    self.file,
+                    f"the spec expands to more than {MAX_NODES:,} values (are aliases expanding exponentially?)",
+                    position,
+                    hint="use fewer YAML aliases (*name), or do not nest them in each other",
+                )
+            if stack:
                 self._add(stack[-1], value, weight, position)
+            else:
+                root = value
         return root
-
-    def _grow(self, weight: int, event: Any) -> None:
-        self.total_weight += weight
-        if self.total_weight > MAX_NODES:
-            raise _error(
-                self.file,
-                f"the spec expands to more than {MAX_NODES:,} values (are aliases expanding exponentially?)",
-                _position(event.start_mark),
-                hint="use fewer YAML aliases (*name), or do not nest them in each other",
-            )
 
     def _check_tag(self, event: Any, kind: str) -> None:
         tag = event.tag
         if tag not in (None, "!", f"{_TAG}{kind}"):
-            raise _error(self.file, f"unsupported YAML tag '{tag}'", _position(event.start_mark))
+            mark = event.start_mark
+            raise _error(self.file, f"unsupported YAML tag '{tag}'", Position(mark.line + 1, mark.column + 1))
 
     def _scalar(self, event: yaml.ScalarEvent, stack: list[_Frame]) -> Any:
-        awaiting_key = bool(stack) and isinstance(stack[-1].container, SpecMapping) and stack[-1].key is None
+        awaiting_key = bool(stack) and stack[-1].key is None and type(stack[-1].container) is SpecMapping
         if awaiting_key:
             value: Any = event.value  # keys keep their text: `on:` stays "on", `1:` stays "1"
+        elif event.tag is None and event.style in ("'", '"'):
+            value = event.value  # a quoted scalar is a string
         else:
             tag = event.tag
             if tag in (None, "!"):
@@ -285,7 +279,8 @@ class _Composer:
             if tag == f"{_TAG}merge":
                 value = "<<"
             elif tag not in _SCALAR_TAGS:
-                raise _error(self.file, f"unsupported YAML tag '{tag}'", _position(event.start_mark))
+                mark = event.start_mark
+                raise _error(self.file, f"unsupported YAML tag '{tag}'", Position(mark.line + 1, mark.column + 1))
             elif tag == f"{_TAG}timestamp":
                 value = event.value  # dates stay strings: specs are JSON-shaped
             else:
@@ -297,7 +292,8 @@ class _Composer:
 
     def _alias(self, event: yaml.AliasEvent) -> tuple[Any, int]:
         if event.anchor not in self.anchors:
-            raise _error(self.file, f"unknown alias '*{event.anchor}'", _position(event.start_mark))
+            mark = event.start_mark
+            raise _error(self.file, f"unknown alias '*{event.anchor}'", Position(mark.line + 1, mark.column + 1))
         return self.anchors[event.anchor]
 
     def _add(self, frame: _Frame, value: Any, weight: int, position: Position) -> None:

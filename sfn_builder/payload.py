@@ -87,6 +87,8 @@ class Renderer:
         if isinstance(value, Expr):
             return value
         if isinstance(value, str):
+            if "${" not in value:
+                return value
             template = parse_template(value)
             if template.is_literal:
                 return template.literal_text()

@@ -6,7 +6,7 @@ made only of such splits (series-parallel orders) are expressed exactly, so
 no step ever waits for something it does not depend on. A set that splits
 neither way contains an "N" (a->c, b->c, b->d) that Parallel states cannot
 express: it is cut into a before-part and an after-part at the prefix of a
-linear extension that adds the fewest waits, and each added wait is reported.
+linear extension (see `_cut`), and each added wait is reported.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .graph import Scopes, StepGraph, assign_scopes
 from .problems import Problem, Severity
 
 MAX_NESTING = 150
+MAX_WAIT_WARNINGS = 20
 
 
 @dataclass(frozen=True)
@@ -54,17 +55,28 @@ class Plan:
     scopes: Scopes
 
     def problems(self) -> list[Problem]:
-        notes = [
-            Problem(
-                f"'{a.step}' also waits for '{a.waits_for}': this dependency graph cannot be expressed "
-                "exactly with Parallel states, so the compiler added the fewest waits it could",
-                ("steps", a.step),
-                hint=f"to keep '{a.step}' from waiting, restructure its needs (or add '{a.waits_for}' to them "
-                "to make this explicit)",
-                severity=Severity.WARNING,
+        """The scopes' problems, and one warning per step that waits more than it needs."""
+        waits: dict[str, list[str]] = {}
+        for added in self.added:
+            waits.setdefault(added.step, []).append(added.waits_for)
+        notes = []
+        for step, extra in waits.items():
+            shown = ", ".join(f"'{w}'" for w in extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+            notes.append(
+                Problem(
+                    f"'{step}' also waits for {shown}: this dependency graph cannot be expressed exactly "
+                    "with Parallel states, so the compiler added the fewest waits it could",
+                    ("steps", step),
+                    hint=f"add {shown} to its needs to make this explicit, or restructure the dependencies",
+                    severity=Severity.WARNING,
+                )
             )
-            for a in self.added
-        ]
+        if len(notes) > MAX_WAIT_WARNINGS:
+            rest = len(notes) - MAX_WAIT_WARNINGS
+            summary = Problem(
+                f"{rest} more steps also wait for steps they do not need", ("steps",), severity=Severity.WARNING
+            )
+            notes = [*notes[:MAX_WAIT_WARNINGS], summary]
         return [*self.scopes.problems, *notes]
 
 
@@ -101,12 +113,15 @@ class _Planner:
     def __init__(self, graph: StepGraph, added: list[AddedDependency]) -> None:
         self.graph = graph
         self.added = added
-        size = len(graph.names)
+        index = graph.index
         self.anc = [graph.ancestors(name) for name in graph.names]
-        self.desc = [0] * size
-        for i, bits in enumerate(self.anc):
-            for j in _bits(bits):
-                self.desc[j] |= 1 << i
+        self.desc = [0] * len(graph.names)
+        for name in reversed(graph.topological()):  # successors first: O(edges) set unions
+            bits = self.desc[index[name]] | (1 << index[name])
+            for need in graph.needs[name]:
+                self.desc[index[need]] |= bits
+            for jump in graph.jumps.get(name, ()):
+                self.desc[index[jump.source]] |= bits
 
     def mask(self, names: list[str]) -> int:
         bits = 0
@@ -115,28 +130,35 @@ class _Planner:
         return bits
 
     def decompose(self, members: int, depth: int = 0) -> Node:
+        """The plan of a set of steps; recursion only descends into Parallel branches."""
         if depth > MAX_NESTING:
             raise PlanTooDeep()
-        if members & (members - 1) == 0:
-            return Leaf(self.graph.names[members.bit_length() - 1])
-        related = lambda v: (self.anc[v] | self.desc[v]) & members  # noqa: E731
-        parts = _components(members, related)
-        if len(parts) > 1:
-            parts.sort(key=_lowest)
-            return Parallel(tuple(self.decompose(p, depth + 1) for p in parts))
-        unrelated = lambda v: members & ~(self.anc[v] | self.desc[v] | (1 << v))  # noqa: E731
-        parts = _components(members, unrelated)
-        if len(parts) == 1:
-            parts = self._cut(members)
-        parts.sort(key=lambda p: (self.anc[_lowest(p)] & members).bit_count())
         items: list[Node] = []
-        for part in parts:
-            node = self.decompose(part, depth + 1)
-            items.extend(node.items if isinstance(node, Sequence) else [node])
-        return Sequence(tuple(items))
+        pending = [members]  # parts still to place in the sequence, the next one last
+        while pending:
+            current = pending.pop()
+            if current & (current - 1) == 0:
+                items.append(Leaf(self.graph.names[current.bit_length() - 1]))
+                continue
+            parts = _components(current, lambda v, c=current: (self.anc[v] | self.desc[v]) & c)
+            if len(parts) > 1:
+                parts.sort(key=_lowest)
+                items.append(Parallel(tuple(self.decompose(p, depth + 1) for p in parts)))
+                continue
+            parts = _components(current, lambda v, c=current: c & ~(self.anc[v] | self.desc[v] | (1 << v)))
+            if len(parts) == 1:
+                parts = self._cut(current)
+            parts.sort(key=lambda p, c=current: (self.anc[_lowest(p)] & c).bit_count(), reverse=True)
+            pending.extend(parts)
+        return Sequence(tuple(items)) if len(items) > 1 else items[0]
 
     def _cut(self, members: int) -> list[int]:
-        """Split a set that is not series-parallel where the fewest waits are added."""
+        """Split a set that is not series-parallel into a before-part and an after-part.
+
+        The split is a prefix of a linear extension, chosen to add the fewest waits
+        per pair of steps it separates (a ratio cut): that favours balanced splits,
+        which keeps the number of splits, and in practice the waits added, low.
+        """
         order = sorted(_bits(members), key=lambda v: ((self.anc[v] & members).bit_count(), v))
         before, after = 0, members
         cost = 0  # pairs (a in before, b in after) where b does not already wait for a
@@ -146,17 +168,23 @@ class _Planner:
             cost -= (before & ~self.anc[v]).bit_count()
             cost += after.bit_count() - (self.desc[v] & after).bit_count()
             before |= 1 << v
-            if best_cost is None or cost < best_cost:
-                best_cost, best_size = cost, size
+            score = cost / (size * (len(order) - size))  # added waits per pair separated
+            if best_cost is None or score < best_cost:
+                best_cost, best_size = score, size
         before = sum(1 << v for v in order[:best_size])
         after = members & ~before
+        # The newest steps of `before` that a step of `after` now also waits for are the
+        # maximal steps of `before` it does not already wait for (a later step of
+        # `before` that it waited for would make it wait for them too).
+        inside = 0
+        for v in _bits(before):
+            inside |= self.anc[v]
+        latest = before & ~inside
         for b in _bits(after):
             if self.anc[b] & after:
                 continue  # it waits for an earlier step of `after`, which now waits for `before`
-            missing = before & ~self.anc[b]
-            for a in _bits(missing):
-                if not self.desc[a] & missing:
-                    self.added.append(AddedDependency(self.graph.names[b], self.graph.names[a]))
+            for a in _bits(latest & ~self.anc[b]):
+                self.added.append(AddedDependency(self.graph.names[b], self.graph.names[a]))
         return [before, after]
 
 

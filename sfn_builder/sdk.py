@@ -4,7 +4,9 @@
 SageMaker SDK it imports prints deprecation warnings and config INFO lines;
 this module restores the logger and keeps that noise from users.
 
-The SDK's classes are used as they are, with four extensions: ResultSelector
+The SDK's classes are used as they are, with six extensions: a cached
+check of allowed fields; Parameters that are already rendered (no placeholder
+walk); ResultSelector
 on Task, Parallel and Map; MaxDelaySeconds and JitterStrategy on Retry;
 CausePath and ErrorPath on Fail; and Parallel branches / Map iterators that
 are emitted from the scope the builder collected, instead of the SDK's
@@ -36,11 +38,31 @@ def _import_quietly() -> Any:
 
 _steps = _import_quietly()
 ChoiceRule = _steps.ChoiceRule
-Catch = _steps.Catch
-Pass = _steps.Pass
-Succeed = _steps.Succeed
-Wait = _steps.Wait
 State = _steps.states.State
+_ALLOWED: dict[type, frozenset[str]] = {}
+
+
+class _Fields:
+    """The SDK checks every field against a list it rebuilds from an Enum each time;
+    the allowed names are the same for every instance of a class, so keep them."""
+
+    def is_field_allowed(self, field_name: str) -> bool:
+        names = _ALLOWED.get(type(self))
+        if names is None:
+            names = _ALLOWED[type(self)] = frozenset(field.value for field in self.allowed_fields())
+        return field_name in names
+
+
+class Catch(_Fields, _steps.Catch):
+    pass
+
+
+class Succeed(_Fields, _steps.Succeed):
+    pass
+
+
+class Wait(_Fields, _steps.Wait):
+    pass
 
 
 class _Field:
@@ -57,17 +79,29 @@ CAUSE_PATH = _Field("cause_path")
 ERROR_PATH = _Field("error_path")
 
 
-class Task(_steps.Task):
+class _Rendered(_Fields):
+    """Parameters arrive rendered by sfn-build: there are no SDK placeholders to
+    replace, so the SDK's copy of every Parameters tree is skipped."""
+
+    def _replace_placeholders(self, params: Any) -> Any:
+        return params
+
+
+class Pass(_Rendered, _steps.Pass):
+    pass
+
+
+class Task(_Rendered, _steps.Task):
     def allowed_fields(self) -> list[Any]:
         return [*super().allowed_fields(), RESULT_SELECTOR]
 
 
-class Retry(_steps.Retry):
+class Retry(_Fields, _steps.Retry):
     def allowed_fields(self) -> list[Any]:
         return [*super().allowed_fields(), MAX_DELAY_SECONDS, JITTER_STRATEGY]
 
 
-class Fail(_steps.Fail):
+class Fail(_Fields, _steps.Fail):
     def allowed_fields(self) -> list[Any]:
         return [*super().allowed_fields(), CAUSE_PATH, ERROR_PATH]
 
@@ -75,7 +109,7 @@ class Fail(_steps.Fail):
 Emit = Callable[[], dict[str, Any]]
 
 
-class Parallel(_steps.Parallel):
+class Parallel(_Rendered, _steps.Parallel):
     """A Parallel state whose branches are emitted by the builder's scopes."""
 
     def __init__(self, state_id: str, branches: list[Emit], **kwargs: Any) -> None:
@@ -91,7 +125,7 @@ class Parallel(_steps.Parallel):
         return result
 
 
-class Map(_steps.Map):
+class Map(_Rendered, _steps.Map):
     """A Map state whose iterator is emitted by the builder's scope."""
 
     def __init__(self, state_id: str, iterator: Emit, **kwargs: Any) -> None:
@@ -107,7 +141,7 @@ class Map(_steps.Map):
         return result
 
 
-class Choice(_steps.Choice):
+class Choice(_Fields, _steps.Choice):
     """A Choice state whose rules' targets may be set after the rule is added."""
 
     def set_rule_target(self, index: int, target: Any) -> None:

@@ -69,3 +69,22 @@ def test_the_spec_md_example_is_the_churn_example():
     block = re.search(r"```yaml\n(.*?)```", spec_md.read_text(), re.S).group(1)
     ours = (ROOT / "workflows" / "churn-training.yaml").read_text()
     assert yaml.safe_load(block) == yaml.safe_load(ours)
+
+
+BROKEN = [
+    {"version": 1, "name": "x", "steps": {"a": {"type": "processing", "imgae": "x", "instance_count": 0}}},
+    {"version": 1, "name": "x", "steps": {"a": {"type": "choice", "choices": [{"when": 3}]}, "b": {}}},
+    {"version": 1, "name": "x", "steps": {"a": {"type": "procesing"}, "b": {"type": "wait", "seconds": "2 h"}}},
+    {"version": 1, "name": "x", "steps": {"a": {"type": "batch", "array_size": 1, "retry": [{}]}}, "extra": 1},
+    {"version": 1, "steps": [], "schedule": {"expression": 5}},
+]
+
+
+@pytest.mark.parametrize("data", BROKEN + [yaml.safe_load(w.read_text()) for w in WORKFLOWS])
+def test_dispatch_on_step_type_gives_the_schemas_own_errors(data):
+    from sfn_builder.schema import full_schema_problems, schema_problems
+
+    def key(problems):
+        return sorted((p.path, p.message) for p in problems)
+
+    assert key(schema_problems(data)) == key(full_schema_problems(data))

@@ -1,0 +1,46 @@
+"""Generated workflow specs for the benchmarks: chains, wide fan-outs and random DAGs."""
+
+from __future__ import annotations
+
+import random
+
+SHAPES = ("chain", "fanout", "dag")
+HEADER = """\
+version: 1
+name: bench-{shape}-{size}
+input:
+  run_date: {{type: string, default: latest}}
+defaults:
+  sagemaker:
+    role: arn:aws:iam::111122223333:role/bench-sagemaker
+    image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/bench:1
+    instance_type: ml.m5.xlarge
+  timeout: 2h
+steps:
+"""
+STEP = """\
+  step_{n}:
+    type: processing
+    needs: [{needs}]
+    entrypoint: [python3, run.py]
+    arguments: {{step: "{n}", day: "${{input.run_date}}"}}
+    inputs: [{{source: "s3://bench-data/in/{n}/", destination: /opt/ml/processing/input}}]
+    outputs: [{{source: /opt/ml/processing/output, destination: "s3://bench-data/out/{n}/"}}]
+"""
+
+
+def edges(shape: str, size: int, seed: int = 7) -> dict[int, list[int]]:
+    """Each step's needs (indexes of earlier steps)."""
+    if shape == "chain":
+        return {n: [n - 1] if n else [] for n in range(size)}
+    if shape == "fanout":  # one source, size-2 independent steps, one sink
+        last = size - 1
+        return {n: [] if n == 0 else [0] if n < last else list(range(1, last)) for n in range(size)}
+    rng = random.Random(seed)
+    return {n: sorted(rng.sample(range(n), k=min(n, rng.randint(1, 3)))) if n else [] for n in range(size)}
+
+
+def spec(shape: str, size: int) -> str:
+    needs = edges(shape, size)
+    body = "".join(STEP.format(n=n, needs=", ".join(f"step_{m}" for m in needs[n])) for n in range(size))
+    return HEADER.format(shape=shape, size=size) + body
