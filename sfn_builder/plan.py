@@ -147,9 +147,10 @@ class _Planner:
                 continue
             parts = _components(current, lambda v, c=current: c & ~(self.anc[v] | self.desc[v] | (1 << v)))
             if len(parts) == 1:
-                parts = self._cut(current)
-            parts.sort(key=lambda p, c=current: (self.anc[_lowest(p)] & c).bit_count(), reverse=True)
-            pending.extend(parts)
+                parts = self._cut(current)  # [before, after]
+            else:  # co-components are totally ordered: any member's ancestors tell the order
+                parts.sort(key=lambda p, c=current: (self.anc[_lowest(p)] & c).bit_count())
+            pending.extend(reversed(parts))
         return Sequence(tuple(items)) if len(items) > 1 else items[0]
 
     def _cut(self, members: int) -> list[int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .problems import did_you_mean
@@ -53,14 +53,14 @@ def _check(value: Any, shape: Any, where: str, json_members: frozenset[str]) -> 
         if not isinstance(value, list | tuple):
             yield f"{label}: expected a list, found {type(value).__name__}"
             return
-        yield from _bounds(len(value), shape, label, "items")
+        yield from (f"{label}: {message}" for message in _bounds(len(value), shape, "items"))
         for index, item in enumerate(value):
             yield from _check(item, shape.member, f"{label}[{index}]", frozenset())
     elif kind == "map":
         if not isinstance(value, Mapping):
             yield f"{label}: expected a mapping, found {type(value).__name__}"
             return
-        yield from _bounds(len(value), shape, label, "entries")
+        yield from (f"{label}: {message}" for message in _bounds(len(value), shape, "entries"))
         for key, item in value.items():
             yield from _check(key, shape.key, f"{label} key {key!r}", frozenset())
             yield from _check(item, shape.value, f"{label}.{key}", frozenset())
@@ -68,13 +68,8 @@ def _check(value: Any, shape: Any, where: str, json_members: frozenset[str]) -> 
         if not isinstance(value, str):
             yield f"{label}: expected a string, found {value!r}"
             return
-        if shape.enum and value not in shape.enum:
-            hint = did_you_mean(value, shape.enum)
-            yield f"{label}: {value!r} is not one of {', '.join(shape.enum[:12])}" + (f" ({hint})" if hint else "")
-        yield from _bounds(len(value), shape, label, "characters")
-        pattern = _pattern(shape.metadata.get("pattern"))
-        if pattern is not None and not pattern.search(value):
-            yield f"{label}: {value!r} does not match the pattern {shape.metadata['pattern']}"
+        for problem in _string_problems(shape, value):
+            yield f"{label}: {problem}"
     elif kind in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
             yield f"{label}: expected a whole number, found {value!r}"
@@ -96,12 +91,12 @@ def _member_name(key: str, members: Mapping[str, Any]) -> str:
     return lowered if lowered in members else key
 
 
-def _bounds(size: int, shape: Any, label: str, noun: str) -> Iterator[str]:
+def _bounds(size: int, shape: Any, noun: str) -> Iterator[str]:
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     if low is not None and size < low:
-        yield f"{label}: has {size} {noun}, at least {low} needed"
+        yield f"has {size} {noun}, at least {low} needed"
     if high is not None and size > high:
-        yield f"{label}: has {size} {noun}, at most {high} allowed"
+        yield f"has {size} {noun}, at most {high} allowed"
 
 
 def _range(value: float, shape: Any, label: str) -> Iterator[str]:
@@ -110,6 +105,20 @@ def _range(value: float, shape: Any, label: str) -> Iterator[str]:
         yield f"{label}: {value} is below the minimum {low}"
     if high is not None and value > high:
         yield f"{label}: {value} is above the maximum {high}"
+
+
+@lru_cache(maxsize=16384)
+def _string_problems(shape: Any, value: str) -> tuple[str, ...]:
+    """Problems of a string for a string shape (the same values recur across steps)."""
+    problems = []
+    if shape.enum and value not in shape.enum:
+        hint = did_you_mean(value, shape.enum)
+        problems.append(f"{value!r} is not one of {', '.join(shape.enum[:12])}" + (f" ({hint})" if hint else ""))
+    problems.extend(_bounds(len(value), shape, "characters"))
+    pattern = _pattern(shape.metadata.get("pattern"))
+    if pattern is not None and not pattern.search(value):
+        problems.append(f"{value!r} does not match the pattern {shape.metadata['pattern']}")
+    return tuple(problems)
 
 
 @cache

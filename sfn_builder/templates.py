@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 NAMESPACES = ("input", "steps", "execution", "item")
 EXECUTION_FIELDS = {"name": "$$.Execution.Name", "id": "$$.Execution.Id", "start_time": "$$.Execution.StartTime"}
@@ -71,8 +72,13 @@ class Template:
         return "".join(p for p in self.pieces if isinstance(p, str))
 
 
+@lru_cache(maxsize=8192)
 def parse_template(text: str) -> Template:
-    """Split `text` into pieces; raises TemplateError for a malformed reference."""
+    """Split `text` into pieces; raises TemplateError for a malformed reference.
+
+    Checks, result selection and rendering all read the same strings, so parses
+    are cached (templates are immutable).
+    """
     if "${" not in text:
         return Template((text,))
     pieces: list[str | Reference] = []

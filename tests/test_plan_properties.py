@@ -132,3 +132,12 @@ def test_extra_waiting_is_exactly_what_is_reported(dag):
 def test_the_n_shape_gets_one_reported_wait():
     _definition, added = compile_dag(["a", "b", "c", "d"], {("a", "c"), ("b", "c"), ("b", "d")})
     assert len(added) == 1
+
+
+def test_a_cut_keeps_its_before_part_first():
+    """Found by hypothesis: the part after a cut may hold the step with the lowest index."""
+    names = ["s0", "s1", "s2", "s3", "s4", "s5"]
+    edges = {("s1", "s3"), ("s1", "s4"), ("s1", "s5"), ("s2", "s3")}
+    definition, _ = compile_dag(names, edges)
+    before, _ = order_of(definition)
+    assert edges <= before
