@@ -40,7 +40,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 
-from specs import SHAPES, edges, spec  # noqa: E402
+from specs import SHAPES, edges, spec
 
 ROLE = "arn:aws:iam::111122223333:role/bench-sagemaker"
 IMAGE = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/bench:1"
@@ -88,8 +88,14 @@ def pipelines(shape: str, size: int) -> Callable[[], object]:
     needs = edges(shape, size)
 
     def run() -> object:
-        processor = Processor(role=ROLE, image_uri=IMAGE, instance_count=1, instance_type="ml.m5.xlarge",
-                              entrypoint=["python3", "run.py"], sagemaker_session=session)
+        processor = Processor(
+            role=ROLE,
+            image_uri=IMAGE,
+            instance_count=1,
+            instance_type="ml.m5.xlarge",
+            entrypoint=["python3", "run.py"],
+            sagemaker_session=session,
+        )
         steps = []
         for n in range(size):
             args = processor.run(
@@ -97,7 +103,9 @@ def pipelines(shape: str, size: int) -> Callable[[], object]:
                 outputs=[ProcessingOutput(source="/opt/ml/processing/output", destination=f"s3://bench-data/out/{n}/")],
                 arguments=["--step", str(n), "--day", "latest"],
             )
-            steps.append(ProcessingStep(name=f"step_{n}", step_args=args, depends_on=[steps[m] for m in needs[n]] or None))
+            steps.append(
+                ProcessingStep(name=f"step_{n}", step_args=args, depends_on=[steps[m] for m in needs[n]] or None)
+            )
         return Pipeline(name=f"bench-{shape}-{size}", steps=steps, sagemaker_session=session).definition()
 
     return run
@@ -112,10 +120,13 @@ def naive_sdk(shape: str, size: int) -> Callable[[], object]:
         processor = Processor(role=ROLE, image_uri=IMAGE, instance_count=1, instance_type="ml.m5.xlarge")
         states = [
             ProcessingStep(
-                f"step_{n}", processor=processor, job_name=f"bench-{n}",
+                f"step_{n}",
+                processor=processor,
+                job_name=f"bench-{n}",
                 inputs=[ProcessingInput(source=f"s3://bench-data/in/{n}/", destination="/opt/ml/processing/input")],
                 outputs=[ProcessingOutput(source="/opt/ml/processing/output", destination=f"s3://bench-data/out/{n}/")],
-                container_entrypoint=["python3", "run.py"], container_arguments=["--step", str(n)],
+                container_entrypoint=["python3", "run.py"],
+                container_arguments=["--step", str(n)],
             )
             for n in range(size)
         ]
@@ -165,7 +176,9 @@ def main() -> None:
                 "pipelines_s": median_seconds(pipelines(shape, size), repeats[size]),
             }
             naive_limit = 10 if args.quick else 100
-            row["naive_sdk_s"] = median_seconds(naive_sdk(shape, size), 1 if size > 10 else 3) if size <= naive_limit else None
+            row["naive_sdk_s"] = (
+                median_seconds(naive_sdk(shape, size), 1 if size > 10 else 3) if size <= naive_limit else None
+            )
             rows.append(row)
             print(_format(row), flush=True)
     cold = cold_start(3 if args.quick else 7)
@@ -178,8 +191,10 @@ def _format(row: dict) -> str:
     ours, base, naive = row["sfn_build_s"], row["pipelines_s"], row["naive_sdk_s"]
     naive_text = f"naive SDK {naive * 1000:9.1f} ms (x{naive / ours:6.1f})" if naive else "naive SDK   not run"
     note = f"  [{row['note']}]" if row["note"] else ""
-    return (f"{row['shape']:7} {row['steps']:5} steps: sfn-build {ours * 1000:8.1f} ms | "
-            f"Pipelines {base * 1000:8.1f} ms (x{base / ours:5.2f}) | {naive_text}{note}")
+    return (
+        f"{row['shape']:7} {row['steps']:5} steps: sfn-build {ours * 1000:8.1f} ms | "
+        f"Pipelines {base * 1000:8.1f} ms (x{base / ours:5.2f}) | {naive_text}{note}"
+    )
 
 
 if __name__ == "__main__":

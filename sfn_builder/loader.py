@@ -210,10 +210,18 @@ class _Composer:
         self.total_weight = 0
 
     def compose(self, text: str) -> Any:
+        parser = _Loader(text)
+        try:
+            return self._compose_events(parser)
+        finally:
+            parser.dispose()
+
+    def _compose_events(self, parser: Any) -> Any:
+        """Read the parser's events straight from libyaml (no generator in between)."""
         stack: list[_Frame] = []
         root: Any = None
         documents = 0
-        for event in yaml.parse(text, Loader=_Loader):
+        while (event := parser.get_event()) is not None:
             kind = type(event)
             mark = event.start_mark
             position = Position(mark.line + 1, mark.column + 1)

@@ -10,6 +10,7 @@ wrapped in `States.Format('{}', ...)`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from .model import Workflow
@@ -17,6 +18,8 @@ from .references import resolve
 from .steps.base import Expr
 from .steps.model_step import model_name
 from .templates import EXECUTION_FIELDS, Reference, Template, parse_template
+
+_MAPPINGS = (dict, MappingProxyType)  # concrete types: an ABC check costs more than the rest of render
 
 
 class RenderError(ValueError):
@@ -93,7 +96,7 @@ class Renderer:
             if template.is_literal:
                 return template.literal_text()
             return self.expression(template, want_string=getattr(shape, "type_name", None) == "string")
-        if isinstance(value, Mapping):
+        if isinstance(value, _MAPPINGS):
             out: dict[str, Any] = {}
             for key, item in value.items():
                 member = _member(shape, key) if key not in json_members else None

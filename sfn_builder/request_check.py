@@ -11,77 +11,81 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from functools import cache, lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from .problems import did_you_mean
 from .steps.base import Expr
 
+_MAPPINGS = (dict, MappingProxyType)  # concrete types: much cheaper to test than collections.abc.Mapping
+
 
 def check_request(request: Mapping[str, Any], shape: Any, json_members: frozenset[str] = frozenset()) -> list[str]:
     """What is wrong with `request` for `shape`, as 'Member.Path: message' lines."""
-    return list(_check(request, shape, "", json_members))
+    problems: list[str] = []
+    _check(request, shape, (), json_members, problems)
+    return problems
 
 
-def _dynamic(value: Any) -> bool:
-    return isinstance(value, Expr) or (isinstance(value, str) and "${" in value)
+def _label(path: tuple[str | int, ...], shape: Any) -> str:
+    """`ProcessingInputs[0].S3Input` (built only when there is something to say)."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or shape.name
 
 
-def _check(value: Any, shape: Any, where: str, json_members: frozenset[str]) -> Iterator[str]:
-    if _dynamic(value):
-        return
+def _check(value: Any, shape: Any, path: tuple, json_members: frozenset[str], problems: list[str]) -> None:
+    if type(value) is Expr or (type(value) is str and "${" in value):
+        return  # known at run time only
     kind = shape.type_name
-    label = where or shape.name
-    if kind == "structure":
-        if not isinstance(value, Mapping):
-            yield f"{label}: expected a structure, found {type(value).__name__}"
+    if kind == "string":
+        if type(value) is not str:
+            problems.append(f"{_label(path, shape)}: expected a string, found {value!r}")
+        else:
+            problems.extend(f"{_label(path, shape)}: {problem}" for problem in _string_problems(shape, value))
+    elif kind == "structure":
+        if not isinstance(value, _MAPPINGS):
+            problems.append(f"{_label(path, shape)}: expected a structure, found {type(value).__name__}")
             return
         members = shape.members
         given = {_member_name(key, members): key for key in value}
-        for required in shape.required_members:
-            if required not in given:
-                yield f"{label}: missing required member {required}"
+        problems.extend(
+            f"{_label(path, shape)}: missing required member {required}"
+            for required in shape.required_members
+            if required not in given
+        )
         for name, key in given.items():
-            path = f"{where}.{key}" if where else key
             if name not in members:
                 hint = did_you_mean(key, list(members))
-                yield f"{path}: {shape.name} has no member {key}" + (f" ({hint})" if hint else "")
-            elif key in json_members and not where:
-                continue  # Step Functions serialises JSON here itself
-            else:
-                yield from _check(value[key], members[name], path, frozenset())
+                message = f"{shape.name} has no member {key}" + (f" ({hint})" if hint else "")
+                problems.append(f"{_label((*path, key), shape)}: {message}")
+            elif not (key in json_members and not path):  # Step Functions serialises JSON there itself
+                _check(value[key], members[name], (*path, key), frozenset(), problems)
     elif kind == "list":
         if not isinstance(value, list | tuple):
-            yield f"{label}: expected a list, found {type(value).__name__}"
+            problems.append(f"{_label(path, shape)}: expected a list, found {type(value).__name__}")
             return
-        yield from (f"{label}: {message}" for message in _bounds(len(value), shape, "items"))
+        problems.extend(f"{_label(path, shape)}: {message}" for message in _bounds(len(value), shape, "items"))
         for index, item in enumerate(value):
-            yield from _check(item, shape.member, f"{label}[{index}]", frozenset())
+            _check(item, shape.member, (*path, index), frozenset(), problems)
     elif kind == "map":
-        if not isinstance(value, Mapping):
-            yield f"{label}: expected a mapping, found {type(value).__name__}"
+        if not isinstance(value, _MAPPINGS):
+            problems.append(f"{_label(path, shape)}: expected a mapping, found {type(value).__name__}")
             return
-        yield from (f"{label}: {message}" for message in _bounds(len(value), shape, "entries"))
+        problems.extend(f"{_label(path, shape)}: {message}" for message in _bounds(len(value), shape, "entries"))
         for key, item in value.items():
-            yield from _check(key, shape.key, f"{label} key {key!r}", frozenset())
-            yield from _check(item, shape.value, f"{label}.{key}", frozenset())
-    elif kind == "string":
-        if not isinstance(value, str):
-            yield f"{label}: expected a string, found {value!r}"
-            return
-        for problem in _string_problems(shape, value):
-            yield f"{label}: {problem}"
-    elif kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            yield f"{label}: expected a whole number, found {value!r}"
-            return
-        yield from _range(value, shape, label)
-    elif kind in ("float", "double"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            yield f"{label}: expected a number, found {value!r}"
-            return
-        yield from _range(value, shape, label)
+            _check(key, shape.key, (*path, f"key {key!r}"), frozenset(), problems)
+            _check(item, shape.value, (*path, key), frozenset(), problems)
+    elif kind in ("integer", "long", "float", "double"):
+        whole = kind in ("integer", "long")
+        if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
+            expected = "a whole number" if whole else "a number"
+            problems.append(f"{_label(path, shape)}: expected {expected}, found {value!r}")
+        else:
+            problems.extend(_range(value, shape, _label(path, shape)))
     elif kind == "boolean" and not isinstance(value, bool):
-        yield f"{label}: expected true or false, found {value!r}"
+        problems.append(f"{_label(path, shape)}: expected true or false, found {value!r}")
 
 
 def _member_name(key: str, members: Mapping[str, Any]) -> str:

@@ -14,10 +14,11 @@ from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import ValidationError, best_match
 
 from .problems import Path, Problem, did_you_mean
 
+DURATION_PATTERN = "^[0-9]+(s|m|h|d)$"
 _JSON_TYPES = {
     "object": "a mapping",
     "array": "a list",
@@ -37,8 +38,8 @@ def workflow_schema() -> dict[str, Any]:
 
 
 @cache
-def _validators() -> tuple[Draft202012Validator, dict[str, Draft202012Validator]]:
-    """A validator of everything but the steps' own fields, and one per step type.
+def _validators() -> tuple[Draft202012Validator, Draft202012Validator, dict[str, Draft202012Validator]]:
+    """Validators of the spec without its steps, of a step's `type`, and of each step type.
 
     The schema picks a step's definition with an if/then per type, which editors
     understand; jsonschema would try all twelve on every step. Dispatching on
@@ -46,14 +47,26 @@ def _validators() -> tuple[Draft202012Validator, dict[str, Draft202012Validator]
     """
     schema = workflow_schema()
     definitions = schema["$defs"]
-    step_types = definitions["step"]["properties"]["type"]["enum"]
     outline = json.loads(json.dumps(schema))
-    outline["$defs"]["step"] = {key: value for key, value in definitions["step"].items() if key != "allOf"}
+    outline["properties"]["steps"]["additionalProperties"] = True
+    step = {key: value for key, value in definitions["step"].items() if key != "allOf"}
     per_type = {
-        step_type: Draft202012Validator({**_inline(definitions[f"{step_type}_step"], definitions), "$defs": definitions})
-        for step_type in step_types
+        name: Draft202012Validator({**_inline(definitions[f"{name}_step"], definitions), "$defs": definitions})
+        for name in step["properties"]["type"]["enum"]
     }
-    return Draft202012Validator(outline), per_type
+    return Draft202012Validator(outline), Draft202012Validator(step), per_type
+
+
+def schema_problems(data: dict[str, Any]) -> list[Problem]:
+    """Every way `data` breaks the schema, as problems with document paths."""
+    outline, step_outline, per_type = _validators()
+    errors = [(error, ()) for error in outline.iter_errors(data)]
+    steps = data.get("steps")
+    if isinstance(steps, dict):
+        for name, step in steps.items():
+            validator = per_type.get(step.get("type")) if isinstance(step, dict) else None  # type: ignore[arg-type]
+            errors.extend((error, ("steps", name)) for error in (validator or step_outline).iter_errors(step))
+    return [problem for error, prefix in errors for problem in _translate(error, prefix)]
 
 
 def _inline(node: Any, definitions: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
@@ -69,19 +82,6 @@ def _inline(node: Any, definitions: dict[str, Any], seen: tuple[str, ...] = ()) 
     if isinstance(node, list):
         return [_inline(item, definitions, seen) for item in node]
     return node
-
-
-def schema_problems(data: dict[str, Any]) -> list[Problem]:
-    """Every way `data` breaks the schema, as problems with document paths."""
-    outline, per_type = _validators()
-    errors = [(error, ()) for error in outline.iter_errors(data)]
-    steps = data.get("steps")
-    if isinstance(steps, dict):
-        for name, step in steps.items():
-            validator = per_type.get(step.get("type")) if isinstance(step, dict) else None
-            if validator is not None:
-                errors.extend((error, ("steps", name)) for error in validator.iter_errors(step))
-    return [problem for error, prefix in errors for problem in _translate(error, prefix)]
 
 
 def full_schema_problems(data: dict[str, Any]) -> list[Problem]:
@@ -125,14 +125,12 @@ def _translate(error: ValidationError, prefix: Path = ()) -> list[Problem]:
         names = [expected] if isinstance(expected, str) else list(expected)
         wanted = " or ".join(_JSON_TYPES.get(n, n) for n in names)
         return [Problem(f"expected {wanted}, found {_describe(instance)}", path)]
-    if validator == "oneOf":
-        description = schema.get("description", "")
-        examples = schema.get("examples")
-        hint = f"for example: {json.dumps(examples[0])}" if examples else None
-        what = description.rstrip(".") if description else "a value of another form"
-        return [Problem(f"{_describe(instance)} is not valid here; expected {_lower_first(what)}", path, hint)]
-    if validator == "pattern" and "duration" in json.dumps(schema.get("pattern", "")):
-        return [Problem(f"{instance!r} is not a duration", path, "write 30s, 90m, 2h, 1d or a number of seconds")]
+    if validator in ("anyOf", "oneOf") and error.context:
+        return _translate(best_match(error.context), prefix)
+    if schema.get("pattern") == DURATION_PATTERN and validator in ("pattern", "type", "minimum"):
+        return [
+            Problem(f"{_describe(instance)} is not a duration", path, "write 30s, 90m, 2h, 1d or a number of seconds")
+        ]
     if validator == "const":
         return [Problem(f"must be {error.validator_value!r}, found {instance!r}", path)]
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):

@@ -8,7 +8,7 @@ with optional `[N]` indexes. `$${` writes a literal `${`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 NAMESPACES = ("input", "steps", "execution", "item")
@@ -52,10 +52,10 @@ class Template:
     """A string split into literal text and references."""
 
     pieces: tuple[str | Reference, ...]
+    references: tuple[Reference, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def references(self) -> tuple[Reference, ...]:
-        return tuple(p for p in self.pieces if isinstance(p, Reference))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "references", tuple(p for p in self.pieces if isinstance(p, Reference)))
 
     @property
     def single_reference(self) -> Reference | None:

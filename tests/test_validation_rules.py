@@ -73,7 +73,7 @@ CASES = {
         steps(PREP)
         + "defaults_note: x\n".replace("defaults_note: x\n", "")
         + "  late:\n    type: wait\n    seconds: 2 hours   # <-\n",
-        "the string '2 hours' is not valid here; expected a duration",
+        "the string '2 hours' is not a duration",
         None,
     ),
     "wrong version": (
