@@ -111,3 +111,16 @@ def test_console_script_runs_without_aws_credentials_or_region(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["StartAt"] == "input.defaults"
     assert result.stderr == "", "the SDKs' warnings and log lines must not reach users"
+
+
+def test_the_readme_spec_is_valid(tmp_path):
+    import re
+
+    from sfn_builder.validate import analyze_file
+
+    readme = (ROOT / "README.md").read_text()
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "version: 1" in b)
+    path = tmp_path / "readme.yaml"
+    path.write_text(block)
+    analysis = analyze_file(str(path))
+    assert analysis.ok and not analysis.problems, [p.render() for p in analysis.problems]
