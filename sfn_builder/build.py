@@ -209,7 +209,8 @@ class _Builder:
         selector: dict[str, Any] = {"input.$": "$[0].input", "steps": steps}
         if self.literal_items:
             selector["items.$"] = "$[0].items"
-        names = ", ".join(leaves(node)[:6]) + (", ..." if len(leaves(node)) > 6 else "")
+        steps_inside = leaves(node)
+        names = ", ".join(steps_inside[:6]) + (", ..." if len(steps_inside) > 6 else "")
         state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=f"Runs {names}."))
         return Block(state, [next_exit(state)]), [*available, *(s for _, s in produced)]
 
