@@ -64,7 +64,8 @@ def schema_problems(data: dict[str, Any]) -> list[Problem]:
     steps = data.get("steps")
     if isinstance(steps, dict):
         for name, step in steps.items():
-            validator = per_type.get(step.get("type")) if isinstance(step, dict) else None  # type: ignore[arg-type]
+            step_type = step.get("type") if isinstance(step, dict) else None
+            validator = per_type.get(step_type) if isinstance(step_type, str) else None
             errors.extend((error, ("steps", name)) for error in (validator or step_outline).iter_errors(step))
     return [problem for error, prefix in errors for problem in _translate(error, prefix)]
 
