@@ -6,10 +6,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sfn_builder.cli import main
 from sfn_builder.compiler import Compilation, compile_analysis
 from sfn_builder.validate import Analysis, analyze_file
+
+# No per-example deadline: speed is measured by bench/, never by tests.
+settings.register_profile("sfn-build", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("sfn-build")
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / "workflows").glob("*.yaml"))

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sfn_builder.compiler import compile_analysis
 from sfn_builder.loader import load_text
 from sfn_builder.validate import analyze
-
-settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("ci")
 
 
 def spec_for(names: list[str], edges: set[tuple[str, str]]) -> str:
