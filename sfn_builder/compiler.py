@@ -12,7 +12,7 @@ from typing import Any
 
 from .payload import RenderError
 from .problems import Problem, errors_in
-from .request_check import check_request
+from .request_check import check_parameters, check_request
 from .service_models import input_shape
 from .steps import KINDS
 from .validate import Analysis
@@ -41,6 +41,30 @@ class Compilation:
 
 def compact(definition: dict[str, Any]) -> str:
     return json.dumps(definition, separators=(",", ":"), ensure_ascii=False)
+
+
+# The tasks the compiler adds itself, and the APIs their Parameters are for.
+ADDED_TASK_APIS = {
+    "arn:aws:states:::sns:publish": ("sns", "Publish"),
+    "arn:aws:states:::aws-sdk:s3:getObject": ("s3", "GetObject"),
+}
+
+
+def _check_added_tasks(definition: dict[str, Any], document: Any) -> list[Problem]:
+    """Alert and report-reading tasks are checked against botocore like the steps' own."""
+    from .build import walk_states
+
+    problems = []
+    for name, state in walk_states(definition):
+        api = ADDED_TASK_APIS.get(state.get("Resource", ""))
+        if api is None or "." not in name:
+            continue
+        for message in check_parameters(state.get("Parameters", {}), input_shape(*api)):
+            step = name.split(".", 1)[0]
+            problems.append(
+                document.place(Problem(f"the {api[1]} request of {name} would be rejected: {message}", ("steps", step)))
+            )
+    return problems
 
 
 def compile_analysis(analysis: Analysis) -> Compilation:
@@ -76,6 +100,9 @@ def compile_analysis(analysis: Analysis) -> Compilation:
         definition = build_definition(workflow, plan, graph, requests)
     except RenderError as error:
         problems.append(document.place(Problem(str(error), ("steps",))))
+        return Compilation(analysis, None, tuple(problems))
+    problems += _check_added_tasks(definition, document)
+    if errors_in(problems):
         return Compilation(analysis, None, tuple(problems))
     size = len(compact(definition).encode())
     if size > MAX_DEFINITION_BYTES:

@@ -27,6 +27,22 @@ def check_request(request: Mapping[str, Any], shape: Any, json_members: frozense
     return problems
 
 
+def check_parameters(parameters: Mapping[str, Any], shape: Any) -> list[str]:
+    """`check_request` for emitted ASL Parameters: a `Key.$` member is known at run time only."""
+    return check_request(_as_request(parameters), shape)
+
+
+def _as_request(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key.removesuffix(".$"): Expr(item) if key.endswith(".$") else _as_request(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_as_request(item) for item in value]
+    return value
+
+
 def _label(path: tuple[str | int, ...], shape: Any) -> str:
     """`ProcessingInputs[0].S3Input` (built only when there is something to say)."""
     text = ""

@@ -349,3 +349,23 @@ def test_a_definition_over_one_megabyte_is_an_error(write_spec):
     compilation = compile_text(write_spec, text)
     assert not compilation.ok
     assert "Step Functions accepts at most 1,048,576" in compilation.problems[-1].message
+
+
+def test_the_compilers_own_tasks_are_checked_against_botocore(write_spec):
+    """A subject longer than SNS allows would be rejected; so is a name the API cannot take."""
+    from sfn_builder.request_check import check_parameters
+    from sfn_builder.service_models import input_shape
+
+    shape = input_shape("sns", "Publish")
+    assert check_parameters({"TopicArn.$": "$.t", "Message.$": "States.Format('x')", "Subject": "ok"}, shape) == []
+    assert check_parameters({"Message": "x", "Subjekt": "s"}, shape) == [
+        "Subjekt: PublishInput has no member Subjekt (did you mean 'Subject'?)"
+    ]
+    definition = json.loads(compiled(ROOT / "workflows" / "churn-training.yaml"))
+    for name, state in states_of(definition).items():
+        if name.endswith((".alert", ".report")):
+            api = {
+                "arn:aws:states:::sns:publish": ("sns", "Publish"),
+                "arn:aws:states:::aws-sdk:s3:getObject": ("s3", "GetObject"),
+            }[state["Resource"]]
+            assert check_parameters(state["Parameters"], input_shape(*api)) == [], name
