@@ -12,7 +12,9 @@ one run and on the same machine:
   steps: about 0.17 s a step, and 1,000 chained steps exceed Python's recursion limit);
 
 and the cold start of `sfn-build validate` on a 10-step spec (a new process).
-Each figure is the median of several runs; ratios are baseline / sfn-build.
+Each figure is the median of several runs; ratios are baseline / sfn-build (above
+1: sfn-build is faster). "parsed spec" starts from the loaded YAML, as Pipelines
+starts from Python objects.
 
     python bench/bench_compile.py [--quick] [--json FILE]
 """
@@ -55,15 +57,17 @@ def median_seconds(run: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def sfn_build(shape: str, size: int) -> Callable[[], object]:
+def sfn_build(shape: str, size: int, *, parsed: bool = False) -> Callable[[], object]:
+    """From spec text (or, with `parsed`, from the loaded spec) to compact ASL JSON."""
     from sfn_builder.compiler import compile_analysis
     from sfn_builder.loader import load_text
     from sfn_builder.validate import analyze
 
     text = spec(shape, size)
+    document = load_text(text, "bench.yaml")
 
     def run() -> object:
-        compilation = compile_analysis(analyze(load_text(text, "bench.yaml")))
+        compilation = compile_analysis(analyze(document if parsed else load_text(text, "bench.yaml")))
         return compilation.compact_json() if compilation.ok else compilation.problems
 
     return run
@@ -171,6 +175,7 @@ def main() -> None:
                 "shape": shape,
                 "steps": size,
                 "sfn_build_s": median_seconds(ours_run, repeats[size]),
+                "sfn_build_parsed_s": median_seconds(sfn_build(shape, size, parsed=True), repeats[size]),
                 "compiles": isinstance(outcome, str),
                 "note": "" if isinstance(outcome, str) else outcome[-1].message.split(";")[0],
                 "pipelines_s": median_seconds(pipelines(shape, size), repeats[size]),
@@ -188,12 +193,13 @@ def main() -> None:
 
 
 def _format(row: dict) -> str:
-    ours, base, naive = row["sfn_build_s"], row["pipelines_s"], row["naive_sdk_s"]
+    ours, parsed, base, naive = row["sfn_build_s"], row["sfn_build_parsed_s"], row["pipelines_s"], row["naive_sdk_s"]
     naive_text = f"naive SDK {naive * 1000:9.1f} ms (x{naive / ours:6.1f})" if naive else "naive SDK   not run"
     note = f"  [{row['note']}]" if row["note"] else ""
     return (
-        f"{row['shape']:7} {row['steps']:5} steps: sfn-build {ours * 1000:8.1f} ms | "
-        f"Pipelines {base * 1000:8.1f} ms (x{base / ours:5.2f}) | {naive_text}{note}"
+        f"{row['shape']:7} {row['steps']:5} steps: sfn-build {ours * 1000:7.1f} ms "
+        f"(parsed spec {parsed * 1000:7.1f}) | Pipelines {base * 1000:7.1f} ms (x{base / ours:5.2f}, "
+        f"parsed x{base / parsed:5.2f}) | {naive_text}{note}"
     )
 
 
