@@ -122,6 +122,13 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Logging:
+    level: str = "ERROR"
+    include_execution_data: bool = False
+    retention_days: int = 30
+
+
+@dataclass(frozen=True)
 class Workflow:
     name: str
     steps: Mapping[str, Step]
@@ -132,6 +139,7 @@ class Workflow:
     inputs: tuple[InputField, ...] = ()
     notifications: Notifications | None = None
     schedules: tuple[Schedule, ...] = ()
+    logging: Logging | None = None
 
     def input_field(self, name: str) -> InputField | None:
         return next((f for f in self.inputs if f.name == name), None)
@@ -203,6 +211,7 @@ def build_workflow(data: Mapping[str, Any]) -> Workflow:
         ),
         notifications=_notifications(data.get("notifications")),
         schedules=_schedules(data.get("schedule")),
+        logging=Logging(**data["logging"]) if "logging" in data else None,
     )
 
 

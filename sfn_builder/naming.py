@@ -71,3 +71,11 @@ def result_keys(step_names: list[str]) -> dict[str, str]:
 def aux_state(step: str, role: str) -> str:
     """A state the compiler adds for a step; a '.' never occurs in step names."""
     return f"{step}.{role}"
+
+
+def resource_name(workflow: str, suffix: str = "", limit: int = 64) -> str:
+    """`<workflow>-<suffix>`, at most `limit` long (the workflow part shortened when needed)."""
+    tail = f"-{suffix}" if suffix else ""
+    if len(workflow) + len(tail) <= limit:
+        return workflow + tail
+    return short_name(workflow, limit - len(tail)) + tail

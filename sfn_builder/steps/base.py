@@ -32,6 +32,47 @@ _ARN = re.compile(r"^arn:aws[a-z\-]*:([a-z0-9\-]+):([a-z0-9\-]*):(\d{12})?:(.+)$
 
 
 @dataclass(frozen=True)
+class Arns:
+    """Builds ARNs in the account and region a workflow is published to.
+
+    For CloudFormation the parts are `${AWS::Partition}`-style placeholders.
+    """
+
+    partition: str
+    region: str
+    account: str
+
+    def arn(self, service: str, resource: str, *, regional: bool = True, in_account: bool = True) -> str:
+        region = self.region if regional else ""
+        account = self.account if in_account else ""
+        return f"arn:{self.partition}:{service}:{region}:{account}:{resource}"
+
+    def managed_rule(self, name: str) -> str:
+        """The EventBridge rule Step Functions manages to wait for .sync jobs."""
+        return self.arn("events", f"rule/{name}")
+
+
+@dataclass(frozen=True)
+class JobEvents:
+    """The EventBridge events a job-running step type emits when a job changes state."""
+
+    source: str
+    detail_type: str
+    name_field: str
+    status_field: str
+    statuses: dict[str, str]  # spec status (Failed, Stopped, Completed) -> the event's status
+    reason_field: str
+
+
+def statement(actions: list[str], resources: list[str], condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One Allow statement (actions and resources sorted, so policies compare equal)."""
+    body: dict[str, Any] = {"Effect": "Allow", "Action": sorted(set(actions)), "Resource": sorted(set(resources))}
+    if condition:
+        body["Condition"] = condition
+    return body
+
+
+@dataclass(frozen=True)
 class ResultShape:
     """Where a step's result is described: a botocore output shape."""
 
@@ -53,8 +94,14 @@ class StepKind:
     has_result: ClassVar[bool] = False
     runs_job: ClassVar[bool] = False  # starts a SageMaker or Batch job (named, tagged, .sync)
 
+    job_events: ClassVar[JobEvents | None] = None
+
     def checks(self, step: Step, workflow: Workflow) -> Iterable[Problem]:
         return ()
+
+    def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
+        """What the state machine's role needs to run this step (least privilege)."""
+        return []
 
     def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
         raise NotImplementedError(f"{self.type} steps have no request")

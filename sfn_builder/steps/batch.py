@@ -7,7 +7,19 @@ from typing import Any
 
 from ..model import Step, Workflow
 from ..problems import Problem
-from .base import ResultShape, StepKind, as_text, job_name, require, string_map, tag_map
+from .base import (
+    Arns,
+    JobEvents,
+    ResultShape,
+    StepKind,
+    as_text,
+    job_name,
+    literal,
+    require,
+    statement,
+    string_map,
+    tag_map,
+)
 from .sagemaker_common import without_none
 
 
@@ -19,6 +31,25 @@ class Batch(StepKind):
     summary = ("JobName", "JobId", "Status")
     has_result = True
     runs_job = True
+    job_events = JobEvents(
+        "aws.batch",
+        "Batch Job State Change",
+        "jobName",
+        "status",
+        {"Failed": "FAILED", "Completed": "SUCCEEDED"},  # Batch has no "stopped": a terminated job FAILED
+        "statusReason",
+    )
+
+    def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
+        return [
+            statement(["batch:SubmitJob"], [*_queue_arns(step, arns), *_definition_arns(step, arns)]),
+            statement(["batch:DescribeJobs"], ["*"]),  # DescribeJobs has no resource-level permissions
+            statement(["batch:TerminateJob", "batch:TagResource"], [arns.arn("batch", "job/*")]),
+            statement(
+                ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                [arns.managed_rule("StepFunctionsGetEventsForBatchJobsRule")],
+            ),
+        ]
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "job_queue", "job_definition")
@@ -46,3 +77,21 @@ class Batch(StepKind):
                 "PropagateTags": True,
             }
         )
+
+
+def _queue_arns(step: Step, arns: Arns) -> list[str]:
+    queue = literal(step.config["job_queue"])
+    if queue is None:
+        return [arns.arn("batch", "job-queue/*")]
+    return [queue if queue.startswith("arn:") else arns.arn("batch", f"job-queue/{queue}")]
+
+
+def _definition_arns(step: Step, arns: Arns) -> list[str]:
+    definition = literal(step.config["job_definition"])
+    if definition is None:
+        return [arns.arn("batch", "job-definition/*")]
+    if definition.startswith("arn:"):
+        return [definition]
+    if ":" in definition:  # name:revision
+        return [arns.arn("batch", f"job-definition/{definition}")]
+    return [arns.arn("batch", f"job-definition/{definition}"), arns.arn("batch", f"job-definition/{definition}:*")]

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..model import Step, Workflow
 from ..problems import Problem
-from .base import Expr, StepKind, literal, require
+from .base import Arns, Expr, StepKind, literal, require, statement
 
 _FUNCTION = re.compile(
     r"^(arn:aws[a-z\-]*:lambda:[a-z0-9\-]+:\d{12}:function:)?[A-Za-z0-9\-_]{1,64}(:(\$LATEST|[A-Za-z0-9\-_]+))?$"
@@ -23,6 +23,16 @@ class Lambda(StepKind):
     summary = ("Payload",)
     result_root = ("Payload",)
     has_result = True
+
+    def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
+        function = literal(step.config["function"])
+        if function is None:
+            base = arns.arn("lambda", "function:*")
+        elif function.startswith("arn:"):
+            base = function
+        else:
+            base = arns.arn("lambda", f"function:{function}")
+        return [statement(["lambda:InvokeFunction"], [base, f"{base}:*"] if base.count(":") == 6 else [base])]
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "function")

@@ -13,8 +13,8 @@ from typing import Any
 from ..model import Step, Workflow
 from ..naming import model_prefix
 from ..problems import Problem
-from .base import Expr, ResultShape, StepKind, check_s3_uri, require, tag_list
-from .sagemaker_common import check_common, environment, vpc_config, without_none
+from .base import Arns, Expr, ResultShape, StepKind, check_s3_uri, require, statement, tag_list
+from .sagemaker_common import check_common, environment, pass_role, vpc_config, without_none
 
 
 def model_name(workflow: Workflow, step: Step) -> Expr:
@@ -28,6 +28,11 @@ class ModelKind(StepKind):
     result = ResultShape("sagemaker", "CreateModelOutput")
     summary = ("ModelArn",)
     has_result = True
+
+    def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
+        prefix = model_prefix(workflow.name, step.name)
+        models = sorted({arns.arn("sagemaker", f"model/{p}-*") for p in (prefix, prefix.lower())})
+        return [statement(["sagemaker:CreateModel", "sagemaker:AddTags"], models), *pass_role(arns, step)]
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "image", "role", "model_data")

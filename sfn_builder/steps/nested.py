@@ -9,7 +9,7 @@ from typing import Any
 from ..model import Step, Workflow
 from ..naming import job_prefix
 from ..problems import Problem
-from .base import Expr, StepKind, check_arn, literal, require
+from .base import Arns, Expr, StepKind, check_arn, literal, require, statement
 
 _NAME = re.compile(r"^[A-Za-z0-9_\-]{1,80}$")
 _OWN = "States.ArrayGetItem(States.StringSplit($$.StateMachine.Id, ':'), {})"
@@ -30,6 +30,26 @@ class NestedWorkflow(StepKind):
     json_members = frozenset({"Input"})
     summary = ("ExecutionArn", "Status", "Output")
     has_result = True
+
+    def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
+        target = literal(step.config["state_machine"])
+        if target is None:
+            machine, executions = arns.arn("states", "stateMachine:*"), arns.arn("states", "execution:*")
+        elif target.startswith("arn:"):
+            machine, executions = target, target.replace(":stateMachine:", ":execution:") + ":*"
+        else:
+            machine, executions = (
+                arns.arn("states", f"stateMachine:{target}"),
+                arns.arn("states", f"execution:{target}:*"),
+            )
+        return [
+            statement(["states:StartExecution"], [machine]),
+            statement(["states:DescribeExecution", "states:StopExecution"], [executions]),
+            statement(
+                ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                [arns.managed_rule("StepFunctionsGetEventsForStepFunctionsExecutionRule")],
+            ),
+        ]
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "state_machine")

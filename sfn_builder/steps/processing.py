@@ -7,8 +7,21 @@ from typing import Any
 
 from ..model import Step, Workflow
 from ..problems import Problem, did_you_mean
-from .base import ResultShape, StepKind, as_text, check_s3_uri, job_name, literal, require, tag_list
-from .sagemaker_common import check_common, environment, max_runtime_seconds, vpc_config, without_none
+from .base import (
+    Arns,
+    JobEvents,
+    ResultShape,
+    StepKind,
+    as_text,
+    check_s3_uri,
+    job_name,
+    literal,
+    literal_prefix,
+    require,
+    statement,
+    tag_list,
+)
+from .sagemaker_common import check_common, environment, job_statements, max_runtime_seconds, vpc_config, without_none
 
 CONTAINER_ROOT = "/opt/ml/processing/"
 
@@ -52,6 +65,31 @@ class Processing(StepKind):
     summary = ("ProcessingJobName", "ProcessingJobArn", "ProcessingJobStatus")
     has_result = True
     runs_job = True
+    job_events = JobEvents(
+        "aws.sagemaker",
+        "SageMaker Processing Job State Change",
+        "ProcessingJobName",
+        "ProcessingJobStatus",
+        {"Failed": "Failed", "Stopped": "Stopped", "Completed": "Completed"},
+        "FailureReason",
+    )
+
+    def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
+        statements = job_statements(
+            arns,
+            workflow,
+            step,
+            "processing-job",
+            "ProcessingJob",
+            "StepFunctionsGetEventsForSageMakerProcessingJobsRule",
+        )
+        uri = report_uri(step)
+        if uri is not None:  # the report is read back with s3:GetObject
+            bucket, _, key = uri[len("s3://") :].partition("/")
+            statements.append(
+                statement(["s3:GetObject"], [f"arn:{arns.partition}:s3:::{bucket}/{literal_prefix(key)}*"])
+            )
+        return statements
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "image", "role", "instance_type")

@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..model import Step
+from ..model import Step, Workflow
+from ..naming import job_prefix
 from ..problems import Problem, Severity, did_you_mean
 from ..service_models import instance_types
-from .base import StepKind, check_role, literal, string_map
+from .base import Arns, StepKind, check_role, literal, statement, string_map
 
 _IMAGE = re.compile(r"^[\w.\-]+(:\d+)?/[\w.\-/]+(:[\w.\-]+|@sha256:[a-f0-9]{64})?$")
 
@@ -48,6 +49,37 @@ def check_common(kind: StepKind, step: Step) -> Iterator[Problem]:
                 hint="raise the step's timeout, or lower max_runtime",
                 severity=Severity.WARNING,
             )
+
+
+def job_arns(arns: Arns, resource_type: str, workflow: Workflow, step: Step) -> list[str]:
+    """ARNs of the jobs a step starts: its job-name prefix (SageMaker lowercases names in ARNs)."""
+    prefix = job_prefix(workflow.name, step.name)
+    return sorted({arns.arn("sagemaker", f"{resource_type}/{p}-*") for p in (prefix, prefix.lower())})
+
+
+def job_statements(
+    arns: Arns, workflow: Workflow, step: Step, resource_type: str, job: str, managed_rule: str
+) -> list[dict[str, Any]]:
+    """Start, watch and stop one kind of SageMaker job, tag it, and pass the step's role to SageMaker."""
+    resources = job_arns(arns, resource_type, workflow, step)
+    statements = [
+        statement(
+            [f"sagemaker:Create{job}", f"sagemaker:Describe{job}", f"sagemaker:Stop{job}", "sagemaker:AddTags"],
+            resources,
+        ),
+        statement(["events:PutTargets", "events:PutRule", "events:DescribeRule"], [arns.managed_rule(managed_rule)]),
+    ]
+    statements.extend(pass_role(arns, step))
+    return statements
+
+
+def pass_role(arns: Arns, step: Step) -> list[dict[str, Any]]:
+    role = step.config.get("role")
+    if not role:
+        return []
+    resource = role if literal(role) is not None else arns.arn("iam", "role/*", regional=False)
+    condition = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    return [statement(["iam:PassRole"], [resource], condition)]
 
 
 def max_runtime_seconds(step: Step) -> int:

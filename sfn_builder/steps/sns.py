@@ -7,7 +7,7 @@ from typing import Any
 
 from ..model import Step, Workflow
 from ..problems import Problem
-from .base import StepKind, check_arn, require
+from .base import Arns, StepKind, check_arn, literal, require, statement
 from .sagemaker_common import without_none
 
 
@@ -18,6 +18,10 @@ class Sns(StepKind):
     json_members = frozenset({"Message"})
     summary = ("MessageId",)
     has_result = True
+
+    def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
+        topic = literal(step.config["topic"])
+        return [statement(["sns:Publish"], [topic or arns.arn("sns", "*")])]
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "topic", "message")

@@ -7,8 +7,8 @@ from typing import Any
 
 from ..model import Step, Workflow
 from ..problems import Problem
-from .base import ResultShape, StepKind, check_s3_uri, job_name, require, string_map, tag_list
-from .sagemaker_common import check_common, environment, max_runtime_seconds, vpc_config, without_none
+from .base import Arns, JobEvents, ResultShape, StepKind, check_s3_uri, job_name, require, string_map, tag_list
+from .sagemaker_common import check_common, environment, job_statements, max_runtime_seconds, vpc_config, without_none
 
 
 def channels(step: Step) -> list[tuple[str, dict[str, Any]]]:
@@ -27,6 +27,19 @@ class Training(StepKind):
     summary = ("TrainingJobName", "TrainingJobArn", "TrainingJobStatus")
     has_result = True
     runs_job = True
+    job_events = JobEvents(
+        "aws.sagemaker",
+        "SageMaker Training Job State Change",
+        "TrainingJobName",
+        "TrainingJobStatus",
+        {"Failed": "Failed", "Stopped": "Stopped", "Completed": "Completed"},
+        "FailureReason",
+    )
+
+    def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
+        return job_statements(
+            arns, workflow, step, "training-job", "TrainingJob", "StepFunctionsGetEventsForSageMakerTrainingJobsRule"
+        )
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "image", "role", "instance_type", "output")

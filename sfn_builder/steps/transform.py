@@ -7,9 +7,9 @@ from typing import Any
 
 from ..model import Step, Workflow
 from ..problems import Problem
-from .base import ResultShape, StepKind, check_s3_uri, job_name, require, tag_list
+from .base import Arns, JobEvents, ResultShape, StepKind, check_s3_uri, job_name, require, tag_list
 from .model_step import model_name
-from .sagemaker_common import check_common, environment, without_none
+from .sagemaker_common import check_common, environment, job_statements, without_none
 
 
 class Transform(StepKind):
@@ -20,6 +20,19 @@ class Transform(StepKind):
     summary = ("TransformJobName", "TransformJobArn", "TransformJobStatus")
     has_result = True
     runs_job = True
+    job_events = JobEvents(
+        "aws.sagemaker",
+        "SageMaker Transform Job State Change",
+        "TransformJobName",
+        "TransformJobStatus",
+        {"Failed": "Failed", "Stopped": "Stopped", "Completed": "Completed"},
+        "FailureReason",
+    )
+
+    def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
+        return job_statements(
+            arns, workflow, step, "transform-job", "TransformJob", "StepFunctionsGetEventsForSageMakerTransformJobsRule"
+        )
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "model", "input", "output", "instance_type")

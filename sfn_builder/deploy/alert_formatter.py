@@ -1,0 +1,1 @@
+../../lambdas/alert_formatter.py

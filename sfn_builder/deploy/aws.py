@@ -1,0 +1,138 @@
+"""AWS access: sessions from the standard credential chain, and errors a person can act on."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+RETRIES = botocore.config.Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # the emulator's, not secrets
+LOCAL_REGION = "us-east-1"
+
+
+class AwsError(Exception):
+    """An AWS call failed; the message says what, on which resource, and what to do."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to publish: profile, region and endpoint (the emulator's, with --local)."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    local: bool = False
+
+
+@dataclass
+class Aws:
+    """Clients for one account and region, created on first use."""
+
+    session: boto3.Session
+    endpoint_url: str | None = None
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _identity: dict[str, str] | None = None
+
+    @classmethod
+    def connect(cls, target: Target) -> Aws:
+        endpoint = target.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        try:
+            if target.local:
+                session = boto3.Session(region_name=target.region or LOCAL_REGION, **LOCAL_CREDENTIALS)
+            else:
+                session = boto3.Session(profile_name=target.profile, region_name=target.region)
+        except botocore.exceptions.ProfileNotFound:
+            raise AwsError(
+                f"there is no AWS profile named {target.profile!r}: see `aws configure list-profiles`"
+            ) from None
+        if session.region_name is None:
+            raise AwsError("no AWS region is set: pass --region, set AWS_REGION, or configure one for the profile")
+        return cls(session, endpoint)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url, config=RETRIES)
+        return self._clients[service]
+
+    @property
+    def region(self) -> str:
+        return self.session.region_name
+
+    def identity(self) -> dict[str, str]:
+        if self._identity is None:
+            self._identity = call(self.client("sts").get_caller_identity, what="your AWS identity")
+        return self._identity
+
+    @property
+    def account(self) -> str:
+        return self.identity()["Account"]
+
+    @property
+    def partition(self) -> str:
+        return self.identity()["Arn"].split(":")[1]
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return (
+            f"arn:{self.partition}:{service}:{self.region if region else ''}:{self.account if account else ''}:"
+            f"{resource}"
+        )
+
+
+_ACCESS_DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError")
+_THROTTLED = ("Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded")
+
+
+def call(operation: Any, *, what: str, **kwargs: Any) -> Any:
+    """Call a boto3 operation; an AWS failure becomes an AwsError that names `what`."""
+    try:
+        return operation(**kwargs)
+    except Exception as error:
+        raise translate(error, what) from None
+
+
+def translate(error: Exception, what: str) -> Exception:
+    """The AwsError to raise for a botocore exception (other exceptions are returned as they are)."""
+    if isinstance(error, AwsError):
+        return error
+    if isinstance(error, botocore.exceptions.NoCredentialsError):
+        return AwsError(
+            "no AWS credentials found: run `aws configure` or pass --profile, or try it without an account with --local"
+        )
+    if isinstance(error, botocore.exceptions.EndpointConnectionError):
+        endpoint = error.kwargs.get("endpoint_url", "its endpoint")
+        return AwsError(
+            f"cannot reach AWS at {endpoint}: check the network and --endpoint-url, "
+            "or start the emulator with `sfn-build local start`"
+        )
+    if isinstance(error, botocore.exceptions.ClientError):
+        return AwsError(describe(error, what))
+    if isinstance(error, botocore.exceptions.BotoCoreError):
+        return AwsError(f"{what}: {error}")
+    return error
+
+
+def describe(error: botocore.exceptions.ClientError, what: str) -> str:
+    code = error.response.get("Error", {}).get("Code", "")
+    message = error.response.get("Error", {}).get("Message", "") or code
+    operation = error.operation_name
+    if code in _ACCESS_DENIED or code.endswith("AccessDenied") or "not authorized" in message:
+        return (
+            f"access denied: {operation} on {what}: {message}. The credentials in use need permission "
+            f"for {operation}; ask an administrator, or use another --profile"
+        )
+    if code in _THROTTLED:
+        return f"AWS is throttling requests ({operation} on {what}) even after retries: wait a minute and run again"
+    if code == "ExpiredToken" or code == "ExpiredTokenException":
+        return "the AWS credentials have expired: log in again (e.g. `aws sso login`) and run again"
+    return f"{operation} on {what} failed: {code}: {message}"
+
+
+def error_code(error: Exception) -> str:
+    if isinstance(error, botocore.exceptions.ClientError):
+        return error.response.get("Error", {}).get("Code", "")
+    return ""

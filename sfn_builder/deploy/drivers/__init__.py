@@ -1,0 +1,29 @@
+"""One driver per kind of resource `create` owns."""
+
+from __future__ import annotations
+
+from .base import Driver, NotOwned
+from .functions import FunctionDriver
+from .logs import LogGroupDriver
+from .roles import RoleDriver
+from .rules import RuleDriver
+from .schedules import ScheduleDriver, ScheduleGroupDriver
+from .state_machine import StateMachineDriver
+from .topics import TopicDriver, TopicStatementDriver
+
+DRIVERS: dict[str, Driver] = {
+    driver.kind: driver
+    for driver in (
+        RoleDriver(),
+        LogGroupDriver(),
+        TopicDriver(),
+        TopicStatementDriver(),
+        FunctionDriver(),
+        StateMachineDriver(),
+        RuleDriver(),
+        ScheduleGroupDriver(),
+        ScheduleDriver(),
+    )
+}
+
+__all__ = ["DRIVERS", "Driver", "NotOwned"]

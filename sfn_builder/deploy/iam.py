@@ -1,0 +1,96 @@
+"""Least-privilege IAM documents: the state machine's role, the schedule's, the formatter's.
+
+The state machine's policy is the union of what each step type declares for
+its steps (see `StepKind.iam_statements`), plus publishing to the alert topic
+and, with logging, CloudWatch Logs delivery. Statements with the same actions
+and condition are merged; everything is sorted, so a policy compares equal to
+the one AWS returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Workflow
+from ..steps import KINDS
+from ..steps.base import Arns, statement
+
+VERSION = "2012-10-17"
+# CloudWatch Logs delivery for Step Functions has no resource-level permissions.
+LOG_DELIVERY_ACTIONS = [
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+]
+
+
+def policy(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    """A policy document with statements of equal actions and condition merged."""
+    merged: dict[str, dict[str, Any]] = {}
+    for item in statements:
+        key = repr((item["Action"], item.get("Condition")))
+        if key in merged:
+            merged[key]["Resource"] = sorted(set(merged[key]["Resource"]) | set(item["Resource"]))
+        else:
+            merged[key] = {**item, "Resource": sorted(set(item["Resource"]))}
+    ordered = sorted(merged.values(), key=lambda s: (s["Action"], s["Resource"]))
+    return {"Version": VERSION, "Statement": ordered}
+
+
+def execution_policy(workflow: Workflow, arns: Arns, topic_arn: str | None) -> dict[str, Any] | None:
+    """The state machine role's policy; None when the workflow calls no service at all."""
+    statements: list[dict[str, Any]] = []
+    for step in workflow.steps.values():
+        statements.extend(KINDS[step.type].iam_statements(step, workflow, arns))
+    if topic_arn is not None:
+        statements.append(statement(["sns:Publish"], [topic_arn]))
+    if workflow.logging is not None and workflow.logging.level != "OFF":
+        statements.append(statement(LOG_DELIVERY_ACTIONS, ["*"]))
+    return policy(statements) if statements else None
+
+
+def trust_policy(service: str, arns: Arns, source_arn: str | None = None) -> dict[str, Any]:
+    """Let one AWS service assume the role, for this account (and source) only."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": arns.account}}
+    if source_arn is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": condition,
+            }
+        ],
+    }
+
+
+def start_execution_policy(state_machine_arn: str) -> dict[str, Any]:
+    """For a schedule's role: start this state machine and nothing else."""
+    return policy([statement(["states:StartExecution"], [state_machine_arn])])
+
+
+def formatter_policy(workflow: Workflow, arns: Arns, topic_arn: str, function_name: str) -> dict[str, Any]:
+    """For the alert formatter: read this workflow's jobs and executions, publish to the topic, log."""
+    statements = [
+        statement(["sns:Publish"], [topic_arn]),
+        statement(
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [arns.arn("logs", f"log-group:/aws/lambda/{function_name}:*")],
+        ),
+        statement(["logs:CreateLogGroup"], [arns.arn("logs", f"log-group:/aws/lambda/{function_name}")]),
+        statement(["states:DescribeExecution"], [arns.arn("states", f"execution:{workflow.name}:*")]),
+    ]
+    for step in workflow.steps.values():
+        for item in KINDS[step.type].iam_statements(step, workflow, arns):
+            describe = [a for a in item["Action"] if a.startswith(("sagemaker:Describe", "batch:DescribeJobs"))]
+            if describe:
+                statements.append(statement(describe, item["Resource"]))
+    return policy(statements)

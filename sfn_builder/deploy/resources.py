@@ -1,0 +1,328 @@
+"""Desired state: every resource `create` owns for a workflow, as plain data.
+
+A `Resource` is a kind (which driver handles it), a physical name, and a spec in
+the same normalised form the driver reads back from AWS, so desired and actual
+compare with `==`. Everything is named after the workflow and tagged
+`sfn-build:workflow=<name>`; IAM roles live under the path `/sfn-build/<name>/`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from importlib import resources as package_files
+from typing import Any
+
+from ..model import Workflow
+from ..naming import TAG_WORKFLOW, resource_name
+from ..steps.base import Arns
+from .alerts import alert_rules
+from .iam import execution_policy, formatter_policy, start_execution_policy, trust_policy
+
+ROLE = "iam-role"
+LOG_GROUP = "log-group"
+TOPIC = "sns-topic"
+TOPIC_STATEMENT = "sns-topic-statement"
+FUNCTION = "lambda-function"
+STATE_MACHINE = "state-machine"
+RULE = "events-rule"
+SCHEDULE_GROUP = "schedule-group"
+SCHEDULE = "schedule"
+# Creation order; removal runs the other way.
+ORDER = (ROLE, LOG_GROUP, TOPIC, TOPIC_STATEMENT, FUNCTION, STATE_MACHINE, RULE, SCHEDULE_GROUP, SCHEDULE)
+LABELS = {
+    ROLE: "IAM role",
+    LOG_GROUP: "log group",
+    TOPIC: "SNS topic",
+    TOPIC_STATEMENT: "statement in SNS topic policy",
+    FUNCTION: "Lambda function",
+    STATE_MACHINE: "state machine",
+    RULE: "EventBridge rule",
+    SCHEDULE_GROUP: "schedule group",
+    SCHEDULE: "EventBridge Scheduler schedule",
+}
+TAG_ALERT_TOPIC = "sfn-build:alert-topic"  # on the state machine: the existing topic it added a statement to
+FORMATTER_RUNTIME = "python3.12"
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    name: str
+    spec: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, self.name)
+
+    @property
+    def label(self) -> str:
+        return f"{LABELS[self.kind]} {self.name}"
+
+
+def role_path(workflow: str) -> str:
+    return f"/sfn-build/{workflow}/"
+
+
+def state_machine_arn(workflow: Workflow, arns: Arns) -> str:
+    return arns.arn("states", f"stateMachine:{workflow.name}")
+
+
+def topic_arn(workflow: Workflow, arns: Arns) -> str | None:
+    notifications = workflow.notifications
+    if notifications is None:
+        return None
+    return notifications.topic_arn or arns.arn("sns", notifications.topic_name or "")
+
+
+def schedule_group_name(workflow: str) -> str:
+    return "sfn-build-" + resource_name(workflow, limit=54)
+
+
+def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns) -> list[Resource]:
+    """What `create` makes for this workflow, in creation order."""
+    tags = {TAG_WORKFLOW: workflow.name, **workflow.tags}
+    machine_arn = state_machine_arn(workflow, arns)
+    topic = topic_arn(workflow, arns)
+    path = role_path(workflow.name)
+    resources: list[Resource] = []
+
+    role_arn = workflow.execution_role
+    if role_arn is None:
+        role_name = resource_name(workflow.name, "sfn")
+        role_arn = arns.arn("iam", f"role{path}{role_name}", regional=False)
+        document = execution_policy(workflow, arns, topic)
+        resources.append(
+            Resource(
+                ROLE,
+                role_name,
+                {
+                    "path": path,
+                    "description": f"Runs the {workflow.name} state machine (made by sfn-build)",
+                    "trust": trust_policy("states.amazonaws.com", arns, machine_arn),
+                    "policies": {"sfn-build": document} if document else {},
+                    "tags": tags,
+                },
+            )
+        )
+
+    logging: dict[str, Any] = {"level": "OFF"}
+    if workflow.logging is not None and workflow.logging.level != "OFF":
+        group = f"/aws/vendedlogs/states/{workflow.name}"
+        resources.append(Resource(LOG_GROUP, group, {"retention_days": workflow.logging.retention_days, "tags": tags}))
+        logging = {
+            "level": workflow.logging.level,
+            "includeExecutionData": workflow.logging.include_execution_data,
+            "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": arns.arn("logs", f"log-group:{group}:*")}}],
+        }
+
+    rules = alert_rules(workflow, machine_arn)
+    rule_arns = [arns.arn("events", f"rule/{resource_name(workflow.name, r.suffix)}") for r in rules]
+    detailed = workflow.notifications is not None and workflow.notifications.format == "detailed"
+    publishers = [] if detailed else rule_arns
+    notifications = workflow.notifications
+    machine_tags = dict(tags)
+    if notifications is not None and topic is not None:
+        if notifications.topic_name is not None:
+            resources.append(
+                Resource(
+                    TOPIC,
+                    notifications.topic_name,
+                    {
+                        "policy": topic_policy(topic, publishers, arns),
+                        "subscriptions": sorted([s.protocol, s.endpoint] for s in notifications.subscriptions),
+                        "tags": tags,
+                    },
+                )
+            )
+        elif publishers:
+            resources.append(
+                Resource(TOPIC_STATEMENT, topic, {"statement": rules_statement(workflow.name, topic, publishers)})
+            )
+            machine_tags[TAG_ALERT_TOPIC] = topic
+
+    formatter_arn = None
+    if detailed and rules and topic is not None:
+        function = resource_name(workflow.name, "alert-formatter")
+        formatter_role = arns.arn("iam", f"role{path}{function}", regional=False)
+        formatter_arn = arns.arn("lambda", f"function:{function}")
+        resources.append(
+            Resource(
+                ROLE,
+                function,
+                {
+                    "path": path,
+                    "description": f"Runs the alert formatter of {workflow.name} (made by sfn-build)",
+                    "trust": trust_policy("lambda.amazonaws.com", arns),
+                    "policies": {"sfn-build": formatter_policy(workflow, arns, topic, function)},
+                    "tags": tags,
+                },
+            )
+        )
+        code = formatter_zip()
+        resources.append(
+            Resource(
+                FUNCTION,
+                function,
+                {
+                    "runtime": FORMATTER_RUNTIME,
+                    "handler": "alert_formatter.handler",
+                    "role": formatter_role,
+                    "timeout": 30,
+                    "environment": {"TOPIC_ARN": topic, "WORKFLOW": workflow.name},
+                    "code_sha256": base64.b64encode(hashlib.sha256(code).digest()).decode(),
+                    "invokers": sorted(rule_arns),
+                    "tags": tags,
+                },
+            )
+        )
+
+    resources.append(
+        Resource(
+            STATE_MACHINE,
+            workflow.name,
+            {
+                "definition": definition,
+                "role": role_arn,
+                "type": workflow.type.upper(),
+                "logging": logging,
+                "tags": machine_tags,
+            },
+        )
+    )
+
+    for rule, rule_arn in zip(rules, rule_arns, strict=True):
+        target: dict[str, Any] = {"Id": "alerts", "Arn": formatter_arn or topic}
+        if formatter_arn is None:
+            target["InputTransformer"] = rule.transformer
+        resources.append(
+            Resource(
+                RULE,
+                rule_arn.rsplit("/", 1)[1],
+                {
+                    "description": rule.description,
+                    "pattern": rule.pattern,
+                    "schedule": None,
+                    "state": "ENABLED",
+                    "targets": [target],
+                    "tags": tags,
+                },
+            )
+        )
+
+    resources.extend(_schedules(workflow, arns, machine_arn, tags))
+    return resources
+
+
+def _schedules(workflow: Workflow, arns: Arns, machine_arn: str, tags: dict[str, str]) -> list[Resource]:
+    if not workflow.schedules:
+        return []
+    role_name = resource_name(workflow.name, "schedule")
+    role_arn = arns.arn("iam", f"role{role_path(workflow.name)}{role_name}", regional=False)
+    services = sorted({"scheduler.amazonaws.com" if s.timezone else "events.amazonaws.com" for s in workflow.schedules})
+    trust = trust_policy(services[0], arns)
+    trust["Statement"][0]["Principal"]["Service"] = services if len(services) > 1 else services[0]
+    resources = [
+        Resource(
+            ROLE,
+            role_name,
+            {
+                "path": role_path(workflow.name),
+                "description": f"Lets the schedules of {workflow.name} start it, and nothing else (made by sfn-build)",
+                "trust": trust,
+                "policies": {"sfn-build": start_execution_policy(machine_arn)},
+                "tags": tags,
+            },
+        )
+    ]
+    group = schedule_group_name(workflow.name)
+    if any(s.timezone for s in workflow.schedules):
+        resources.append(Resource(SCHEDULE_GROUP, group, {"tags": tags}))
+    many = len(workflow.schedules) > 1
+    for number, schedule in enumerate(workflow.schedules, start=1):
+        name = resource_name(workflow.name, f"schedule-{number}" if many else "schedule")
+        execution_input = json.dumps(dict(schedule.input or {}), sort_keys=True)
+        description = schedule.description or f"Starts {workflow.name} ({schedule.expression})"
+        if schedule.timezone:
+            resources.append(
+                Resource(
+                    SCHEDULE,
+                    name,
+                    {
+                        "group": group,
+                        "expression": schedule.expression,
+                        "timezone": schedule.timezone,
+                        "state": "ENABLED" if schedule.enabled else "DISABLED",
+                        "description": description,
+                        "target": {"Arn": machine_arn, "RoleArn": role_arn, "Input": execution_input},
+                    },
+                )
+            )
+        else:
+            resources.append(
+                Resource(
+                    RULE,
+                    name,
+                    {
+                        "description": description,
+                        "pattern": None,
+                        "schedule": schedule.expression,
+                        "state": "ENABLED" if schedule.enabled else "DISABLED",
+                        "targets": [
+                            {"Id": "state-machine", "Arn": machine_arn, "RoleArn": role_arn, "Input": execution_input}
+                        ],
+                        "tags": tags,
+                    },
+                )
+            )
+    return resources
+
+
+def topic_policy(topic: str, publishers: list[str], arns: Arns) -> dict[str, Any]:
+    """Only this workflow's rules may publish; without rules, only the account itself."""
+    if publishers:
+        statements = [_rules_statement("sfnbuildrules", topic, publishers)]
+    else:
+        statements = [
+            {
+                "Sid": "sfnbuildaccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": arns.arn("iam", "root", regional=False)},
+                "Action": "sns:Publish",
+                "Resource": topic,
+            }
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def rules_statement(workflow: str, topic: str, publishers: list[str]) -> dict[str, Any]:
+    """The statement added to an existing topic's policy; its Sid names the workflow."""
+    digest = hashlib.sha1(workflow.encode()).hexdigest()[:6]
+    return _rules_statement("sfnbuild" + re.sub(r"[^A-Za-z0-9]", "", workflow)[:40] + digest, topic, publishers)
+
+
+def _rules_statement(sid: str, topic: str, publishers: list[str]) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": topic,
+        "Condition": {"ArnEquals": {"aws:SourceArn": sorted(publishers)}},
+    }
+
+
+def formatter_zip() -> bytes:
+    """The alert formatter's deployment package, byte-identical on every build."""
+    source = package_files.files("sfn_builder.deploy").joinpath("alert_formatter.py").read_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo("alert_formatter.py", date_time=(2020, 1, 1, 0, 0, 0))
+        info.external_attr = 0o644 << 16
+        archive.writestr(info, source)
+    return buffer.getvalue()
