@@ -78,7 +78,10 @@ def start_execution_policy(state_machine_arn: str) -> dict[str, Any]:
 
 
 def formatter_policy(workflow: Workflow, arns: Arns, topic_arn: str, function_name: str) -> dict[str, Any]:
-    """For the alert formatter: read this workflow's jobs and executions, publish to the topic, log."""
+    """For the alert formatter: describe this workflow's SageMaker jobs, publish to the topic, log.
+
+    Execution and Batch events carry all it shows, so it needs nothing else.
+    """
     statements = [
         statement(["sns:Publish"], [topic_arn]),
         statement(
@@ -86,11 +89,10 @@ def formatter_policy(workflow: Workflow, arns: Arns, topic_arn: str, function_na
             [arns.arn("logs", f"log-group:/aws/lambda/{function_name}:*")],
         ),
         statement(["logs:CreateLogGroup"], [arns.arn("logs", f"log-group:/aws/lambda/{function_name}")]),
-        statement(["states:DescribeExecution"], [arns.arn("states", f"execution:{workflow.name}:*")]),
     ]
     for step in workflow.steps.values():
         for item in KINDS[step.type].iam_statements(step, workflow, arns):
-            describe = [a for a in item["Action"] if a.startswith(("sagemaker:Describe", "batch:DescribeJobs"))]
+            describe = [a for a in item["Action"] if a.startswith("sagemaker:Describe")]
             if describe:
                 statements.append(statement(describe, item["Resource"]))
     return policy(statements)

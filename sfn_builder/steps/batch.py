@@ -42,7 +42,11 @@ class Batch(StepKind):
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
         return [
-            statement(["batch:SubmitJob"], [*_queue_arns(step, arns), *_definition_arns(step, arns)]),
+            # SubmitJob is authorised on the new job as well as on its queue and definition
+            statement(
+                ["batch:SubmitJob"],
+                [arns.arn("batch", "job/*"), *_queue_arns(step, arns), *_definition_arns(step, arns)],
+            ),
             statement(["batch:DescribeJobs"], ["*"]),  # DescribeJobs has no resource-level permissions
             statement(["batch:TerminateJob", "batch:TagResource"], [arns.arn("batch", "job/*")]),
             statement(
@@ -92,6 +96,6 @@ def _definition_arns(step: Step, arns: Arns) -> list[str]:
         return [arns.arn("batch", "job-definition/*")]
     if definition.startswith("arn:"):
         return [definition]
-    if ":" in definition:  # name:revision
-        return [arns.arn("batch", f"job-definition/{definition}")]
-    return [arns.arn("batch", f"job-definition/{definition}"), arns.arn("batch", f"job-definition/{definition}:*")]
+    name, _, revision = definition.partition(":")
+    # A definition is named with or without its revision; IAM sees both forms.
+    return [arns.arn("batch", f"job-definition/{name}"), arns.arn("batch", f"job-definition/{name}:{revision or '*'}")]

@@ -34,17 +34,16 @@ class NestedWorkflow(StepKind):
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
         target = literal(step.config["state_machine"])
         if target is None:
-            machine, executions = arns.arn("states", "stateMachine:*"), arns.arn("states", "execution:*")
+            machine, name = arns.arn("states", "stateMachine:*"), "*"
         elif target.startswith("arn:"):
-            machine, executions = target, target.replace(":stateMachine:", ":execution:") + ":*"
+            machine, name = target, target.rsplit(":", 1)[1]
         else:
-            machine, executions = (
-                arns.arn("states", f"stateMachine:{target}"),
-                arns.arn("states", f"execution:{target}:*"),
-            )
+            machine, name = arns.arn("states", f"stateMachine:{target}"), target
+        # The nested machine may be Standard (execution: ARNs) or Express (express: ARNs).
+        executions = [arns.arn("states", f"execution:{name}:*"), arns.arn("states", f"express:{name}:*:*")]
         return [
             statement(["states:StartExecution"], [machine]),
-            statement(["states:DescribeExecution", "states:StopExecution"], [executions]),
+            statement(["states:DescribeExecution", "states:StopExecution"], executions),
             statement(
                 ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
                 [arns.managed_rule("StepFunctionsGetEventsForStepFunctionsExecutionRule")],
