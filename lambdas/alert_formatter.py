@@ -124,9 +124,16 @@ def _cause(cause: Any) -> str:
 
 
 def _log_link(region: str, group: str, stream_prefix: str) -> str:
-    group_part = quote(quote(group, safe=""), safe="").replace("%", "$")
-    filter_part = quote(quote(f"?logStreamNameFilter={stream_prefix}", safe=""), safe="").replace("%", "$")
-    return f"{CONSOLE}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{group_part}{filter_part}"
+    """The CloudWatch console's link to a log group's streams that start with `stream_prefix`.
+
+    The console encodes names twice and the query once, with `$` for `%`.
+    """
+
+    def twice(text: str) -> str:
+        return quote(quote(text, safe=""), safe="").replace("%", "$")
+
+    query = f"$3FlogStreamNameFilter$3D{twice(stream_prefix)}"
+    return f"{CONSOLE}/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{twice(group)}{query}"
 
 
 def _subject(text: str) -> str:
