@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     compile_ = commands.add_parser("compile", help="write the Amazon States Language definition")
     compile_.add_argument("spec", metavar="SPEC")
     compile_.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    compile_.add_argument(
+        "--format",
+        choices=("asl", "cloudformation"),
+        default="asl",
+        help="asl: the state machine definition (default); cloudformation: a template with everything `create` makes",
+    )
     compile_.set_defaults(run=_compile)
 
     graph = commands.add_parser("graph", help="draw the state machine (SVG, PNG, Mermaid or DOT)")
@@ -139,6 +145,13 @@ def _compile(args: argparse.Namespace) -> int:
     compilation = _compile_file(args.spec)
     if not compilation.ok:
         return EXIT_FAILED
+    if args.format == "cloudformation":
+        import json
+
+        from .deploy.cloudformation import template
+
+        document = template(compilation.analysis.workflow, compilation.definition)
+        return _write(args.output, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return _write(args.output, compilation.json())
 
 

@@ -1,0 +1,213 @@
+"""One CloudFormation template with everything `create` makes, for teams that deploy that way.
+
+It is built from the same desired resources as `create`, with the account,
+region and partition as `${AWS::...}` pseudo parameters (strings that hold them
+become `Fn::Sub`), and `DependsOn` in the order `create` follows. A statement
+in the policy of an existing topic cannot be added by CloudFormation without
+replacing that policy, so it is given as an output for the topic's owner.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources as package_files
+from typing import Any
+
+from ..model import Workflow
+from ..steps.base import Arns
+from .resources import (
+    FUNCTION,
+    LOG_GROUP,
+    ORDER,
+    ROLE,
+    RULE,
+    SCHEDULE,
+    SCHEDULE_GROUP,
+    STATE_MACHINE,
+    TOPIC,
+    TOPIC_STATEMENT,
+    Resource,
+    desired_resources,
+)
+
+PSEUDO = Arns("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}")
+
+
+def template(workflow: Workflow, definition: dict[str, Any]) -> dict[str, Any]:
+    resources = desired_resources(workflow, definition, PSEUDO)
+    body: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
+    earlier: list[str] = []
+    for kind in ORDER:
+        ids_of_kind = []
+        for resource in (r for r in resources if r.kind == kind):
+            if kind == TOPIC_STATEMENT:
+                outputs["AlertTopicPolicyStatement"] = {
+                    "Description": f"Add this statement to the policy of {resource.name} so that the alert rules "
+                    "may publish to it",
+                    "Value": _sub(json.dumps(resource.spec["statement"], sort_keys=True)),
+                }
+                continue
+            for logical_id, entry in _translate(resource):
+                if earlier:
+                    entry["DependsOn"] = sorted(earlier)
+                body[logical_id] = _subs(entry)
+                ids_of_kind.append(logical_id)
+        earlier += ids_of_kind
+    machine = _logical_id(STATE_MACHINE, workflow.name)
+    outputs["StateMachineArn"] = {"Description": "The state machine", "Value": {"Ref": machine}}
+    document: dict[str, Any] = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"sfn-build workflow {workflow.name}"
+        + (f": {workflow.description}" if workflow.description else ""),
+        "Resources": body,
+        "Outputs": outputs,
+    }
+    return document
+
+
+def _translate(resource: Resource) -> list[tuple[str, dict[str, Any]]]:
+    spec, name, logical_id = resource.spec, resource.name, _logical_id(resource.kind, resource.name)
+    tags = [{"Key": k, "Value": v} for k, v in sorted(spec.get("tags", {}).items())]
+    if resource.kind == ROLE:
+        properties = {
+            "RoleName": name,
+            "Path": spec["path"],
+            "Description": spec["description"],
+            "AssumeRolePolicyDocument": spec["trust"],
+            "Tags": tags,
+        }
+        if spec["policies"]:
+            properties["Policies"] = [{"PolicyName": k, "PolicyDocument": v} for k, v in spec["policies"].items()]
+        return [(logical_id, {"Type": "AWS::IAM::Role", "Properties": properties})]
+    if resource.kind == LOG_GROUP:
+        return [
+            (
+                logical_id,
+                {
+                    "Type": "AWS::Logs::LogGroup",
+                    "Properties": {"LogGroupName": name, "RetentionInDays": spec["retention_days"], "Tags": tags},
+                },
+            )
+        ]
+    if resource.kind == TOPIC:
+        topic = {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "TopicName": name,
+                "Subscription": [{"Protocol": p, "Endpoint": e} for p, e in spec["subscriptions"]],
+                "Tags": tags,
+            },
+        }
+        policy = {
+            "Type": "AWS::SNS::TopicPolicy",
+            "Properties": {"Topics": [{"Ref": logical_id}], "PolicyDocument": spec["policy"]},
+        }
+        return [(logical_id, topic), (logical_id + "Policy", policy)]
+    if resource.kind == FUNCTION:
+        source = package_files.files("sfn_builder.deploy").joinpath("alert_formatter.py").read_text()
+        function = {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "FunctionName": name,
+                "Runtime": spec["runtime"],
+                "Handler": "index.handler",  # inline code is saved as index.py
+                "Role": spec["role"],
+                "Timeout": spec["timeout"],
+                "Environment": {"Variables": spec["environment"]},
+                "Code": {"ZipFile": source},
+                "Tags": tags,
+            },
+        }
+        permissions = [
+            (
+                f"{logical_id}Invoke{index}",
+                {
+                    "Type": "AWS::Lambda::Permission",
+                    "Properties": {
+                        "FunctionName": {"Ref": logical_id},
+                        "Action": "lambda:InvokeFunction",
+                        "Principal": "events.amazonaws.com",
+                        "SourceArn": rule,
+                    },
+                },
+            )
+            for index, rule in enumerate(spec["invokers"], start=1)
+        ]
+        return [(logical_id, function), *permissions]
+    if resource.kind == STATE_MACHINE:
+        properties = {
+            "StateMachineName": name,
+            "StateMachineType": spec["type"],
+            "Definition": spec["definition"],
+            "RoleArn": spec["role"],
+            "Tags": tags,
+        }
+        if spec["logging"]["level"] != "OFF":
+            properties["LoggingConfiguration"] = {
+                "Level": spec["logging"]["level"],
+                "IncludeExecutionData": spec["logging"]["includeExecutionData"],
+                "Destinations": [
+                    {"CloudWatchLogsLogGroup": {"LogGroupArn": d["cloudWatchLogsLogGroup"]["logGroupArn"]}}
+                    for d in spec["logging"]["destinations"]
+                ],
+            }
+        return [(logical_id, {"Type": "AWS::StepFunctions::StateMachine", "Properties": properties})]
+    if resource.kind == RULE:
+        properties = {
+            "Name": name,
+            "Description": spec["description"],
+            "State": spec["state"],
+            "Targets": spec["targets"],
+            "Tags": tags,
+        }
+        if spec["pattern"] is not None:
+            properties["EventPattern"] = spec["pattern"]
+        if spec["schedule"] is not None:
+            properties["ScheduleExpression"] = spec["schedule"]
+        return [(logical_id, {"Type": "AWS::Events::Rule", "Properties": properties})]
+    if resource.kind == SCHEDULE_GROUP:
+        return [(logical_id, {"Type": "AWS::Scheduler::ScheduleGroup", "Properties": {"Name": name, "Tags": tags}})]
+    if resource.kind == SCHEDULE:
+        return [
+            (
+                logical_id,
+                {
+                    "Type": "AWS::Scheduler::Schedule",
+                    "Properties": {
+                        "Name": name,
+                        "GroupName": spec["group"],
+                        "ScheduleExpression": spec["expression"],
+                        "ScheduleExpressionTimezone": spec["timezone"],
+                        "State": spec["state"],
+                        "Description": spec["description"],
+                        "FlexibleTimeWindow": {"Mode": "OFF"},
+                        "Target": spec["target"],
+                    },
+                },
+            )
+        ]
+    raise ValueError(f"no CloudFormation type for {resource.kind}")
+
+
+def _logical_id(kind: str, name: str) -> str:
+    words = re.split(r"[^A-Za-z0-9]+", f"{kind} {name}")
+    return "".join(word[:1].upper() + word[1:] for word in words if word)[:255]
+
+
+def _subs(value: Any) -> Any:
+    """Strings holding ${AWS::...} become Fn::Sub (the definition's own strings are left alone)."""
+    if isinstance(value, str):
+        return _sub(value) if "${AWS::" in value else value
+    if isinstance(value, dict):
+        if "States" in value and "StartAt" in value:
+            return value
+        return {key: _subs(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_subs(item) for item in value]
+    return value
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
