@@ -12,7 +12,6 @@ Map iterator) in the order they are made; failure paths come last.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,14 +117,7 @@ class _Builder:
 
     def build(self) -> dict[str, Any]:
         scope = Scope()
-        start = scope.add(
-            sdk.Pass(
-                "input.defaults",
-                parameters=self._initial_document(),
-                comment="Execution input with the spec's defaults.",
-            )
-        )
-        exits = [next_exit(start)]
+        start, exits = self._input(scope)
         check = self._input_check(scope)
         if check is not None:
             link(exits, check.entry)
@@ -134,25 +126,39 @@ class _Builder:
             block, _ = self.node(self.plan.main, scope, [])
             link(exits, block.entry)
             exits = block.exits
-        close(exits, scope, "done")
+        close(exits, scope, "workflow.done")
         definition: dict[str, Any] = {}
         if self.workflow.description:
             definition["Comment"] = self.workflow.description
         definition.update(scope.emit(start))
         return definition
 
-    def _initial_document(self) -> dict[str, Any]:
-        document: dict[str, Any] = {}
+    def _input(self, scope: Scope) -> tuple[Any, list[Exit]]:
+        """The state document: the execution input over the declared defaults, and literal item lists.
+
+        The literals sit in a Pass state's Result (taken as it is: no escaping, no
+        paths); the next state merges the execution's own input over them.
+        """
         defaults = {f.name: f.default for f in self.workflow.inputs if f.has_default}
-        if defaults:
-            literal = json.dumps(defaults, separators=(",", ":"), sort_keys=True)
-            document["input.$"] = f"States.JsonMerge(States.StringToJson({quote(literal)}), $$.Execution.Input, false)"
-        else:
-            document["input.$"] = "$$.Execution.Input"
-        document["steps"] = {}
-        if self.literal_items:
-            document["items"] = {self.keys[name]: items for name, items in self.literal_items.items()}
-        return document
+        items = {self.keys[name]: values for name, values in self.literal_items.items()}
+        document: dict[str, Any] = {"input.$": "$$.Execution.Input", "steps": {}}
+        first = None
+        if defaults or items:
+            first = scope.add(
+                sdk.Pass(
+                    "input.defaults",
+                    result={"defaults": defaults, "items": items},
+                    comment="The spec's input defaults and for_each lists.",
+                )
+            )
+            if defaults:
+                document["input.$"] = "States.JsonMerge($.defaults, $$.Execution.Input, false)"
+            if items:
+                document["items.$"] = "$.items"
+        read = scope.add(sdk.Pass("input.read", parameters=document, comment="The execution input, over the defaults."))
+        if first is not None:
+            first.next(read)
+        return first or read, [next_exit(read)]
 
     def _input_check(self, scope: Scope) -> Block | None:
         required = [f.name for f in self.workflow.inputs if not f.has_default]

@@ -358,7 +358,8 @@ def _status(args: argparse.Namespace) -> int:
         started = execution["startDate"].strftime("%Y-%m-%d %H:%M:%S")
         stopped = execution.get("stopDate")
         took = f"{(stopped - execution['startDate']).total_seconds():.0f}s" if stopped else "running"
-        print(f"{started}  {execution['status']:10} {took:>8}  {execution['name']}")
+        name = execution.get("name") or execution["executionArn"].rsplit(":", 1)[1]
+        print(f"{started}  {execution['status']:10} {took:>8}  {name}")
     return EXIT_OK
 
 

@@ -38,7 +38,7 @@ def test_compile_writes_the_definition(cli, write_spec, tmp_path):
 def test_compile_to_stdout(cli, write_spec):
     code, out, _ = cli("compile", write_spec(MINIMAL))
     assert code == 0
-    assert json.loads(out)["StartAt"] == "input.defaults"
+    assert json.loads(out)["StartAt"] == "input.read"  # no defaults to merge
 
 
 def test_compile_of_an_invalid_spec_writes_nothing(cli, write_spec, tmp_path):

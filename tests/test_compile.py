@@ -131,17 +131,14 @@ def test_jobs_carry_the_execution_arn_and_the_workflow_as_tags(write_spec):
     assert {"Key": "team", "Value": "ml"} in tags
 
 
-def decode_defaults(expression: str) -> dict:
-    literal = re.search(r"States\.StringToJson\('(.*)'\)", expression).group(1)
-    return json.loads(re.sub(r"\\(.)", r"\1", literal))
-
-
 def test_an_execution_started_with_empty_input_gets_the_defaults(write_spec):
     definition = json.loads(compiled(ROOT / "workflows" / "churn-training.yaml"))
-    start = definition["States"][definition["StartAt"]]
-    expression = start["Parameters"]["input.$"]
-    assert expression.endswith(", $$.Execution.Input, false)")  # the execution's own input wins
-    assert decode_defaults(expression) == {"run_date": "latest", "min_auc": 0.8}
+    defaults = definition["States"][definition["StartAt"]]
+    assert defaults["Type"] == "Pass"
+    assert defaults["Result"] == {"defaults": {"run_date": "latest", "min_auc": 0.8}, "items": {}}
+    read = definition["States"][defaults["Next"]]
+    # the execution's own input is merged over the defaults, so what it gives wins
+    assert read["Parameters"]["input.$"] == "States.JsonMerge($.defaults, $$.Execution.Input, false)"
 
 
 def test_required_inputs_are_checked_at_the_start(write_spec):
@@ -224,7 +221,8 @@ def test_literal_for_each_items_are_in_the_initial_state(write_spec):
         "entrypoint: [python3, prep.py]\n    for_each: {items: [eu, us]}\n    arguments: {region: '${item}'}",
     )
     definition = compile_text(write_spec, text).definition
-    assert definition["States"]["input.defaults"]["Parameters"]["items"] == {"prep": ["eu", "us"]}
+    assert definition["States"]["input.defaults"]["Result"]["items"] == {"prep": ["eu", "us"]}
+    assert definition["States"]["input.read"]["Parameters"]["items.$"] == "$.items"
     assert definition["States"]["prep"]["ItemsPath"] == "$.items.prep"
     assert statelint_problems(json.dumps(definition)) == []
 

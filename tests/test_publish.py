@@ -432,3 +432,68 @@ def test_without_credentials_one_clear_sentence(spec, cli, monkeypatch, tmp_path
         "sfn-build: no AWS credentials found: run `aws configure` or pass --profile, "
         "or try it without an account with --local"
     )
+
+
+FLOW = """
+version: 1
+name: flow
+input:
+  mode: {type: string, default: quick}
+steps:
+  pause: {type: wait, seconds: 1}
+  gate:
+    type: choice
+    needs: [pause]
+    choices: [{when: input.mode, equals: quick, next: succeed}]
+    default: stop
+  stop: {type: fail, error: SlowMode, cause: slow mode is not supported}
+"""
+
+
+@pytest.fixture
+def interpreter(emulator):
+    """moto's server with its Step Functions interpreter on (it runs flows without jobs)."""
+    import urllib.request
+
+    def configure(on: bool) -> None:
+        body = json.dumps({"stepfunctions": {"execute_state_machine": on}}).encode()
+        request = urllib.request.Request(
+            f"{emulator}/moto-api/config", data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
+        urllib.request.urlopen(request, timeout=10)
+
+    configure(True)
+    yield emulator
+    configure(False)
+
+
+def test_execute_wait_follows_the_execution_and_reports_the_failure(interpreter, write_spec, cli, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    path = write_spec(FLOW)
+    assert cli("create", path, "--endpoint-url", interpreter, "--yes")[0] == 0
+    code, out, err = cli("execute", path, "--endpoint-url", interpreter, "--wait")
+    assert code == 0, err
+    assert "pause: entered" in out and "gate: succeeded" in out
+    assert out.strip().endswith("Execution SUCCEEDED")
+    code, out, _ = cli("execute", path, "--endpoint-url", interpreter, "--wait", "--input", '{"mode": "slow"}')
+    assert code == 1
+    assert "stop: entered" in out
+    assert out.strip().endswith("Failed in stop: SlowMode: slow mode is not supported")
+    code, out, _ = cli("status", path, "--endpoint-url", interpreter)
+    assert code == 0
+    assert [line.split()[2] for line in out.strip().splitlines()] == ["FAILED", "SUCCEEDED"]
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("{not json", "--input is not JSON"),
+        ("[1, 2]", "--input must be a JSON object"),
+        ("@/no/such.json", "cannot read"),
+    ],
+)
+def test_a_bad_execution_input_is_a_usage_error(write_spec, cli, argument, message):
+    code, _, err = cli("execute", write_spec(FLOW), "--input", argument)
+    assert code == 2 and message in err

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from ..model import Workflow
@@ -74,11 +76,13 @@ class Progress:
 
 
 def start_execution(aws: Aws, workflow: Workflow, execution_input: dict[str, Any]) -> str:
+    """Start an execution named `sfn-build-<UTC time>-<6 hex>` (readable, and unique)."""
     arn = state_machine_arn(workflow, arns_of(aws))
     started = call(
         aws.client("stepfunctions").start_execution,
         what=f"state machine {workflow.name}",
         stateMachineArn=arn,
+        name=f"sfn-build-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}",
         input=json.dumps(execution_input),
     )
     return started["executionArn"]
