@@ -246,9 +246,11 @@ def _prepared(args: argparse.Namespace):
 
 
 def _print_changes(changes, where: str) -> None:
-    from .deploy.changes import SYMBOLS, summary
+    from .deploy.changes import REMOVE, SYMBOLS, summary
+    from .deploy.resources import ORDER
 
-    for change in changes:
+    rank = {kind: index for index, kind in enumerate(ORDER)}
+    for change in sorted(changes, key=lambda c: (c.action == REMOVE, rank[c.kind])):
         print(f"  {SYMBOLS[change.action]} {change.label}")
         for line in change.details():
             print(f"      {line}")
