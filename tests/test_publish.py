@@ -497,3 +497,45 @@ def test_execute_wait_follows_the_execution_and_reports_the_failure(interpreter,
 def test_a_bad_execution_input_is_a_usage_error(write_spec, cli, argument, message):
     code, _, err = cli("execute", write_spec(FLOW), "--input", argument)
     assert code == 2 and message in err
+
+
+def test_detailed_alerts_deploy_the_formatter_and_logging_makes_a_log_group(emulator, write_spec):
+    text = SPEC.replace("on_jobs: [Failed, Stopped]", "on_jobs: [Failed, Stopped]\n  format: detailed")
+    text = text.replace("tags: {team: ml}", "tags: {team: ml}\nlogging: {level: ERROR, retention_days: 14}")
+    path = write_spec(text, "detailed.yaml")
+    create(emulator, path)
+    aws = connect(emulator)
+    function = aws.client("lambda").get_function(FunctionName="churn-alert-formatter")
+    assert function["Configuration"]["Handler"] == "alert_formatter.handler"
+    assert function["Configuration"]["Environment"]["Variables"] == {
+        "TOPIC_ARN": f"arn:aws:sns:{REGION}:{ACCOUNT}:churn-alerts",
+        "WORKFLOW": "churn",
+    }
+    policy = json.loads(aws.client("lambda").get_policy(FunctionName="churn-alert-formatter")["Policy"])
+    assert {s["Condition"]["ArnLike"]["AWS:SourceArn"].rsplit("/", 1)[1] for s in policy["Statement"]} == {
+        "churn-execution-alerts",
+        "churn-sagemaker-processing-job-alerts",
+        "churn-sagemaker-training-job-alerts",
+        "churn-batch-job-alerts",
+    }
+    (target,) = aws.client("events").list_targets_by_rule(Rule="churn-execution-alerts")["Targets"]
+    assert target["Arn"].endswith(":function:churn-alert-formatter") and "InputTransformer" not in target
+    groups = aws.client("logs").describe_log_groups(logGroupNamePrefix="/aws/vendedlogs/states/churn")["logGroups"]
+    assert [(g["logGroupName"], g["retentionInDays"]) for g in groups] == [("/aws/vendedlogs/states/churn", 14)]
+    logging = aws.client("stepfunctions").describe_state_machine(stateMachineArn=MACHINE)["loggingConfiguration"]
+    assert logging["level"] == "ERROR"
+    workflow, definition = compiled(path)
+    assert prepare(workflow, definition, aws).changes == []
+    changes = plan_removal(aws, "churn")
+    remove(aws, "churn", changes, lambda change: None)
+    assert plan_removal(aws, "churn") == []
+
+
+def test_execute_before_create_says_what_to_do(emulator, spec, cli, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    for command in ("execute", "status"):
+        code, _, err = cli(command, spec, "--endpoint-url", emulator)
+        assert code == 1
+        assert err.strip().endswith("the state machine churn does not exist here: run `sfn-build create` first")

@@ -78,14 +78,23 @@ class Progress:
 def start_execution(aws: Aws, workflow: Workflow, execution_input: dict[str, Any]) -> str:
     """Start an execution named `sfn-build-<UTC time>-<6 hex>` (readable, and unique)."""
     arn = state_machine_arn(workflow, arns_of(aws))
-    started = call(
-        aws.client("stepfunctions").start_execution,
-        what=f"state machine {workflow.name}",
-        stateMachineArn=arn,
-        name=f"sfn-build-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}",
-        input=json.dumps(execution_input),
-    )
+    try:
+        started = call(
+            aws.client("stepfunctions").start_execution,
+            what=f"state machine {workflow.name}",
+            stateMachineArn=arn,
+            name=f"sfn-build-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}",
+            input=json.dumps(execution_input),
+        )
+    except AwsError as error:
+        raise _not_created(error, workflow) from None
     return started["executionArn"]
+
+
+def _not_created(error: AwsError, workflow: Workflow) -> AwsError:
+    if "StateMachineDoesNotExist" in str(error):
+        return AwsError(f"the state machine {workflow.name} does not exist here: run `sfn-build create` first")
+    return error
 
 
 def describe_execution(aws: Aws, execution_arn: str) -> dict[str, Any]:
@@ -141,11 +150,7 @@ def recent_executions(aws: Aws, workflow: Workflow, limit: int = 10) -> list[dic
             maxResults=limit,
         )
     except AwsError as error:
-        if "StateMachineDoesNotExist" in str(error):
-            raise AwsError(
-                f"the state machine {workflow.name} does not exist here: run `sfn-build create` first"
-            ) from None
-        raise
+        raise _not_created(error, workflow) from None
     return found["executions"]
 
 
