@@ -250,7 +250,10 @@ def _print_changes(changes, where: str) -> None:
     from .deploy.resources import ORDER
 
     rank = {kind: index for index, kind in enumerate(ORDER)}
-    for change in sorted(changes, key=lambda c: (c.action == REMOVE, rank[c.kind])):
+    # the order they are applied in: creations and updates first, removals the other way round
+    for change in sorted(
+        changes, key=lambda c: (c.action == REMOVE, -rank[c.kind] if c.action == REMOVE else rank[c.kind])
+    ):
         print(f"  {SYMBOLS[change.action]} {change.label}")
         for line in change.details():
             print(f"      {line}")
