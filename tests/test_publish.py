@@ -106,6 +106,14 @@ def mutating(calls: list[str]) -> list[str]:
 
 
 @pytest.fixture
+def aws_env(monkeypatch):
+    """Credentials and region for the CLI, as the standard chain reads them (the emulator's)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
+@pytest.fixture
 def spec(write_spec):
     return write_spec(SPEC)
 
@@ -392,10 +400,7 @@ def test_aws_errors_are_clear_and_the_next_create_repairs(emulator, spec, code, 
     assert prepare(workflow, definition, healthy).changes == []
 
 
-def test_the_cli_publishes_and_plans_no_changes_after(emulator, spec, cli, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def test_the_cli_publishes_and_plans_no_changes_after(emulator, spec, cli, aws_env):
     code, out, err = cli("create", spec, "--endpoint-url", emulator, "--yes")
     assert code == 0, err
     assert "+ state machine churn" in out and "created IAM role churn-sfn" in out
@@ -410,10 +415,7 @@ def test_the_cli_publishes_and_plans_no_changes_after(emulator, spec, cli, monke
     assert code == 0 and "Deleted churn." in out
 
 
-def test_create_without_confirmation_on_a_pipe_changes_nothing(emulator, spec, cli, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def test_create_without_confirmation_on_a_pipe_changes_nothing(emulator, spec, cli, aws_env):
     code, _, err = cli("create", spec, "--endpoint-url", emulator)
     assert code == 1 and "pass --yes" in err
     assert plan_removal(connect(emulator), "churn") == []
@@ -467,10 +469,7 @@ def interpreter(emulator):
     configure(False)
 
 
-def test_execute_wait_follows_the_execution_and_reports_the_failure(interpreter, write_spec, cli, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def test_execute_wait_follows_the_execution_and_reports_the_failure(interpreter, write_spec, cli, aws_env):
     path = write_spec(FLOW)
     assert cli("create", path, "--endpoint-url", interpreter, "--yes")[0] == 0
     code, out, err = cli("execute", path, "--endpoint-url", interpreter, "--wait")
@@ -531,10 +530,7 @@ def test_detailed_alerts_deploy_the_formatter_and_logging_makes_a_log_group(emul
     assert plan_removal(aws, "churn") == []
 
 
-def test_execute_before_create_says_what_to_do(emulator, spec, cli, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def test_execute_before_create_says_what_to_do(emulator, spec, cli, aws_env):
     for command in ("execute", "status"):
         code, _, err = cli(command, spec, "--endpoint-url", emulator)
         assert code == 1
