@@ -423,7 +423,7 @@ class _Builder:
         subject = f"sfn-build: {name}: {step} failed"
         if len(subject) > 100:
             subject = subject[:97] + "..."
-        link = quote(_CONSOLE)[1:-1]
+        link = _CONSOLE  # its two {} are placeholders: the region and the execution's ARN
         if reason is None:
             text = quote(f"Workflow {name}: step {step} failed. Error: ")[1:-1] + "{}" + quote(". Cause: ")[1:-1]
             text += "{}" + quote(". Execution: ")[1:-1] + link

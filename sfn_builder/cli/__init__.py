@@ -1,0 +1,128 @@
+"""The `sfn-build` command: parse arguments, call the library, render results.
+
+Exit codes: 0 ok, 1 the spec (or the run) failed, 2 usage error. Each command
+lives in the module for its kind (spec, AWS, simulate); heavy imports (the
+SDKs, moto) happen inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from . import aws_commands, simulate_command, spec_commands
+from .common import EXIT_FAILED, EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as error:  # a bug of ours: say so briefly, and how to see more
+        if os.environ.get("SFN_BUILD_DEBUG"):
+            raise
+        print(f"sfn-build: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        print("  hint: this is a bug in sfn-build; rerun with SFN_BUILD_DEBUG=1 for details", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="sfn-build",
+        description="Compile workflow specs into AWS Step Functions state machines, publish and run them.",
+    )
+    root.add_argument("--version", action="version", version=f"sfn-build {__version__}")
+    commands = root.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    validate = commands.add_parser("validate", help="check specs and report every problem")
+    validate.add_argument("specs", nargs="+", metavar="SPEC", help="workflow spec files (YAML or JSON)")
+    validate.set_defaults(run=spec_commands.validate)
+
+    compile_ = commands.add_parser("compile", help="write the Amazon States Language definition")
+    compile_.add_argument("spec", metavar="SPEC")
+    compile_.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+    written = compile_.add_mutually_exclusive_group()
+    written.add_argument(
+        "--format",
+        choices=("asl", "cloudformation"),
+        default="asl",
+        help="asl: the state machine definition (default); cloudformation: a template with everything `create` makes",
+    )
+    written.add_argument(
+        "--mock-config",
+        action="store_true",
+        help="write a starter MockConfigFile (Step Functions Local / LocalStack) with a case per failing task",
+    )
+    compile_.set_defaults(run=spec_commands.compile_)
+
+    graph = commands.add_parser("graph", help="draw the state machine (SVG, PNG, Mermaid or DOT)")
+    graph.add_argument("spec", metavar="SPEC")
+    graph.add_argument("-o", "--output", metavar="FILE", required=True, help="the picture file to write")
+    graph.add_argument(
+        "--format",
+        choices=spec_commands.GRAPH_FORMATS,
+        help="svg, png, mermaid or dot (default: from the file's extension)",
+    )
+    graph.set_defaults(run=spec_commands.graph)
+
+    simulate = commands.add_parser("simulate", help="run the workflow locally with simulated job outcomes")
+    simulate.add_argument("spec", metavar="SPEC")
+    simulate.add_argument("--input", metavar="JSON|@FILE", help="the execution input (default: {})")
+    simulate.add_argument(
+        "--fail",
+        action="append",
+        metavar="STEP[=ERROR]",
+        help="make this step's job fail (default error States.TaskFailed); repeatable",
+    )
+    simulate.add_argument(
+        "--report", action="append", metavar="STEP=JSON|@FILE", help="what this step's report file holds; repeatable"
+    )
+    simulate.add_argument("--mock", metavar="FILE", help="mocked responses in the MockConfigFile format")
+    simulate.add_argument("--case", metavar="NAME", help="the mock file's test case (default: HappyPath)")
+    simulate.set_defaults(run=simulate_command.simulate)
+
+    aws_options = argparse.ArgumentParser(add_help=False)
+    where = aws_options.add_argument_group("where")
+    where.add_argument("--local", action="store_true", help="use the embedded local AWS emulator (no account needed)")
+    where.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    where.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
+    where.add_argument("--endpoint-url", help="send AWS calls here (also AWS_ENDPOINT_URL)")
+
+    plan = commands.add_parser("plan", parents=[aws_options], help="show what `create` would add, change and remove")
+    plan.add_argument("spec", metavar="SPEC")
+    plan.set_defaults(run=aws_commands.plan)
+
+    create = commands.add_parser(
+        "create", parents=[aws_options], help="publish the workflow with its role, schedule and alerts"
+    )
+    create.add_argument("spec", metavar="SPEC")
+    create.add_argument("--yes", "-y", action="store_true", help="apply without asking")
+    create.set_defaults(run=aws_commands.create)
+
+    delete = commands.add_parser("delete", parents=[aws_options], help="remove everything `create` made")
+    delete.add_argument("spec", metavar="SPEC")
+    delete.add_argument("--yes", "-y", action="store_true", help="remove without asking")
+    delete.set_defaults(run=aws_commands.delete)
+
+    execute = commands.add_parser("execute", parents=[aws_options], help="start an execution")
+    execute.add_argument("spec", metavar="SPEC")
+    execute.add_argument("--input", metavar="JSON|@FILE", help="the execution input (default: {})")
+    execute.add_argument("--wait", action="store_true", help="follow the execution until it ends")
+    execute.set_defaults(run=aws_commands.execute)
+
+    status = commands.add_parser("status", parents=[aws_options], help="list recent executions")
+    status.add_argument("spec", metavar="SPEC")
+    status.set_defaults(run=aws_commands.status)
+
+    emulator = commands.add_parser("local", help="start, inspect or stop the embedded local AWS emulator")
+    emulator.add_argument("action", choices=("start", "status", "stop"))
+    emulator.set_defaults(run=aws_commands.local)
+    return root

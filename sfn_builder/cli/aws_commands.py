@@ -1,0 +1,246 @@
+"""Commands that work on an AWS account (or the embedded emulator): plan, create, delete,
+execute, status, and the emulator itself."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, compile_file, json_object, report, valid_workflow
+
+
+def _target(args: argparse.Namespace):
+    from ..deploy.aws import Target
+
+    return Target(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url, local=args.local)
+
+
+def _connect(args: argparse.Namespace):
+    from ..deploy.publish import connect
+
+    aws = connect(_target(args))
+    if args.local:
+        print(f"using the local AWS emulator at {aws.endpoint_url}", file=sys.stderr)
+    return aws
+
+
+def _aws_command(run):
+    """Run an AWS command, turning AWS and emulator failures into one clear message."""
+
+    def wrapped(args: argparse.Namespace) -> int:
+        from ..deploy.aws import AwsError
+
+        try:
+            return run(args)
+        except (AwsError, RuntimeError) as error:
+            print(f"sfn-build: {error}", file=sys.stderr)
+            return EXIT_FAILED
+
+    return wrapped
+
+
+def _prepared(args: argparse.Namespace):
+    compilation = compile_file(args.spec)
+    if not compilation.ok:
+        return None
+    from ..deploy.publish import prepare
+
+    aws = _connect(args)
+    return prepare(compilation.analysis.workflow, compilation.definition, aws)
+
+
+def _print_changes(changes, where: str) -> None:
+    from ..deploy.changes import REMOVE, SYMBOLS, summary
+    from ..deploy.resources import ORDER
+
+    rank = {kind: index for index, kind in enumerate(ORDER)}
+    # the order they are applied in: creations and updates first, removals the other way round
+    for change in sorted(
+        changes, key=lambda c: (c.action == REMOVE, -rank[c.kind] if c.action == REMOVE else rank[c.kind])
+    ):
+        print(f"  {SYMBOLS[change.action]} {change.label}")
+        for line in change.details():
+            print(f"      {line}")
+    print(summary(changes) if changes else f"No changes: {where} is up to date.")
+
+
+@_aws_command
+def plan(args: argparse.Namespace) -> int:
+    publication = _prepared(args)
+    if publication is None:
+        return EXIT_FAILED
+    aws = publication.aws
+    print(f"Plan for {publication.workflow.name} in account {aws.account}, {aws.region}:")
+    _print_changes(publication.changes, publication.workflow.name)
+    return EXIT_OK
+
+
+@_aws_command
+def create(args: argparse.Namespace) -> int:
+    from ..deploy.publish import apply
+
+    publication = _prepared(args)
+    if publication is None:
+        return EXIT_FAILED
+    aws, name = publication.aws, publication.workflow.name
+    print(f"Publishing {name} to account {aws.account}, {aws.region}:")
+    _print_changes(publication.changes, name)
+    if publication.changes:
+        if not args.yes and not _confirm("Apply these changes?"):
+            print("Nothing changed.")
+            return EXIT_FAILED
+        apply(publication, lambda change: print(f"{_done(change.action)} {change.label}"))
+        print(f"Published {name}.")
+    print(f"State machine: {publication.state_machine_arn}")
+    if not args.local:
+        print(
+            f"Console: https://console.aws.amazon.com/states/home?region={aws.region}"
+            f"#/statemachines/view/{publication.state_machine_arn}"
+        )
+    return EXIT_OK
+
+
+@_aws_command
+def delete(args: argparse.Namespace) -> int:
+    from ..deploy.publish import plan_removal, remove
+
+    name = _workflow_name(args.spec)
+    if name is None:
+        return EXIT_FAILED
+    aws = _connect(args)
+    changes = plan_removal(aws, name)
+    print(f"Deleting {name} from account {aws.account}, {aws.region}:")
+    if not changes:
+        print(f"Nothing to delete: sfn-build owns no resource of {name} here.")
+        return EXIT_OK
+    _print_changes(changes, name)
+    if not args.yes and not _confirm("Delete all of this?"):
+        print("Nothing changed.")
+        return EXIT_FAILED
+    remove(aws, name, changes, lambda change: print(f"{_done(change.action)} {change.label}"))
+    print(f"Deleted {name}.")
+    return EXIT_OK
+
+
+@_aws_command
+def execute(args: argparse.Namespace) -> int:
+    from ..deploy import publish
+
+    workflow = valid_workflow(args.spec)
+    if workflow is None:
+        return EXIT_FAILED
+    execution_input = json_object(args.input, "execute")
+    if execution_input is None:
+        return EXIT_USAGE
+    aws = _connect(args)
+    arn = publish.start_execution(aws, workflow, execution_input)
+    print(f"Started {arn}")
+    if not args.wait:
+        return EXIT_OK
+    show = _ProgressDisplay(sys.stdout.isatty(), workflow.name)
+    for progress in publish.follow(aws, arn):
+        show(progress)
+    show.close()
+    result = publish.describe_execution(aws, arn)
+    print(f"Execution {result['status']}")
+    if result["status"] == "SUCCEEDED":
+        return EXIT_OK
+    failed = publish.failure(aws, arn)
+    if failed:
+        state, error, cause = failed
+        print(f"Failed in {state or 'the execution'}: {error}: {cause}")
+    return EXIT_FAILED
+
+
+@_aws_command
+def status(args: argparse.Namespace) -> int:
+    from ..deploy.publish import recent_executions
+
+    workflow = valid_workflow(args.spec)
+    if workflow is None:
+        return EXIT_FAILED
+    executions = recent_executions(_connect(args), workflow)
+    if not executions:
+        print(f"{workflow.name} has no executions yet.")
+        return EXIT_OK
+    for execution in executions:
+        started = execution["startDate"].strftime("%Y-%m-%d %H:%M:%S")
+        stopped = execution.get("stopDate")
+        took = f"{(stopped - execution['startDate']).total_seconds():.0f}s" if stopped else "running"
+        name = execution.get("name") or execution["executionArn"].rsplit(":", 1)[1]
+        print(f"{started}  {execution['status']:10} {took:>8}  {name}")
+    return EXIT_OK
+
+
+def local(args: argparse.Namespace) -> int:
+    from ..deploy import local
+
+    if args.action == "start":
+        try:
+            emulator = local.start()
+        except RuntimeError as error:
+            print(f"sfn-build: {error}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"local AWS emulator running at {emulator.url} (pid {emulator.pid}); `sfn-build local stop` stops it")
+    elif args.action == "status":
+        emulator = local.status()
+        if emulator is None:
+            print("the local AWS emulator is not running (`sfn-build local start`, or any command with --local)")
+            return EXIT_FAILED
+        print(f"local AWS emulator running at {emulator.url} (pid {emulator.pid}); log: {emulator.log}")
+    else:
+        print("stopped the local AWS emulator" if local.stop() else "the local AWS emulator was not running")
+    return EXIT_OK
+
+
+class _ProgressDisplay:
+    """Execution progress: one line rewritten in place on a terminal, plain lines otherwise."""
+
+    def __init__(self, live: bool, workflow: str) -> None:
+        self.live, self.workflow, self.pending = live, workflow, False
+
+    def __call__(self, progress) -> None:
+        line = f"{progress.state or self.workflow}: {progress.event}"
+        if progress.detail:
+            line += f" ({progress.detail})"
+        if self.live and progress.event == "entered":
+            print(f"\r\033[K{line}", end="", flush=True)
+            self.pending = True
+            return
+        if self.live and self.pending:
+            print("\r\033[K", end="")
+        self.pending = False
+        print(line, flush=True)
+
+    def close(self) -> None:
+        if self.pending:
+            print()
+
+
+def _done(action: str) -> str:
+    return {"add": "created", "change": "updated", "remove": "removed"}[action]
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        print("sfn-build: not applying without confirmation: run on a terminal, or pass --yes", file=sys.stderr)
+        return False
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def _workflow_name(spec: str) -> str | None:
+    """The workflow's name from a spec, even one with other problems (to clean up after it)."""
+    from ..loader import load_file
+    from ..problems import SpecError
+
+    try:
+        document = load_file(spec)
+    except SpecError as error:
+        report(error.problems)
+        return None
+    name = document.data.get("name")
+    if not isinstance(name, str) or not name:
+        print(f"{spec}: error: the spec has no name, so there is nothing to delete", file=sys.stderr)
+        return None
+    return name

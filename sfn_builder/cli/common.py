@@ -1,0 +1,79 @@
+"""What the commands share: exit codes, problem reports, compiling a spec, reading input, writing output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..problems import Problem
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def report(problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        print(problem.render(), file=sys.stderr)
+
+
+def compile_file(spec: str) -> Any:
+    """The spec compiled, its problems reported."""
+    from ..compiler import compile_analysis
+    from ..validate import analyze_file
+
+    compilation = compile_analysis(analyze_file(spec))
+    report(compilation.problems)
+    return compilation
+
+
+def valid_workflow(spec: str) -> Any:
+    """The spec's model when it is valid (its problems reported), else None."""
+    from ..validate import analyze_file
+
+    analysis = analyze_file(spec)
+    report(analysis.problems)
+    return analysis.workflow if analysis.ok else None
+
+
+def json_object(text: str | None, command: str, option: str = "--input") -> dict[str, Any] | None:
+    """A JSON object given inline or as @FILE; None (after saying why) when it is not one."""
+    if text is None:
+        return {}
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as error:
+            print(f"sfn-build {command}: cannot read {text[1:]}: {error.strerror}", file=sys.stderr)
+            return None
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        print(f"sfn-build {command}: {option} is not JSON: {error}", file=sys.stderr)
+        return None
+    if not isinstance(value, dict):
+        print(f"sfn-build {command}: {option} must be a JSON object", file=sys.stderr)
+        return None
+    return value
+
+
+def write(output: str | None, content: str | bytes) -> int:
+    """Write to a file (or standard output for None or '-')."""
+    if output is None or output == "-":
+        if isinstance(content, bytes):
+            sys.stdout.buffer.write(content)
+        else:
+            sys.stdout.write(content)
+        return EXIT_OK
+    path = Path(output)
+    try:
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    except OSError as error:
+        print(f"sfn-build: cannot write {output}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {output}", file=sys.stderr)
+    return EXIT_OK

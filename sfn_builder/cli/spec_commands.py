@@ -1,0 +1,73 @@
+"""Commands that need only the spec: validate, compile, graph."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..problems import errors_in
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, compile_file, report, write
+
+GRAPH_FORMATS = ("svg", "png", "mermaid", "dot")
+
+
+def validate(args: argparse.Namespace) -> int:
+    from ..validate import analyze_file
+
+    status = EXIT_OK
+    for spec in args.specs:
+        analysis = analyze_file(spec)
+        report(analysis.problems)
+        errors = len(errors_in(analysis.problems))
+        warnings = len(analysis.problems) - errors
+        if analysis.ok:
+            steps = len(analysis.workflow.steps) if analysis.workflow else 0
+            note = f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""
+            print(f"{spec}: valid ({steps} step{'s' * (steps != 1)}{note})")
+        else:
+            print(f"{spec}: {errors} error{'s' * (errors != 1)}", file=sys.stderr)
+            status = EXIT_FAILED
+    return status
+
+
+def compile_(args: argparse.Namespace) -> int:
+    compilation = compile_file(args.spec)
+    if not compilation.ok:
+        return EXIT_FAILED
+    workflow, definition = compilation.analysis.workflow, compilation.definition
+    if args.mock_config:
+        from ..simulate.mock_config import default_config
+
+        defaults = {f.name: f.default for f in workflow.inputs if f.has_default}
+        document = default_config(definition, workflow.name, defaults)
+        return write(args.output, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    if args.format == "cloudformation":
+        from ..deploy.cloudformation import template
+
+        return write(args.output, json.dumps(template(workflow, definition), indent=2, ensure_ascii=False) + "\n")
+    return write(args.output, compilation.json())
+
+
+def graph(args: argparse.Namespace) -> int:
+    output_format = args.format or Path(args.output).suffix.lstrip(".").lower()
+    output_format = {"mmd": "mermaid", "gv": "dot"}.get(output_format, output_format)
+    if output_format not in GRAPH_FORMATS:
+        print(
+            f"sfn-build graph: cannot tell the format of {args.output!r}; use a .svg, .png, .mmd or .dot file, "
+            "or --format",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    compilation = compile_file(args.spec)
+    if not compilation.ok:
+        return EXIT_FAILED
+    from ..picture import GraphvizMissing, render
+
+    try:
+        content = render(compilation.definition or {}, output_format, title=compilation.analysis.workflow.name)
+    except GraphvizMissing as error:
+        print(f"sfn-build graph: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return write(args.output, content)

@@ -1,0 +1,225 @@
+"""Simulated task results: what each integration returns when its job succeeds.
+
+Derived from the compiled definition alone (the Resource says which API, the
+literal Parameters are echoed back as AWS echoes a request), so the local
+emulator can use them for any state machine it is given. A report a choice
+tests is given the content that takes the first route not leading to a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+STARTED, ENDED = 1767236400.0, 1767237000.0  # 2026-01-01 03:00 UTC, ten minutes later
+JOB_SUFFIX = "0123456789ab"
+REPORT_RESOURCE = "arn:aws:states:::aws-sdk:s3:getObject"
+_FAILURE_STATE = re.compile(r"\.(alert|failed|unmatched|rethrow)(\.alert)?$")
+_NAME_FORMAT = re.compile(r"States\.Format\('([^']*)-\{\}'")
+
+
+def task_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every Task state, nested ones included, in definition order."""
+    stack = [definition]
+    while stack:
+        block = stack.pop(0)
+        for name, state in block["States"].items():
+            if state["Type"] == "Task":
+                yield name, state
+            stack.extend(state.get("Branches", []))
+            if "Iterator" in state:
+                stack.append(state["Iterator"])
+
+
+def is_failure_state(name: str) -> bool:
+    return bool(_FAILURE_STATE.search(name))
+
+
+def success_result(state: dict[str, Any], reports: dict[str, Any]) -> Any:
+    """What the task's API returns on success, shaped like the real response."""
+    resource, parameters = state["Resource"], _literal(state.get("Parameters", {}))
+    job = _job_name(state.get("Parameters", {}))
+    if resource.startswith("arn:aws:states:::sagemaker:create") and resource.endswith("Job.sync"):
+        kind = resource.split(":create", 1)[1].removesuffix("Job.sync")  # Processing, Training, Transform
+        return _sagemaker_job(kind, job, parameters)
+    if resource == "arn:aws:states:::sagemaker:createModel":
+        return {"ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{job.lower()}"}
+    if resource.startswith("arn:aws:states:::batch:submitJob"):
+        return _batch_job(job, parameters)
+    if resource == "arn:aws:states:::lambda:invoke":
+        return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": {}}
+    if resource == "arn:aws:states:::sns:publish":
+        return {"MessageId": "00000000-0000-4000-8000-000000000000"}
+    if resource.startswith("arn:aws:states:::states:startExecution"):
+        return {
+            "ExecutionArn": f"arn:aws:states:{REGION}:{ACCOUNT}:execution:nested:{job}",
+            "Status": "SUCCEEDED",
+            "StartDate": STARTED,
+            "StopDate": ENDED,
+            "Input": "{}",
+            "Output": {},
+        }
+    if resource == REPORT_RESOURCE:
+        content = reports.get(state.get("ResultPath", "").removeprefix("$.steps.").removesuffix(".report"), {})
+        body = json.dumps(content)
+        return {"Body": body, "ContentType": "application/json", "ContentLength": len(body)}
+    return {}
+
+
+def _sagemaker_job(kind: str, name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    resource_type = {"Processing": "processing-job", "Training": "training-job", "Transform": "transform-job"}[kind]
+    result = {
+        **{k: v for k, v in parameters.items() if k not in ("Tags", f"{kind}JobName")},
+        f"{kind}JobName": name,
+        f"{kind}JobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{resource_type}/{name.lower()}",
+        f"{kind}JobStatus": "Completed",
+        "CreationTime": STARTED,
+        "LastModifiedTime": ENDED,
+    }
+    if kind == "Processing":
+        result.update(ProcessingStartTime=STARTED, ProcessingEndTime=ENDED)
+    elif kind == "Training":
+        output = parameters.get("OutputDataConfig", {}).get("S3OutputPath", "s3://simulated/models/")
+        result.update(
+            SecondaryStatus="Completed",
+            ModelArtifacts={"S3ModelArtifacts": f"{output.rstrip('/')}/{name}/output/model.tar.gz"},
+            TrainingStartTime=STARTED,
+            TrainingEndTime=ENDED,
+            TrainingTimeInSeconds=int(ENDED - STARTED),
+            BillableTimeInSeconds=int(ENDED - STARTED),
+        )
+    else:
+        result.update(TransformStartTime=STARTED, TransformEndTime=ENDED)
+    return result
+
+
+def _batch_job(name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    job_id = "4c7a3f6e-1b2d-4e8f-9a0b-1c2d3e4f5a6b"
+    return {
+        "JobArn": f"arn:aws:batch:{REGION}:{ACCOUNT}:job/{job_id}",
+        "JobName": name,
+        "JobId": job_id,
+        "JobQueue": parameters.get("JobQueue", ""),
+        "JobDefinition": parameters.get("JobDefinition", ""),
+        "Status": "SUCCEEDED",
+        "StatusReason": "Essential container in task exited",
+        "CreatedAt": int(STARTED * 1000),
+        "StartedAt": int(STARTED * 1000),
+        "StoppedAt": int(ENDED * 1000),
+        "Parameters": parameters.get("Parameters", {}),
+        "Container": {"ExitCode": 0, "LogStreamName": f"{name}/default/{job_id.replace('-', '')}"},
+        "Attempts": [{"Container": {"ExitCode": 0}}],
+    }
+
+
+def _job_name(parameters: dict[str, Any]) -> str:
+    for key, value in parameters.items():
+        if key.endswith("Name.$") and isinstance(value, str):
+            match = _NAME_FORMAT.search(value)
+            if match:
+                return f"{match.group(1)}-{JOB_SUFFIX}"
+    return f"simulated-{JOB_SUFFIX}"
+
+
+def _literal(value: Any) -> Any:
+    """Parameters without the members only known at run time (`Key.$`)."""
+    if isinstance(value, dict):
+        return {k: _literal(v) for k, v in value.items() if not k.endswith(".$")}
+    if isinstance(value, list):
+        return [_literal(v) for v in value]
+    return value
+
+
+# -- reports -------------------------------------------------------------------
+
+
+def report_contents(definition: dict[str, Any], execution_input: dict[str, Any]) -> dict[str, Any]:
+    """For each report a choice tests: content that takes the first route not leading to a failure."""
+    contents: dict[str, Any] = {}
+    document = {"input": execution_input}
+    for _, choice in _choices(definition):
+        for rule in choice.get("Choices", []):
+            if is_failure_state(rule.get("Next", "")):
+                continue
+            for variable, value in _satisfying(rule, document):
+                match = re.match(r"^\$\.steps\.([A-Za-z0-9_]+)\.report\.content\.(.+)$", variable)
+                if match:
+                    _set(contents.setdefault(match.group(1), {}), match.group(2).split("."), value)
+            break
+    return contents
+
+
+def _choices(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    stack = [definition]
+    while stack:
+        block = stack.pop(0)
+        for name, state in block["States"].items():
+            if state["Type"] == "Choice":
+                yield name, state
+            stack.extend(state.get("Branches", []))
+            if "Iterator" in state:
+                stack.append(state["Iterator"])
+
+
+def _satisfying(rule: dict[str, Any], document: dict[str, Any], negate: bool = False) -> Iterator[tuple[str, Any]]:
+    """(variable, value) pairs that make `rule` hold (or fail, with `negate`)."""
+    if "And" in rule and not negate:
+        for inner in rule["And"]:
+            yield from _satisfying(inner, document)
+        return
+    if "Or" in rule and not negate:
+        yield from _satisfying(rule["Or"][0], document)
+        return
+    if "Not" in rule:
+        yield from _satisfying(rule["Not"], document, not negate)
+        return
+    variable = rule.get("Variable")
+    for test, wanted in rule.items():
+        if test in ("Variable", "Next"):
+            continue
+        if test.endswith("Path"):
+            wanted = _lookup(document, wanted)
+            test = test.removesuffix("Path")
+        if variable is not None and wanted is not None:
+            yield variable, _value_for(test, wanted, negate)
+
+
+def _value_for(test: str, wanted: Any, negate: bool) -> Any:
+    if test in ("IsPresent", "IsNull"):
+        return None if (test == "IsNull") != negate else "present"
+    if test == "StringMatches":
+        return wanted.replace("*", "x") if not negate else "does-not-match"
+    if test.startswith("Numeric"):
+        step = -1 if negate else 1
+        if test.endswith("GreaterThan"):
+            return wanted + step if not negate else wanted
+        if test.endswith("LessThan"):
+            return wanted - step if not negate else wanted
+        if test.endswith("Equals") and negate:
+            return wanted + 1
+        if test.endswith("GreaterThanEquals"):
+            return wanted if not negate else wanted - 1
+        if test.endswith("LessThanEquals"):
+            return wanted if not negate else wanted + 1
+        return wanted
+    if test == "BooleanEquals":
+        return wanted != negate
+    return wanted if not negate else f"{wanted}-other"
+
+
+def _lookup(document: dict[str, Any], path: str) -> Any:
+    node: Any = document
+    for part in path.removeprefix("$.").split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _set(node: dict[str, Any], parts: list[str], value: Any) -> None:
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
