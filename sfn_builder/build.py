@@ -257,14 +257,13 @@ class _Builder:
             if target is None:
                 exits.append(Exit(lambda t, c=catcher: setattr(c, "next_step", t), needs_terminal=True))
             entry.add_catch(catcher)
-        if step.for_each is None:
-            entry.add_catch(
-                sdk.Catch(
-                    error_equals=["States.ALL"],
-                    next_step=self.failure_path(step.name, scope, None),
-                    result_path="$.error",
-                )
+        entry.add_catch(
+            sdk.Catch(
+                error_equals=["States.ALL"],
+                next_step=self.failure_path(step.name, scope, None),
+                result_path="$.error",
             )
+        )
         return Block(entry, exits), [*available, step.name] if kept else available
 
     def task_unit(self, step: Step, scope: Scope, in_map: bool) -> tuple[Any, Any]:
@@ -318,19 +317,10 @@ class _Builder:
         if in_map:
             if spec is not None:
                 last.fields["output_path"] = self.renderer.result_path(step.name)
-            user_errors = [e for c in step.catch for e in c.errors]
             for state in dict.fromkeys([task, last]):
-                if user_errors:
-                    state.add_catch(
-                        sdk.Catch(
-                            error_equals=user_errors, result_path="$.error", next_step=self.rethrow(step.name, scope)
-                        )
-                    )
                 state.add_catch(
                     sdk.Catch(
-                        error_equals=["States.ALL"],
-                        result_path="$.error",
-                        next_step=self.failure_path(step.name, scope, None),
+                        error_equals=["States.ALL"], result_path="$.error", next_step=self.rethrow(step.name, scope)
                     )
                 )
         elif last is not task:
@@ -370,7 +360,10 @@ class _Builder:
         return scope.add(state)
 
     def rethrow(self, step: str, scope: Scope) -> Any:
-        """A Fail that passes a caught error on unchanged (out of a Map iteration)."""
+        """A Fail that passes a caught error on unchanged out of a Map iteration.
+
+        The Map state then catches it once, so a failing fan-out alerts once.
+        """
         key = (step, "rethrow")
         if key not in scope.failure_paths:
             scope.failure_paths[key] = scope.add(

@@ -7,9 +7,9 @@ Task states from mocked responses. `install()` adds what it lacks here:
 - SageMaker tasks (`sagemaker:create*Job.sync`, `createModel`): moto has no
   SageMaker integration and refuses `.sync` for unknown services; they are
   answered from mocked responses only;
-- a mocked `Throw` of a `States.*` error (what a failed job raises) is raised as
-  that error, instead of crashing on "custom error names must not begin with
-  States.";
+- a `States.*` error (what a failed job raises) may be thrown by a mock and
+  passed on by a Fail state's ErrorPath or out of a Map iteration, as in AWS,
+  instead of crashing on "custom error names must not begin with States.";
 - a definite JSONPath that reaches through an array index (`$[0].input`, as a
   Parallel state's ResultSelector uses) selects the value, as in AWS, where
   moto returned it wrapped in a list;
@@ -58,7 +58,7 @@ def install() -> None:
             return
         _quiet()
         _sagemaker_from_mocks()
-        _states_errors_in_mocks()
+        _states_errors_passed_on()
         _definite_json_paths()
         _virtual_time()
         _installed = True
@@ -103,9 +103,10 @@ def _sagemaker_from_mocks() -> None:
     state_task_factory.state_task_service_for = state_task_service_for
 
 
-def _states_errors_in_mocks() -> None:
+def _states_errors_passed_on() -> None:
     from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
     from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_name import ErrorName
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
         FailureEventException,
@@ -114,13 +115,14 @@ def _states_errors_in_mocks() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import mock_eval_utils
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
+    CustomErrorName.__init__ = ErrorName.__init__  # type: ignore[method-assign]
+
     def throw(env: Any, mocked_response: Any) -> None:
         error = mocked_response.error
         try:
             name = StatesErrorName.from_name(error) if error.startswith("States.") else CustomErrorName(error)
         except Exception:  # a States.* name the interpreter does not know
-            name = CustomErrorName.__new__(CustomErrorName)
-            name.error_name = error
+            name = CustomErrorName(error)
         details = TaskFailedEventDetails(error=error, cause=mocked_response.cause)
         raise FailureEventException(
             failure_event=FailureEvent(

@@ -22,16 +22,15 @@ _NAME_FORMAT = re.compile(r"States\.Format\('([^']*)-\{\}'")
 
 
 def task_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every Task state, nested ones included, in definition order."""
-    stack = [definition]
-    while stack:
-        block = stack.pop(0)
-        for name, state in block["States"].items():
-            if state["Type"] == "Task":
-                yield name, state
-            stack.extend(state.get("Branches", []))
-            if "Iterator" in state:
-                stack.append(state["Iterator"])
+    """Every Task state in definition order, a Parallel's or Map's own where they stand."""
+    return ((name, state) for name, state in all_states(definition) if state["Type"] == "Task")
+
+
+def all_states(block: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, state in block["States"].items():
+        yield name, state
+        for inner in [*state.get("Branches", []), *([state["Iterator"]] if "Iterator" in state else [])]:
+            yield from all_states(inner)
 
 
 def is_failure_state(name: str) -> bool:
@@ -153,15 +152,7 @@ def report_contents(definition: dict[str, Any], execution_input: dict[str, Any])
 
 
 def _choices(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    stack = [definition]
-    while stack:
-        block = stack.pop(0)
-        for name, state in block["States"].items():
-            if state["Type"] == "Choice":
-                yield name, state
-            stack.extend(state.get("Branches", []))
-            if "Iterator" in state:
-                stack.append(state["Iterator"])
+    return ((name, state) for name, state in all_states(definition) if state["Type"] == "Choice")
 
 
 def _satisfying(rule: dict[str, Any], document: dict[str, Any], negate: bool = False) -> Iterator[tuple[str, Any]]:
