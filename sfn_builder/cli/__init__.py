@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import aws_commands, simulate_command, spec_commands
+from . import aws_commands, outcomes, simulate_command, spec_commands
 from .common import EXIT_FAILED, EXIT_OK
 
 
@@ -76,17 +76,7 @@ def parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="run the workflow locally with simulated job outcomes")
     simulate.add_argument("spec", metavar="SPEC")
     simulate.add_argument("--input", metavar="JSON|@FILE", help="the execution input (default: {})")
-    simulate.add_argument(
-        "--fail",
-        action="append",
-        metavar="STEP[=ERROR]",
-        help="make this step's job fail (default error States.TaskFailed); repeatable",
-    )
-    simulate.add_argument(
-        "--report", action="append", metavar="STEP=JSON|@FILE", help="what this step's report file holds; repeatable"
-    )
-    simulate.add_argument("--mock", metavar="FILE", help="mocked responses in the MockConfigFile format")
-    simulate.add_argument("--case", metavar="NAME", help="the mock file's test case (default: HappyPath)")
+    outcomes.add_arguments(simulate)
     simulate.set_defaults(run=simulate_command.simulate)
 
     aws_options = argparse.ArgumentParser(add_help=False)
@@ -116,6 +106,7 @@ def parser() -> argparse.ArgumentParser:
     execute.add_argument("spec", metavar="SPEC")
     execute.add_argument("--input", metavar="JSON|@FILE", help="the execution input (default: {})")
     execute.add_argument("--wait", action="store_true", help="follow the execution until it ends")
+    outcomes.add_arguments(execute)  # with --local only: the emulator runs no jobs
     execute.set_defaults(run=aws_commands.execute)
 
     status = commands.add_parser("status", parents=[aws_options], help="list recent executions")

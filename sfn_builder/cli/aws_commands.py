@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import outcomes
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, compile_file, json_object, report, valid_workflow
 
 
@@ -124,28 +125,47 @@ def delete(args: argparse.Namespace) -> int:
 
 @_aws_command
 def execute(args: argparse.Namespace) -> int:
-    from ..deploy import publish
+    from ..deploy import executions
 
-    workflow = valid_workflow(args.spec)
-    if workflow is None:
-        return EXIT_FAILED
+    if outcomes.chosen(args) and not args.local:
+        print("sfn-build execute: job outcomes can be chosen on the local emulator only (add --local)", file=sys.stderr)
+        return EXIT_USAGE
     execution_input = json_object(args.input, "execute")
     if execution_input is None:
         return EXIT_USAGE
+    if args.local:
+        compilation = compile_file(args.spec)
+        workflow = compilation.analysis.workflow if compilation.ok else None
+    else:
+        workflow = valid_workflow(args.spec)
+    if workflow is None:
+        return EXIT_FAILED
+    name = executions.execution_name()
+    if args.local:
+        try:
+            case = outcomes.mocked_case("execute", args, workflow, compilation.definition, execution_input)
+        except outcomes.OutcomeError as error:
+            print(f"sfn-build execute: {error}", file=sys.stderr)
+            return EXIT_USAGE if error.usage else EXIT_FAILED
+        _leave_case_for_emulator(workflow.name, name, case)
     aws = _connect(args)
-    arn = publish.start_execution(aws, workflow, execution_input)
+    arn = executions.start_execution(aws, workflow, execution_input, name)
+    if args.local:
+        print(
+            "(local: jobs are not run; each answers with a simulated result, and waits take no time)", file=sys.stderr
+        )
     print(f"Started {arn}")
     if not args.wait:
         return EXIT_OK
     show = _ProgressDisplay(sys.stdout.isatty(), workflow.name)
-    for progress in publish.follow(aws, arn):
+    for progress in executions.follow(aws, arn):
         show(progress)
     show.close()
-    result = publish.describe_execution(aws, arn)
+    result = executions.describe_execution(aws, arn)
     print(f"Execution {result['status']}")
     if result["status"] == "SUCCEEDED":
         return EXIT_OK
-    failed = publish.failure(aws, arn)
+    failed = executions.failure(aws, arn)
     if failed:
         state, error, cause = failed
         print(f"Failed in {state or 'the execution'}: {error}: {cause}")
@@ -154,7 +174,7 @@ def execute(args: argparse.Namespace) -> int:
 
 @_aws_command
 def status(args: argparse.Namespace) -> int:
-    from ..deploy.publish import recent_executions
+    from ..deploy.executions import recent_executions
 
     workflow = valid_workflow(args.spec)
     if workflow is None:
@@ -170,6 +190,17 @@ def status(args: argparse.Namespace) -> int:
         name = execution.get("name") or execution["executionArn"].rsplit(":", 1)[1]
         print(f"{started}  {execution['status']:10} {took:>8}  {name}")
     return EXIT_OK
+
+
+def _leave_case_for_emulator(workflow: str, execution: str, case) -> None:
+    import json
+
+    from ..deploy.local import cases_dir
+    from ..simulate.mock_config import one_case_config
+
+    folder = cases_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{execution}.json").write_text(json.dumps(one_case_config(workflow, execution, case)), encoding="utf-8")
 
 
 def local(args: argparse.Namespace) -> int:

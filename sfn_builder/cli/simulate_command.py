@@ -7,17 +7,12 @@ import json
 import sys
 from typing import Any
 
-from ..problems import did_you_mean
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, compile_file, json_object
-
-
-class _Usage(Exception):
-    """An argument that names something the workflow does not have."""
+from .outcomes import OutcomeError, mocked_case
 
 
 def simulate(args: argparse.Namespace) -> int:
     from ..simulate import engine
-    from ..simulate.mock_config import HAPPY_PATH, MockConfigError, case_from, load, success_case
 
     compilation = compile_file(args.spec)
     if not compilation.ok:
@@ -26,59 +21,14 @@ def simulate(args: argparse.Namespace) -> int:
     given = json_object(args.input, "simulate")
     if given is None:
         return EXIT_USAGE
-    if args.case and not args.mock:
-        print("sfn-build simulate: --case picks a test case of a --mock file", file=sys.stderr)
-        return EXIT_USAGE
-    defaults = {f.name: f.default for f in workflow.inputs if f.has_default}
-    case = success_case(definition, {**defaults, **given})
     try:
-        if args.mock:
-            case.update(case_from(load(args.mock), workflow.name, args.case or HAPPY_PATH, source=args.mock))
-        for argument in args.report or []:
-            _report(case, definition, argument)
-        for argument in args.fail or []:
-            _fail(case, definition, argument)
-    except MockConfigError as error:
+        case = mocked_case("simulate", args, workflow, definition, given)
+    except OutcomeError as error:
         print(f"sfn-build simulate: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    except _Usage as error:
-        print(f"sfn-build simulate: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE if error.usage else EXIT_FAILED
     result = engine.run(definition, workflow.name, given, case)
     _show(workflow.name, result)
     return EXIT_OK if result.status == "SUCCEEDED" else EXIT_FAILED
-
-
-def _fail(case: dict, definition: dict[str, Any], argument: str) -> None:
-    """--fail STEP[=ERROR]: the step's task fails at every attempt."""
-    from ..simulate.mock_config import DEFAULT_ERROR, failure, max_attempts, step_task_states
-
-    step, _, error = argument.partition("=")
-    tasks = step_task_states(definition)
-    state = step if step in tasks else f"{step}.each" if f"{step}.each" in tasks else None
-    if state is None:
-        steps = sorted({t.removesuffix(".each") for t in tasks})
-        hint = did_you_mean(step, steps) or f"tasks: {', '.join(steps)}"
-        raise _Usage(f"--fail {argument}: there is no task step {step!r} ({hint})")
-    case[state] = failure(state, max_attempts(definition, state), error or DEFAULT_ERROR)
-
-
-def _report(case: dict, definition: dict[str, Any], argument: str) -> None:
-    """--report STEP=JSON|@FILE: what the step's report file holds."""
-    from ..simulate.mock_config import Attempts
-
-    step, _, text = argument.partition("=")
-    state = f"{step}.report"
-    if state not in case:
-        reporters = sorted(s.removesuffix(".report") for s in case if s.endswith(".report"))
-        raise _Usage(
-            f"--report {argument}: step {step!r} has no report (steps with one: {', '.join(reporters) or 'none'})"
-        )
-    content = json_object(text or None, "simulate", "--report") if text else None
-    if content is None:
-        raise _Usage(f"--report {argument}: give the report's content as STEP=JSON or STEP=@FILE")
-    body = json.dumps(content)
-    case[state] = [Attempts(0, 0, {"Body": body, "ContentType": "application/json", "ContentLength": len(body)})]
 
 
 _MARKS = {"succeeded": "ok", "failed": "failed", "running": "..."}

@@ -4,7 +4,7 @@
 127.0.0.1 in the background and records its address and process in
 `~/.cache/sfn-build/local/state.json`; later commands reuse it until
 `sfn-build local stop`. The emulator keeps everything in memory: stopping it
-forgets every resource.
+forgets every resource. Its executions run, with mocked jobs (see `emulator`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ def state_dir() -> Path:
     return Path(base) / "sfn-build" / "local"
 
 
+def cases_dir() -> Path:
+    """Where `execute --local` leaves the mocked test case of an execution it starts."""
+    return state_dir() / "cases"
+
+
 def status() -> Emulator | None:
     """The running emulator, or None (a stale record is forgotten)."""
     state_file = state_dir() / "state.json"
@@ -63,7 +68,7 @@ def start() -> Emulator:
     log = folder / "emulator.log"
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "sfn_builder.deploy.emulator", "--cases", str(cases_dir()), "-p", str(port)],
             stdout=output,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

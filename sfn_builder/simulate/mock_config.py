@@ -56,9 +56,22 @@ def default_config(definition: dict[str, Any], state_machine: str, execution_inp
     return {"StateMachines": {state_machine: {"TestCases": cases}}, "MockedResponses": responses}
 
 
+def one_case_config(state_machine: str, case_name: str, case: Case) -> dict[str, Any]:
+    """A MockConfigFile holding just `case`."""
+    names = {state: f"{_identifier(state)}Response" for state in case}
+    return {
+        "StateMachines": {state_machine: {"TestCases": {case_name: names}}},
+        "MockedResponses": {names[state]: _responses(attempts) for state, attempts in case.items()},
+    }
+
+
 def success_case(definition: dict[str, Any], execution_input: dict[str, Any]) -> Case:
-    """Every task succeeds at its first attempt with a simulated result."""
-    reports = report_contents(definition, execution_input)
+    """Every task succeeds at its first attempt with a simulated result.
+
+    The input defaults declared in the definition apply under `execution_input`.
+    """
+    declared = definition["States"].get("input.defaults", {}).get("Result", {}).get("defaults", {})
+    reports = report_contents(definition, {**declared, **execution_input})
     return {name: [Attempts(0, 0, success_result(state, reports))] for name, state in task_states(definition)}
 
 

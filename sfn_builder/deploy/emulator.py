@@ -1,0 +1,67 @@
+"""The embedded emulator's process: moto's server, running executions with mocked jobs.
+
+`local.start()` runs `python -m sfn_builder.deploy.emulator --cases DIR -H HOST
+-p PORT`. Before serving, it installs our extensions of moto's Step Functions
+interpreter and turns execution on, so `StartExecution` runs the state machine
+(with virtual time: waits and retry intervals do not sleep). No task calls a
+service: each answers from a mocked test case, read from `DIR/<execution
+name>.json` (a MockConfigFile that `execute --local` writes) or else the case in
+which every job succeeds with a simulated Describe* result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m sfn_builder.deploy.emulator")
+    parser.add_argument("--cases", required=True, type=Path, help="where execute --local leaves mocked test cases")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    os.environ["MOTO_PORT"] = str(args.port)  # where the interpreter's own AWS calls go
+    _run_executions(args.cases)
+    from moto import server
+
+    server.main(["-H", args.host, "-p", str(args.port)])
+
+
+def _run_executions(cases: Path) -> None:
+    from moto.core.config import default_user_config
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    from ..simulate import interpreter
+
+    interpreter.install()
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    original = Execution._get_start_execution_worker
+
+    def start_worker(execution: Any) -> Any:
+        worker = original(execution)
+        worker._mock_test_case = _mocked_case(execution, cases)
+        return worker
+
+    Execution._get_start_execution_worker = start_worker
+
+
+def _mocked_case(execution: Any, cases: Path) -> Any:
+    from ..simulate.engine import to_moto
+    from ..simulate.mock_config import case_from, success_case
+
+    machine = execution.state_machine
+    definition = json.loads(machine.definition)
+    case = success_case(definition, execution.input_data if isinstance(execution.input_data, dict) else {})
+    chosen = cases / f"{execution.name}.json"
+    if chosen.is_file():
+        case.update(case_from(json.loads(chosen.read_text(encoding="utf-8")), machine.name, execution.name))
+        chosen.unlink()
+    return to_moto(case, machine.name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Executions of a published workflow: start one, follow its progress, say why it failed."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..model import Workflow
+from .aws import Aws, AwsError, call
+from .publish import arns_of
+from .resources import state_machine_arn
+
+TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One line of an execution's progress; `state` "" is the execution itself."""
+
+    state: str
+    event: str  # "entered" | "succeeded" | "failed" | "retrying" | "caught"
+    detail: str = ""
+
+
+def execution_name() -> str:
+    """`sfn-build-<UTC time>-<6 hex>`: readable, and unique."""
+    return f"sfn-build-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def start_execution(aws: Aws, workflow: Workflow, execution_input: dict[str, Any], name: str) -> str:
+    arn = state_machine_arn(workflow, arns_of(aws))
+    try:
+        started = call(
+            aws.client("stepfunctions").start_execution,
+            what=f"state machine {workflow.name}",
+            stateMachineArn=arn,
+            name=name,
+            input=json.dumps(execution_input),
+        )
+    except AwsError as error:
+        raise _not_created(error, workflow) from None
+    return started["executionArn"]
+
+
+def describe_execution(aws: Aws, execution_arn: str) -> dict[str, Any]:
+    return call(
+        aws.client("stepfunctions").describe_execution, what=f"execution {execution_arn}", executionArn=execution_arn
+    )
+
+
+def follow(aws: Aws, execution_arn: str, poll: float = 2.0) -> Iterator[Progress]:
+    """The execution's progress as it happens, until it ends."""
+    reader = HistoryReader()
+    seen = 0
+    while True:
+        ended = describe_execution(aws, execution_arn)["status"] in TERMINAL
+        history = _history(aws, execution_arn)
+        for event in history[seen:]:
+            progress = reader.read(event)
+            if progress is not None:
+                yield progress
+        seen = len(history)
+        if ended:
+            return
+        time.sleep(poll)
+
+
+def failure(aws: Aws, execution_arn: str) -> tuple[str, str, str] | None:
+    """(failing state, error, cause) of a failed execution."""
+    reader = HistoryReader()
+    for event in _history(aws, execution_arn):
+        reader.read(event)
+    return reader.failure
+
+
+def recent_executions(aws: Aws, workflow: Workflow, limit: int = 10) -> list[dict[str, Any]]:
+    arn = state_machine_arn(workflow, arns_of(aws))
+    try:
+        found = call(
+            aws.client("stepfunctions").list_executions,
+            what=f"state machine {workflow.name}",
+            stateMachineArn=arn,
+            maxResults=limit,
+        )
+    except AwsError as error:
+        raise _not_created(error, workflow) from None
+    return found["executions"]
+
+
+class HistoryReader:
+    """Reads history events in order, naming the state each one belongs to."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, dict[str, Any]] = {}
+        self.failing: set[str] = set()  # states whose last attempt failed
+        self.last_state_failure: tuple[str, str, str] | None = None
+        self.execution_failure: tuple[str, str, str] | None = None
+
+    @property
+    def failure(self) -> tuple[str, str, str] | None:
+        """(state, error, cause): the last failure of a state that was not retried, else the execution's."""
+        return self.last_state_failure or self.execution_failure
+
+    def read(self, event: dict[str, Any]) -> Progress | None:
+        self.by_id[event["id"]] = event
+        kind = event["type"]
+        if "stateEnteredEventDetails" in event:
+            return Progress(event["stateEnteredEventDetails"]["name"], "entered")
+        if "stateExitedEventDetails" in event:
+            state = event["stateExitedEventDetails"]["name"]
+            if state in self.failing:
+                self.failing.discard(state)
+                return Progress(state, "caught", "the error goes on to its catch")
+            return Progress(state, "succeeded")
+        if kind == "TaskScheduled":
+            state = self.state_of(event)
+            if state not in self.failing:
+                return None
+            self.failing.discard(state)
+            if self.last_state_failure and self.last_state_failure[0] == state:
+                self.last_state_failure = None
+            return Progress(state, "retrying")
+        if kind.endswith(("Failed", "TimedOut", "Aborted")) and not kind.startswith("MapIteration"):
+            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            error, cause = details.get("error", kind), details.get("cause", "")
+            if kind.startswith("Execution"):
+                self.execution_failure = (self.state_of(event), error, cause)  # a Fail state's, or ""
+                return Progress("", "failed", f"{error}: {cause}".strip(": "))
+            state = self.state_of(event)
+            self.failing.add(state)
+            self.last_state_failure = (state, error, cause)
+            return Progress(state, "failed", f"{error}: {cause}".strip(": "))
+        return None
+
+    def state_of(self, event: dict[str, Any]) -> str:
+        previous = event.get("previousEventId")
+        while previous:
+            earlier = self.by_id.get(previous)
+            if earlier is None:
+                return ""
+            if "stateEnteredEventDetails" in earlier:
+                return earlier["stateEnteredEventDetails"]["name"]
+            previous = earlier.get("previousEventId")
+        return ""
+
+
+def _history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:
+    """The whole event history, page by page."""
+    sfn = aws.client("stepfunctions")
+    events: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:
+        page = call(
+            sfn.get_execution_history,
+            what=f"execution {execution_arn}",
+            executionArn=execution_arn,
+            maxResults=1000,
+            **token,
+        )
+        events += page["events"]
+        if not page.get("nextToken"):
+            return events
+        token = {"nextToken": page["nextToken"]}
+
+
+def _not_created(error: AwsError, workflow: Workflow) -> AwsError:
+    if "StateMachineDoesNotExist" in str(error):
+        return AwsError(f"the state machine {workflow.name} does not exist here: run `sfn-build create` first")
+    return error
