@@ -115,10 +115,13 @@ def test_a_map_runs_the_step_once_per_item():
     assert [v.state for v in result.path].count("copy_shard.each") == 5
 
 
-def test_a_map_item_that_fails_fails_the_map_with_one_alert():
-    result = simulate("batch-fanout", {"shards": ["01"]}, copy_shard__each=failure("copy_shard.each", 5))
+def test_a_map_whose_items_all_fail_fails_with_one_alert():
+    shards = {"shards": ["01", "02", "03", "04"]}  # max_concurrency 4: all fail together
+    result = simulate("batch-fanout", shards, copy_shard__each=failure("copy_shard.each", 5))
     assert result.status == "FAILED" and result.error == "copy_shard.Failed"
-    assert len(result.alerts) == 1
+    assert [v.state for v in result.path].count("copy_shard.each") >= 2
+    (alert,) = result.alerts
+    assert alert.state == "copy_shard.alert"
 
 
 def _report(content: dict) -> list[Attempts]:
