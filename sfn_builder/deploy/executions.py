@@ -33,17 +33,7 @@ def execution_name() -> str:
 
 
 def start_execution(aws: Aws, workflow: Workflow, execution_input: dict[str, Any], name: str) -> str:
-    arn = state_machine_arn(workflow, arns_of(aws))
-    try:
-        started = call(
-            aws.client("stepfunctions").start_execution,
-            what=f"state machine {workflow.name}",
-            stateMachineArn=arn,
-            name=name,
-            input=json.dumps(execution_input),
-        )
-    except AwsError as error:
-        raise _not_created(error, workflow) from None
+    started = _on_state_machine(aws, workflow, "start_execution", name=name, input=json.dumps(execution_input))
     return started["executionArn"]
 
 
@@ -79,17 +69,7 @@ def failure(aws: Aws, execution_arn: str) -> tuple[str, str, str] | None:
 
 
 def recent_executions(aws: Aws, workflow: Workflow, limit: int = 10) -> list[dict[str, Any]]:
-    arn = state_machine_arn(workflow, arns_of(aws))
-    try:
-        found = call(
-            aws.client("stepfunctions").list_executions,
-            what=f"state machine {workflow.name}",
-            stateMachineArn=arn,
-            maxResults=limit,
-        )
-    except AwsError as error:
-        raise _not_created(error, workflow) from None
-    return found["executions"]
+    return _on_state_machine(aws, workflow, "list_executions", maxResults=limit)["executions"]
 
 
 class HistoryReader:
@@ -168,7 +148,19 @@ def _history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:
         token = {"nextToken": page["nextToken"]}
 
 
-def _not_created(error: AwsError, workflow: Workflow) -> AwsError:
-    if "StateMachineDoesNotExist" in str(error):
-        return AwsError(f"the state machine {workflow.name} does not exist here: run `sfn-build create` first")
-    return error
+def _on_state_machine(aws: Aws, workflow: Workflow, operation: str, **kwargs: Any) -> dict[str, Any]:
+    """A Step Functions call on the workflow's state machine; a missing one says to create it."""
+    arn = state_machine_arn(workflow, arns_of(aws))
+    try:
+        return call(
+            getattr(aws.client("stepfunctions"), operation),
+            what=f"state machine {workflow.name}",
+            stateMachineArn=arn,
+            **kwargs,
+        )
+    except AwsError as error:
+        if "StateMachineDoesNotExist" in str(error):
+            raise AwsError(
+                f"the state machine {workflow.name} does not exist here: run `sfn-build create` first"
+            ) from None
+        raise
