@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, WORKFLOWS
+from hypothesis import given
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 SCHEMA = json.loads((ROOT / "schemas" / "workflow.schema.json").read_text())
@@ -88,3 +90,45 @@ def test_dispatch_on_step_type_gives_the_schemas_own_errors(data):
         return sorted((p.path, p.message) for p in problems)
 
     assert key(schema_problems(data)) == key(full_schema_problems(data))
+
+
+def _leaf_schemas():
+    """Every subschema of the workflow schema that `leaf_checks` can test directly."""
+    from sfn_builder.leaf_checks import leaf_test
+    from sfn_builder.schema import workflow_schema
+
+    found, stack = {}, [workflow_schema()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if leaf_test(node) is not None:
+                found[json.dumps(node, sort_keys=True)] = node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return list(found.values())
+
+
+LEAF_SCHEMAS = _leaf_schemas()
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**6),
+    st.floats(allow_nan=False),
+    st.text(max_size=70),
+    st.sampled_from(["ml.m5.xlarge", "2h", "30s", "s3://b/k", "x" * 64, "", "processing", "Completed", "1", "true"]),
+)
+_values = st.one_of(_scalars, st.lists(_scalars, max_size=5), st.lists(st.sampled_from(["a", "b"]), max_size=4))
+
+
+def test_the_leaf_checks_cover_the_common_fields():
+    assert len(LEAF_SCHEMAS) > 30
+
+
+@pytest.mark.parametrize("schema", LEAF_SCHEMAS, ids=lambda schema: json.dumps(schema, sort_keys=True)[:60])
+@given(value=_values)
+def test_a_leaf_check_accepts_only_what_the_schema_accepts(schema, value):
+    from sfn_builder.leaf_checks import leaf_test
+
+    if leaf_test(schema)(value):
+        assert Draft202012Validator(schema).is_valid(value), (schema, value)

@@ -1,0 +1,122 @@
+"""A Draft 2020-12 validator that does not descend into leaves it can see are valid.
+
+Most of a spec is strings, numbers and lists of strings under simple schemas
+(`{"type": "string", "minLength": 1}`). jsonschema builds a child validator for
+each of them; here `properties` and `items` first run a direct test of such a
+leaf and descend only when the test cannot vouch for the value. The test
+accepts only values the full check would accept, so the errors are the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.validators import extend
+
+_ANNOTATIONS = frozenset({"description", "title", "markdownDescription", "examples", "default", "deprecated"})
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda value: isinstance(value, str),
+    "boolean": lambda value: isinstance(value, bool),
+    "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
+}
+LeafTest = Callable[[Any], bool]
+_tests: dict[int, tuple[Any, LeafTest | None]] = {}  # id(schema) -> (schema, its test); the schema keeps the id
+
+
+def leaf_test(schema: Any) -> LeafTest | None:
+    """A test that is True only for values `schema` accepts; None when the schema is not a simple leaf."""
+    known = _tests.get(id(schema))
+    if known is None:
+        known = _tests[id(schema)] = (schema, _make_test(schema))
+    return known[1]
+
+
+def _make_test(schema: Any) -> LeafTest | None:
+    if not isinstance(schema, dict):
+        return None
+    keywords = {key: value for key, value in schema.items() if key not in _ANNOTATIONS}
+    kind = keywords.pop("type", None)
+    if kind == "array":
+        return _array_test(keywords)
+    kinds = [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []
+    if kind is not None and not (kinds and all(isinstance(k, str) and k in _TYPES for k in kinds)):
+        return None
+    tests = [lambda value: any(_TYPES[k](value) for k in kinds)] if kinds else []
+    for keyword, bound in keywords.items():
+        test = _keyword_test(kinds[0] if len(kinds) == 1 else "", keyword, bound)
+        if test is None:
+            return None
+        tests.append(test)
+    return (lambda value: all(test(value) for test in tests)) if tests else None
+
+
+def _array_test(keywords: dict[str, Any]) -> LeafTest | None:
+    """Lists of leaves, with a size and (for strings) uniqueness."""
+    item_test = leaf_test(keywords.pop("items", {"type": ["string", "number", "boolean"]}))
+    low, high = keywords.pop("minItems", 0), keywords.pop("maxItems", None)
+    unique = keywords.pop("uniqueItems", False)
+    if item_test is None or keywords:
+        return None
+
+    def test(value: Any) -> bool:
+        if not isinstance(value, list) or len(value) < low or (high is not None and len(value) > high):
+            return False
+        if not all(map(item_test, value)):
+            return False
+        return not unique or (all(isinstance(item, str) for item in value) and len(set(value)) == len(value))
+
+    return test
+
+
+def _keyword_test(kind: str, keyword: str, bound: Any) -> LeafTest | None:
+    """`kind` is the one type the schema allows, or "" (any, or several)."""
+    if keyword in ("enum", "const"):
+        options = bound if keyword == "enum" else [bound]
+        if isinstance(options, list) and all(isinstance(option, str) for option in options):
+            members = frozenset(options)
+            return lambda value: isinstance(value, str) and value in members
+        return None
+    if kind == "string":
+        if keyword == "minLength":
+            return lambda value: len(value) >= bound
+        if keyword == "maxLength":
+            return lambda value: len(value) <= bound
+        if keyword == "pattern":
+            pattern = re.compile(bound)
+            return lambda value: pattern.search(value) is not None
+    if kind in ("integer", "number") and isinstance(bound, int | float) and not isinstance(bound, bool):
+        if keyword == "minimum":
+            return lambda value: value >= bound
+        if keyword == "maximum":
+            return lambda value: value <= bound
+    return None
+
+
+_FULL = Draft202012Validator.VALIDATORS
+
+
+def _properties(validator: Any, properties: dict[str, Any], instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    if not isinstance(instance, dict):
+        return
+    unproven = {}
+    for name, subschema in properties.items():
+        if name in instance:
+            test = leaf_test(subschema)
+            if test is None or not test(instance[name]):
+                unproven[name] = subschema
+    if unproven:
+        yield from _FULL["properties"](validator, unproven, instance, schema)
+
+
+def _items(validator: Any, items: Any, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    test = leaf_test(items)
+    if test is not None and isinstance(instance, list) and "prefixItems" not in schema and all(map(test, instance)):
+        return
+    yield from _FULL["items"](validator, items, instance, schema)
+
+
+LeafCheckingValidator = extend(Draft202012Validator, {"properties": _properties, "items": _items})
