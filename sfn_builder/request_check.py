@@ -9,7 +9,7 @@ expressions) are checked for their place in the shape, not their content.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -23,7 +23,7 @@ _MAPPINGS = (dict, MappingProxyType)  # concrete types: much cheaper to test tha
 def check_request(request: Mapping[str, Any], shape: Any, json_members: frozenset[str] = frozenset()) -> list[str]:
     """What is wrong with `request` for `shape`, as 'Member.Path: message' lines."""
     problems: list[str] = []
-    _check(request, shape, (), json_members, problems)
+    _checker(shape)(request, (), problems, json_members)
     return problems
 
 
@@ -51,57 +51,111 @@ def _label(path: tuple[str | int, ...], shape: Any) -> str:
     return text or shape.name
 
 
-def _check(value: Any, shape: Any, path: tuple, json_members: frozenset[str], problems: list[str]) -> None:
-    if type(value) is Expr or (type(value) is str and "${" in value):
-        return  # known at run time only
+Checker = Callable[[Any, tuple, list[str], frozenset[str]], None]
+
+
+def _at_run_time(value: Any) -> bool:
+    return type(value) is Expr or (type(value) is str and "${" in value)
+
+
+@cache
+def _checker(shape: Any) -> Checker:
+    """A check of values against `shape`, made once per shape (members are looked up when used:
+    shapes can be recursive). `skip` names top-level members Step Functions serialises itself."""
     kind = shape.type_name
     if kind == "string":
-        if type(value) is not str:
+        return _string_checker(shape)
+    if kind == "structure":
+        return _structure_checker(shape)
+    if kind in ("list", "map"):
+        return _collection_checker(shape, kind)
+    if kind in ("integer", "long", "float", "double"):
+        return _number_checker(shape, kind)
+    if kind == "boolean":
+
+        def check_boolean(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
+            if not isinstance(value, bool) and not _at_run_time(value):
+                problems.append(f"{_label(path, shape)}: expected true or false, found {value!r}")
+
+        return check_boolean
+    return lambda value, path, problems, skip: None
+
+
+def _string_checker(shape: Any) -> Checker:
+    def check_string(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
+        if type(value) is str:
+            if "${" not in value and (found := _string_problems(shape, value)):
+                problems.extend(f"{_label(path, shape)}: {problem}" for problem in found)
+        elif type(value) is not Expr:
             problems.append(f"{_label(path, shape)}: expected a string, found {value!r}")
-        else:
-            problems.extend(f"{_label(path, shape)}: {problem}" for problem in _string_problems(shape, value))
-    elif kind == "structure":
+
+    return check_string
+
+
+def _structure_checker(shape: Any) -> Checker:
+    members = shape.members
+    required = tuple(shape.required_members)
+
+    def check_structure(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
         if not isinstance(value, _MAPPINGS):
-            problems.append(f"{_label(path, shape)}: expected a structure, found {type(value).__name__}")
+            if not _at_run_time(value):
+                problems.append(f"{_label(path, shape)}: expected a structure, found {type(value).__name__}")
             return
-        members = shape.members
         given = {_member_name(key, members): key for key in value}
-        problems.extend(
-            f"{_label(path, shape)}: missing required member {required}"
-            for required in shape.required_members
-            if required not in given
-        )
+        for name in required:
+            if name not in given:
+                problems.append(f"{_label(path, shape)}: missing required member {name}")
         for name, key in given.items():
-            if name not in members:
+            member = members.get(name)
+            if member is None:
                 hint = did_you_mean(key, list(members))
                 message = f"{shape.name} has no member {key}" + (f" ({hint})" if hint else "")
                 problems.append(f"{_label((*path, key), shape)}: {message}")
-            elif not (key in json_members and not path):  # Step Functions serialises JSON there itself
-                _check(value[key], members[name], (*path, key), frozenset(), problems)
-    elif kind == "list":
-        if not isinstance(value, list | tuple):
-            problems.append(f"{_label(path, shape)}: expected a list, found {type(value).__name__}")
+            elif key not in skip:
+                _checker(member)(value[key], (*path, key), problems, _NONE)
+
+    return check_structure
+
+
+def _collection_checker(shape: Any, kind: str) -> Checker:
+    is_list = kind == "list"
+    expected, noun = ("a list", "items") if is_list else ("a mapping", "entries")
+
+    def check_collection(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
+        if not isinstance(value, list | tuple if is_list else _MAPPINGS):
+            if not _at_run_time(value):
+                problems.append(f"{_label(path, shape)}: expected {expected}, found {type(value).__name__}")
             return
-        problems.extend(f"{_label(path, shape)}: {message}" for message in _bounds(len(value), shape, "items"))
-        for index, item in enumerate(value):
-            _check(item, shape.member, (*path, index), frozenset(), problems)
-    elif kind == "map":
-        if not isinstance(value, _MAPPINGS):
-            problems.append(f"{_label(path, shape)}: expected a mapping, found {type(value).__name__}")
+        problems.extend(f"{_label(path, shape)}: {message}" for message in _bounds(len(value), shape, noun))
+        if is_list:
+            check_item = _checker(shape.member)
+            for index, item in enumerate(value):
+                check_item(item, (*path, index), problems, _NONE)
             return
-        problems.extend(f"{_label(path, shape)}: {message}" for message in _bounds(len(value), shape, "entries"))
+        check_key, check_value = _checker(shape.key), _checker(shape.value)
         for key, item in value.items():
-            _check(key, shape.key, (*path, f"key {key!r}"), frozenset(), problems)
-            _check(item, shape.value, (*path, key), frozenset(), problems)
-    elif kind in ("integer", "long", "float", "double"):
-        whole = kind in ("integer", "long")
-        if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
-            expected = "a whole number" if whole else "a number"
-            problems.append(f"{_label(path, shape)}: expected {expected}, found {value!r}")
+            check_key(key, (*path, f"key {key!r}"), problems, _NONE)
+            check_value(item, (*path, key), problems, _NONE)
+
+    return check_collection
+
+
+def _number_checker(shape: Any, kind: str) -> Checker:
+    whole = kind in ("integer", "long")
+    accepted = int if whole else int | float
+    expected = "a whole number" if whole else "a number"
+
+    def check_number(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
+        if isinstance(value, bool) or not isinstance(value, accepted):
+            if not _at_run_time(value):
+                problems.append(f"{_label(path, shape)}: expected {expected}, found {value!r}")
         else:
             problems.extend(_range(value, shape, _label(path, shape)))
-    elif kind == "boolean" and not isinstance(value, bool):
-        problems.append(f"{_label(path, shape)}: expected true or false, found {value!r}")
+
+    return check_number
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _member_name(key: str, members: Mapping[str, Any]) -> str:
