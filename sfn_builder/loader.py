@@ -28,6 +28,8 @@ _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 _constructor = yaml.constructor.SafeConstructor()
 _resolver = yaml.resolver.Resolver()
+_plain_scalars: dict[str, Any] = {}  # a plain scalar's text -> its value (str, int, float, bool or None)
+_PLAIN_SCALARS_KEPT = 50_000
 
 
 class SpecMapping(dict):
@@ -223,11 +225,14 @@ class _Composer:
         documents = 0
         while (event := parser.get_event()) is not None:
             kind = type(event)
-            mark = event.start_mark
-            position = Position(mark.line + 1, mark.column + 1)
+            if kind is yaml.ScalarEvent or kind is yaml.AliasEvent:
+                mark = event.start_mark
+                position = Position(mark.line + 1, mark.column + 1)
             if kind is yaml.ScalarEvent:
                 value, weight = self._scalar(event, stack), 1
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                mark = event.start_mark
+                position = Position(mark.line + 1, mark.column + 1)
                 if len(stack) >= MAX_DEPTH:
                     raise _error(self.file, f"the spec nests deeper than {MAX_DEPTH} levels", position)
                 is_mapping = kind is yaml.MappingStartEvent
@@ -245,10 +250,11 @@ class _Composer:
             elif kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
+                    mark = event.start_mark
                     raise _error(
                         self.file,
                         "the file holds more than one YAML document; a spec is one document",
-                        position,
+                        Position(mark.line + 1, mark.column + 1),
                         hint="remove the '---' separator and everything after it, or split the file",
                     )
                 continue
@@ -280,6 +286,8 @@ class _Composer:
             value: Any = event.value  # keys keep their text: `on:` stays "on", `1:` stays "1"
         elif event.tag is None and event.style in ("'", '"'):
             value = event.value  # a quoted scalar is a string
+        elif event.tag is None and not event.style and event.value in _plain_scalars:
+            value = _plain_scalars[event.value]
         else:
             tag = event.tag
             if tag in (None, "!"):
@@ -294,6 +302,8 @@ class _Composer:
             else:
                 node = yaml.ScalarNode(tag, event.value)
                 value = _constructor.yaml_constructors[tag](_constructor, node)
+                if event.tag is None and not event.style and len(_plain_scalars) < _PLAIN_SCALARS_KEPT:
+                    _plain_scalars[event.value] = value
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)
         return value

@@ -42,6 +42,13 @@ def test_keys_keep_their_text():
     assert document.data["yes"] is True
 
 
+def test_a_scalar_s_style_decides_its_type_every_time():
+    text = "a: 123\nb: '123'\nc: >-\n  123\nd: 123\ne: true\nf: |-\n  true\n"
+    for _ in range(2):  # the second load reads plain scalars from the loader's cache
+        data = load_text(text, "t.yaml").data
+        assert data == {"a": 123, "b": "123", "c": "123", "d": 123, "e": True, "f": "true"}
+
+
 def test_merge_keys_apply_with_explicit_keys_winning():
     document = load_text("base: &b {image: x, role: r}\nstep:\n  <<: *b\n  image: y\n")
     assert document.data["step"] == {"image": "y", "role": "r"}
