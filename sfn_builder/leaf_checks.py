@@ -42,6 +42,10 @@ def _make_test(schema: Any) -> LeafTest | None:
     kind = keywords.pop("type", None)
     if kind == "array":
         return _array_test(keywords)
+    if kind == "object":
+        return _object_test(keywords)
+    if isinstance(kind, list) and sorted(kind) == ["array", "object"]:
+        return _array_or_object_test(keywords)
     kinds = [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []
     if kind is not None and not (kinds and all(isinstance(k, str) and k in _TYPES for k in kinds)):
         return None
@@ -70,6 +74,42 @@ def _array_test(keywords: dict[str, Any]) -> LeafTest | None:
         return not unique or (all(isinstance(item, str) for item in value) and len(set(value)) == len(value))
 
     return test
+
+
+def _object_test(keywords: dict[str, Any]) -> LeafTest | None:
+    """Mappings of leaves: named properties, required ones, and what other keys may hold."""
+    properties = keywords.pop("properties", {})
+    required = tuple(keywords.pop("required", ()))
+    others = keywords.pop("additionalProperties", True)
+    if keywords or not isinstance(properties, dict):
+        return None
+    property_tests = {name: leaf_test(subschema) for name, subschema in properties.items()}
+    other_test = None if isinstance(others, bool) else leaf_test(others)
+    if None in property_tests.values() or (other_test is None and not isinstance(others, bool)):
+        return None
+
+    def test(value: Any) -> bool:
+        if not isinstance(value, dict) or not all(name in value for name in required):
+            return False
+        for key, item in value.items():
+            item_test = property_tests.get(key, other_test)
+            if item_test is None:  # not a named property: additionalProperties true or false
+                if others is False:
+                    return False
+            elif not item_test(item):
+                return False
+        return True
+
+    return test
+
+
+def _array_or_object_test(keywords: dict[str, Any]) -> LeafTest | None:
+    array_keywords = {k: v for k, v in keywords.items() if k in ("items", "minItems", "maxItems", "uniqueItems")}
+    object_keywords = {k: v for k, v in keywords.items() if k not in array_keywords}
+    array_test, object_test = _array_test(array_keywords), _object_test(object_keywords)
+    if array_test is None or object_test is None:
+        return None
+    return lambda value: array_test(value) if isinstance(value, list) else object_test(value)
 
 
 def _keyword_test(kind: str, keyword: str, bound: Any) -> LeafTest | None:

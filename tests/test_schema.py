@@ -118,7 +118,14 @@ _scalars = st.one_of(
     st.text(max_size=70),
     st.sampled_from(["ml.m5.xlarge", "2h", "30s", "s3://b/k", "x" * 64, "", "processing", "Completed", "1", "true"]),
 )
-_values = st.one_of(_scalars, st.lists(_scalars, max_size=5), st.lists(st.sampled_from(["a", "b"]), max_size=4))
+_keys = st.sampled_from(["source", "destination", "name", "uri", "x", "type", "mode", "input"])
+_values = st.one_of(
+    _scalars,
+    st.lists(_scalars, max_size=5),
+    st.lists(st.sampled_from(["a", "b"]), max_size=4),
+    st.dictionaries(_keys, _scalars, max_size=4),
+    st.lists(st.dictionaries(_keys, _scalars, max_size=4), max_size=3),
+)
 
 
 def test_the_leaf_checks_cover_the_common_fields():
@@ -132,3 +139,30 @@ def test_a_leaf_check_accepts_only_what_the_schema_accepts(schema, value):
 
     if leaf_test(schema)(value):
         assert Draft202012Validator(schema).is_valid(value), (schema, value)
+
+
+_POOL = ["s3://bucket/key/", "/opt/ml/processing/input", "input-1", "File", "x", "1h", 1, True, 0.5, ["a-1"], {}]
+OBJECT_LEAVES = [schema for schema in LEAF_SCHEMAS if schema.get("type") == "object" and schema.get("required")]
+
+
+def _minimal_instance(schema):
+    """The schema's required properties, each with the first of its examples (or the pool) it accepts."""
+    instance = {}
+    for name in schema["required"]:
+        subschema = schema.get("properties", {}).get(name, {})
+        candidates = [*subschema.get("examples", []), *_POOL]
+        instance[name] = next(value for value in candidates if Draft202012Validator(subschema).is_valid(value))
+    return instance
+
+
+@pytest.mark.parametrize("schema", OBJECT_LEAVES, ids=lambda schema: ",".join(schema["required"]))
+def test_a_leaf_check_of_a_mapping_agrees_on_missing_and_unknown_keys(schema):
+    from sfn_builder.leaf_checks import leaf_test
+
+    test = leaf_test(schema)
+    valid = _minimal_instance(schema)
+    assert test(valid) and Draft202012Validator(schema).is_valid(valid)
+    unknown = {**valid, "no_such_field": "x"}
+    assert test(unknown) == Draft202012Validator(schema).is_valid(unknown)
+    missing = dict(list(valid.items())[1:])
+    assert not test(missing) and not Draft202012Validator(schema).is_valid(missing)
