@@ -4,18 +4,19 @@
 SageMaker SDK it imports prints deprecation warnings and config INFO lines;
 this module restores the logger and keeps that noise from users.
 
-The SDK's classes are used as they are, with six extensions: a cached
-check of allowed fields; Parameters that are already rendered (no placeholder
-walk); ResultSelector
-on Task, Parallel and Map; MaxDelaySeconds and JitterStrategy on Retry;
-CausePath and ErrorPath on Fail; and Parallel branches / Map iterators that
-are emitted from the scope the builder collected, instead of the SDK's
-recursive Graph walk, which hits Python's recursion limit on long chains and
-revisits every state (quadratic).
+The SDK's classes are used as they are, with six extensions: cached field
+names (its snake_case to PascalCase conversion, and the check of allowed
+fields); Parameters that are already rendered (no placeholder walk);
+ResultSelector on Task, Parallel and Map; MaxDelaySeconds and JitterStrategy
+on Retry; CausePath and ErrorPath on Fail; and Parallel branches / Map
+iterators that are emitted from the scope the builder collected, instead of
+the SDK's recursive Graph walk, which hits Python's recursion limit on long
+chains and revisits every state (quadratic).
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -42,6 +43,7 @@ def _import_quietly() -> Any:
 
 
 _steps = _import_quietly()
+_steps.states.to_pascalcase = functools.cache(_steps.states.to_pascalcase)  # a pure function of a field name
 ChoiceRule = _steps.ChoiceRule
 State = _steps.states.State
 _ALLOWED: dict[type, frozenset[str]] = {}
