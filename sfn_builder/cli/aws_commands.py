@@ -179,11 +179,11 @@ def status(args: argparse.Namespace) -> int:
     workflow = valid_workflow(args.spec)
     if workflow is None:
         return EXIT_FAILED
-    executions = recent_executions(_connect(args), workflow)
-    if not executions:
+    recent = recent_executions(_connect(args), workflow)
+    if not recent:
         print(f"{workflow.name} has no executions yet.")
         return EXIT_OK
-    for execution in executions:
+    for execution in recent:
         started = execution["startDate"].strftime("%Y-%m-%d %H:%M:%S")
         stopped = execution.get("stopDate")
         took = f"{(stopped - execution['startDate']).total_seconds():.0f}s" if stopped else "running"
