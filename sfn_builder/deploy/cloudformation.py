@@ -16,6 +16,7 @@ from typing import Any
 
 from ..model import Workflow
 from ..steps.base import Arns
+from .drivers.schedules import schedule_arguments
 from .resources import (
     FUNCTION,
     LOG_GROUP,
@@ -170,24 +171,7 @@ def _translate(resource: Resource) -> list[tuple[str, dict[str, Any]]]:
     if resource.kind == SCHEDULE_GROUP:
         return [(logical_id, {"Type": "AWS::Scheduler::ScheduleGroup", "Properties": {"Name": name, "Tags": tags}})]
     if resource.kind == SCHEDULE:
-        return [
-            (
-                logical_id,
-                {
-                    "Type": "AWS::Scheduler::Schedule",
-                    "Properties": {
-                        "Name": name,
-                        "GroupName": spec["group"],
-                        "ScheduleExpression": spec["expression"],
-                        "ScheduleExpressionTimezone": spec["timezone"],
-                        "State": spec["state"],
-                        "Description": spec["description"],
-                        "FlexibleTimeWindow": {"Mode": "OFF"},
-                        "Target": spec["target"],
-                    },
-                },
-            )
-        ]
+        return [(logical_id, {"Type": "AWS::Scheduler::Schedule", "Properties": schedule_arguments(resource)})]
     raise ValueError(f"no CloudFormation type for {resource.kind}")
 
 

@@ -83,10 +83,10 @@ class ScheduleDriver(Driver):
         ]
 
     def create(self, aws: Aws, resource: Resource) -> None:
-        call(aws.client("scheduler").create_schedule, what=resource.label, **_arguments(resource))
+        call(aws.client("scheduler").create_schedule, what=resource.label, **schedule_arguments(resource))
 
     def update(self, aws: Aws, resource: Resource, actual: dict[str, Any]) -> None:
-        call(aws.client("scheduler").update_schedule, what=resource.label, **_arguments(resource))
+        call(aws.client("scheduler").update_schedule, what=resource.label, **schedule_arguments(resource))
 
     def delete(self, aws: Aws, name: str, workflow: str) -> None:
         call(
@@ -97,7 +97,8 @@ class ScheduleDriver(Driver):
         )
 
 
-def _arguments(resource: Resource) -> dict[str, Any]:
+def schedule_arguments(resource: Resource) -> dict[str, Any]:
+    """CreateSchedule's arguments; CloudFormation's AWS::Scheduler::Schedule takes the same properties."""
     spec = resource.spec
     return {
         "Name": resource.name,
