@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..history import state_of
 from ..model import Workflow
 from .aws import Aws, AwsError, call
 from .publish import arns_of
@@ -98,7 +99,7 @@ class HistoryReader:
                 return Progress(state, "caught", "the error goes on to its catch")
             return Progress(state, "succeeded")
         if kind == "TaskScheduled":
-            state = self.state_of(event)
+            state = state_of(event, self.by_id)
             if state not in self.failing:
                 return None
             self.failing.discard(state)
@@ -109,24 +110,13 @@ class HistoryReader:
             details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             error, cause = details.get("error", kind), details.get("cause", "")
             if kind.startswith("Execution"):
-                self.execution_failure = (self.state_of(event), error, cause)  # a Fail state's, or ""
+                self.execution_failure = (state_of(event, self.by_id), error, cause)  # a Fail state's, or ""
                 return Progress("", "failed", f"{error}: {cause}".strip(": "))
-            state = self.state_of(event)
+            state = state_of(event, self.by_id)
             self.failing.add(state)
             self.last_state_failure = (state, error, cause)
             return Progress(state, "failed", f"{error}: {cause}".strip(": "))
         return None
-
-    def state_of(self, event: dict[str, Any]) -> str:
-        previous = event.get("previousEventId")
-        while previous:
-            earlier = self.by_id.get(previous)
-            if earlier is None:
-                return ""
-            if "stateEnteredEventDetails" in earlier:
-                return earlier["stateEnteredEventDetails"]["name"]
-            previous = earlier.get("previousEventId")
-        return ""
 
 
 def _history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..history import entry_of, state_of
 from . import interpreter
 from .mock_config import Case
 
@@ -54,11 +55,12 @@ class Run:
     @property
     def alerts(self) -> list[Alert]:
         alerts = []
+        by_id = {event["id"]: event for event in self.events}
         for event in self.events:
             details = event.get("taskScheduledEventDetails")
             if details and details.get("resource") == "publish" and details.get("resourceType") == "sns":
                 parameters = json.loads(details.get("parameters") or "{}")
-                state = _state_of(event, self.events)
+                state = state_of(event, by_id)
                 if state.endswith(".alert"):
                     alerts.append(Alert(state, parameters.get("Subject", ""), parameters.get("Message", "")))
         return alerts
@@ -167,7 +169,7 @@ def _visits(events: list[dict[str, Any]]) -> list[Visit]:
                     visit["outcome"] = "succeeded"
                     break
             continue
-        owner = _entry_of(event, by_id)
+        owner = entry_of(event, by_id)
         if owner is None or owner not in visits:
             continue
         visit = visits[owner]
@@ -185,21 +187,3 @@ def _visits(events: list[dict[str, Any]]) -> list[Visit]:
         )
         for _, v in sorted(visits.items())
     ]
-
-
-def _entry_of(event: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> int | None:
-    previous = event.get("previousEventId")
-    while previous:
-        earlier = by_id.get(previous)
-        if earlier is None:
-            return None
-        if "stateEnteredEventDetails" in earlier:
-            return previous
-        previous = earlier.get("previousEventId")
-    return None
-
-
-def _state_of(event: dict[str, Any], events: list[dict[str, Any]]) -> str:
-    by_id = {e["id"]: e for e in events}
-    entry = _entry_of(event, by_id)
-    return by_id[entry]["stateEnteredEventDetails"]["name"] if entry is not None else ""
