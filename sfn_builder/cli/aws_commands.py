@@ -147,7 +147,10 @@ def execute(args: argparse.Namespace) -> int:
         except outcomes.OutcomeError as error:
             print(f"sfn-build execute: {error}", file=sys.stderr)
             return EXIT_USAGE if error.usage else EXIT_FAILED
-        _leave_case_for_emulator(workflow.name, name, case)
+        from ..deploy.emulator import leave_case
+        from ..deploy.local import cases_dir
+
+        leave_case(cases_dir(), workflow.name, name, case)
     aws = _connect(args)
     arn = executions.start_execution(aws, workflow, execution_input, name)
     if args.local:
@@ -190,17 +193,6 @@ def status(args: argparse.Namespace) -> int:
         name = execution.get("name") or execution["executionArn"].rsplit(":", 1)[1]
         print(f"{started}  {execution['status']:10} {took:>8}  {name}")
     return EXIT_OK
-
-
-def _leave_case_for_emulator(workflow: str, execution: str, case) -> None:
-    import json
-
-    from ..deploy.local import cases_dir
-    from ..simulate.mock_config import one_case_config
-
-    folder = cases_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{execution}.json").write_text(json.dumps(one_case_config(workflow, execution, case)), encoding="utf-8")
 
 
 def local(args: argparse.Namespace) -> int:

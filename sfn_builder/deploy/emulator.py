@@ -49,17 +49,28 @@ def _run_executions(cases: Path) -> None:
     Execution._get_start_execution_worker = start_worker
 
 
+def leave_case(cases: Path, state_machine: str, execution: str, case: Any) -> None:
+    """Leave an execution's mocked test case (complete: every task state) for the emulator to find."""
+    from ..simulate.mock_config import one_case_config
+
+    cases.mkdir(parents=True, exist_ok=True)
+    config = one_case_config(state_machine, execution, case)
+    (cases / f"{execution}.json").write_text(json.dumps(config), encoding="utf-8")
+
+
 def _mocked_case(execution: Any, cases: Path) -> Any:
+    """The case left for this execution (read once), else every job succeeding."""
     from ..simulate.engine import to_moto
     from ..simulate.mock_config import case_from, success_case
 
     machine = execution.state_machine
-    definition = json.loads(machine.definition)
-    case = success_case(definition, execution.input_data if isinstance(execution.input_data, dict) else {})
-    chosen = cases / f"{execution.name}.json"
-    if chosen.is_file():
-        case.update(case_from(json.loads(chosen.read_text(encoding="utf-8")), machine.name, execution.name))
-        chosen.unlink()
+    left = cases / f"{execution.name}.json"
+    if left.is_file():
+        case = case_from(json.loads(left.read_text(encoding="utf-8")), machine.name, execution.name)
+        left.unlink()
+    else:
+        given = execution.input_data if isinstance(execution.input_data, dict) else {}
+        case = success_case(json.loads(machine.definition), given)
     return to_moto(case, machine.name)
 
 
