@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import sdk
+from .aws_rules import CATCH_ALL
 from .graph import StepGraph
 from .model import Step, Workflow
 from .naming import aux_state, result_keys
@@ -257,13 +258,14 @@ class _Builder:
             if target is None:
                 exits.append(Exit(lambda t, c=catcher: setattr(c, "next_step", t), needs_terminal=True))
             entry.add_catch(catcher)
-        entry.add_catch(
-            sdk.Catch(
-                error_equals=["States.ALL"],
-                next_step=self.failure_path(step.name, scope, None),
-                result_path="$.error",
+        if not any(CATCH_ALL in catch.errors for catch in step.catch):  # ASL: one catch-all, the last
+            entry.add_catch(
+                sdk.Catch(
+                    error_equals=[CATCH_ALL],
+                    next_step=self.failure_path(step.name, scope, None),
+                    result_path="$.error",
+                )
             )
-        )
         return Block(entry, exits), [*available, step.name] if kept else available
 
     def task_unit(self, step: Step, scope: Scope, in_map: bool) -> tuple[Any, Any]:

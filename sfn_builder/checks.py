@@ -11,6 +11,7 @@ import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
+from .aws_rules import aws_problems
 from .graph import StepGraph
 from .model import TASK_TYPES, TERMINAL_TARGETS, Step, Workflow, parse_airflow
 from .problems import Path, Problem, Severity, did_you_mean
@@ -45,6 +46,7 @@ def semantic_problems(workflow: Workflow, data: dict[str, Any]) -> tuple[list[Pr
         problems.extend(_templates(workflow, graph))
         problems.extend(_choices(workflow, graph))
     problems.extend(_workflow_level(workflow))
+    problems.extend(aws_problems(workflow, data))
     graph_ok = not cycle and not any(p.path[:1] == ("dependencies",) or p.path[2:3] == ("needs",) for p in problems)
     return problems, graph if graph_ok else None
 
@@ -172,7 +174,14 @@ def _templates(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
                 continue
             yield from _reference(ref, path, step, workflow, graph, item_allowed=False)
             target = resolve(ref, workflow)
-            if target.json_type not in (None, "array"):
+            if target.per_item:
+                yield Problem(
+                    f"{ref.text} gathers a member from every item of a for_each step, which a Map state "
+                    "cannot take its items from",
+                    path,
+                    hint=f"iterate over the whole results, ${{steps.{ref.parts[0]}}}, and read ${{item.PATH}}",
+                )
+            elif target.json_type not in (None, "array"):
                 yield Problem(f"{ref.text} is a {target.json_type}, not a list to iterate over", path)
 
 
@@ -185,7 +194,28 @@ def _template(
         yield Problem(str(exc), path, hint="write ${input.NAME}, ${steps.STEP.PATH}, ${execution.name} or ${item}")
         return
     for ref in template.references:
-        yield from _reference(ref, path, step, workflow, graph, item_allowed)
+        problems = list(_reference(ref, path, step, workflow, graph, item_allowed))
+        yield from problems
+        if not problems and resolve(ref, workflow).per_item:
+            yield from _item_list(ref, path, step, template.single_reference is not None)
+
+
+def _item_list(ref: Reference, path: Path, step: Step, whole: bool) -> Iterator[Problem]:
+    """A member gathered across a for_each step's items is a list: a task's request may take it whole."""
+    if not whole:
+        yield Problem(
+            f"{ref.text} is a list (one {ref.parts[-1]} per item of steps.{ref.parts[0]}), which cannot be "
+            "part of a text",
+            path,
+            hint="pass the list as a value of its own, e.g. in a lambda payload",
+        )
+    elif step.type not in TASK_TYPES:
+        yield Problem(
+            f"{ref.text} is a list (one {ref.parts[-1]} per item of steps.{ref.parts[0]}); "
+            f"a {step.type} step takes one value",
+            path,
+            hint="pass the list to a task (e.g. a lambda) that reduces it to one value",
+        )
 
 
 def _reference(
@@ -292,6 +322,9 @@ def _condition(rule: dict, path: Path, step: Step, workflow: Workflow, graph: St
     yield from problems
     if problems:
         return
+    if resolve(subject, workflow).per_item:
+        yield from _choice_of_list(subject, (*path, "when"))
+        return
     subject_type = resolve(subject, workflow).json_type
     for test in ("equals", "not_equals", *_ORDER_TESTS, *_TEXT_TESTS):
         if test not in rule:
@@ -311,6 +344,9 @@ def _condition(rule: dict, path: Path, step: Step, workflow: Workflow, graph: St
             yield from refs
             if refs:
                 continue
+            if resolve(ref, workflow).per_item:
+                yield from _choice_of_list(ref, (*path, test))
+                continue
             value_type = resolve(ref, workflow).json_type
             if value_type is None and subject_type is None:
                 yield Problem(
@@ -329,6 +365,14 @@ def _condition(rule: dict, path: Path, step: Step, workflow: Workflow, graph: St
                 (*path, test),
                 hint=f"compare it with a {subject_type} value",
             )
+
+
+def _choice_of_list(ref: Reference, path: Path) -> Iterator[Problem]:
+    yield Problem(
+        f"{ref.text} is a list (one {ref.parts[-1]} per item of steps.{ref.parts[0]}); a choice tests one value",
+        path,
+        hint="reduce the list to one value in a task (e.g. a lambda) and test its result",
+    )
 
 
 def _value_type(value: Any) -> str | None:

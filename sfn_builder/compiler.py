@@ -13,6 +13,7 @@ from typing import Any
 from .payload import RenderError
 from .problems import Problem, errors_in
 from .request_check import check_parameters, check_request
+from .runtime_types import type_problems
 from .service_models import input_shape
 from .steps import KINDS
 from .validate import Analysis
@@ -80,7 +81,12 @@ def compile_analysis(analysis: Analysis) -> Compilation:
             continue
         requests[name] = kind.request(step, workflow)
         assert kind.api is not None
-        for message in check_request(requests[name], input_shape(*kind.api), kind.json_members):
+        shape = input_shape(*kind.api)
+        problems += [
+            document.place(problem)
+            for problem in type_problems(requests[name], shape, kind.json_members, step, workflow)
+        ]
+        for message in check_request(requests[name], shape, kind.json_members):
             problems.append(
                 document.place(
                     Problem(

@@ -11,6 +11,7 @@ JSON is read by the same parser (JSON is YAML), so it gets positions too.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any
@@ -174,8 +175,11 @@ def _load_json_fallback(text: str, file: str, yaml_problem: str, position: Posit
             mapping[key] = value
         return mapping
 
+    def non_finite(name: str) -> Any:
+        raise _error(file, f"{name} is not a finite number: JSON (and so AWS) has no infinity or NaN")
+
     try:
-        data = json.loads(text, object_pairs_hook=pairs)
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=non_finite)
     except (json.JSONDecodeError, RecursionError) as exc:
         where = Position(exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else position
         raise _error(file, f"invalid JSON: {getattr(exc, 'msg', exc)}", where) from None
@@ -302,6 +306,14 @@ class _Composer:
             else:
                 node = yaml.ScalarNode(tag, event.value)
                 value = _constructor.yaml_constructors[tag](_constructor, node)
+                if type(value) is float and not math.isfinite(value):
+                    mark = event.start_mark
+                    raise _error(
+                        self.file,
+                        f"{event.value!r} is not a finite number: JSON (and so AWS) has no infinity or NaN",
+                        Position(mark.line + 1, mark.column + 1),
+                        hint="write a number, or quote the value to make it text",
+                    )
                 if event.tag is None and not event.style and len(_plain_scalars) < _PLAIN_SCALARS_KEPT:
                     _plain_scalars[event.value] = value
         if event.anchor:

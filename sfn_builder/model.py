@@ -209,7 +209,7 @@ def build_workflow(data: Mapping[str, Any]) -> Workflow:
             InputField(name, spec["type"], "default" in spec, spec.get("default"), spec.get("description"))
             for name, spec in data.get("input", {}).items()
         ),
-        notifications=_notifications(data.get("notifications")),
+        notifications=_notifications(data.get("notifications"), data.get("type", "standard")),
         schedules=_schedules(data.get("schedule")),
         logging=Logging(**data["logging"]) if "logging" in data else None,
     )
@@ -260,7 +260,8 @@ def _for_each(raw: Mapping[str, Any] | None) -> ForEach | None:
     return ForEach(tuple(items) if isinstance(items, list) else items, raw.get("max_concurrency"))
 
 
-def _notifications(raw: Mapping[str, Any] | None) -> Notifications | None:
+def _notifications(raw: Mapping[str, Any] | None, workflow_type: str) -> Notifications | None:
+    """Execution alerts default to every way a Standard execution can end badly (Express ones send no events)."""
     if raw is None:
         return None
     topic = raw["topic"]
@@ -269,7 +270,9 @@ def _notifications(raw: Mapping[str, Any] | None) -> Notifications | None:
         topic_arn=topic if isinstance(topic, str) else None,
         topic_name=None if isinstance(topic, str) else topic["name"],
         subscriptions=tuple(Subscription(s["protocol"], s["endpoint"]) for s in subscriptions),
-        on_execution=tuple(raw.get("on_execution", ["FAILED", "TIMED_OUT", "ABORTED"])),
+        on_execution=tuple(
+            raw.get("on_execution", ["FAILED", "TIMED_OUT", "ABORTED"] if workflow_type == "standard" else [])
+        ),
         on_jobs=tuple(raw.get("on_jobs", [])),
         format=raw.get("format", "simple"),
     )

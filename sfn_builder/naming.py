@@ -1,13 +1,28 @@
 """Names the compiler makes: job-name prefixes, state names, result keys.
 
-Job names are `<workflow>-<step>-<12 hex>`: the hex is the last group of a
-fresh UUID (48 random bits), evaluated by Step Functions on every attempt, so
-a retry or another Map item gets a new name; two jobs of the same step share
-a name with a chance of about n^2 / 2^49 after n runs (2e-6 after 36,500).
-Workflow and step parts are at most 24 characters each, so a name fits
-SageMaker's 63-character limit. A longer name is shortened to its start plus
-4 hex characters of its hash, which keeps two long names that share a start
-apart.
+Job names (SageMaker and Batch jobs, nested executions) are
+`<workflow>--<step>-<12 hex>`; model names are `<workflow>--<step>-<32 hex>`.
+
+- Each part is a *slug*: lowercase letters, digits and single hyphens.
+  SageMaker lowercases job names in ARNs, which is why slugs are lowercase:
+  one IAM resource pattern covers a step's jobs, and no other workflow's.
+- The workflow part is one-to-one: a workflow name that is not its own slug
+  (upper case, `_`, too long) is cut and followed by 8 hex characters of its
+  SHA-256, so two workflows never share a prefix (but for a 2^-32 chance).
+  The step part only has to be readable: `clean_events` is `clean-events`
+  (a name too long is cut and hashed); two steps of one workflow that differ
+  only in case or `_`/`-` share a prefix, which grants nothing across
+  workflows.
+- A slug never holds `--`, so the workflow part ends at the first `--`:
+  `<workflow>--` of one workflow is never a prefix of another workflow's job
+  names (`churn` + `training_clean_events` and `churn-training` +
+  `clean_events` give `churn--training-clean-events-...` and
+  `churn-training--clean-events-...`).
+- The 12 hex characters are the last group of a fresh `States.UUID()`,
+  evaluated on every attempt and Map item, so a retry gets a new name.
+
+Every name fits its API for every spec the schema accepts: the limits are
+below, and tests check them against botocore's models.
 """
 
 from __future__ import annotations
@@ -15,41 +30,58 @@ from __future__ import annotations
 import hashlib
 import re
 
-WORKFLOW_PREFIX_LENGTH = 24
-STEP_PREFIX_LENGTH = 24
+WORKFLOW_SLUG_LENGTH = 24
+STEP_SLUG_LENGTH = 23
+MODEL_SLUG_LENGTHS = (16, 12)  # model names end in a 32-hex execution hash
+SEPARATOR = "--"  # between the workflow and the step part; never inside a slug
 UNIQUE_SUFFIX = "States.ArrayGetItem(States.StringSplit(States.UUID(), '-'), 4)"
-MODEL_PREFIX_LENGTHS = (16, 13)  # model names end in a 32-hex execution hash
+EXECUTION_HASH = "States.Hash($$.Execution.Id, 'MD5')"
 TAG_WORKFLOW = "sfn-build:workflow"
 TAG_EXECUTION = "sfn-build:execution"
+RESERVED_TAG_PREFIXES = ("aws:", "sfn-build:")
+# The longest names this module makes (tests check these bounds against botocore):
+JOB_NAME_MAX = WORKFLOW_SLUG_LENGTH + len(SEPARATOR) + STEP_SLUG_LENGTH + 1 + 12  # 63
+MODEL_NAME_MAX = MODEL_SLUG_LENGTHS[0] + len(SEPARATOR) + MODEL_SLUG_LENGTHS[1] + 1 + 32  # 63
+_HASH_LENGTH = 8
 
 
-def short_name(name: str, limit: int) -> str:
-    """`name` in letters, digits and single hyphens, at most `limit` long."""
-    clean = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "x"
-    if len(clean) <= limit:
+def slug(name: str, limit: int, *, one_to_one: bool = True) -> str:
+    """`name` as lowercase letters, digits and single hyphens, at most `limit` long.
+
+    `one_to_one` hashes every name that is not its own slug, so distinct names never share one.
+    """
+    clean = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if len(clean) <= limit and (clean == name or (clean and not one_to_one)):
         return clean
-    digest = hashlib.sha1(name.encode()).hexdigest()[:4]
-    return clean[: limit - 5].rstrip("-") + "-" + digest
+    digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_LENGTH]
+    start = clean[: limit - _HASH_LENGTH - 1].rstrip("-")
+    return f"{start}-{digest}" if start else digest
 
 
 def workflow_prefix(workflow: str) -> str:
-    """What every job of this workflow's name starts with (before the hyphen)."""
-    return short_name(workflow, WORKFLOW_PREFIX_LENGTH)
+    """What every job name of this workflow starts with, separator included."""
+    return slug(workflow, WORKFLOW_SLUG_LENGTH) + SEPARATOR
 
 
 def job_prefix(workflow: str, step: str) -> str:
-    return f"{workflow_prefix(workflow)}-{short_name(step, STEP_PREFIX_LENGTH)}"
+    """The start of every job name of one step (without the trailing hyphen)."""
+    return workflow_prefix(workflow) + slug(step, STEP_SLUG_LENGTH, one_to_one=False)
 
 
 def model_prefix(workflow: str, step: str) -> str:
     """The start of a model's name: 30 characters at most, before a 32-hex hash."""
-    wf_length, step_length = MODEL_PREFIX_LENGTHS
-    return f"{short_name(workflow, wf_length)}-{short_name(step, step_length)}"
+    wf_length, step_length = MODEL_SLUG_LENGTHS
+    return f"{slug(workflow, wf_length)}{SEPARATOR}{slug(step, step_length, one_to_one=False)}"
 
 
 def job_name_expression(workflow: str, step: str) -> str:
     """An intrinsic that yields a fresh, valid job name on every attempt."""
     return f"States.Format('{job_prefix(workflow, step)}-{{}}', {UNIQUE_SUFFIX})"
+
+
+def model_name_expression(workflow: str, step: str) -> str:
+    """An intrinsic that yields the same model name whenever one execution computes it."""
+    return f"States.Format('{model_prefix(workflow, step)}-{{}}', {EXECUTION_HASH})"
 
 
 def result_keys(step_names: list[str]) -> dict[str, str]:
@@ -71,6 +103,15 @@ def result_keys(step_names: list[str]) -> dict[str, str]:
 def aux_state(step: str, role: str) -> str:
     """A state the compiler adds for a step; a '.' never occurs in step names."""
     return f"{step}.{role}"
+
+
+def short_name(name: str, limit: int) -> str:
+    """`name` in letters, digits and single hyphens, at most `limit` long (case kept)."""
+    clean = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "x"
+    if len(clean) <= limit:
+        return clean
+    digest = hashlib.sha1(name.encode()).hexdigest()[:4]
+    return clean[: limit - 5].rstrip("-") + "-" + digest
 
 
 def resource_name(workflow: str, suffix: str = "", limit: int = 64) -> str:

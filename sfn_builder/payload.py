@@ -59,11 +59,13 @@ class Renderer:
             return jsonpath("$.item", ref.parts)
         step = self.workflow.steps[str(ref.parts[0])]
         rest = ref.parts[1:]
-        base = self.result_path(step.name)
-        if step.type == "processing" and rest[:1] == ("report",) and step.config.get("report"):
-            return jsonpath(f"{base}.report.content", rest[1:])
         if step.type == "model" and rest == ("ModelName",):
             return model_name(self.workflow, step)
+        base = self.result_path(step.name)
+        if step.for_each is not None and rest:
+            base += "[*]"  # a member of every item's result: a list
+        if step.type == "processing" and rest[:1] == ("report",) and step.config.get("report"):
+            return jsonpath(f"{base}.report.content", rest[1:])
         if step.type == "lambda":
             return jsonpath(f"{base}.Payload", rest)
         return jsonpath(base, rest)

@@ -41,10 +41,33 @@ class Target:
     always_present: bool  # every member on the way is required (safe to select in ResultSelector)
     error: str | None = None
     suggestions: tuple[str, ...] = ()
+    per_item: bool = False  # a list gathered from every item of a for_each step (`[*]` in the path)
 
 
 def resolve(ref: Reference, workflow: Workflow) -> Target:
-    """Type and presence of the referenced value (`error` says why it cannot exist)."""
+    """Type and presence of the referenced value (`error` says why it cannot exist).
+
+    A `for_each` step's result is the list of its items' results, so a member of
+    it is the list of that member across items.
+    """
+    step = workflow.steps.get(str(ref.parts[0])) if ref.namespace == "steps" else None
+    if step is None or step.for_each is None:
+        return resolve_item(ref, workflow)
+    if len(ref.parts) > 1 and isinstance(ref.parts[1], int):
+        return Target(
+            None,
+            False,
+            f"steps.{step.name} runs once per item, and how many items there are is known only at run time: "
+            "read the whole list, or one member across items",
+        )
+    item = resolve_item(ref, workflow)
+    if item.error:
+        return item
+    return Target("array", item.always_present, per_item=len(ref.parts) > 1)
+
+
+def resolve_item(ref: Reference, workflow: Workflow) -> Target:
+    """`resolve` for one run of the step (one item of a for_each step)."""
     if ref.namespace == "execution":
         return Target("string", True)
     if ref.namespace == "item":

@@ -8,7 +8,6 @@ expressions) are checked for their place in the shape, not their content.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache, lru_cache
 from types import MappingProxyType
@@ -190,17 +189,29 @@ def _string_problems(shape: Any, value: str) -> tuple[str, ...]:
         problems.append(f"{value!r} is not one of {', '.join(shape.enum[:12])}" + (f" ({hint})" if hint else ""))
     problems.extend(_bounds(len(value), shape, "characters"))
     pattern = _pattern(shape.metadata.get("pattern"))
-    if pattern is not None and not pattern.search(value):
+    if pattern is not None and not pattern(value):
         problems.append(f"{value!r} does not match the pattern {shape.metadata['pattern']}")
     return tuple(problems)
 
 
 @cache
-def _pattern(text: str | None) -> re.Pattern[str] | None:
-    """botocore patterns are Java regexes; ones Python cannot read are skipped."""
+def _pattern(text: str | None) -> Callable[[str], Any] | None:
+    """A test of a botocore pattern: a Java regex (`\\p{L}` and the like), which `regex` reads.
+
+    AWS matches a pattern against the whole value unless it anchors itself (`^...`):
+    `[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*` refuses `rerun(2)`, though it occurs in it.
+    """
     if not text:
         return None
+    import regex
+
     try:
-        return re.compile(text)
-    except re.error:
+        compiled = regex.compile(text)
+    except regex.error:  # none of botocore's patterns today; a new one must not break compiling
         return None
+    return compiled.search if text.startswith("^") else compiled.fullmatch
+
+
+def pattern_problems(shape: Any, value: str) -> tuple[str, ...]:
+    """What is wrong with a run-time string value for a string shape (length, pattern, enum)."""
+    return _string_problems(shape, value)

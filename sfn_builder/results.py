@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .model import Workflow
-from .references import resolve
+from .references import resolve_item
 from .steps import KINDS
 from .steps.flow import COMBINATORS
 from .templates import Reference, TemplateError, parse_path, parse_template
@@ -87,7 +87,7 @@ def result_specs(workflow: Workflow) -> dict[str, ResultSpec]:
             specs[name] = ResultSpec({f"{m}.$": f"$.{m}" for m in kind.result_root})
             continue
         if any(not p for p in paths) or not all(
-            resolve(Reference("steps", (name, *p), ""), workflow).always_present for p in paths
+            resolve_item(Reference("steps", (name, *p), ""), workflow).always_present for p in paths
         ):
             specs[name] = ResultSpec(None)
             continue

@@ -138,7 +138,7 @@ def test_create_makes_everything_the_spec_asks_for(emulator, spec):
     policy = iam.get_role_policy(RoleName="churn-sfn", PolicyName="sfn-build")["PolicyDocument"]
     by_action = {action: s for s in policy["Statement"] for action in s["Action"]}
     assert by_action["sagemaker:CreateProcessingJob"]["Resource"] == [
-        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:processing-job/churn-prep-*"
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:processing-job/churn--prep-*"
     ]
     assert by_action["iam:PassRole"]["Resource"] == ["arn:aws:iam::123456789012:role/churn-sagemaker"]
     assert by_action["iam:PassRole"]["Condition"] == {
@@ -155,7 +155,8 @@ def test_create_makes_everything_the_spec_asks_for(emulator, spec):
         f"arn:aws:events:{REGION}:{ACCOUNT}:rule/StepFunctionsGetEventsForSageMakerProcessingJobsRule",
         f"arn:aws:events:{REGION}:{ACCOUNT}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule",
     ]
-    assert "*" not in {r for s in policy["Statement"] for r in s["Resource"] if "batch:DescribeJobs" not in s["Action"]}
+    without_resources = {"batch:DescribeJobs", "sagemaker:ListTags"}  # no resource-level permissions
+    assert "*" not in {r for s in policy["Statement"] for r in s["Resource"] if without_resources.isdisjoint(s["Action"])}
 
     rules = {r["Name"]: r for r in events.list_rules(NamePrefix="churn-")["Rules"]}
     assert set(rules) == {
@@ -293,7 +294,7 @@ def test_event_patterns_and_alert_text_match_sample_events(emulator, spec):
             "aws.sagemaker",
             "SageMaker Processing Job State Change",
             {
-                "ProcessingJobName": "churn-prep-0a1b2c3d4e5f",
+                "ProcessingJobName": "churn--prep-0a1b2c3d4e5f",
                 "ProcessingJobStatus": "Failed",
                 "FailureReason": "AlgorithmError: exit code 1",
             },
@@ -301,23 +302,23 @@ def test_event_patterns_and_alert_text_match_sample_events(emulator, spec):
         (
             "aws.sagemaker",
             "SageMaker Processing Job State Change",  # another workflow's job: no alert
-            {"ProcessingJobName": "churnx-prep-0a1b2c3d4e5f", "ProcessingJobStatus": "Failed"},
+            {"ProcessingJobName": "churnx--prep-0a1b2c3d4e5f", "ProcessingJobStatus": "Failed"},
         ),
         (
             "aws.sagemaker",
             "SageMaker Training Job State Change",
-            {"TrainingJobName": "churn-train-0a1b2c3d4e5f", "TrainingJobStatus": "Stopped", "FailureReason": ""},
+            {"TrainingJobName": "churn--train-0a1b2c3d4e5f", "TrainingJobStatus": "Stopped", "FailureReason": ""},
         ),
         (
             "aws.sagemaker",
             "SageMaker Training Job State Change",  # completed: no alert
-            {"TrainingJobName": "churn-train-0a1b2c3d4e5f", "TrainingJobStatus": "Completed"},
+            {"TrainingJobName": "churn--train-0a1b2c3d4e5f", "TrainingJobStatus": "Completed"},
         ),
         (
             "aws.batch",
             "Batch Job State Change",
             {
-                "jobName": "churn-shards-0a1b2c3d4e5f",
+                "jobName": "churn--shards-0a1b2c3d4e5f",
                 "jobId": "42",
                 "status": "FAILED",
                 "statusReason": "Essential container in task exited",
@@ -335,10 +336,10 @@ def test_event_patterns_and_alert_text_match_sample_events(emulator, spec):
     text = "\n".join(messages)
     assert "the execution run-1 of workflow churn ended FAILED" in text and "Error: train.Failed" in text
     assert "#/v2/executions/details/" in text
-    assert "processing job churn-prep-0a1b2c3d4e5f of workflow churn ended Failed" in text
+    assert "processing job churn--prep-0a1b2c3d4e5f of workflow churn ended Failed" in text
     assert "Reason: AlgorithmError: exit code 1" in text
-    assert "training job churn-train-0a1b2c3d4e5f of workflow churn ended Stopped" in text
-    assert "batch job churn-shards-0a1b2c3d4e5f of workflow churn ended FAILED" in text
+    assert "training job churn--train-0a1b2c3d4e5f of workflow churn ended Stopped" in text
+    assert "batch job churn--shards-0a1b2c3d4e5f of workflow churn ended FAILED" in text
     assert "#jobs/detail/42" in text
 
 

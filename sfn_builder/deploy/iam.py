@@ -16,7 +16,9 @@ from ..steps import KINDS
 from ..steps.base import Arns, statement
 
 VERSION = "2012-10-17"
-# CloudWatch Logs delivery for Step Functions has no resource-level permissions.
+# CloudWatch Logs delivery for Step Functions: AWS's documented list ("IAM policies for
+# logging to CloudWatch Logs"). Log delivery has no resource-level permissions; writing
+# streams does, so those two are granted on the workflow's own log group only.
 LOG_DELIVERY_ACTIONS = [
     "logs:CreateLogDelivery",
     "logs:DeleteLogDelivery",
@@ -27,6 +29,12 @@ LOG_DELIVERY_ACTIONS = [
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
 ]
+LOG_STREAM_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+def log_group_name(workflow: str) -> str:
+    """The log group of a workflow's executions (the prefix AWS recommends for vended logs)."""
+    return f"/aws/vendedlogs/states/{workflow}"
 
 
 def policy(statements: list[dict[str, Any]]) -> dict[str, Any]:
@@ -51,6 +59,8 @@ def execution_policy(workflow: Workflow, arns: Arns, topic_arn: str | None) -> d
         statements.append(statement(["sns:Publish"], [topic_arn]))
     if workflow.logging is not None and workflow.logging.level != "OFF":
         statements.append(statement(LOG_DELIVERY_ACTIONS, ["*"]))
+        group = arns.arn("logs", f"log-group:{log_group_name(workflow.name)}")
+        statements.append(statement(LOG_STREAM_ACTIONS, [group, f"{group}:*"]))
     return policy(statements) if statements else None
 
 

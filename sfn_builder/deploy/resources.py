@@ -22,7 +22,7 @@ from ..model import Workflow
 from ..naming import TAG_WORKFLOW, resource_name
 from ..steps.base import Arns
 from .alerts import alert_rules
-from .iam import execution_policy, formatter_policy, start_execution_policy, trust_policy
+from .iam import execution_policy, formatter_policy, log_group_name, start_execution_policy, trust_policy
 
 ROLE = "iam-role"
 LOG_GROUP = "log-group"
@@ -113,7 +113,7 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
 
     logging: dict[str, Any] = {"level": "OFF"}
     if workflow.logging is not None and workflow.logging.level != "OFF":
-        group = f"/aws/vendedlogs/states/{workflow.name}"
+        group = log_group_name(workflow.name)
         resources.append(Resource(LOG_GROUP, group, {"retention_days": workflow.logging.retention_days, "tags": tags}))
         logging = {
             "level": workflow.logging.level,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..model import Step, Workflow
-from ..naming import TAG_EXECUTION, TAG_WORKFLOW, job_name_expression
+from ..naming import EXECUTION_HASH, TAG_EXECUTION, TAG_WORKFLOW, job_name_expression
 from ..problems import Path, Problem
 from ..templates import TemplateError, parse_template
 
@@ -25,7 +25,9 @@ class Expr(str):
     __slots__ = ()
 
 
-EXECUTION_ARN = Expr("$$.Execution.Id")
+# Jobs are tagged with a hash of the execution's ARN, not the ARN: execution names may
+# hold characters (`( ) ! '`, any Unicode symbol) that tag values refuse.
+EXECUTION_TAG = Expr(EXECUTION_HASH)
 _ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}$")
 _BUCKET = re.compile(r"^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 _ARN = re.compile(r"^arn:aws[a-z\-]*:([a-z0-9\-]+):([a-z0-9\-]*):(\d{12})?:(.+)$")
@@ -118,17 +120,17 @@ def job_name(workflow: Workflow, step: Step) -> Expr:
 
 
 def tag_list(workflow: Workflow) -> list[dict[str, Any]]:
-    """SageMaker-style tags: the workflow, the execution's ARN, and the spec's tags."""
+    """SageMaker-style tags: the workflow, the execution's key (MD5 of its ARN), and the spec's tags."""
     tags: list[dict[str, Any]] = [
         {"Key": TAG_WORKFLOW, "Value": workflow.name},
-        {"Key": TAG_EXECUTION, "Value": EXECUTION_ARN},
+        {"Key": TAG_EXECUTION, "Value": EXECUTION_TAG},
     ]
     tags += [{"Key": k, "Value": v} for k, v in workflow.tags.items()]
     return tags
 
 
 def tag_map(workflow: Workflow) -> dict[str, Any]:
-    return {TAG_WORKFLOW: workflow.name, TAG_EXECUTION: EXECUTION_ARN, **workflow.tags}
+    return {TAG_WORKFLOW: workflow.name, TAG_EXECUTION: EXECUTION_TAG, **workflow.tags}
 
 
 def as_text(value: Any) -> Any:

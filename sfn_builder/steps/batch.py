@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,8 @@ from .base import (
     tag_map,
 )
 from .sagemaker_common import without_none
+
+_REVISION = re.compile(r":\d+$")
 
 
 class Batch(StepKind):
@@ -91,11 +94,15 @@ def _queue_arns(step: Step, arns: Arns) -> list[str]:
 
 
 def _definition_arns(step: Step, arns: Arns) -> list[str]:
+    """The job definition as IAM evaluates SubmitJob: with its revision (any revision when none is named).
+
+    The bare ARN is listed too, for policy linters whose service reference predates revisions.
+    """
     definition = literal(step.config["job_definition"])
     if definition is None:
         return [arns.arn("batch", "job-definition/*")]
-    if definition.startswith("arn:"):
-        return [definition]
-    name, _, revision = definition.partition(":")
-    # A definition is named with or without its revision; IAM sees both forms.
-    return [arns.arn("batch", f"job-definition/{name}"), arns.arn("batch", f"job-definition/{name}:{revision or '*'}")]
+    if not definition.startswith("arn:"):
+        definition = arns.arn("batch", f"job-definition/{definition}")
+    revision = _REVISION.search(definition.rsplit("/", 1)[1])
+    bare = definition[: -len(revision.group())] if revision else definition
+    return [bare, definition if revision else f"{definition}:*"]

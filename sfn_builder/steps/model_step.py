@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..model import Step, Workflow
-from ..naming import model_prefix
+from ..naming import model_name_expression, model_prefix
 from ..problems import Problem
 from .base import Arns, Expr, ResultShape, StepKind, check_s3_uri, require, statement, tag_list
 from .sagemaker_common import check_common, environment, pass_role, vpc_config, without_none
 
 
 def model_name(workflow: Workflow, step: Step) -> Expr:
-    return Expr(f"States.Format('{model_prefix(workflow.name, step.name)}-{{}}', States.Hash($$.Execution.Id, 'MD5'))")
+    return Expr(model_name_expression(workflow.name, step.name))
 
 
 class ModelKind(StepKind):
@@ -30,9 +30,12 @@ class ModelKind(StepKind):
     has_result = True
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
-        prefix = model_prefix(workflow.name, step.name)
-        models = sorted({arns.arn("sagemaker", f"model/{p}-*") for p in (prefix, prefix.lower())})
-        return [statement(["sagemaker:CreateModel", "sagemaker:AddTags"], models), *pass_role(arns, step)]
+        models = [arns.arn("sagemaker", f"model/{model_prefix(workflow.name, step.name)}-*")]
+        return [
+            statement(["sagemaker:CreateModel", "sagemaker:AddTags"], models),
+            statement(["sagemaker:ListTags"], ["*"]),  # as in every policy AWS generates for SageMaker tasks
+            *pass_role(arns, step),
+        ]
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "image", "role", "model_data")

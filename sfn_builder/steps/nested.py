@@ -9,7 +9,7 @@ from typing import Any
 from ..model import Step, Workflow
 from ..naming import job_prefix
 from ..problems import Problem
-from .base import Arns, Expr, StepKind, check_arn, literal, require, statement
+from .base import Arns, Expr, StepKind, check_arn, job_name, literal, require, statement
 
 _NAME = re.compile(r"^[A-Za-z0-9_\-]{1,80}$")
 _OWN = "States.ArrayGetItem(States.StringSplit($$.StateMachine.Id, ':'), {})"
@@ -39,8 +39,13 @@ class NestedWorkflow(StepKind):
             machine, name = target, target.rsplit(":", 1)[1]
         else:
             machine, name = arns.arn("states", f"stateMachine:{target}"), target
-        # The nested machine may be Standard (execution: ARNs) or Express (express: ARNs).
-        executions = [arns.arn("states", f"execution:{name}:*"), arns.arn("states", f"express:{name}:*:*")]
+        # The nested machine may be Standard (execution: ARNs) or Express (express: ARNs); its
+        # executions started here are named after this step.
+        prefix = job_prefix(workflow.name, step.name)
+        executions = [
+            arns.arn("states", f"execution:{name}:{prefix}-*"),
+            arns.arn("states", f"express:{name}:{prefix}-*:*"),
+        ]
         return [
             statement(["states:StartExecution"], [machine]),
             statement(["states:DescribeExecution", "states:StopExecution"], executions),
@@ -75,6 +80,6 @@ class NestedWorkflow(StepKind):
         execution_input["AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"] = Expr("$$.Execution.Id")
         return {
             "StateMachineArn": target,
-            "Name": Expr(f"States.Format('{job_prefix(workflow.name, step.name)}-{{}}', States.UUID())"),
+            "Name": job_name(workflow, step),
             "Input": execution_input,
         }

@@ -115,7 +115,14 @@ class Processing(StepKind):
                     yield Problem(f"two {kind} are named {name!r}", (*base, kind, n, "name"))
                 seen[name] = n
         report = step.config.get("report")
-        if report and report["output"] not in output_names(step):
+        if report and step.for_each is not None:
+            yield Problem(
+                "a for_each step cannot have a report: every item's report would be kept in the workflow's "
+                "state, which Step Functions limits to 256 KiB",
+                (*base, "report"),
+                hint="write one report in a step after the fan-out (e.g. one that aggregates the items' outputs)",
+            )
+        elif report and report["output"] not in output_names(step):
             yield Problem(
                 f"the report's output {report['output']!r} is not an output of this step",
                 (*base, "report", "output"),

@@ -52,9 +52,8 @@ def check_common(kind: StepKind, step: Step) -> Iterator[Problem]:
 
 
 def job_arns(arns: Arns, resource_type: str, workflow: Workflow, step: Step) -> list[str]:
-    """ARNs of the jobs a step starts: its job-name prefix (SageMaker lowercases names in ARNs)."""
-    prefix = job_prefix(workflow.name, step.name)
-    return sorted({arns.arn("sagemaker", f"{resource_type}/{p}-*") for p in (prefix, prefix.lower())})
+    """ARNs of the jobs a step starts: its job-name prefix (lowercase, as SageMaker writes names in ARNs)."""
+    return [arns.arn("sagemaker", f"{resource_type}/{job_prefix(workflow.name, step.name)}-*")]
 
 
 def job_statements(
@@ -67,6 +66,7 @@ def job_statements(
             [f"sagemaker:Create{job}", f"sagemaker:Describe{job}", f"sagemaker:Stop{job}", "sagemaker:AddTags"],
             resources,
         ),
+        statement(["sagemaker:ListTags"], ["*"]),  # as in every policy AWS generates for SageMaker tasks
         statement(["events:PutTargets", "events:PutRule", "events:DescribeRule"], [arns.managed_rule(managed_rule)]),
     ]
     statements.extend(pass_role(arns, step))
