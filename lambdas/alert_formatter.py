@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +29,12 @@ SAGEMAKER_JOBS = {
 SUBJECT_LIMIT = 100
 
 Describe = Callable[[str, str], dict[str, Any]]  # (kind, job name) -> Describe*Job response
+DescribeExecution = Callable[[str], dict[str, Any]]  # execution ARN -> DescribeExecution response
+_STEP_ERROR = re.compile(r"^(?P<step>[A-Za-z0-9_\-]+)\.(Failed|unmatched)$")  # the workflow's own failure errors
+_ENDINGS = {
+    "TIMED_OUT": "It ran longer than the state machine's timeout.",
+    "ABORTED": "It was stopped (StopExecution, or the console's Stop button).",
+}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
@@ -39,30 +46,50 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     def describe(kind: str, name: str) -> dict[str, Any]:
         return getattr(sagemaker, f"describe_{kind.lower()}_job")(**{f"{kind}JobName": name})
 
-    subject, message = format_alert(event, os.environ["WORKFLOW"], describe)
+    def describe_execution(arn: str) -> dict[str, Any]:
+        return boto3.client("stepfunctions").describe_execution(executionArn=arn)
+
+    subject, message = format_alert(event, os.environ["WORKFLOW"], describe, describe_execution)
     boto3.client("sns").publish(TopicArn=os.environ["TOPIC_ARN"], Subject=subject, Message=message)
     return {"subject": subject}
 
 
-def format_alert(event: dict[str, Any], workflow: str, describe: Describe) -> tuple[str, str]:
+def format_alert(
+    event: dict[str, Any], workflow: str, describe: Describe, describe_execution: DescribeExecution | None = None
+) -> tuple[str, str]:
     """(subject, message) for an EventBridge event of an execution, a SageMaker job or a Batch job."""
     detail_type = event.get("detail-type", "")
     if detail_type in SAGEMAKER_JOBS:
         return _sagemaker(event, workflow, describe)
     if detail_type == "Batch Job State Change":
         return _batch(event, workflow)
-    return _execution(event, workflow)
+    return _execution(event, workflow, describe_execution)
 
 
-def _execution(event: dict[str, Any], workflow: str) -> tuple[str, str]:
+def _execution(event: dict[str, Any], workflow: str, describe_execution: DescribeExecution | None) -> tuple[str, str]:
+    """An execution's end; its error and cause come from the event, or else from DescribeExecution."""
     detail, region = event.get("detail", {}), event.get("region", "")
-    name, status = detail.get("name", "?"), detail.get("status", "?")
-    lines = [
-        f"The execution {name} of workflow {workflow} ended {status} at {event.get('time', '?')}.",
-        f"Error: {detail.get('error') or '-'}",
-        f"Cause: {_cause(detail.get('cause'))}",
-        f"Execution: {CONSOLE}/states/home?region={region}#/v2/executions/details/{detail.get('executionArn', '')}",
-    ]
+    name, status, arn = detail.get("name", "?"), detail.get("status", "?"), detail.get("executionArn", "")
+    error, cause = detail.get("error"), detail.get("cause")
+    if not (error or cause) and describe_execution is not None and arn:
+        try:
+            described = describe_execution(arn)
+            error, cause = described.get("error"), described.get("cause")
+        except Exception:  # the alert matters more than its details
+            pass
+    lines = [f"The execution {name} of workflow {workflow} ended {status} at {event.get('time', '?')}."]
+    step = _STEP_ERROR.match(error or "")
+    if step:
+        lines.append(f"Step: {step.group('step')}")
+    if error:
+        lines.append(f"Error: {error}")
+    if cause:
+        lines.append(f"Cause: {_cause(cause)}")
+    if status in _ENDINGS:
+        lines.append(_ENDINGS[status])
+    elif not error:
+        lines.append("The error is not known yet: the execution's page shows it.")
+    lines.append(f"Execution: {CONSOLE}/states/home?region={region}#/v2/executions/details/{arn}")
     return _subject(f"{workflow}: execution {status}"), "\n".join(lines)
 
 

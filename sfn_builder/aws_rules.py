@@ -101,17 +101,13 @@ def _durations(step: Step, raw: Mapping[str, Any]) -> Iterator[Problem]:
             hint="a timeout of at most 1157d (about 3 years)",
         )
     if "seconds" in step.config and step.type == "wait" and parse_duration(step.config["seconds"]) > MAX_SECONDS:
-        yield Problem(
-            f"a Wait state waits at most {MAX_SECONDS:,} seconds", ("steps", step.name, "seconds")
-        )
+        yield Problem(f"a Wait state waits at most {MAX_SECONDS:,} seconds", ("steps", step.name, "seconds"))
     base = _own_or_default(step, raw, "retry")
     for n, policy in enumerate(step.retry):
         if policy.interval is not None and policy.interval > MAX_SECONDS:
             yield Problem(f"a retry interval is at most {MAX_SECONDS:,} seconds", (*base, n, "interval"))
         if policy.max_delay is not None and policy.max_delay > MAX_DELAY_SECONDS:
-            yield Problem(
-                f"max_delay is at most {MAX_DELAY_SECONDS:,} seconds (366 days)", (*base, n, "max_delay")
-            )
+            yield Problem(f"max_delay is at most {MAX_DELAY_SECONDS:,} seconds (366 days)", (*base, n, "max_delay"))
 
 
 def _own_or_default(step: Step, raw: Mapping[str, Any], field: str) -> Path:

@@ -12,11 +12,12 @@ Map iterator) in the order they are made; failure paths come last.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import sdk
+from .asl import ALERT_RESOURCE, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
 from .model import Step, Workflow
@@ -31,7 +32,6 @@ from .steps.processing import report_uri
 from .templates import parse_path, parse_template
 
 REPORT_RESOURCE = "arn:aws:states:::aws-sdk:s3:getObject"
-ALERT_RESOURCE = "arn:aws:states:::sns:publish"
 _REGION = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)"
 _CONSOLE = "https://console.aws.amazon.com/states/home?region={}#/v2/executions/details/{}"
 
@@ -563,18 +563,6 @@ def _retry_fields(policy: Any) -> dict[str, Any]:
         if value is not None:
             fields[name] = value
     return fields
-
-
-def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every state of a definition, nested ones included (name, body)."""
-    stack = [definition]
-    while stack:
-        block = stack.pop()
-        for name, body in block["States"].items():
-            yield name, body
-            stack.extend(body.get("Branches", []))
-            if "Iterator" in body:
-                stack.append(body["Iterator"])
 
 
 __all__ = ["build_definition", "jsonpath", "walk_states"]

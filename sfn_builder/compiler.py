@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .asl import walk_states
 from .payload import RenderError
 from .problems import Problem, errors_in
 from .request_check import check_parameters, check_request
@@ -53,8 +54,6 @@ ADDED_TASK_APIS = {
 
 def _check_added_tasks(definition: dict[str, Any], document: Any) -> list[Problem]:
     """Alert and report-reading tasks are checked against botocore like the steps' own."""
-    from .build import walk_states
-
     problems = []
     for name, state in walk_states(definition):
         api = ADDED_TASK_APIS.get(state.get("Resource", ""))

@@ -10,6 +10,7 @@ from conftest import ROOT
 from parliament import analyze_policy_string
 
 from sfn_builder.compiler import compile_analysis
+from sfn_builder.deploy.alerts import transform
 from sfn_builder.deploy.aws import Aws, AwsError, Target
 from sfn_builder.deploy.changes import ADD, CHANGE, REMOVE
 from sfn_builder.deploy.publish import apply, plan_removal, prepare, remove
@@ -163,7 +164,9 @@ def test_create_makes_everything_the_spec_asks_for(emulator, spec):
     assert set(rules) == {
         "churn-execution-alerts",
         "churn-sagemaker-processing-job-alerts",
+        "churn-sagemaker-processing-job-stopped-alerts",
         "churn-sagemaker-training-job-alerts",
+        "churn-sagemaker-training-job-stopped-alerts",
         "churn-batch-job-alerts",
     }
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:churn-alerts"
@@ -218,8 +221,10 @@ def test_a_changed_spec_changes_only_what_differs_and_removes_what_is_gone(emula
     summary = {(c.action, c.kind, c.name) for c in publication.changes}
     assert summary == {
         (CHANGE, "state-machine", "churn"),
-        (CHANGE, "events-rule", "churn-sagemaker-processing-job-alerts"),
-        (CHANGE, "events-rule", "churn-sagemaker-training-job-alerts"),
+        # Stopped jobs had rules of their own (their events carry no failure reason)
+        (REMOVE, "events-rule", "churn-sagemaker-processing-job-stopped-alerts"),
+        (REMOVE, "events-rule", "churn-sagemaker-training-job-stopped-alerts"),
+        (CHANGE, "sns-topic", "churn-alerts"),  # its policy names the rules that may publish
         (REMOVE, "schedule", "churn-schedule"),
         (REMOVE, "schedule-group", "sfn-build-churn"),
         (REMOVE, "iam-role", "churn-schedule"),
@@ -255,28 +260,50 @@ def test_delete_removes_everything_create_made_and_nothing_else(emulator, spec):
 
 
 def test_event_patterns_and_alert_text_match_sample_events(emulator, spec):
-    """Each alert rule's pattern and transformer, replayed through EventBridge into a queue."""
+    """Each alert rule's pattern, matched by EventBridge (moto's server) against events of each kind.
+
+    moto delivers the matched events raw to a queue per rule; the message each rule sends
+    is made of them as EventBridge makes it (moto inserts unquoted variables unescaped,
+    unlike AWS, so `transform` stands in for its input transformer).
+    """
     create(emulator, spec)
     aws = connect(emulator)
     events, sqs = aws.client("events"), aws.client("sqs")
-    queue = sqs.create_queue(QueueName="alerts")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    transformers, queues = {}, {}
     for rule in events.list_rules(NamePrefix="churn-")["Rules"]:
         if "EventPattern" not in rule:
             continue
         (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        transformers[rule["Name"]] = target["InputTransformer"]
+        queues[rule["Name"]] = sqs.create_queue(QueueName=f"twin-{rule['Name']}")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queues[rule["Name"]], AttributeNames=["QueueArn"])
         events.put_rule(Name=f"twin-{rule['Name']}", EventPattern=rule["EventPattern"])
-        events.put_targets(Rule=f"twin-{rule['Name']}", Targets=[{**target, "Id": "q", "Arn": queue_arn}])
+        events.put_targets(
+            Rule=f"twin-{rule['Name']}", Targets=[{"Id": "q", "Arn": queue_arn["Attributes"]["QueueArn"]}]
+        )
         events.remove_targets(Rule=rule["Name"], Ids=[target["Id"]])  # moto cannot deliver to SNS targets
+    reason = 'AlgorithmError: "loss" is NaN\nat C:\\train\\{epoch}.py'
     samples = [
         (
             "aws.states",
-            "Step Functions Execution Status Change",
+            "Step Functions Execution Status Change",  # no Catch saw it: the rule alerts
             {
                 "stateMachineArn": MACHINE,
                 "name": "run-1",
                 "status": "FAILED",
                 "executionArn": f"{MACHINE}:run-1",
+                "error": "States.Runtime",
+                "cause": "The JSONPath '$.x' could not be found",
+            },
+        ),
+        (
+            "aws.states",
+            "Step Functions Execution Status Change",  # the workflow alerted for train already: no second alert
+            {
+                "stateMachineArn": MACHINE,
+                "name": "run-4",
+                "status": "FAILED",
+                "executionArn": f"{MACHINE}:run-4",
                 "error": "train.Failed",
                 "cause": "Step train failed.",
             },
@@ -294,11 +321,7 @@ def test_event_patterns_and_alert_text_match_sample_events(emulator, spec):
         (
             "aws.sagemaker",
             "SageMaker Processing Job State Change",
-            {
-                "ProcessingJobName": "churn--prep-0a1b2c3d4e5f",
-                "ProcessingJobStatus": "Failed",
-                "FailureReason": "AlgorithmError: exit code 1",
-            },
+            {"ProcessingJobName": "churn--prep-0a1b2c3d4e5f", "ProcessingJobStatus": "Failed", "FailureReason": reason},
         ),
         (
             "aws.sagemaker",
@@ -308,7 +331,7 @@ def test_event_patterns_and_alert_text_match_sample_events(emulator, spec):
         (
             "aws.sagemaker",
             "SageMaker Training Job State Change",
-            {"TrainingJobName": "churn--train-0a1b2c3d4e5f", "TrainingJobStatus": "Stopped", "FailureReason": ""},
+            {"TrainingJobName": "churn--train-0a1b2c3d4e5f", "TrainingJobStatus": "Stopped"},
         ),
         (
             "aws.sagemaker",
@@ -318,30 +341,31 @@ def test_event_patterns_and_alert_text_match_sample_events(emulator, spec):
         (
             "aws.batch",
             "Batch Job State Change",
-            {
-                "jobName": "churn--shards-0a1b2c3d4e5f",
-                "jobId": "42",
-                "status": "FAILED",
-                "statusReason": "Essential container in task exited",
-            },
+            {"jobName": "churn--shards-0a1b2c3d4e5f", "jobId": "42", "status": "FAILED", "statusReason": reason},
         ),
     ]
     events.put_events(Entries=[{"Source": s, "DetailType": t, "Detail": json.dumps(d)} for s, t, d in samples])
-    messages = []
-    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-        messages += [json.loads(m["Body"]) for m in batch]
-        sqs.delete_message_batch(
-            QueueUrl=queue, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch]
-        )
-    assert len(messages) == 4, messages
-    text = "\n".join(messages)
-    assert "the execution run-1 of workflow churn ended FAILED" in text and "Error: train.Failed" in text
-    assert "#/v2/executions/details/" in text
-    assert "processing job churn--prep-0a1b2c3d4e5f of workflow churn ended Failed" in text
-    assert "Reason: AlgorithmError: exit code 1" in text
-    assert "training job churn--train-0a1b2c3d4e5f of workflow churn ended Stopped" in text
-    assert "batch job churn--shards-0a1b2c3d4e5f of workflow churn ended FAILED" in text
-    assert "#jobs/detail/42" in text
+    messages = {}
+    for name, queue in queues.items():
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            messages.setdefault(name, []).append(json.loads(transform(json.loads(message["Body"]), transformers[name])))
+    assert {name: len(sent) for name, sent in messages.items()} == {
+        "churn-execution-alerts": 1,
+        "churn-sagemaker-processing-job-alerts": 1,
+        "churn-sagemaker-training-job-stopped-alerts": 1,
+        "churn-batch-job-alerts": 1,
+    }
+    (execution,) = messages["churn-execution-alerts"]
+    assert "the execution run-1 of workflow churn ended FAILED" in execution["alert"]
+    assert execution["execution"].endswith(f"#/v2/executions/details/{MACHINE}:run-1")
+    (processing,) = messages["churn-sagemaker-processing-job-alerts"]
+    assert "processing job churn--prep-0a1b2c3d4e5f of workflow churn ended Failed" in processing["alert"]
+    assert processing["reason"] == reason  # quotes, backslashes, newlines and braces arrive intact
+    (training,) = messages["churn-sagemaker-training-job-stopped-alerts"]
+    assert training["job"].endswith("#/jobs/churn--train-0a1b2c3d4e5f")
+    (batch,) = messages["churn-batch-job-alerts"]
+    assert "Batch job churn--shards-0a1b2c3d4e5f of workflow churn ended FAILED" in batch["alert"]
+    assert batch["job"].endswith("#jobs/detail/42")
 
 
 def test_generated_policies_pass_parliament(emulator, spec, write_spec):
@@ -516,7 +540,9 @@ def test_detailed_alerts_deploy_the_formatter_and_logging_makes_a_log_group(emul
     assert {s["Condition"]["ArnLike"]["AWS:SourceArn"].rsplit("/", 1)[1] for s in policy["Statement"]} == {
         "churn-execution-alerts",
         "churn-sagemaker-processing-job-alerts",
+        "churn-sagemaker-processing-job-stopped-alerts",
         "churn-sagemaker-training-job-alerts",
+        "churn-sagemaker-training-job-stopped-alerts",
         "churn-batch-job-alerts",
     }
     (target,) = aws.client("events").list_targets_by_rule(Rule="churn-execution-alerts")["Targets"]

@@ -27,14 +27,26 @@ def simulate(args: argparse.Namespace) -> int:
         print(f"sfn-build simulate: {error}", file=sys.stderr)
         return EXIT_USAGE if error.usage else EXIT_FAILED
     result = engine.run(definition, workflow.name, given, case)
-    _show(workflow.name, result)
+    _show(workflow.name, result, rule_alerts(workflow, definition, result))
     return EXIT_OK if result.status == "SUCCEEDED" else EXIT_FAILED
+
+
+def rule_alerts(workflow: Any, definition: dict[str, Any], result: Any) -> list[tuple[str, str]]:
+    """(rule name, message) for each alert rule the execution's end would trigger."""
+    from ..deploy.alerts import alert_rules, matching_messages
+    from ..naming import resource_name
+
+    rules = alert_rules(workflow, result.state_machine_arn, definition)
+    return [
+        (resource_name(workflow.name, rule.suffix), message)
+        for rule, message in matching_messages(rules, result.status_event())
+    ]
 
 
 _MARKS = {"succeeded": "ok", "failed": "failed", "running": "..."}
 
 
-def _show(workflow: str, result: Any) -> None:
+def _show(workflow: str, result: Any, by_rules: list[tuple[str, str]]) -> None:
     print(f"Simulated {workflow}: jobs answer with simulated results; nothing runs in AWS.")
     print("\nPath:")
     width = max((len(v.state) for v in result.path), default=0)
@@ -46,9 +58,11 @@ def _show(workflow: str, result: Any) -> None:
             line += f"  {visit.error}: {visit.cause or ''}".rstrip(": ")
         print(line.rstrip())
     alerts = result.alerts
-    print(f"\nAlerts published: {len(alerts)}")
+    print(f"\nAlerts published: {len(alerts) + len(by_rules)}")
     for alert in alerts:
         print(f"  {alert.subject}\n    {alert.message}")
+    for rule, message in by_rules:
+        print(f"  by the EventBridge rule {rule}\n    {message}")
     waited = f" (simulated waits: {result.waited_seconds:.0f}s)" if result.waited_seconds else ""
     if result.status == "SUCCEEDED":
         print(f"\nSUCCEEDED{waited}\nOutput: {json.dumps(result.output, indent=2)}")

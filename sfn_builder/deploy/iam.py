@@ -88,9 +88,9 @@ def start_execution_policy(state_machine_arn: str) -> dict[str, Any]:
 
 
 def formatter_policy(workflow: Workflow, arns: Arns, topic_arn: str, function_name: str) -> dict[str, Any]:
-    """For the alert formatter: describe this workflow's SageMaker jobs, publish to the topic, log.
+    """For the alert formatter: describe this workflow's SageMaker jobs and executions, publish, log.
 
-    Execution and Batch events carry all it shows, so it needs nothing else.
+    Batch events carry all it shows, so it needs nothing else.
     """
     statements = [
         statement(["sns:Publish"], [topic_arn]),
@@ -105,4 +105,8 @@ def formatter_policy(workflow: Workflow, arns: Arns, topic_arn: str, function_na
             describe = [a for a in item["Action"] if a.startswith("sagemaker:Describe")]
             if describe:
                 statements.append(statement(describe, item["Resource"]))
+    if workflow.notifications is not None and workflow.notifications.on_execution:
+        # execution events may come without the error and cause: the formatter reads them
+        executions = [arns.arn("states", f"{kind}:{workflow.name}:*") for kind in ("execution", "express")]
+        statements.append(statement(["states:DescribeExecution"], executions))
     return policy(statements)

@@ -121,7 +121,7 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
             "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": arns.arn("logs", f"log-group:{group}:*")}}],
         }
 
-    rules = alert_rules(workflow, machine_arn)
+    rules = alert_rules(workflow, machine_arn, definition)
     rule_arns = [arns.arn("events", f"rule/{resource_name(workflow.name, r.suffix)}") for r in rules]
     detailed = workflow.notifications is not None and workflow.notifications.format == "detailed"
     publishers = [] if detailed else rule_arns

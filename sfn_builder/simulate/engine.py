@@ -17,7 +17,6 @@ from . import interpreter
 from .mock_config import Case
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
-ALERT_RESOURCE = "arn:aws:states:::sns:publish"
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,28 @@ class Run:
     cause: str | None
     events: list[dict[str, Any]] = field(repr=False)
     waited_seconds: float = 0.0
+    execution_arn: str = ""
+    state_machine_arn: str = ""
+
+    def status_event(self) -> dict[str, Any]:
+        """The Execution Status Change event Step Functions sends when this execution ends."""
+        detail: dict[str, Any] = {
+            "executionArn": self.execution_arn,
+            "stateMachineArn": self.state_machine_arn,
+            "name": self.execution_arn.rsplit(":", 1)[-1],
+            "status": self.status,
+        }
+        detail.update({k: v for k, v in (("error", self.error), ("cause", self.cause)) if v is not None})
+        return {
+            "version": "0",
+            "detail-type": "Step Functions Execution Status Change",
+            "source": "aws.states",
+            "account": ACCOUNT,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [self.execution_arn],
+            "detail": detail,
+        }
 
     @property
     def path(self) -> list[Visit]:
@@ -91,11 +112,12 @@ def run(
             pass
 
     machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{state_machine}"
+    execution_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{state_machine}:{execution}"
     role = f"arn:aws:iam::{ACCOUNT}:role/simulation"
     details = EvaluationDetails(
         aws_execution_details=AWSExecutionDetails(ACCOUNT, REGION, role),
         execution_details=ExecutionDetails(
-            arn=f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{state_machine}:{execution}",
+            arn=execution_arn,
             name=execution,
             role_arn=role,
             inpt=execution_input,
@@ -118,14 +140,15 @@ def run(
     state = env.program_state()
     events = [dict(event) for event in env.event_manager.get_event_history()]
     waited = interpreter.CLOCK.seconds - waited_before
+    arns = {"execution_arn": execution_arn, "state_machine_arn": machine_arn}
     if isinstance(state, ProgramEnded):
-        return Run("SUCCEEDED", env.states.get_input(), None, None, events, waited)
+        return Run("SUCCEEDED", env.states.get_input(), None, None, events, waited, **arns)
     if isinstance(state, ProgramError):
         error = state.error or {}
-        return Run("FAILED", None, error.get("error"), error.get("cause"), events, waited)
+        return Run("FAILED", None, error.get("error"), error.get("cause"), events, waited, **arns)
     if isinstance(state, ProgramTimedOut):
-        return Run("TIMED_OUT", None, "States.Timeout", None, events, waited)
-    return Run("ABORTED", None, None, None, events, waited)
+        return Run("TIMED_OUT", None, "States.Timeout", None, events, waited, **arns)
+    return Run("ABORTED", None, None, None, events, waited, **arns)
 
 
 def to_moto(case: Case, state_machine: str) -> Any:

@@ -13,6 +13,8 @@ Task states from mocked responses. `install()` adds what it lacks here:
 - a definite JSONPath that reaches through an array index (`$[0].input`, as a
   Parallel state's ResultSelector uses) selects the value, as in AWS, where
   moto returned it wrapped in a list;
+- `States.ALL` does not match `States.Runtime` or `States.DataLimitExceeded`,
+  as in AWS: those end the execution, whatever Retry or Catch says;
 - virtual time: Retry intervals and Wait states do not sleep (the waits are
   added up instead), so a simulated day takes milliseconds;
 - quiet logs: moto logs whole parse trees when a state fails.
@@ -59,6 +61,7 @@ def install() -> None:
         _quiet()
         _sagemaker_from_mocks()
         _states_errors_passed_on()
+        _terminal_errors_not_caught()
         _definite_json_paths()
         _virtual_time()
         _installed = True
@@ -134,6 +137,26 @@ def _states_errors_passed_on() -> None:
         )
 
     mock_eval_utils._eval_mocked_response_throw = throw
+
+
+TERMINAL_ERRORS = ("States.Runtime", "States.DataLimitExceeded")  # States.ALL does not catch them
+
+
+def _terminal_errors_not_caught() -> None:
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
+
+    original = ErrorEqualsDecl._eval_body
+    catch_all = ErrorEqualsDecl._STATE_ALL_ERROR
+
+    def eval_body(self: Any, env: Any) -> None:
+        error = env.stack[-1]
+        if getattr(error, "error_name", None) in TERMINAL_ERRORS and catch_all in self.error_names:
+            env.stack.pop()
+            env.stack.append(False)
+            return
+        original(self, env)
+
+    ErrorEqualsDecl._eval_body = eval_body
 
 
 _JSON_PATH_USERS = (

@@ -64,6 +64,8 @@ class JobEvents:
     status_field: str
     statuses: dict[str, str]  # spec status (Failed, Stopped, Completed) -> the event's status
     reason_field: str
+    reason_statuses: frozenset[str]  # event statuses whose events always carry the reason (AWS's docs)
+    console: str  # the job's console page: a path with <region>, and <job> or <id>
 
 
 def statement(actions: list[str], resources: list[str], condition: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -41,6 +41,8 @@ class Batch(StepKind):
         "status",
         {"Failed": "FAILED", "Completed": "SUCCEEDED"},  # Batch has no "stopped": a terminated job FAILED
         "statusReason",
+        frozenset(),  # AWS does not document statusReason as always present
+        "/batch/home?region=<region>#jobs/detail/<id>",
     )
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:

@@ -72,6 +72,8 @@ class Processing(StepKind):
         "ProcessingJobStatus",
         {"Failed": "Failed", "Stopped": "Stopped", "Completed": "Completed"},
         "FailureReason",
+        frozenset({"Failed"}),
+        "/sagemaker/home?region=<region>#/processing-jobs/<job>",
     )
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:

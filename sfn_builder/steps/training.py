@@ -34,6 +34,8 @@ class Training(StepKind):
         "TrainingJobStatus",
         {"Failed": "Failed", "Stopped": "Stopped", "Completed": "Completed"},
         "FailureReason",
+        frozenset({"Failed"}),
+        "/sagemaker/home?region=<region>#/jobs/<job>",
     )
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:

@@ -27,6 +27,8 @@ class Transform(StepKind):
         "TransformJobStatus",
         {"Failed": "Failed", "Stopped": "Stopped", "Completed": "Completed"},
         "FailureReason",
+        frozenset({"Failed"}),
+        "/sagemaker/home?region=<region>#/transform-jobs/<job>",
     )
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:

@@ -1,0 +1,52 @@
+"""Reading Amazon States Language definitions: walking states, and the alerts a definition sends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+ALERT_RESOURCE = "arn:aws:states:::sns:publish"
+ALERT_SUFFIX = ".alert"
+
+
+def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every state of a definition, nested ones included (name, body)."""
+    stack = [definition]
+    while stack:
+        block = stack.pop()
+        for name, body in block["States"].items():
+            yield name, body
+            stack.extend(body.get("Branches", []))
+            if "Iterator" in body:
+                stack.append(body["Iterator"])
+            if "ItemProcessor" in body:
+                stack.append(body["ItemProcessor"])
+
+
+def alerted_errors(definition: dict[str, Any]) -> list[str]:
+    """The errors an execution fails with after the workflow itself alerted the topic.
+
+    A failure path is an alert task (`<step>.alert`) followed by a Fail state; the
+    execution-status rule leaves executions that failed with these errors alone,
+    so that every failed execution sends one message.
+    """
+    errors = set()
+    for _, block in _blocks(definition):
+        states = block["States"]
+        for name, body in states.items():
+            if body.get("Resource") == ALERT_RESOURCE and name.endswith(ALERT_SUFFIX):
+                fail = states.get(body.get("Next", ""), {})
+                if fail.get("Type") == "Fail" and "Error" in fail:
+                    errors.add(fail["Error"])
+    return sorted(errors)
+
+
+def _blocks(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The definition and every States block inside it (branches, iterators)."""
+    yield "", definition
+    for name, body in walk_states(definition):
+        for branch in body.get("Branches", []):
+            yield name, branch
+        for key in ("Iterator", "ItemProcessor"):
+            if key in body:
+                yield name, body[key]
