@@ -32,6 +32,12 @@ from .steps.processing import report_uri
 from .templates import parse_path, parse_template
 
 REPORT_RESOURCE = "arn:aws:states:::aws-sdk:s3:getObject"
+REPORT_SIZE_RESOURCE = "arn:aws:states:::aws-sdk:s3:headObject"
+# Reports are read into the state, which Step Functions limits to 256 KiB: they share 192 KiB of it
+# (64 KiB each at most), and a report larger than its share fails its step.
+REPORT_BUDGET_BYTES = 192 * 1024
+REPORT_LIMIT_BYTES = 64 * 1024
+S3_ERRORS = ["S3.S3Exception", "S3.SdkClientException"]
 _REGION = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)"
 _CONSOLE = "https://console.aws.amazon.com/states/home?region={}#/v2/executions/details/{}"
 
@@ -113,6 +119,8 @@ class _Builder:
             if step.for_each is not None and not isinstance(step.for_each.items, str)
         }
         self.parallel_count = 0
+        reports = sum(1 for step in workflow.steps.values() if step.type == "processing" and report_uri(step))
+        self.report_limit = min(REPORT_LIMIT_BYTES, REPORT_BUDGET_BYTES // max(reports, 1))
 
     # -- the top level -------------------------------------------------
 
@@ -295,26 +303,44 @@ class _Builder:
         uri = report_uri(step) if step.type == "processing" else None
         if uri is not None:
             bucket, _, key = uri[len("s3://") :].partition("/")
+            location = self.renderer.render({"Bucket": bucket, "Key": key})
+            size = scope.add(
+                sdk.Task(
+                    aux_state(step.name, "report-size"),
+                    resource=REPORT_SIZE_RESOURCE,
+                    parameters=location,
+                    result_selector={"bytes.$": "$.ContentLength"},
+                    result_path=f"{self.renderer.result_path(step.name)}.report",
+                    timeout_seconds=60,
+                    comment=f"How large {step.name}'s report is: the state holds 256 KiB at most.",
+                )
+            )
+            size.add_retry(sdk.Retry(error_equals=S3_ERRORS, interval_seconds=5, max_attempts=3, backoff_rate=2.0))
+            check = scope.add(sdk.Choice(aux_state(step.name, "report-check")))
+            too_large = sdk.ChoiceRule.NumericGreaterThan(
+                variable=f"{self.renderer.result_path(step.name)}.report.bytes", value=self.report_limit
+            )
+            report = step.config["report"]
+            reason = (
+                f"Its report ({report['file']} in output {report['output']}) is larger than "
+                f"{self.report_limit // 1024} KiB, the most sfn-build reads into the state of a workflow."
+            )
+            check.add_choice(too_large, self.failure_path(step.name, scope, reason, label="report-too-large"))
+            task.next(size)
+            size.next(check)
             reader = scope.add(
                 sdk.Task(
                     aux_state(step.name, "report"),
                     resource=REPORT_RESOURCE,
-                    parameters=self.renderer.render({"Bucket": bucket, "Key": key}),
+                    parameters=location,
                     result_selector={"content.$": "States.StringToJson($.Body)"},
                     result_path=f"{self.renderer.result_path(step.name)}.report",
                     timeout_seconds=300,
                     comment=f"Reads {step.name}'s report so that later steps can test it.",
                 )
             )
-            reader.add_retry(
-                sdk.Retry(
-                    error_equals=["S3.S3Exception", "S3.SdkClientException"],
-                    interval_seconds=5,
-                    max_attempts=3,
-                    backoff_rate=2.0,
-                )
-            )
-            task.next(reader)
+            reader.add_retry(sdk.Retry(error_equals=S3_ERRORS, interval_seconds=5, max_attempts=3, backoff_rate=2.0))
+            check.default_choice(reader)
             last = reader
         if in_map:
             if spec is not None:
@@ -326,13 +352,14 @@ class _Builder:
                     )
                 )
         elif last is not task:
-            last.add_catch(
-                sdk.Catch(
-                    error_equals=["States.ALL"],
-                    result_path="$.error",
-                    next_step=self.failure_path(step.name, scope, None),
+            for reading in (size, last):
+                reading.add_catch(
+                    sdk.Catch(
+                        error_equals=[CATCH_ALL],
+                        result_path="$.error",
+                        next_step=self.failure_path(step.name, scope, None),
+                    )
                 )
-            )
         return task, last
 
     def map(self, step: Step, scope: Scope) -> Any:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .asl import walk_states
+from .asl_rules import asl_findings
 from .payload import RenderError
 from .problems import Problem, errors_in
 from .request_check import check_parameters, check_request
@@ -49,6 +50,7 @@ def compact(definition: dict[str, Any]) -> str:
 ADDED_TASK_APIS = {
     "arn:aws:states:::sns:publish": ("sns", "Publish"),
     "arn:aws:states:::aws-sdk:s3:getObject": ("s3", "GetObject"),
+    "arn:aws:states:::aws-sdk:s3:headObject": ("s3", "HeadObject"),
 }
 
 
@@ -107,6 +109,17 @@ def compile_analysis(analysis: Analysis) -> Compilation:
         problems.append(document.place(Problem(str(error), ("steps",))))
         return Compilation(analysis, None, tuple(problems))
     problems += _check_added_tasks(definition, document)
+    problems += [
+        document.place(
+            Problem(
+                f"sfn-build made a definition Step Functions would refuse ({finding}); this is a bug in "
+                "sfn-build, not in the spec",
+                ("steps",),
+                hint="please report it with the spec; nothing was written",
+            )
+        )
+        for finding in asl_findings(definition)
+    ]
     if errors_in(problems):
         return Compilation(analysis, None, tuple(problems))
     size = len(compact(definition).encode())

@@ -11,7 +11,7 @@ from conftest import WORKFLOWS
 
 from sfn_builder.compiler import compile_analysis
 from sfn_builder.simulate import engine
-from sfn_builder.simulate.mock_config import Attempts, failure, max_attempts, step_task_states, success_case
+from sfn_builder.simulate.mock_config import Attempts, failure, step_task_states, success_case
 from sfn_builder.validate import analyze_file
 
 EXAMPLES = {w.stem: w for w in WORKFLOWS}
@@ -52,7 +52,7 @@ def test_the_success_path_succeeds_without_alerts(stem):
 def test_a_failing_task_fails_the_workflow_with_one_alert_naming_its_step(stem, state):
     _, definition, _ = compiled(stem)
     step = state.removesuffix(".each")
-    result = simulate(stem, **{state.replace(".", "__"): failure(state, max_attempts(definition, state))})
+    result = simulate(stem, **{state.replace(".", "__"): failure(definition, state)})
     assert result.status == "FAILED"
     assert result.error == f"{step}.Failed"
     assert f"simulated failure of {state}" in result.cause
@@ -102,7 +102,7 @@ def test_a_retry_that_fails_then_succeeds():
 def test_a_retry_that_keeps_failing_gives_up_after_the_spec_s_attempts():
     _, definition, _ = compiled("churn-training")
     error = "SageMaker.AmazonSageMakerException"
-    result = simulate("churn-training", train=failure("train", max_attempts(definition, "train"), error))
+    result = simulate("churn-training", train=failure(definition, "train", error))
     assert result.status == "FAILED"
     (train,) = [v for v in result.path if v.state == "train"]
     assert train.attempts == 4 and len(train.retried) == 3  # max_attempts: 3 retries
@@ -117,7 +117,8 @@ def test_a_map_runs_the_step_once_per_item():
 
 def test_a_map_whose_items_all_fail_fails_with_one_alert():
     shards = {"shards": ["01", "02", "03", "04"]}  # max_concurrency 4: all fail together
-    result = simulate("batch-fanout", shards, copy_shard__each=failure("copy_shard.each", 5))
+    _, definition, _ = compiled("batch-fanout")
+    result = simulate("batch-fanout", shards, copy_shard__each=failure(definition, "copy_shard.each"))
     assert result.status == "FAILED" and result.error == "copy_shard.Failed"
     assert [v.state for v in result.path].count("copy_shard.each") >= 2
     (alert,) = result.alerts

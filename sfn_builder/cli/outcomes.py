@@ -64,7 +64,7 @@ def mocked_case(
 
 def _fail(case: dict, definition: dict[str, Any], argument: str) -> None:
     """--fail STEP[=ERROR]: the step's task fails at every attempt."""
-    from ..simulate.mock_config import DEFAULT_ERROR, failure, max_attempts, step_task_states
+    from ..simulate.mock_config import DEFAULT_ERROR, failure, step_task_states
 
     step, _, error = argument.partition("=")
     tasks = step_task_states(definition)
@@ -73,7 +73,7 @@ def _fail(case: dict, definition: dict[str, Any], argument: str) -> None:
         steps = sorted({t.removesuffix(".each") for t in tasks})
         hint = did_you_mean(step, steps) or f"tasks: {', '.join(steps)}"
         raise OutcomeError(f"--fail {argument}: there is no task step {step!r} ({hint})", usage=True)
-    case[state] = failure(state, max_attempts(definition, state), error or DEFAULT_ERROR)
+    case[state] = failure(definition, state, error or DEFAULT_ERROR)
 
 
 def _report(command: str, case: dict, argument: str) -> None:
@@ -92,4 +92,6 @@ def _report(command: str, case: dict, argument: str) -> None:
     if content is None:
         raise OutcomeError(f"--report {argument}: give the report's content as STEP=JSON or STEP=@FILE", usage=True)
     body = json.dumps(content)
-    case[state] = [Attempts(0, 0, {"Body": body, "ContentType": "application/json", "ContentLength": len(body)})]
+    head = {"ContentType": "application/json", "ContentLength": len(body.encode())}
+    case[state] = [Attempts(0, 0, {"Body": body, **head})]
+    case[f"{step}.report-size"] = [Attempts(0, 0, head)]

@@ -32,7 +32,10 @@ from .resources import (
     desired_resources,
 )
 
-PSEUDO = Arns("${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}")
+# The pseudo parameters as marks no spec text holds, so that user text never becomes a substitution.
+_MARKS = {f"\ue000{name}\ue001": f"${{AWS::{name}}}" for name in ("Partition", "Region", "AccountId")}
+PSEUDO = Arns(*_MARKS)
+DESCRIPTION_BYTES = 1024  # CloudFormation's limit on a template's Description
 
 
 def template(workflow: Workflow, definition: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +50,7 @@ def template(workflow: Workflow, definition: dict[str, Any]) -> dict[str, Any]:
                 outputs["AlertTopicPolicyStatement"] = {
                     "Description": f"Add this statement to the policy of {resource.name} so that the alert rules "
                     "may publish to it",
-                    "Value": _sub(json.dumps(resource.spec["statement"], sort_keys=True)),
+                    "Value": _subs(json.dumps(resource.spec["statement"], sort_keys=True, ensure_ascii=False)),
                 }
                 continue
             for logical_id, entry in _translate(resource):
@@ -58,10 +61,11 @@ def template(workflow: Workflow, definition: dict[str, Any]) -> dict[str, Any]:
         earlier += ids_of_kind
     machine = _logical_id(STATE_MACHINE, workflow.name)
     outputs["StateMachineArn"] = {"Description": "The state machine", "Value": {"Ref": machine}}
+    description = f"sfn-build workflow {workflow.name}" + (f": {workflow.description}" if workflow.description else "")
     document: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"sfn-build workflow {workflow.name}"
-        + (f": {workflow.description}" if workflow.description else ""),
+        # a template's Description takes no functions: `${` is broken up so that it reads as text
+        "Description": _within_bytes(description.replace("${", "$ {"), DESCRIPTION_BYTES),
         "Resources": body,
         "Outputs": outputs,
     }
@@ -180,10 +184,24 @@ def _logical_id(kind: str, name: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in words if word)[:255]
 
 
+def _within_bytes(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` bytes of UTF-8 (on a character boundary, with an ellipsis)."""
+    if len(text.encode()) <= limit:
+        return text
+    cut = text.encode()[: limit - len("...".encode())].decode(errors="ignore")
+    return cut + "..."
+
+
 def _subs(value: Any) -> Any:
-    """Strings holding ${AWS::...} become Fn::Sub (the definition's own strings are left alone)."""
+    """Strings holding a pseudo parameter or a `${` become Fn::Sub, in which the spec's own `${`
+    stays literal (`${!`). The definition's own strings are left alone (no substitutions apply)."""
     if isinstance(value, str):
-        return _sub(value) if "${AWS::" in value else value
+        if "${" not in value and not any(mark in value for mark in _MARKS):
+            return value
+        text = value.replace("${", "${!")
+        for mark, parameter in _MARKS.items():
+            text = text.replace(mark, parameter)
+        return _sub(text)
     if isinstance(value, dict):
         if "States" in value and "StartAt" in value:
             return value

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .results import is_failure_state, report_contents, success_result, task_states
+from .results import all_states, is_failure_state, reads_report, report_contents, success_result, task_states
 
 HAPPY_PATH = "HappyPath"
 DEFAULT_ERROR = "States.TaskFailed"
+MAP_INVOCATIONS = 10_000  # a for_each of up to 10,000 items, or fewer items times their retries
 
 
 class MockConfigError(ValueError):
@@ -51,7 +52,7 @@ def default_config(definition: dict[str, Any], state_machine: str, execution_inp
         cases[HAPPY_PATH][state] = name
     for state in step_task_states(definition):
         name = f"{_identifier(state)}Fails"
-        responses[name] = _responses(failure(state, max_attempts(definition, state)))
+        responses[name] = _responses(failure(definition, state))
         cases[f"{_identifier(state)}Fails"] = {**cases[HAPPY_PATH], state: name}
     return {"StateMachines": {state_machine: {"TestCases": cases}}, "MockedResponses": responses}
 
@@ -72,17 +73,42 @@ def success_case(definition: dict[str, Any], execution_input: dict[str, Any]) ->
     """
     declared = definition["States"].get("input.defaults", {}).get("Result", {}).get("defaults", {})
     reports = report_contents(definition, {**declared, **execution_input})
-    return {name: [Attempts(0, 0, success_result(state, reports))] for name, state in task_states(definition)}
+    return {
+        name: [Attempts(0, invocations(definition, name, 1) - 1, success_result(state, reports))]
+        for name, state in task_states(definition)
+    }
 
 
-def failure(state: str, attempts: int, error: str = DEFAULT_ERROR, cause: str | None = None) -> list[Attempts]:
-    """The state fails at every attempt it gets."""
-    return [Attempts(0, max(attempts - 1, 0), error=error, cause=cause or f"simulated failure of {state}")]
+def failure(
+    definition: dict[str, Any], state: str, error: str = DEFAULT_ERROR, cause: str | None = None
+) -> list[Attempts]:
+    """The state fails at every attempt it gets (for a task in a Map, at every item's)."""
+    last = invocations(definition, state, max_attempts(definition, state)) - 1
+    return [Attempts(0, last, error=error, cause=cause or f"simulated failure of {state}")]
+
+
+def invocations(definition: dict[str, Any], state: str, attempts: int) -> int:
+    """How many invocations of `state` one response range must cover.
+
+    LocalStack counts a Map task's invocations across all of its items in the
+    execution (moto counts per item): a task in a Map gets one range that covers
+    MAP_INVOCATIONS, so the same file works in both.
+    """
+    return MAP_INVOCATIONS if state in map_task_states(definition) else attempts
+
+
+def map_task_states(definition: dict[str, Any]) -> set[str]:
+    """The tasks that run once per item of a Map state."""
+    inside = set()
+    for _, body in all_states(definition):
+        if "Iterator" in body:
+            inside.update(name for name, _ in all_states(body["Iterator"]))
+    return inside
 
 
 def step_task_states(definition: dict[str, Any]) -> list[str]:
     """The tasks of the spec's steps (not the alerts and reports the compiler adds)."""
-    return [name for name, _ in task_states(definition) if not is_failure_state(name) and not name.endswith(".report")]
+    return [name for name, _ in task_states(definition) if not is_failure_state(name) and not reads_report(name)]
 
 
 def max_attempts(definition: dict[str, Any], state: str) -> int:

@@ -17,7 +17,9 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 STARTED, ENDED = 1767236400.0, 1767237000.0  # 2026-01-01 03:00 UTC, ten minutes later
 JOB_SUFFIX = "0123456789ab"
 REPORT_RESOURCE = "arn:aws:states:::aws-sdk:s3:getObject"
-_FAILURE_STATE = re.compile(r"\.(alert|failed|unmatched|rethrow)(\.alert)?$")
+REPORT_SIZE_RESOURCE = "arn:aws:states:::aws-sdk:s3:headObject"
+_FAILURE_STATE = re.compile(r"\.(alert|failed|unmatched|rethrow|report-too-large)(\.alert)?$")
+_REPORT_READING = (".report", ".report-size")  # the states that read a step's report
 _NAME_FORMAT = re.compile(r"States\.Format\('([^']*)-\{\}'")
 
 
@@ -35,6 +37,10 @@ def all_states(block: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def is_failure_state(name: str) -> bool:
     return bool(_FAILURE_STATE.search(name))
+
+
+def reads_report(name: str) -> bool:
+    return name.endswith(_REPORT_READING)
 
 
 def success_result(state: dict[str, Any], reports: dict[str, Any]) -> Any:
@@ -61,10 +67,11 @@ def success_result(state: dict[str, Any], reports: dict[str, Any]) -> Any:
             "Input": "{}",
             "Output": {},
         }
-    if resource == REPORT_RESOURCE:
+    if resource in (REPORT_RESOURCE, REPORT_SIZE_RESOURCE):
         content = reports.get(state.get("ResultPath", "").removeprefix("$.steps.").removesuffix(".report"), {})
         body = json.dumps(content)
-        return {"Body": body, "ContentType": "application/json", "ContentLength": len(body)}
+        head = {"ContentType": "application/json", "ContentLength": len(body.encode())}
+        return head if resource == REPORT_SIZE_RESOURCE else {"Body": body, **head}
     return {}
 
 

@@ -1,0 +1,165 @@
+"""Amazon States Language rules that every definition `compile` writes must follow.
+
+A finding here is a bug in sfn-build, never the spec's fault: the spec checks
+should have refused what leads to it. `compile` runs these rules on its own
+output and writes nothing when one fails. They are the rules AWS enforces at
+CreateStateMachine or at run time that our own output could break: transitions
+(every target exists, every state is reachable, every non-terminal state goes
+on), catch-alls, paths (`.$` keys hold paths or intrinsics; reference paths
+where ASL requires them), and numbers (finite, within ASL's bounds). The test
+suite holds them against statelint, which implements the ASL specification.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
+
+MAX_SECONDS = 99_999_999
+MAX_DELAY_SECONDS = 31_622_400
+_TERMINAL = ("Succeed", "Fail")
+_GOES_ON = ("Task", "Pass", "Wait", "Parallel", "Map")
+_REFERENCE_PATH_FIELDS = ("ResultPath", "ItemsPath", "TimestampPath", "SecondsPath", "Variable")
+_INDEFINITE = re.compile(r"\*|\.\.|\?\(|\[[^\]]*[:,][^\]]*\]|@")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_BOUNDS = {
+    "TimeoutSeconds": (1, MAX_SECONDS),
+    "HeartbeatSeconds": (1, MAX_SECONDS),
+    "IntervalSeconds": (1, MAX_SECONDS),
+    "MaxAttempts": (0, MAX_SECONDS),
+    "MaxDelaySeconds": (1, MAX_DELAY_SECONDS),
+    "Seconds": (0, MAX_SECONDS),
+    "MaxConcurrency": (0, None),
+}
+
+
+def asl_findings(definition: dict[str, Any]) -> list[str]:
+    """Every rule the definition breaks, as 'State: what is wrong' lines."""
+    findings = list(_numbers(definition, "definition"))
+    findings += _block(definition, "")
+    return findings
+
+
+def _block(block: dict[str, Any], where: str) -> list[str]:
+    states: dict[str, Any] = block.get("States", {})
+    findings = []
+    start = block.get("StartAt")
+    if start not in states:
+        findings.append(f"{where or 'definition'}: StartAt {start!r} is not a state")
+    for name, state in states.items():
+        findings += [f"{name}: {finding}" for finding in _state(state, states)]
+        for index, branch in enumerate(state.get("Branches", [])):
+            findings += _block(branch, f"{name}.Branches[{index}]")
+        for key in ("Iterator", "ItemProcessor"):
+            if key in state:
+                findings += _block(state[key], f"{name}.{key}")
+    if start in states:
+        unreachable = set(states) - _reachable(start, states)
+        findings += [f"{name}: no transition leads to this state" for name in sorted(unreachable)]
+    return findings
+
+
+def _targets(state: dict[str, Any]) -> Iterator[str]:
+    if "Next" in state:
+        yield state["Next"]
+    if "Default" in state:
+        yield state["Default"]
+    for rule in state.get("Choices", []):
+        if "Next" in rule:
+            yield rule["Next"]
+    for catcher in state.get("Catch", []):
+        yield catcher.get("Next", "")
+
+
+def _reachable(start: str, states: dict[str, Any]) -> set[str]:
+    seen, stack = {start}, [start]
+    while stack:
+        for target in _targets(states[stack.pop()]):
+            if target in states and target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return seen
+
+
+def _state(state: dict[str, Any], states: dict[str, Any]) -> Iterator[str]:
+    kind = state.get("Type")
+    for target in _targets(state):
+        if target not in states:
+            yield f"the transition to {target!r} leads to no state of this block"
+    if kind in _GOES_ON and ("Next" in state) == bool(state.get("End")):
+        yield "a state that goes on needs exactly one of Next and End"
+    if kind == "Choice" and not state.get("Choices"):
+        yield "a Choice state needs at least one rule"
+    if kind in _TERMINAL and ("Next" in state or "End" in state):
+        yield f"a {kind} state ends its block: it takes no Next or End"
+    for field in ("Retry", "Catch"):
+        yield from _catch_all_last(state.get(field, []), field)
+    if kind == "Fail":
+        for a, b in (("Error", "ErrorPath"), ("Cause", "CausePath")):
+            if a in state and b in state:
+                yield f"a Fail state takes {a} or {b}, not both"
+    if kind == "Wait" and "Timestamp" in state and not _TIMESTAMP.match(str(state["Timestamp"])):
+        yield f"Timestamp {state['Timestamp']!r} is not an RFC 3339 time"
+    for field in _REFERENCE_PATH_FIELDS:
+        value = state.get(field)
+        if isinstance(value, str) and _INDEFINITE.search(value):
+            yield f"{field} {value!r} must be a reference path (no wildcards, filters or slices)"
+    for rule in state.get("Choices", []):
+        yield from _choice_rule(rule)
+    for field in ("Parameters", "ResultSelector", "ItemSelector"):
+        if field in state:
+            yield from _payload(state[field], field)
+
+
+def _catch_all_last(entries: list[dict[str, Any]], field: str) -> Iterator[str]:
+    for index, entry in enumerate(entries):
+        errors = entry.get("ErrorEquals", [])
+        if "States.ALL" in errors and (len(errors) > 1 or index != len(entries) - 1):
+            yield f"{field}[{index}]: States.ALL must stand alone in the last {field} entry"
+
+
+def _choice_rule(rule: dict[str, Any]) -> Iterator[str]:
+    for key in ("And", "Or"):
+        for inner in rule.get(key, []):
+            yield from _choice_rule(inner)
+    if "Not" in rule:
+        yield from _choice_rule(rule["Not"])
+    variable = rule.get("Variable")
+    if isinstance(variable, str) and _INDEFINITE.search(variable):
+        yield f"Variable {variable!r} must be a reference path"
+    for key, value in rule.items():
+        if key.endswith("Path") and isinstance(value, str) and _INDEFINITE.search(value):
+            yield f"{key} {value!r} must be a reference path"
+
+
+def _payload(value: Any, where: str) -> Iterator[str]:
+    """A key ending in `.$` holds a path (`$...`), a context path (`$$...`) or an intrinsic."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.endswith(".$") and not (isinstance(item, str) and item.startswith(("$", "States."))):
+                yield f"{where}.{key} is a path key, but its value {item!r} is not a path or intrinsic"
+            yield from _payload(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _payload(item, f"{where}[{index}]")
+
+
+def _numbers(value: Any, where: str) -> Iterator[str]:
+    """Numbers are finite everywhere, and ASL's counted fields are whole numbers within bounds."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield f"{where}: {value} is not a JSON number"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            bounds = _BOUNDS.get(key)
+            if bounds is not None and isinstance(item, int | float) and not isinstance(item, bool):
+                low, high = bounds
+                if item != int(item) or item < low or (high is not None and item > high):
+                    yield f"{where}.{key}: {item} is not a whole number from {low} to {high or 'any'}"
+            if key == "BackoffRate" and isinstance(item, int | float) and item < 1:
+                yield f"{where}.BackoffRate: {item} is below 1"
+            yield from _numbers(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _numbers(item, f"{where}[{index}]")
