@@ -188,7 +188,7 @@ def _within_bytes(text: str, limit: int) -> str:
     """`text` cut to at most `limit` bytes of UTF-8 (on a character boundary, with an ellipsis)."""
     if len(text.encode()) <= limit:
         return text
-    cut = text.encode()[: limit - len("...".encode())].decode(errors="ignore")
+    cut = text.encode()[: limit - len(b"...")].decode(errors="ignore")
     return cut + "..."
 
 
