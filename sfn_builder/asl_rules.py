@@ -155,7 +155,8 @@ def _numbers(value: Any, where: str) -> Iterator[str]:
             bounds = _BOUNDS.get(key)
             if bounds is not None and isinstance(item, int | float) and not isinstance(item, bool):
                 low, high = bounds
-                if item != int(item) or item < low or (high is not None and item > high):
+                whole = math.isfinite(item) and item == int(item)
+                if not whole or item < low or (high is not None and item > high):
                     yield f"{where}.{key}: {item} is not a whole number from {low} to {high or 'any'}"
             if key == "BackoffRate" and isinstance(item, int | float) and item < 1:
                 yield f"{where}.BackoffRate: {item} is below 1"

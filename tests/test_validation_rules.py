@@ -387,6 +387,121 @@ CASES = {
         "'churn-alerts' is not an SNS topic ARN",
         None,
     ),
+    # --- what AWS accepts (aws_rules) ----------------------------------------
+    "reserved tag key": (
+        steps(PREP) + "tags:\n  aws:team: ml   # <-\n",
+        "the tag key 'aws:team' is reserved",
+        "without that prefix",
+    ),
+    "ownership tag key": (
+        steps(PREP) + "tags:\n  sfn-build:workflow: other   # <-\n",
+        "the tag key 'sfn-build:workflow' is reserved",
+        None,
+    ),
+    "template in a tag": (
+        steps(PREP) + "tags:\n  run: ${execution.name}   # <-\n",
+        "tag values are literal text",
+        None,
+    ),
+    "tag value characters": (
+        steps(PREP) + "tags:\n  owner: rerun(2024)   # <-\n",
+        "the tag value 'rerun(2024)' has characters AWS tag values refuse",
+        None,
+    ),
+    "timeout above ASL's bound": (
+        steps("  prep:\n    type: processing\n    entrypoint: [x]\n    timeout: 1200d   # <-\n"),
+        "Step Functions accepts at most 99,999,999",
+        None,
+    ),
+    "max_delay above ASL's bound": (
+        steps(
+            "  prep:\n    type: processing\n    entrypoint: [x]\n    retry:\n"
+            "      - {errors: [States.TaskFailed], max_delay: 400d}   # <-\n"
+        ),
+        "max_delay is at most 31,622,400 seconds",
+        None,
+    ),
+    "Wait timestamp": (
+        steps(PREP, "  later:\n    type: wait\n    needs: [prep]\n    until: 2026-01-31 03:00   # <-\n"),
+        "is not a timestamp a Wait state reads",
+        "RFC 3339",
+    ),
+    "reserved error name": (
+        steps(PREP, "  stop:\n    type: fail\n    needs: [prep]\n    error: States.Custom   # <-\n"),
+        "error names starting with 'States.' are Step Functions' own",
+        None,
+    ),
+    "States.ALL not alone": (
+        steps(
+            "  prep:\n    type: processing\n    entrypoint: [x]\n    catch:\n"
+            "      - {errors: [States.ALL, States.Timeout], next: fail}   # <-\n"
+        ),
+        "States.ALL matches every error, so it stands alone",
+        None,
+    ),
+    "States.ALL not last": (
+        steps(
+            "  prep:\n    type: processing\n    entrypoint: [x]\n    retry:\n"
+            "      - {errors: [States.ALL]}   # <-\n      - {errors: [States.Timeout]}\n"
+        ),
+        "the retry entry for States.ALL must be the last",
+        None,
+    ),
+    "path key": (
+        steps(
+            PREP, "  tell:\n    type: lambda\n    needs: [prep]\n    function: f\n    payload:\n      run.$: x   # <-\n"
+        ),
+        "the key 'run.$' ends in '.$'",
+        None,
+    ),
+    "non-finite number": (
+        steps(PREP) + "input:\n  rate: {type: number, default: .inf}   # <-\n",
+        "'.inf' is not a finite number",
+        None,
+    ),
+    "express workflow with execution alerts": (
+        "version: 1\nname: demo\ntype: express\nsteps: {a: {type: lambda, function: f}}\n"
+        "notifications:\n  topic: arn:aws:sns:us-east-1:111122223333:t\n  on_execution: [FAILED]   # <-\n",
+        "express workflows send no Execution Status Change events",
+        None,
+    ),
+    "report on a fan-out": (
+        steps(
+            "  prep:\n    type: processing\n    entrypoint: [x]\n    for_each: {items: [a, b]}\n"
+            "    outputs: [{name: out, source: /opt/ml/processing/o, destination: s3://demo-bucket/o/}]\n"
+            "    report: {output: out, file: m.json}   # <-\n"
+        ),
+        "a for_each step cannot have a report",
+        None,
+    ),
+    # --- for_each results are lists --------------------------------------------
+    "a fan-out's member in text": (
+        steps(
+            "  shard:\n    type: processing\n    entrypoint: [x]\n    for_each: {items: [a, b]}\n",
+            "  tell:\n    type: lambda\n    needs: [shard]\n    function: f\n"
+            "    payload: {text: 'done: ${steps.shard.ProcessingJobStatus}'}   # <-\n",
+        ),
+        "is a list (one ProcessingJobStatus per item of steps.shard), which cannot be part of a text",
+        None,
+    ),
+    "a fan-out's member in a choice": (
+        steps(
+            "  shard:\n    type: processing\n    entrypoint: [x]\n    for_each: {items: [a, b]}\n",
+            "  gate:\n    type: choice\n    needs: [shard]\n    choices:\n"
+            "      - {when: steps.shard.ProcessingJobStatus, equals: Completed, next: succeed}   # <-\n",
+        ),
+        "a choice tests one value",
+        None,
+    ),
+    "an item of a fan-out by index": (
+        steps(
+            "  shard:\n    type: processing\n    entrypoint: [x]\n    for_each: {items: [a, b]}\n",
+            "  tell:\n    type: lambda\n    needs: [shard]\n    function: f\n"
+            "    payload: {first: '${steps.shard[0].ProcessingJobStatus}'}   # <-\n",
+        ),
+        "steps.shard runs once per item",
+        None,
+    ),
 }
 
 
