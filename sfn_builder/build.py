@@ -299,49 +299,7 @@ class _Builder:
         )
         for policy in step.retry:
             task.add_retry(sdk.Retry(**_retry_fields(policy)))
-        last = task
-        uri = report_uri(step) if step.type == "processing" else None
-        if uri is not None:
-            bucket, _, key = uri[len("s3://") :].partition("/")
-            location = self.renderer.render({"Bucket": bucket, "Key": key})
-            size = scope.add(
-                sdk.Task(
-                    aux_state(step.name, "report-size"),
-                    resource=REPORT_SIZE_RESOURCE,
-                    parameters=location,
-                    result_selector={"bytes.$": "$.ContentLength"},
-                    result_path=f"{self.renderer.result_path(step.name)}.report",
-                    timeout_seconds=60,
-                    comment=f"How large {step.name}'s report is: the state holds 256 KiB at most.",
-                )
-            )
-            size.add_retry(sdk.Retry(error_equals=S3_ERRORS, interval_seconds=5, max_attempts=3, backoff_rate=2.0))
-            check = scope.add(sdk.Choice(aux_state(step.name, "report-check")))
-            too_large = sdk.ChoiceRule.NumericGreaterThan(
-                variable=f"{self.renderer.result_path(step.name)}.report.bytes", value=self.report_limit
-            )
-            report = step.config["report"]
-            reason = (
-                f"Its report ({report['file']} in output {report['output']}) is larger than "
-                f"{self.report_limit // 1024} KiB, the most sfn-build reads into the state of a workflow."
-            )
-            check.add_choice(too_large, self.failure_path(step.name, scope, reason, label="report-too-large"))
-            task.next(size)
-            size.next(check)
-            reader = scope.add(
-                sdk.Task(
-                    aux_state(step.name, "report"),
-                    resource=REPORT_RESOURCE,
-                    parameters=location,
-                    result_selector={"content.$": "States.StringToJson($.Body)"},
-                    result_path=f"{self.renderer.result_path(step.name)}.report",
-                    timeout_seconds=300,
-                    comment=f"Reads {step.name}'s report so that later steps can test it.",
-                )
-            )
-            reader.add_retry(sdk.Retry(error_equals=S3_ERRORS, interval_seconds=5, max_attempts=3, backoff_rate=2.0))
-            check.default_choice(reader)
-            last = reader
+        last = self.report(step, scope, task) if report_uri(step) else task
         if in_map:
             if spec is not None:
                 last.fields["output_path"] = self.renderer.result_path(step.name)
@@ -351,16 +309,60 @@ class _Builder:
                         error_equals=["States.ALL"], result_path="$.error", next_step=self.rethrow(step.name, scope)
                     )
                 )
-        elif last is not task:
-            for reading in (size, last):
-                reading.add_catch(
-                    sdk.Catch(
-                        error_equals=[CATCH_ALL],
-                        result_path="$.error",
-                        next_step=self.failure_path(step.name, scope, None),
-                    )
-                )
         return task, last
+
+    def report(self, step: Step, scope: Scope, task: Any) -> Any:
+        """After the task: how large its report is, then (when it fits the state) its content."""
+        uri = report_uri(step)
+        assert uri is not None
+        bucket, _, key = uri[len("s3://") :].partition("/")
+        location = self.renderer.render({"Bucket": bucket, "Key": key})
+        stored = f"{self.renderer.result_path(step.name)}.report"
+
+        def s3_task(role: str, resource: str, selector: dict[str, str], timeout: int, comment: str) -> Any:
+            state = sdk.Task(
+                aux_state(step.name, role),
+                resource=resource,
+                parameters=location,
+                result_selector=selector,
+                result_path=stored,
+                timeout_seconds=timeout,
+                comment=comment,
+            )
+            state.add_retry(sdk.Retry(error_equals=S3_ERRORS, interval_seconds=5, max_attempts=3, backoff_rate=2.0))
+            return scope.add(state)
+
+        size = s3_task(
+            "report-size",
+            REPORT_SIZE_RESOURCE,
+            {"bytes.$": "$.ContentLength"},
+            60,
+            f"How large {step.name}'s report is: the state holds 256 KiB at most.",
+        )
+        check = scope.add(sdk.Choice(aux_state(step.name, "report-check")))
+        report = step.config["report"]
+        reason = (
+            f"Its report ({report['file']} in output {report['output']}) is larger than "
+            f"{self.report_limit // 1024} KiB, the most sfn-build reads into the state of a workflow."
+        )
+        too_large = sdk.ChoiceRule.NumericGreaterThan(variable=f"{stored}.bytes", value=self.report_limit)
+        check.add_choice(too_large, self.failure_path(step.name, scope, reason, label="report-too-large"))
+        reader = s3_task(
+            "report",
+            REPORT_RESOURCE,
+            {"content.$": "States.StringToJson($.Body)"},
+            300,
+            f"Reads {step.name}'s report so that later steps can test it.",
+        )
+        task.next(size)
+        size.next(check)
+        check.default_choice(reader)
+        failed = sdk.Catch(
+            error_equals=[CATCH_ALL], result_path="$.error", next_step=self.failure_path(step.name, scope, None)
+        )
+        for reading in (size, reader):
+            reading.add_catch(failed)
+        return reader
 
     def map(self, step: Step, scope: Scope) -> Any:
         assert step.for_each is not None
