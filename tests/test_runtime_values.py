@@ -174,3 +174,41 @@ def specs_at_limits() -> str:
             lines.append(f"    needs: [{previous}]")
         previous = step
     return "\n".join([*lines, "notifications:", "  topic: arn:aws:sns:us-east-1:123456789012:alerts"]) + "\n"
+
+
+# -- names `create` makes ------------------------------------------------------------
+
+CREATE_CALLS = {  # resource kind -> the API member its name is given to
+    "iam-role": ("iam", "CreateRole", "RoleName"),
+    "events-rule": ("events", "PutRule", "Name"),
+    "lambda-function": ("lambda", "CreateFunction", "FunctionName"),
+    "schedule": ("scheduler", "CreateSchedule", "Name"),
+    "schedule-group": ("scheduler", "CreateScheduleGroup", "Name"),
+    "log-group": ("logs", "CreateLogGroup", "logGroupName"),
+    "state-machine": ("stepfunctions", "CreateStateMachine", "name"),
+}
+
+
+def test_every_resource_create_makes_has_a_name_its_api_accepts(write_spec):
+    """The longest workflow name with every kind of resource: roles, rules of every kind, schedules..."""
+    from sfn_builder.deploy.resources import desired_resources
+    from sfn_builder.request_check import pattern_problems
+    from sfn_builder.steps.base import Arns
+
+    spec = specs_at_limits().replace(
+        "notifications:\n  topic: arn:aws:sns:us-east-1:123456789012:alerts\n",
+        "logging: {level: ALL}\nnotifications:\n  topic: {name: alerts}\n  on_jobs: [Failed, Stopped, Completed]\n"
+        "  format: detailed\nschedule:\n  - {expression: rate(1 day)}\n  - {expression: cron(0 3 * * ? *), timezone: UTC}\n",
+    )
+    compilation = compile_text(write_spec, spec)
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    resources = desired_resources(
+        compilation.analysis.workflow, compilation.definition, Arns("aws", "us-east-1", "1" * 12)
+    )
+    kinds = set()
+    for resource in resources:
+        if resource.kind in CREATE_CALLS:
+            service, operation, member = CREATE_CALLS[resource.kind]
+            assert pattern_problems(input_shape(service, operation).members[member], resource.name) == (), resource
+            kinds.add(resource.kind)
+    assert kinds == set(CREATE_CALLS)
