@@ -198,7 +198,8 @@ def test_every_resource_create_makes_has_a_name_its_api_accepts(write_spec):
     spec = specs_at_limits().replace(
         "notifications:\n  topic: arn:aws:sns:us-east-1:123456789012:alerts\n",
         "logging: {level: ALL}\nnotifications:\n  topic: {name: alerts}\n  on_jobs: [Failed, Stopped, Completed]\n"
-        "  format: detailed\nschedule:\n  - {expression: rate(1 day)}\n  - {expression: cron(0 3 * * ? *), timezone: UTC}\n",
+        "  format: detailed\nschedule:\n  - {expression: rate(1 day)}\n"
+        "  - {expression: cron(0 3 * * ? *), timezone: UTC}\n",
     )
     compilation = compile_text(write_spec, spec)
     assert compilation.ok, [p.render() for p in compilation.problems]
