@@ -44,7 +44,9 @@ def aws_problems(workflow: Workflow, data: Mapping[str, Any]) -> list[Problem]:
 
 
 def _tags(workflow: Workflow) -> Iterator[Problem]:
-    import regex
+    if not workflow.tags:
+        return
+    import regex  # reads \p{L}; imported only for specs with tags
 
     text = regex.compile(_TAG_TEXT)
     if len(workflow.tags) > MAX_SPEC_TAGS:
