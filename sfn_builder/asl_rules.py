@@ -6,8 +6,9 @@ output and writes nothing when one fails. They are the rules AWS enforces at
 CreateStateMachine or at run time that our own output could break: transitions
 (every target exists, every state is reachable, every non-terminal state goes
 on), catch-alls, paths (`.$` keys hold paths or intrinsics; reference paths
-where ASL requires them), and numbers (finite, within ASL's bounds). The test
-suite holds them against statelint, which implements the ASL specification.
+where ASL requires them), and numbers (within ASL's bounds; `compile` refuses
+infinity and NaN when it writes the JSON). The test suite holds them against
+statelint, which implements the ASL specification.
 """
 
 from __future__ import annotations
@@ -37,9 +38,7 @@ _BOUNDS = {
 
 def asl_findings(definition: dict[str, Any]) -> list[str]:
     """Every rule the definition breaks, as 'State: what is wrong' lines."""
-    findings = list(_numbers(definition, "definition"))
-    findings += _block(definition, "")
-    return findings
+    return _block(definition, "")
 
 
 def _block(block: dict[str, Any], where: str) -> list[str]:
@@ -50,6 +49,8 @@ def _block(block: dict[str, Any], where: str) -> list[str]:
         findings.append(f"{where or 'definition'}: StartAt {start!r} is not a state")
     for name, state in states.items():
         findings += [f"{name}: {finding}" for finding in _state(state, states)]
+        for where, fields in (("", state), *((f"Retry[{n}].", r) for n, r in enumerate(state.get("Retry", [])))):
+            findings += [f"{name}: {where}{finding}" for finding in _bounds(fields)]
         for index, branch in enumerate(state.get("Branches", [])):
             findings += _block(branch, f"{name}.Branches[{index}]")
         for key in ("Iterator", "ItemProcessor"):
@@ -134,33 +135,33 @@ def _choice_rule(rule: dict[str, Any]) -> Iterator[str]:
             yield f"{key} {value!r} must be a reference path"
 
 
-def _payload(value: Any, where: str) -> Iterator[str]:
+def _payload(value: Any, where: str) -> list[str]:
     """A key ending in `.$` holds a path (`$...`), a context path (`$$...`) or an intrinsic."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key.endswith(".$") and not (isinstance(item, str) and item.startswith(("$", "States."))):
-                yield f"{where}.{key} is a path key, but its value {item!r} is not a path or intrinsic"
-            yield from _payload(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _payload(item, f"{where}[{index}]")
+    findings = []
+    stack = [(value, where)]
+    while stack:
+        node, at = stack.pop()
+        if type(node) is dict:
+            for key, item in node.items():
+                if key.endswith(".$") and not (type(item) is str and item.startswith(("$", "States."))):
+                    findings.append(f"{at}.{key} is a path key, but its value {item!r} is not a path or intrinsic")
+                if type(item) is dict or type(item) is list:
+                    stack.append((item, f"{at}.{key}"))
+        else:
+            stack.extend(
+                (item, f"{at}[{n}]") for n, item in enumerate(node) if type(item) is dict or type(item) is list
+            )
+    return findings
 
 
-def _numbers(value: Any, where: str) -> Iterator[str]:
-    """Numbers are finite everywhere, and ASL's counted fields are whole numbers within bounds."""
-    if isinstance(value, float) and not math.isfinite(value):
-        yield f"{where}: {value} is not a JSON number"
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            bounds = _BOUNDS.get(key)
-            if bounds is not None and isinstance(item, int | float) and not isinstance(item, bool):
-                low, high = bounds
-                whole = math.isfinite(item) and item == int(item)
-                if not whole or item < low or (high is not None and item > high):
-                    yield f"{where}.{key}: {item} is not a whole number from {low} to {high or 'any'}"
-            if key == "BackoffRate" and isinstance(item, int | float) and item < 1:
-                yield f"{where}.BackoffRate: {item} is below 1"
-            yield from _numbers(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _numbers(item, f"{where}[{index}]")
+def _bounds(fields: dict[str, Any]) -> Iterator[str]:
+    """ASL's counted fields (of a state or a retrier) are whole numbers within their bounds."""
+    for key, (low, high) in _BOUNDS.items():
+        value = fields.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            whole = math.isfinite(value) and value == int(value)
+            if not whole or value < low or (high is not None and value > high):
+                yield f"{key}: {value} is not a whole number from {low} to {high or 'any'}"
+    rate = fields.get("BackoffRate")
+    if isinstance(rate, int | float) and not rate >= 1:
+        yield f"BackoffRate: {rate} is below 1"

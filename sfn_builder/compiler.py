@@ -14,13 +14,15 @@ from .asl import walk_states
 from .asl_rules import asl_findings
 from .payload import RenderError
 from .problems import Problem, errors_in
-from .request_check import check_parameters, check_request
+from .request_check import RunTimeValue, check_parameters, check_request
 from .runtime_types import type_problems
 from .service_models import input_shape
 from .steps import KINDS
 from .validate import Analysis
 
 MAX_DEFINITION_BYTES = 1024 * 1024
+_BUG = "sfn-build made a definition Step Functions would refuse, a bug in sfn-build, not in the spec"
+_REPORT = "please report it with the spec; nothing was written"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class Compilation:
 
 
 def compact(definition: dict[str, Any]) -> str:
-    return json.dumps(definition, separators=(",", ":"), ensure_ascii=False)
+    """Raises ValueError for infinity or NaN, which JSON (and so Step Functions) cannot hold."""
+    return json.dumps(definition, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 # The tasks the compiler adds itself, and the APIs their Parameters are for.
@@ -82,12 +85,8 @@ def compile_analysis(analysis: Analysis) -> Compilation:
             continue
         requests[name] = kind.request(step, workflow)
         assert kind.api is not None
-        shape = input_shape(*kind.api)
-        problems += [
-            document.place(problem)
-            for problem in type_problems(requests[name], shape, kind.json_members, step, workflow)
-        ]
-        for message in check_request(requests[name], shape, kind.json_members):
+        run_time: list[RunTimeValue] = []
+        for message in check_request(requests[name], input_shape(*kind.api), kind.json_members, run_time):
             problems.append(
                 document.place(
                     Problem(
@@ -98,6 +97,7 @@ def compile_analysis(analysis: Analysis) -> Compilation:
                     )
                 )
             )
+        problems += [document.place(problem) for problem in type_problems(run_time, step, workflow)]
     if errors_in(problems):
         return Compilation(analysis, None, tuple(problems))
 
@@ -110,19 +110,15 @@ def compile_analysis(analysis: Analysis) -> Compilation:
         return Compilation(analysis, None, tuple(problems))
     problems += _check_added_tasks(definition, document)
     problems += [
-        document.place(
-            Problem(
-                f"sfn-build made a definition Step Functions would refuse ({finding}); this is a bug in "
-                "sfn-build, not in the spec",
-                ("steps",),
-                hint="please report it with the spec; nothing was written",
-            )
-        )
-        for finding in asl_findings(definition)
+        document.place(Problem(f"{_BUG} ({finding})", ("steps",), hint=_REPORT)) for finding in asl_findings(definition)
     ]
     if errors_in(problems):
         return Compilation(analysis, None, tuple(problems))
-    size = len(compact(definition).encode())
+    try:
+        size = len(compact(definition).encode())
+    except ValueError:
+        problems.append(document.place(Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT)))
+        return Compilation(analysis, None, tuple(problems))
     if size > MAX_DEFINITION_BYTES:
         problems.append(
             document.place(

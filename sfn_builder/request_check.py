@@ -3,7 +3,9 @@
 Before anything is written, each task's request is walked alongside its API's
 input shape: unknown and missing members, types, lengths, ranges, patterns and
 enums. Values only known at run time (`${...}` templates, compiler
-expressions) are checked for their place in the shape, not their content.
+expressions) are checked for their place in the shape, not their content; the
+templates met on the way are handed to the caller (`run_time`), which checks
+what they resolve to (see `runtime_types`).
 """
 
 from __future__ import annotations
@@ -19,11 +21,30 @@ from .steps.base import Expr
 _MAPPINGS = (dict, MappingProxyType)  # concrete types: much cheaper to test than collections.abc.Mapping
 
 
-def check_request(request: Mapping[str, Any], shape: Any, json_members: frozenset[str] = frozenset()) -> list[str]:
-    """What is wrong with `request` for `shape`, as 'Member.Path: message' lines."""
-    problems: list[str] = []
+RunTimeValue = tuple[str, Any, tuple]  # a `${...}` string, the shape that receives it, its member path
+
+
+class _Findings(list):
+    """The problems found, and the run-time values met on the way."""
+
+    def __init__(self, run_time: list[RunTimeValue]) -> None:
+        super().__init__()
+        self.run_time = run_time
+
+
+def check_request(
+    request: Mapping[str, Any],
+    shape: Any,
+    json_members: frozenset[str] = frozenset(),
+    run_time: list[RunTimeValue] | None = None,
+) -> list[str]:
+    """What is wrong with `request` for `shape`, as 'Member.Path: message' lines.
+
+    Every `${...}` string met is added to `run_time` with its shape and path.
+    """
+    problems = _Findings([] if run_time is None else run_time)
     _checker(shape)(request, (), problems, json_members)
-    return problems
+    return list(problems)
 
 
 def check_parameters(parameters: Mapping[str, Any], shape: Any) -> list[str]:
@@ -53,8 +74,12 @@ def _label(path: tuple[str | int, ...], shape: Any) -> str:
 Checker = Callable[[Any, tuple, list[str], frozenset[str]], None]
 
 
-def _at_run_time(value: Any) -> bool:
-    return type(value) is Expr or (type(value) is str and "${" in value)
+def _at_run_time(value: Any, shape: Any, path: tuple, problems: Any) -> bool:
+    """Whether the value is known at run time only (a template is noted for the caller)."""
+    if type(value) is str and "${" in value:
+        problems.run_time.append((value, shape, path))
+        return True
+    return type(value) is Expr
 
 
 @cache
@@ -73,7 +98,7 @@ def _checker(shape: Any) -> Checker:
     if kind == "boolean":
 
         def check_boolean(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
-            if not isinstance(value, bool) and not _at_run_time(value):
+            if not isinstance(value, bool) and not _at_run_time(value, shape, path, problems):
                 problems.append(f"{_label(path, shape)}: expected true or false, found {value!r}")
 
         return check_boolean
@@ -83,7 +108,9 @@ def _checker(shape: Any) -> Checker:
 def _string_checker(shape: Any) -> Checker:
     def check_string(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
         if type(value) is str:
-            if "${" not in value and (found := _string_problems(shape, value)):
+            if "${" in value:
+                problems.run_time.append((value, shape, path))
+            elif found := _string_problems(shape, value):
                 problems.extend(f"{_label(path, shape)}: {problem}" for problem in found)
         elif type(value) is not Expr:
             problems.append(f"{_label(path, shape)}: expected a string, found {value!r}")
@@ -97,7 +124,7 @@ def _structure_checker(shape: Any) -> Checker:
 
     def check_structure(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
         if not isinstance(value, _MAPPINGS):
-            if not _at_run_time(value):
+            if not _at_run_time(value, shape, path, problems):
                 problems.append(f"{_label(path, shape)}: expected a structure, found {type(value).__name__}")
             return
         given = {_member_name(key, members): key for key in value}
@@ -122,7 +149,7 @@ def _collection_checker(shape: Any, kind: str) -> Checker:
 
     def check_collection(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
         if not isinstance(value, list | tuple if is_list else _MAPPINGS):
-            if not _at_run_time(value):
+            if not _at_run_time(value, shape, path, problems):
                 problems.append(f"{_label(path, shape)}: expected {expected}, found {type(value).__name__}")
             return
         problems.extend(f"{_label(path, shape)}: {message}" for message in _bounds(len(value), shape, noun))
@@ -146,7 +173,7 @@ def _number_checker(shape: Any, kind: str) -> Checker:
 
     def check_number(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
         if isinstance(value, bool) or not isinstance(value, accepted):
-            if not _at_run_time(value):
+            if not _at_run_time(value, shape, path, problems):
                 problems.append(f"{_label(path, shape)}: expected {expected}, found {value!r}")
         else:
             problems.extend(_range(value, shape, _label(path, shape)))

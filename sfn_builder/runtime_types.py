@@ -1,7 +1,8 @@
 """Values known only at run time, checked for type against the API that receives them.
 
-`request_check` checks literal values; a `${...}` reference is checked here by
-what it resolves to: a list where the API takes a string, text where it takes
+`request_check` checks literal values and hands over the `${...}` strings it
+meets, with the member that receives each; a reference is checked here by what
+it resolves to: a list where the API takes a string, text where it takes
 a number, and so on, would be refused by the service at run time. Members Step
 Functions passes on as JSON (a Lambda payload, a nested execution's input)
 take anything.
@@ -9,12 +10,13 @@ take anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .model import Step, Workflow
 from .problems import Path, Problem
 from .references import resolve
+from .request_check import RunTimeValue
 from .templates import TemplateError, parse_template
 
 _ACCEPTS = {
@@ -31,12 +33,13 @@ _ACCEPTS = {
 _NOUNS = {"array": "a list", "object": "a mapping", "string": "text", "number": "a number", "boolean": "true/false"}
 
 
-def type_problems(
-    request: Mapping[str, Any], shape: Any, json_members: frozenset[str], step: Step, workflow: Workflow
-) -> list[Problem]:
-    """A problem for each reference whose value the receiving member cannot take."""
+def type_problems(values: list[RunTimeValue], step: Step, workflow: Workflow) -> list[Problem]:
+    """A problem for each reference whose value the receiving member cannot take.
+
+    `values` are the run-time values `check_request` met in the step's request.
+    """
     problems = []
-    for text, member, label in _run_time_values(request, shape, json_members):
+    for text, member, path in values:
         try:
             ref = parse_template(text).single_reference
         except TemplateError:
@@ -45,6 +48,7 @@ def type_problems(
         accepted = _ACCEPTS.get(member.type_name)
         if found is None or accepted is None or found in accepted:
             continue
+        label = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".") or member.name
         problems.append(
             Problem(
                 f"{text} is {_NOUNS[found]}, but {label} of the request takes {_NOUNS[_json_type(member)]}",
@@ -66,33 +70,6 @@ _JSON_OF = {
     "number": {"integer", "long", "float", "double"},
     "boolean": {"boolean"},
 }
-
-
-def _run_time_values(value: Any, shape: Any, skip: frozenset[str], label: str = "") -> Iterator[tuple[str, Any, str]]:
-    """(template text, botocore shape, member label) for every `${...}` string in a request."""
-    if isinstance(value, str):
-        if "${" in value and type(value) is str:
-            yield value, shape, label or shape.name
-        return
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if key in skip:
-                continue
-            member = _member(shape, key)
-            if member is not None:
-                yield from _run_time_values(item, member, frozenset(), f"{label}.{key}" if label else key)
-    elif isinstance(value, list | tuple) and shape.type_name == "list":
-        for index, item in enumerate(value):
-            yield from _run_time_values(item, shape.member, frozenset(), f"{label}[{index}]")
-
-
-def _member(shape: Any, key: str) -> Any:
-    if shape.type_name == "structure":
-        members = shape.members
-        return members.get(key) or members.get(key[:1].lower() + key[1:])  # Batch: PascalCase in Step Functions
-    if shape.type_name == "map":
-        return shape.value
-    return None
 
 
 def _where(text: str, step: Step) -> Path:

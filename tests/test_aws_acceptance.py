@@ -52,7 +52,7 @@ def test_a_user_catch_all_is_the_only_and_last_catch_all(write_spec):
         (lambda d: d["States"]["prep"]["Parameters"].update({"x.$": "literal"}), "is not a path or intrinsic"),
         (lambda d: d["States"]["prep"].update(Next="nowhere"), "leads to no state"),
         (lambda d: d["States"]["prep"].update(TimeoutSeconds=100_000_000), "not a whole number from 1 to 99999999"),
-        (lambda d: d["States"]["prep"].update(TimeoutSeconds=float("nan")), "is not a JSON number"),
+        (lambda d: d["States"]["prep"].update(TimeoutSeconds=float("nan")), "nan is not a whole number"),
         (lambda d: d["States"].update(orphan={"Type": "Succeed"}), "no transition leads to this state"),
         (lambda d: d["States"]["prep"].update(ResultPath="$.steps[*].x"), "must be a reference path"),
     ],
@@ -63,6 +63,13 @@ def test_the_asl_rules_compile_runs_catch_what_aws_refuses(write_spec, change, f
     assert asl_findings(definition) == []
     change(definition)
     assert any(finding in f for f in asl_findings(definition)), asl_findings(definition)
+
+
+def test_compile_never_writes_infinity_or_nan():
+    from sfn_builder.compiler import compact
+
+    with pytest.raises(ValueError):
+        compact({"States": {"x": {"Type": "Pass", "Result": float("inf"), "End": True}}, "StartAt": "x"})
 
 
 # -- for_each results ------------------------------------------------------------------
