@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from typing import Any
 
 import botocore.exceptions
 import pytest
@@ -563,3 +565,44 @@ def test_execute_before_create_says_what_to_do(emulator, spec, cli, aws_env):
         code, _, err = cli(command, spec, "--endpoint-url", emulator)
         assert code == 1
         assert err.strip().endswith("the state machine churn does not exist here: run `sfn-build create` first")
+
+
+class LostResponses:
+    """A client whose changing calls reach AWS twice: the first response was lost and the call retried,
+    as botocore does; what the caller sees is the answer to the retry."""
+
+    CHANGING = ("create_", "delete_", "put_", "add_", "remove_", "subscribe", "tag_", "untag_", "update_")
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._client, name)
+        # moto answers a repeated DeleteScheduleGroup with a 500, where AWS says ResourceNotFoundException
+        if not name.startswith(self.CHANGING) or name == "delete_schedule_group":
+            return real
+
+        def retried(**kwargs: Any) -> Any:
+            with contextlib.suppress(botocore.exceptions.ClientError):
+                real(**kwargs)  # carried out; its response never arrives
+            return real(**kwargs)
+
+        return retried
+
+
+def test_create_and_delete_finish_in_one_run_when_responses_are_lost(emulator, write_spec, monkeypatch):
+    text = SPEC.replace("on_jobs: [Failed, Stopped]", "on_jobs: [Failed, Stopped]\n  format: detailed")
+    path = write_spec(text.replace("tags: {team: ml}", "tags: {team: ml}\nlogging: {level: ERROR}"))
+    faulty = connect(emulator)
+    original = Aws.client
+    monkeypatch.setattr(Aws, "client", lambda self, service: LostResponses(original(self, service)))
+    publication = create(emulator, path, faulty)
+    assert {c.kind for c in publication.changes} >= {"iam-role", "lambda-function", "log-group", "schedule"}
+    monkeypatch.setattr(Aws, "client", original)
+    workflow, definition = compiled(path)
+    changes = prepare(workflow, definition, connect(emulator)).changes
+    assert [(c.kind, c.details()) for c in changes] == []  # nothing half made, nothing twice
+    monkeypatch.setattr(Aws, "client", lambda self, service: LostResponses(original(self, service)))
+    remove(faulty, "churn", plan_removal(faulty, "churn"), lambda change: None)
+    monkeypatch.setattr(Aws, "client", original)
+    assert plan_removal(connect(emulator), "churn") == []

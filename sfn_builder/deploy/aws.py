@@ -18,6 +18,10 @@ LOCAL_REGION = "us-east-1"
 class AwsError(Exception):
     """An AWS call failed; the message says what, on which resource, and what to do."""
 
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code  # AWS's error code, when AWS answered
+
 
 @dataclass(frozen=True)
 class Target:
@@ -110,7 +114,7 @@ def translate(error: Exception, what: str) -> Exception:
             "or start the emulator with `sfn-build local start`"
         )
     if isinstance(error, botocore.exceptions.ClientError):
-        return AwsError(describe(error, what))
+        return AwsError(describe(error, what), error_code(error))
     if isinstance(error, botocore.exceptions.BotoCoreError):
         return AwsError(f"{what}: {error}")
     return error
@@ -135,4 +139,4 @@ def describe(error: botocore.exceptions.ClientError, what: str) -> str:
 def error_code(error: Exception) -> str:
     if isinstance(error, botocore.exceptions.ClientError):
         return error.response.get("Error", {}).get("Code", "")
-    return ""
+    return error.code if isinstance(error, AwsError) else ""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import Workflow
-from .aws import Aws
+from .aws import Aws, AwsError
 from .drivers import DRIVERS
 from .resources import LABELS, ORDER, STATE_MACHINE, TAG_ALERT_TOPIC, TOPIC_STATEMENT, Resource
 
@@ -98,14 +98,40 @@ def apply_changes(aws: Aws, workflow_name: str, changes: list[Change], report: C
     forward = sorted((c for c in changes if c.action != REMOVE), key=lambda c: rank[c.kind])
     backward = sorted((c for c in changes if c.action == REMOVE), key=lambda c: -rank[c.kind])
     for change in [*forward, *backward]:
-        driver = DRIVERS[change.kind]
+        _apply(aws, workflow_name, change)
+        report(change)
+
+
+# What AWS answers when a call it already carried out is made again (its response was lost, and
+# botocore retried): each service's own code for "already exists" and "does not exist".
+ALREADY_EXISTS = (
+    "EntityAlreadyExists",  # IAM
+    "ResourceConflictException",  # Lambda
+    "ResourceAlreadyExistsException",  # CloudWatch Logs
+    "ConflictException",  # EventBridge Scheduler
+    "StateMachineAlreadyExists",  # Step Functions
+)
+GONE = ("NoSuchEntity", "ResourceNotFoundException", "NotFound", "StateMachineDoesNotExist")
+
+
+def _apply(aws: Aws, workflow_name: str, change: Change) -> None:
+    """One change; a retried call that meets its own earlier work goes on from what is there."""
+    driver = DRIVERS[change.kind]
+    try:
         if change.action == ADD and change.desired is not None:
             driver.create(aws, change.desired)
         elif change.action == CHANGE and change.desired is not None and change.actual is not None:
             driver.update(aws, change.desired, change.actual)
         else:
             driver.delete(aws, change.name, workflow_name)
-        report(change)
+    except AwsError as error:
+        # The resource is re-read by name; `read` refuses one that is not this workflow's.
+        actual = driver.read(aws, change.name, workflow_name) if error.code in (*ALREADY_EXISTS, *GONE) else None
+        if change.action == ADD and error.code in ALREADY_EXISTS and actual is not None and change.desired:
+            if actual != change.desired.spec:
+                driver.update(aws, change.desired, actual)  # finish what the first attempt started
+        elif not (change.action == REMOVE and error.code in GONE and actual is None):
+            raise
 
 
 def summary(changes: list[Change]) -> str:

@@ -64,7 +64,8 @@ def check_owner(kind: str, name: str, tags: dict[str, str], workflow: str) -> No
 
 
 def missing(operation: Callable[..., Any], codes: tuple[str, ...], *, what: str, **kwargs: Any) -> Any | None:
-    """Call a read; None when AWS says the resource does not exist (one of `codes`)."""
+    """Call an operation; None when AWS answers one of `codes` (a read: it does not exist; a change:
+    it is already done)."""
     try:
         return operation(**kwargs)
     except Exception as error:

@@ -88,19 +88,22 @@ class FunctionDriver(Driver):
         call(aws.client("lambda").delete_function, what=f"Lambda function {name}", FunctionName=name)
 
     def _permissions(self, aws: Aws, resource: Resource, current: list[str]) -> None:
+        """Let exactly the workflow's rules invoke the function (a retried call finding its own work goes on)."""
         lam = aws.client("lambda")
         for rule_arn in current:
             if rule_arn not in resource.spec["invokers"]:
-                call(
+                missing(
                     lam.remove_permission,
+                    ("ResourceNotFoundException",),
                     what=resource.label,
                     FunctionName=resource.name,
                     StatementId=_statement_id(rule_arn),
                 )
         for rule_arn in resource.spec["invokers"]:
             if rule_arn not in current:
-                call(
+                missing(
                     lam.add_permission,
+                    ("ResourceConflictException",),
                     what=resource.label,
                     FunctionName=resource.name,
                     StatementId=_statement_id(rule_arn),
@@ -123,4 +126,4 @@ def _invokers(lam: Any, name: str) -> list[str]:
         source = statement.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn")
         if statement.get("Sid", "").startswith("events-") and source:
             arns.append(source)
-    return sorted(arns)
+    return sorted(set(arns))

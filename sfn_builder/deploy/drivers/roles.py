@@ -90,7 +90,13 @@ class RoleDriver(Driver):
     def delete(self, aws: Aws, name: str, workflow: str) -> None:
         iam = aws.client("iam")
         for policy_name in call(iam.list_role_policies, what=f"IAM role {name}", RoleName=name)["PolicyNames"]:
-            call(iam.delete_role_policy, what=f"IAM role {name}", RoleName=name, PolicyName=policy_name)
+            missing(
+                iam.delete_role_policy,
+                ("NoSuchEntity",),
+                what=f"IAM role {name}",
+                RoleName=name,
+                PolicyName=policy_name,
+            )
         call(iam.delete_role, what=f"IAM role {name}", RoleName=name)
 
 
