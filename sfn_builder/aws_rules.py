@@ -1,7 +1,8 @@
 """Validate, meaning: what AWS itself accepts, beyond the schema's shape.
 
 Each rule here is a class of spec that would otherwise validate and compile
-but be refused by AWS at deploy or run time: tags that tag APIs refuse,
+but be refused by AWS at deploy or run time, or never do what it says: tags that tag APIs refuse,
+error names no retry or catch can ever match,
 durations above Amazon States Language's bounds, timestamps Wait states
 cannot read, error names Step Functions reserves, catch-alls that are not
 last, keys that Step Functions would read as paths, and alerts that Express
@@ -15,9 +16,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .durations import parse_duration
+from .error_names import name_problem
 from .model import TASK_TYPES, Step, Workflow
 from .naming import RESERVED_TAG_PREFIXES
-from .problems import Path, Problem
+from .problems import Path, Problem, Severity
 
 MAX_SECONDS = 99_999_999  # TimeoutSeconds, IntervalSeconds, Wait Seconds
 MAX_DELAY_SECONDS = 31_622_400  # a Retrier's MaxDelaySeconds
@@ -118,7 +120,7 @@ def _own_or_default(step: Step, raw: Mapping[str, Any], field: str) -> Path:
 
 
 def _error_lists(step: Step, raw: Mapping[str, Any]) -> Iterator[Problem]:
-    """`States.ALL` is alone in its list and in the last retry policy or catch (ASL's rule)."""
+    """Error names that can match (see `error_names`); `States.ALL` alone and last (ASL's rule)."""
     if step.type not in TASK_TYPES:
         return
     lists = (
@@ -127,6 +129,12 @@ def _error_lists(step: Step, raw: Mapping[str, Any]) -> Iterator[Problem]:
     )
     for field, base, entries in lists:
         for n, errors in enumerate(entries):
+            for i, name in enumerate(errors):
+                found = name_problem(name, frozenset({step.type}))
+                if found is not None:
+                    is_error, message, hint = found
+                    severity = Severity.ERROR if is_error else Severity.WARNING
+                    yield Problem(message, (*base, n, "errors", i), hint=hint, severity=severity)
             if CATCH_ALL not in errors:
                 continue
             if len(errors) > 1:

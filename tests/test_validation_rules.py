@@ -474,6 +474,13 @@ CASES = {
         "a for_each step cannot have a report",
         None,
     ),
+    "misspelt States error": (
+        steps(
+            "  prep:\n    type: processing\n    entrypoint: [x]\n    retry:\n      - {errors: [States.TaskFaild]}   # <-\n"
+        ),
+        "'States.TaskFaild' is not an error Step Functions raises",
+        "did you mean 'States.TaskFailed'?",
+    ),
     # --- for_each results are lists --------------------------------------------
     "a fan-out's member in text": (
         steps(
@@ -539,3 +546,29 @@ def test_the_spec_md_example_is_valid():
     analysis = analyze_file(str(ROOT / "workflows" / "churn-training.yaml"))
     assert analysis.ok, [p.render() for p in analysis.problems]
     assert not analysis.problems
+
+
+@pytest.mark.parametrize(
+    ("errors", "hint"),
+    [
+        ("SageMaker.AmazonSagemakerException", "did you mean 'SageMaker.AmazonSageMakerException'?"),
+        ("states.timeout", "did you mean 'States.Timeout'?"),
+        ("Batch.ServerExeption", "did you mean 'Batch.ServerException'?"),
+    ],
+)
+def test_misspelt_integration_error_names_are_questioned_at_their_line(write_spec, errors, hint):
+    text = steps(f"  prep:\n    type: processing\n    entrypoint: [x]\n    retry:\n      - {{errors: [{errors}]}}\n")
+    analysis = analyze_file(write_spec(text))
+    (problem,) = [p for p in analysis.problems if errors in p.message]
+    assert (
+        problem.hint == hint and problem.position.line == text.splitlines().index(f"      - {{errors: [{errors}]}}") + 1
+    )
+
+
+def test_known_and_own_error_names_pass(write_spec):
+    names = (
+        "[States.TaskFailed, SageMaker.AmazonSageMakerException, SageMaker.ResourceLimitExceeded, "
+        "ThrottlingException, ModelNotReady]"
+    )
+    text = steps(f"  prep:\n    type: processing\n    entrypoint: [x]\n    retry:\n      - {{errors: {names}}}\n")
+    assert analyze_file(write_spec(text)).problems == ()
