@@ -42,6 +42,8 @@ def steps(*parts: str) -> str:
     return HEAD + "steps:\n" + "".join(textwrap.dedent(p) if not p.startswith("  ") else p for p in parts)
 
 
+MISSPELT_RETRY = "      - {errors: [States.TaskFaild]}   # <-\n"
+
 CASES = {
     # --- the schema -------------------------------------------------------
     "unknown top-level field": (
@@ -475,9 +477,7 @@ CASES = {
         None,
     ),
     "misspelt States error": (
-        steps(
-            "  prep:\n    type: processing\n    entrypoint: [x]\n    retry:\n      - {errors: [States.TaskFaild]}   # <-\n"
-        ),
+        steps("  prep:\n    type: processing\n    entrypoint: [x]\n    retry:\n" + MISSPELT_RETRY),
         "'States.TaskFaild' is not an error Step Functions raises",
         "did you mean 'States.TaskFailed'?",
     ),
