@@ -31,9 +31,15 @@ def _import_quietly() -> Any:
     root = logging.getLogger()
     level = root.level
     logging.getLogger("sagemaker.config").setLevel(logging.WARNING)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import stepfunctions.steps as steps
+    # The SageMaker SDK makes a boto3 session on import; compiling needs no AWS, so a missing or
+    # broken profile named in AWS_PROFILE must not stop it.
+    profiles = {name: os.environ.pop(name) for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if name in os.environ}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import stepfunctions.steps as steps
+    finally:
+        os.environ.update(profiles)
     root.setLevel(level)
     # The import leaves ~270,000 long-lived objects; without this every full
     # garbage collection during a compile rescans them (a third of the time of a

@@ -9,8 +9,11 @@ from typing import Any
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.parsers
 
 RETRIES = botocore.config.Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
+# The first call (who am I?) tells quickly whether the endpoint answers at all: at most ~30 s.
+PROBE = botocore.config.Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=8)
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # the emulator's, not secrets
 LOCAL_REGION = "us-east-1"
 
@@ -45,16 +48,18 @@ class Aws:
     @classmethod
     def connect(cls, target: Target) -> Aws:
         endpoint = target.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        # AWS_REGION (all that Lambda, ECS and CodeBuild set) comes before the profile's region, as in AWS's SDKs.
+        region = target.region or os.environ.get("AWS_REGION") or None
         try:
             if target.local:
-                session = boto3.Session(region_name=target.region or LOCAL_REGION, **LOCAL_CREDENTIALS)
+                session = boto3.Session(region_name=region or LOCAL_REGION, **LOCAL_CREDENTIALS)
             else:
-                session = boto3.Session(profile_name=target.profile, region_name=target.region)
+                session = boto3.Session(profile_name=target.profile, region_name=region)
+            session_region = session.region_name  # reads the profile (AWS_PROFILE is read only now)
         except botocore.exceptions.ProfileNotFound:
-            raise AwsError(
-                f"there is no AWS profile named {target.profile!r}: see `aws configure list-profiles`"
-            ) from None
-        if session.region_name is None:
+            profile = target.profile or os.environ.get("AWS_PROFILE")
+            raise AwsError(f"there is no AWS profile named {profile!r}: see `aws configure list-profiles`") from None
+        if session_region is None:
             raise AwsError("no AWS region is set: pass --region, set AWS_REGION, or configure one for the profile")
         return cls(session, endpoint)
 
@@ -68,8 +73,10 @@ class Aws:
         return self.session.region_name
 
     def identity(self) -> dict[str, str]:
+        """Who the credentials are; the first call made, with short timeouts (see PROBE)."""
         if self._identity is None:
-            self._identity = call(self.client("sts").get_caller_identity, what="your AWS identity")
+            sts = self.session.client("sts", endpoint_url=self.endpoint_url, config=PROBE)
+            self._identity = call(sts.get_caller_identity, what="your AWS identity")
         return self._identity
 
     @property
@@ -112,6 +119,16 @@ def translate(error: Exception, what: str) -> Exception:
         return AwsError(
             f"cannot reach AWS at {endpoint}: check the network and --endpoint-url, "
             "or start the emulator with `sfn-build local start`"
+        )
+    if isinstance(error, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectTimeoutError):
+        endpoint = error.kwargs.get("endpoint_url", "its endpoint")
+        return AwsError(
+            f"{endpoint} did not answer in time ({what}): check the network and --endpoint-url (or AWS_ENDPOINT_URL)"
+        )
+    if isinstance(error, botocore.parsers.ResponseParserError):
+        return AwsError(
+            f"the endpoint's answer to {what} is not AWS's: check --endpoint-url (or AWS_ENDPOINT_URL) "
+            "names an AWS endpoint or the emulator"
         )
     if isinstance(error, botocore.exceptions.ClientError):
         return AwsError(describe(error, what), error_code(error))
