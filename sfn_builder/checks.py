@@ -43,6 +43,7 @@ def semantic_problems(workflow: Workflow, data: dict[str, Any]) -> tuple[list[Pr
         problems.extend(KINDS[step.type].checks(step, workflow))
         problems.extend(_after_terminal(step, workflow))
     if not cycle:
+        problems.extend(_never_run(workflow))
         problems.extend(_templates(workflow, graph))
         problems.extend(_choices(workflow, graph))
     problems.extend(_workflow_level(workflow))
@@ -136,6 +137,34 @@ def _after_terminal(step: Step, workflow: Workflow) -> Iterator[Problem]:
                 f"step '{step.name}' needs '{need}', a {needed.type} step, after which nothing runs",
                 ("steps", step.name, "needs", n) if need in step.needs else ("steps", step.name),
             )
+
+
+def _never_run(workflow: Workflow) -> Iterator[Problem]:
+    """Steps that need a step which never lets the flow go on: a choice whose every route ends in
+    `fail`, or a step that itself can never run (a need on a `fail` step is `_after_terminal`'s)."""
+    dead: dict[str, str] = {}  # step -> why nothing after it runs
+    changed = True
+    while changed:
+        changed = False
+        for step in workflow.steps.values():
+            if step.name in dead:
+                continue
+            if step.type == "choice":
+                routes = [rule["next"] for rule in step.config.get("choices", [])]
+                routes.append(step.config.get("default", "fail"))
+                if all(route == "fail" or route in dead for route in routes):
+                    dead[step.name] = f"'{step.name}', whose every route ends in fail"
+                    changed = True
+                    continue
+            blocked = next((need for need in step.needs if need in dead), None)
+            if blocked is not None:
+                dead[step.name] = f"'{step.name}', which can never run"
+                changed = True
+                yield Problem(
+                    f"step '{step.name}' can never run: it needs {dead[blocked]}",
+                    ("steps", step.name, "needs", step.needs.index(blocked)),
+                    hint=f"remove '{blocked}' from its needs, or give '{blocked}' a route that goes on",
+                )
 
 
 def _strings(value: Any, path: Path) -> Iterator[tuple[str, Path]]:

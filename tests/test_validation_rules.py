@@ -481,6 +481,28 @@ CASES = {
         "'States.TaskFaild' is not an error Step Functions raises",
         "did you mean 'States.TaskFailed'?",
     ),
+    "a step after a choice that always fails": (
+        steps(
+            PREP,
+            "  gate:\n    type: choice\n    needs: [prep]\n"
+            "    choices: [{when: steps.prep.ProcessingJobStatus, equals: Failed, next: fail}]\n"
+            "    default: fail\n",
+            "  after:\n    type: lambda\n    function: f\n    needs: [gate]   # <-\n",
+        ),
+        "step 'after' can never run: it needs 'gate', whose every route ends in fail",
+        "give 'gate' a route that goes on",
+    ),
+    "a step after a step that can never run": (
+        steps(
+            PREP,
+            "  gate:\n    type: choice\n    needs: [prep]\n"
+            "    choices: [{when: steps.prep.ProcessingJobStatus, equals: Failed, next: fail}]\n",
+            "  after:\n    type: lambda\n    function: f\n    needs: [gate]\n",
+            "  later:\n    type: lambda\n    function: f\n    needs: [after]   # <-\n",
+        ),
+        "step 'later' can never run: it needs 'after', which can never run",
+        None,
+    ),
     # --- for_each results are lists --------------------------------------------
     "a fan-out's member in text": (
         steps(
