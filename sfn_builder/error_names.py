@@ -35,31 +35,42 @@ STATES_ERRORS = (
     "States.TaskFailed",
     "States.Timeout",
 )
-# Per step type: the prefix of its integration's errors, the API it calls, and the general exception.
+# Per step type: the prefix of its integration's errors and the service's general exception
+# (the API each calls is in service_models.ERRORS).
 INTEGRATIONS = {
-    "processing": ("SageMaker", ("sagemaker", "CreateProcessingJob"), "AmazonSageMakerException"),
-    "training": ("SageMaker", ("sagemaker", "CreateTrainingJob"), "AmazonSageMakerException"),
-    "transform": ("SageMaker", ("sagemaker", "CreateTransformJob"), "AmazonSageMakerException"),
-    "model": ("SageMaker", ("sagemaker", "CreateModel"), "AmazonSageMakerException"),
-    "batch": ("Batch", ("batch", "SubmitJob"), "AWSBatchException"),
-    "lambda": ("Lambda", ("lambda", "Invoke"), "AWSLambdaException"),
-    "sns": ("SNS", ("sns", "Publish"), "AmazonSNSException"),
-    "workflow": ("StepFunctions", ("stepfunctions", "StartExecution"), "AWSStepFunctionsException"),
+    "processing": ("SageMaker", "AmazonSageMakerException"),
+    "training": ("SageMaker", "AmazonSageMakerException"),
+    "transform": ("SageMaker", "AmazonSageMakerException"),
+    "model": ("SageMaker", "AmazonSageMakerException"),
+    "batch": ("Batch", "AWSBatchException"),
+    "lambda": ("Lambda", "AWSLambdaException"),
+    "sns": ("SNS", "AmazonSNSException"),
+    "workflow": ("StepFunctions", "AWSStepFunctionsException"),
 }
 _CLIENT_ERRORS = ("SdkClientException", "Unknown")  # what the integrations raise when the call itself fails
+
+
+def applies_to(name: str, step_type: str) -> bool:
+    """Whether a step of this type can raise the error: Step Functions' own errors, its own
+    integration's, and any name of the user's own (no integration prefix)."""
+    prefix = name.split(".", 1)[0]
+    prefixes = {integration[0] for integration in INTEGRATIONS.values()}
+    if name.startswith("States.") or prefix not in prefixes:
+        return True
+    return step_type in INTEGRATIONS and INTEGRATIONS[step_type][0] == prefix
 
 
 @cache
 def integration_errors(step_type: str) -> frozenset[str]:
     """The error names the integration of a step type raises."""
-    from .service_models import service_model
+    from .service_models import error_shapes
 
     if step_type not in INTEGRATIONS:
         return frozenset()
-    prefix, (service, operation), general = INTEGRATIONS[step_type]
+    prefix, general = INTEGRATIONS[step_type]
     names = {general, *_CLIENT_ERRORS}
-    for shape in service_model(service).operation_model(operation).error_shapes:
-        names.update({shape.name, shape.name.removesuffix("Exception") + "Exception"})
+    for name in error_shapes(step_type):
+        names.update({name, name.removesuffix("Exception") + "Exception"})
     return frozenset(f"{prefix}.{name}" for name in names)
 
 

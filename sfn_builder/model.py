@@ -184,7 +184,10 @@ def build_workflow(data: Mapping[str, Any]) -> Workflow:
                     inherited.add(key)
         needs = list(dict.fromkeys([*raw.get("needs", []), *extra_needs.get(name, [])]))
         is_task = step_type in TASK_TYPES
-        retry = raw.get("retry", defaults.get("retry", [])) if is_task else raw.get("retry", [])
+        if "retry" in raw or not is_task:
+            retry = raw.get("retry", [])
+        else:
+            retry = [r for r in (_scoped(policy, step_type) for policy in defaults.get("retry", [])) if r]
         steps[name] = Step(
             name=name,
             type=step_type,
@@ -228,12 +231,23 @@ def _takes(step_type: str, key: str) -> bool:
     return key in _FIELDS_BY_TYPE[step_type]
 
 
+JOB_TYPES = ("processing", "training", "transform", "batch", "workflow")  # tasks that wait for a job
+
+
+def _scoped(policy: Mapping[str, Any], step_type: str) -> dict[str, Any] | None:
+    """A default retry policy as it applies to one step type: the error names that type can raise."""
+    from .error_names import applies_to
+
+    errors = [name for name in policy["errors"] if applies_to(name, step_type)]
+    return {**policy, "errors": errors} if errors else None
+
+
 def _timeout(raw: Mapping[str, Any], defaults: Mapping[str, Any], config: Mapping[str, Any]) -> int:
-    """A task's timeout: its own; else defaults.timeout or the type's built-in one,
-    stretched to cover the job's own max_runtime plus an hour to start up."""
+    """A task's timeout: its own; else (for a step that waits for a job) defaults.timeout, else the
+    type's built-in one; stretched to cover the job's own max_runtime plus an hour to start up."""
     if "timeout" in raw:
         return parse_duration(raw["timeout"])
-    if "timeout" in defaults:
+    if "timeout" in defaults and raw["type"] in JOB_TYPES:
         inherited = parse_duration(defaults["timeout"])
     else:
         inherited = {"lambda": 900, "sns": 60, "model": 600}.get(raw["type"], 86400)

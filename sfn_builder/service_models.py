@@ -2,8 +2,9 @@
 
 Importing botocore and loading the SageMaker model takes about 0.2 s, too
 much for `sfn-build validate`, which needs only a few enums (instance types).
-Those are cached as JSON under the user's cache directory, keyed by the
-installed botocore version, so they are read from botocore once per version.
+Those (and the results' shapes, and the exceptions of each step type's API)
+are cached as JSON under the user's cache directory, keyed by the installed
+botocore version, so they are read from botocore once per version.
 """
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ RESULTS = {
     "batch": ("batch", "JobDetail", True),
     "sns": ("sns", "PublishResponse", False),
     "workflow": ("stepfunctions", "DescribeExecutionOutput", False),
+}
+ERRORS = {  # the API each step type's integration calls: its exceptions, by name
+    "processing": ("sagemaker", "CreateProcessingJob"),
+    "training": ("sagemaker", "CreateTrainingJob"),
+    "transform": ("sagemaker", "CreateTransformJob"),
+    "model": ("sagemaker", "CreateModel"),
+    "batch": ("batch", "SubmitJob"),
+    "lambda": ("lambda", "Invoke"),
+    "sns": ("sns", "Publish"),
+    "workflow": ("stepfunctions", "StartExecution"),
 }
 _TREE_DEPTH = 8
 
@@ -55,6 +66,11 @@ def instance_types(step_type: str) -> tuple[str, ...]:
     return tuple(_cached()["enums"][step_type])
 
 
+def error_shapes(step_type: str) -> tuple[str, ...]:
+    """The exceptions botocore's model lists for the API a step type calls."""
+    return tuple(_cached()["errors"].get(step_type, ()))
+
+
 def result_tree(step_type: str) -> dict[str, Any] | None:
     """The shape of a step type's result as nested dicts: type, members, required."""
     return _cached()["results"].get(step_type)
@@ -80,7 +96,11 @@ def _cached() -> dict[str, Any]:
     cache_file = _cache_dir() / f"models-botocore-{_botocore_version()}.json"
     try:
         data = json.loads(cache_file.read_text(encoding="utf-8"))
-        if set(data.get("enums", {})) == set(ENUMS) and set(data.get("results", {})) == set(RESULTS):
+        if (set(data.get("enums", {})), set(data.get("results", {})), set(data.get("errors", {}))) == (
+            set(ENUMS),
+            set(RESULTS),
+            set(ERRORS),
+        ):
             return data
     except (OSError, ValueError):
         pass
@@ -89,6 +109,10 @@ def _cached() -> dict[str, Any]:
         "results": {
             key: _tree(service_model(svc).shape_for(shape), capitalize)
             for key, (svc, shape, capitalize) in RESULTS.items()
+        },
+        "errors": {
+            key: [error.name for error in service_model(svc).operation_model(operation).error_shapes]
+            for key, (svc, operation) in ERRORS.items()
         },
     }
     try:

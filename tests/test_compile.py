@@ -368,3 +368,27 @@ def test_the_compilers_own_tasks_are_checked_against_botocore(write_spec):
                 "arn:aws:states:::aws-sdk:s3:getObject": ("s3", "GetObject"),
             }[state["Resource"]]
             assert check_parameters(state["Parameters"], input_shape(*api)) == [], name
+
+
+def test_defaults_apply_to_the_steps_they_fit(write_spec):
+    """A default timeout is for steps that wait for a job; a default retry policy keeps, per step,
+    the error names that step can raise."""
+    text = MINIMAL.replace(
+        "    instance_type: ml.m5.xlarge\n",
+        "    instance_type: ml.m5.xlarge\n  timeout: 6h\n  retry:\n"
+        "    - {errors: [SageMaker.AmazonSageMakerException, ThrottlingException], max_attempts: 2}\n"
+        "    - {errors: [Batch.ServerException]}\n",
+    ) + (
+        "  tell:\n    type: lambda\n    needs: [prep]\n    function: f\n"
+        "  news:\n    type: sns\n    needs: [tell]\n    topic: arn:aws:sns:us-east-1:111122223333:n\n    message: hi\n"
+    )
+    states = states_of(compile_text(write_spec, text).definition)
+    assert states["prep"]["TimeoutSeconds"] == 6 * 3600
+    assert [r["ErrorEquals"] for r in states["prep"]["Retry"]] == [
+        ["SageMaker.AmazonSageMakerException", "ThrottlingException"]
+    ]
+    assert states["tell"]["TimeoutSeconds"] == 900  # a Lambda function runs 15 minutes at most
+    assert [r["ErrorEquals"] for r in states["tell"]["Retry"]] == [["ThrottlingException"]]
+    assert states["news"]["TimeoutSeconds"] == 60 and [r["ErrorEquals"] for r in states["news"]["Retry"]] == [
+        ["ThrottlingException"]
+    ]
