@@ -4,7 +4,8 @@
 match and is an error. An integration's errors are `<Prefix>.<Exception>`
 (`SageMaker.AmazonSageMakerException`, `Batch.ServerException`): the exceptions
 of the API the step calls (from botocore's model, with and without the
-`Exception` suffix the Java SDK adds) plus the service's general exception; an
+`Exception` suffix the Java SDK adds) plus the service's general exception,
+both named by the step's kind (`StepKind.error_prefix`, `general_error`); an
 unknown one draws a warning, since AWS may add names. Any other name is the
 user's own (a Lambda function's error type): it is questioned only when it
 looks like a misspelt known name.
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import difflib
 from functools import cache
+
+from .steps import KINDS
 
 # Step Functions' own error names (the Amazon States Language and AWS's error-handling page).
 STATES_ERRORS = (
@@ -35,18 +38,6 @@ STATES_ERRORS = (
     "States.TaskFailed",
     "States.Timeout",
 )
-# Per step type: the prefix of its integration's errors and the service's general exception
-# (the API each calls is in service_models.ERRORS).
-INTEGRATIONS = {
-    "processing": ("SageMaker", "AmazonSageMakerException"),
-    "training": ("SageMaker", "AmazonSageMakerException"),
-    "transform": ("SageMaker", "AmazonSageMakerException"),
-    "model": ("SageMaker", "AmazonSageMakerException"),
-    "batch": ("Batch", "AWSBatchException"),
-    "lambda": ("Lambda", "AWSLambdaException"),
-    "sns": ("SNS", "AmazonSNSException"),
-    "workflow": ("StepFunctions", "AWSStepFunctionsException"),
-}
 _CLIENT_ERRORS = ("SdkClientException", "Unknown")  # what the integrations raise when the call itself fails
 
 
@@ -54,10 +45,14 @@ def applies_to(name: str, step_type: str) -> bool:
     """Whether a step of this type can raise the error: Step Functions' own errors, its own
     integration's, and any name of the user's own (no integration prefix)."""
     prefix = name.split(".", 1)[0]
-    prefixes = {integration[0] for integration in INTEGRATIONS.values()}
-    if name.startswith("States.") or prefix not in prefixes:
+    if name.startswith("States.") or prefix not in _prefixes():
         return True
-    return step_type in INTEGRATIONS and INTEGRATIONS[step_type][0] == prefix
+    return KINDS[step_type].error_prefix == prefix
+
+
+@cache
+def _prefixes() -> frozenset[str]:
+    return frozenset(kind.error_prefix for kind in KINDS.values() if kind.error_prefix)
 
 
 @cache
@@ -65,13 +60,13 @@ def integration_errors(step_type: str) -> frozenset[str]:
     """The error names the integration of a step type raises."""
     from .service_models import error_shapes
 
-    if step_type not in INTEGRATIONS:
+    kind = KINDS[step_type]
+    if kind.error_prefix is None:
         return frozenset()
-    prefix, general = INTEGRATIONS[step_type]
-    names = {general, *_CLIENT_ERRORS}
+    names = {kind.general_error, *_CLIENT_ERRORS}
     for name in error_shapes(step_type):
         names.update({name, name.removesuffix("Exception") + "Exception"})
-    return frozenset(f"{prefix}.{name}" for name in names)
+    return frozenset(f"{kind.error_prefix}.{name}" for name in names)
 
 
 def name_problem(name: str, step_types: frozenset[str]) -> tuple[bool, str, str | None] | None:
@@ -82,7 +77,7 @@ def name_problem(name: str, step_types: frozenset[str]) -> tuple[bool, str, str 
         return None
     known = frozenset().union(*(integration_errors(t) for t in step_types))
     prefix = name.split(".", 1)[0] if "." in name else ""
-    of_prefix = frozenset().union(*(integration_errors(t) for t, i in INTEGRATIONS.items() if i[0] == prefix))
+    of_prefix = frozenset().union(*(integration_errors(t) for t, k in KINDS.items() if k.error_prefix == prefix))
     if of_prefix and name not in of_prefix:
         hint = _closest(name, of_prefix) or f"the {prefix} errors are {', '.join(sorted(of_prefix)[:6])}, ..."
         return False, f"{name!r} is not an error the {prefix} integration is known to raise", hint

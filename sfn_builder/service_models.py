@@ -30,16 +30,6 @@ RESULTS = {
     "sns": ("sns", "PublishResponse", False),
     "workflow": ("stepfunctions", "DescribeExecutionOutput", False),
 }
-ERRORS = {  # the API each step type's integration calls: its exceptions, by name
-    "processing": ("sagemaker", "CreateProcessingJob"),
-    "training": ("sagemaker", "CreateTrainingJob"),
-    "transform": ("sagemaker", "CreateTransformJob"),
-    "model": ("sagemaker", "CreateModel"),
-    "batch": ("batch", "SubmitJob"),
-    "lambda": ("lambda", "Invoke"),
-    "sns": ("sns", "Publish"),
-    "workflow": ("stepfunctions", "StartExecution"),
-}
 _TREE_DEPTH = 8
 
 
@@ -99,7 +89,7 @@ def _cached() -> dict[str, Any]:
         if (set(data.get("enums", {})), set(data.get("results", {})), set(data.get("errors", {}))) == (
             set(ENUMS),
             set(RESULTS),
-            set(ERRORS),
+            set(_error_apis()),
         ):
             return data
     except (OSError, ValueError):
@@ -112,7 +102,7 @@ def _cached() -> dict[str, Any]:
         },
         "errors": {
             key: [error.name for error in service_model(svc).operation_model(operation).error_shapes]
-            for key, (svc, operation) in ERRORS.items()
+            for key, (svc, operation) in _error_apis().items()
         },
     }
     try:
@@ -123,6 +113,13 @@ def _cached() -> dict[str, Any]:
     except OSError:
         pass  # a read-only home only costs speed
     return data
+
+
+def _error_apis() -> dict[str, tuple[str, str]]:
+    """The API each task step type calls (its exceptions are the errors it can raise)."""
+    from .steps import KINDS  # the step kinds read this module's facts: imported when used
+
+    return {name: kind.api for name, kind in KINDS.items() if kind.api is not None}
 
 
 def _botocore_version() -> str:

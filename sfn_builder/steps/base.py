@@ -99,6 +99,9 @@ class StepKind:
     runs_job: ClassVar[bool] = False  # starts a SageMaker or Batch job (named, tagged, .sync)
 
     job_events: ClassVar[JobEvents | None] = None
+    # The errors its integration raises are `<error_prefix>.<exception of api>`, or the general one.
+    error_prefix: ClassVar[str | None] = None
+    general_error: ClassVar[str | None] = None
 
     def checks(self, step: Step, workflow: Workflow) -> Iterable[Problem]:
         return ()

@@ -33,6 +33,8 @@ class Batch(StepKind):
     result = ResultShape("batch", "JobDetail", capitalize=True)
     summary = ("JobName", "JobId", "Status")
     has_result = True
+    error_prefix = "Batch"
+    general_error = "AWSBatchException"
     runs_job = True
     job_events = JobEvents(
         "aws.batch",

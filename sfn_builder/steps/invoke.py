@@ -23,6 +23,8 @@ class Lambda(StepKind):
     summary = ("Payload",)
     result_root = ("Payload",)
     has_result = True
+    error_prefix = "Lambda"
+    general_error = "AWSLambdaException"
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
         function = literal(step.config["function"])

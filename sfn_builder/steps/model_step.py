@@ -28,6 +28,8 @@ class ModelKind(StepKind):
     result = ResultShape("sagemaker", "CreateModelOutput")
     summary = ("ModelArn",)
     has_result = True
+    error_prefix = "SageMaker"
+    general_error = "AmazonSageMakerException"
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
         models = [arns.arn("sagemaker", f"model/{model_prefix(workflow.name, step.name)}-*")]

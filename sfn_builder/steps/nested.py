@@ -30,6 +30,8 @@ class NestedWorkflow(StepKind):
     json_members = frozenset({"Input"})
     summary = ("ExecutionArn", "Status", "Output")
     has_result = True
+    error_prefix = "StepFunctions"
+    general_error = "AWSStepFunctionsException"
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
         target = literal(step.config["state_machine"])

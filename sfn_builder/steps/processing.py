@@ -64,6 +64,8 @@ class Processing(StepKind):
     result = ResultShape("sagemaker", "DescribeProcessingJobResponse")
     summary = ("ProcessingJobName", "ProcessingJobArn", "ProcessingJobStatus")
     has_result = True
+    error_prefix = "SageMaker"
+    general_error = "AmazonSageMakerException"
     runs_job = True
     job_events = JobEvents(
         "aws.sagemaker",

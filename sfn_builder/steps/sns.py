@@ -18,6 +18,8 @@ class Sns(StepKind):
     json_members = frozenset({"Message"})
     summary = ("MessageId",)
     has_result = True
+    error_prefix = "SNS"
+    general_error = "AmazonSNSException"
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
         topic = literal(step.config["topic"])

@@ -26,6 +26,8 @@ class Training(StepKind):
     result = ResultShape("sagemaker", "DescribeTrainingJobResponse")
     summary = ("TrainingJobName", "TrainingJobArn", "TrainingJobStatus")
     has_result = True
+    error_prefix = "SageMaker"
+    general_error = "AmazonSageMakerException"
     runs_job = True
     job_events = JobEvents(
         "aws.sagemaker",

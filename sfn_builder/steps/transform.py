@@ -19,6 +19,8 @@ class Transform(StepKind):
     result = ResultShape("sagemaker", "DescribeTransformJobResponse")
     summary = ("TransformJobName", "TransformJobArn", "TransformJobStatus")
     has_result = True
+    error_prefix = "SageMaker"
+    general_error = "AmazonSageMakerException"
     runs_job = True
     job_events = JobEvents(
         "aws.sagemaker",
