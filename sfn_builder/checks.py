@@ -351,10 +351,11 @@ def _condition(rule: dict, path: Path, step: Step, workflow: Workflow, graph: St
     yield from problems
     if problems:
         return
-    if resolve(subject, workflow).per_item:
+    subject_target = resolve(subject, workflow)
+    if subject_target.per_item:
         yield from _choice_of_list(subject, (*path, "when"))
         return
-    subject_type = resolve(subject, workflow).json_type
+    subject_type = subject_target.json_type
     for test in ("equals", "not_equals", *_ORDER_TESTS, *_TEXT_TESTS):
         if test not in rule:
             continue
@@ -373,10 +374,11 @@ def _condition(rule: dict, path: Path, step: Step, workflow: Workflow, graph: St
             yield from refs
             if refs:
                 continue
-            if resolve(ref, workflow).per_item:
+            target = resolve(ref, workflow)
+            if target.per_item:
                 yield from _choice_of_list(ref, (*path, test))
                 continue
-            value_type = resolve(ref, workflow).json_type
+            value_type = target.json_type
             if value_type is None and subject_type is None:
                 yield Problem(
                     f"cannot tell whether to compare {rule['when']} and {ref.text} as text or as numbers",

@@ -73,8 +73,9 @@ def success_case(definition: dict[str, Any], execution_input: dict[str, Any]) ->
     """
     declared = definition["States"].get("input.defaults", {}).get("Result", {}).get("defaults", {})
     reports = report_contents(definition, {**declared, **execution_input})
+    in_maps = map_task_states(definition)
     return {
-        name: [Attempts(0, invocations(definition, name, 1) - 1, success_result(state, reports))]
+        name: [Attempts(0, (MAP_INVOCATIONS if name in in_maps else 1) - 1, success_result(state, reports))]
         for name, state in task_states(definition)
     }
 
@@ -83,22 +84,17 @@ def failure(
     definition: dict[str, Any], state: str, error: str = DEFAULT_ERROR, cause: str | None = None
 ) -> list[Attempts]:
     """The state fails at every attempt it gets (for a task in a Map, at every item's)."""
-    last = invocations(definition, state, max_attempts(definition, state)) - 1
+    last = (MAP_INVOCATIONS if state in map_task_states(definition) else max_attempts(definition, state)) - 1
     return [Attempts(0, last, error=error, cause=cause or f"simulated failure of {state}")]
 
 
-def invocations(definition: dict[str, Any], state: str, attempts: int) -> int:
-    """How many invocations of `state` one response range must cover.
+def map_task_states(definition: dict[str, Any]) -> set[str]:
+    """The tasks that run once per item of a Map state.
 
     LocalStack counts a Map task's invocations across all of its items in the
-    execution (moto counts per item): a task in a Map gets one range that covers
-    MAP_INVOCATIONS, so the same file works in both.
+    execution (moto counts per item): a task in a Map gets one response range that
+    covers MAP_INVOCATIONS, so the same file works in both.
     """
-    return MAP_INVOCATIONS if state in map_task_states(definition) else attempts
-
-
-def map_task_states(definition: dict[str, Any]) -> set[str]:
-    """The tasks that run once per item of a Map state."""
     inside = set()
     for _, body in all_states(definition):
         if "Iterator" in body:
