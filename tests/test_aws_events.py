@@ -17,7 +17,6 @@ import pytest
 from conftest import compile_text
 from moto.events.models import EventPattern
 
-from sfn_builder.cli.simulate_command import rule_alerts
 from sfn_builder.deploy.alert_formatter import format_alert
 from sfn_builder.deploy.alerts import AlertRule, alert_rules, transform
 from sfn_builder.naming import job_prefix
@@ -156,12 +155,14 @@ def test_every_way_an_execution_fails_sends_exactly_one_message(compiled):
     case = success_case(definition, {})
     case["train"] = failure(definition, "train")
     caught = engine.run(definition, workflow.name, {}, case)
-    assert caught.status == "FAILED" and len(caught.alerts) == 1 and rule_alerts(workflow, definition, caught) == []
+    assert (
+        caught.status == "FAILED" and len(caught.alerts) == 1 and engine.rule_alerts(workflow, definition, caught) == []
+    )
     case = success_case(definition, {})
     case["train"][0] = type(case["train"][0])(0, 0, {"TrainingJobName": "x"})  # no ModelArtifacts: States.Runtime
     uncaught = engine.run(definition, workflow.name, {}, case)
     assert uncaught.error == "States.Runtime"
-    assert uncaught.alerts == [] and len(rule_alerts(workflow, definition, uncaught)) == 1
+    assert uncaught.alerts == [] and len(engine.rule_alerts(workflow, definition, uncaught)) == 1
 
 
 @pytest.mark.parametrize("name", ["rerun(2024-01-01)", "it's-back!", "naïve-数据"])

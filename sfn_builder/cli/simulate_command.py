@@ -27,20 +27,8 @@ def simulate(args: argparse.Namespace) -> int:
         print(f"sfn-build simulate: {error}", file=sys.stderr)
         return EXIT_USAGE if error.usage else EXIT_FAILED
     result = engine.run(definition, workflow.name, given, case)
-    _show(workflow.name, result, rule_alerts(workflow, definition, result))
+    _show(workflow.name, result, engine.rule_alerts(workflow, definition, result))
     return EXIT_OK if result.status == "SUCCEEDED" else EXIT_FAILED
-
-
-def rule_alerts(workflow: Any, definition: dict[str, Any], result: Any) -> list[tuple[str, str]]:
-    """(rule name, message) for each alert rule the execution's end would trigger."""
-    from ..deploy.alerts import alert_rules, matching_messages
-    from ..naming import resource_name
-
-    rules = alert_rules(workflow, result.state_machine_arn, definition)
-    return [
-        (resource_name(workflow.name, rule.suffix), message)
-        for rule, message in matching_messages(rules, result.status_event())
-    ]
 
 
 _MARKS = {"succeeded": "ok", "failed": "failed", "running": "..."}

@@ -151,6 +151,18 @@ def run(
     return Run("ABORTED", None, None, None, events, waited, **arns)
 
 
+def rule_alerts(workflow: Any, definition: dict[str, Any], run: Run) -> list[tuple[str, str]]:
+    """(rule name, message) for each alert rule that the run's Execution Status Change event matches."""
+    from ..deploy.alerts import alert_rules, matching_messages
+    from ..naming import resource_name
+
+    rules = alert_rules(workflow, run.state_machine_arn, definition)
+    return [
+        (resource_name(workflow.name, rule.suffix), message)
+        for rule, message in matching_messages(rules, run.status_event())
+    ]
+
+
 def to_moto(case: Case, state_machine: str) -> Any:
     from moto.stepfunctions.parser.mocking.mock_config import (
         MockedResponseReturn,
