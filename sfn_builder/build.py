@@ -24,12 +24,12 @@ from .model import Step, Workflow
 from .naming import aux_state, result_keys
 from .payload import Renderer, jsonpath, quote
 from .plan import Leaf, Node, Parallel, Plan, Sequence, leaves
-from .results import ResultSpec, result_specs
+from .results import ResultSpec, member_reads, result_specs
 from .service_models import input_shape
 from .steps import KINDS
 from .steps.nested import arn_in_own_account
 from .steps.processing import report_uri
-from .templates import parse_path, parse_template
+from .templates import Reference, parse_path, parse_template
 
 REPORT_RESOURCE = "arn:aws:states:::aws-sdk:s3:getObject"
 REPORT_SIZE_RESOURCE = "arn:aws:states:::aws-sdk:s3:headObject"
@@ -111,8 +111,10 @@ class _Builder:
         self.graph = graph
         self.requests = requests
         self.keys = result_keys(list(workflow.steps))
-        self.renderer = Renderer(workflow, self.keys)
+        self.renderer = Renderer(workflow, self.keys, {name: graph.error_source(name) for name in workflow.steps})
+        self.handling = 0  # > 0 while building a catch's handler path, whose state holds `error`
         self.kept: dict[str, ResultSpec] = result_specs(workflow)
+        self.reads = member_reads(workflow)
         self.literal_items = {
             name: list(step.for_each.items)
             for name, step in workflow.steps.items()
@@ -224,6 +226,8 @@ class _Builder:
         selector: dict[str, Any] = {"input.$": "$[0].input", "steps": steps}
         if self.literal_items:
             selector["items.$"] = "$[0].items"
+        if self.handling:
+            selector["error.$"] = "$[0].error"
         steps_inside = leaves(node)
         names = ", ".join(steps_inside[:6]) + (", ..." if len(steps_inside) > 6 else "")
         state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=f"Runs {names}."))
@@ -254,18 +258,29 @@ class _Builder:
             entry = last = self.map(step, scope)
         exits = [next_exit(last)]
         for catch in step.catch:
-            if catch.next == "fail":
-                target = self.failure_path(step.name, scope, None)
-            elif catch.next == "succeed":
-                target = None
-            else:
-                region, _ = self.node(self.plan.regions[catch.next], scope, available)
-                target = region.entry
-                exits += region.exits
-            catcher = sdk.Catch(error_equals=list(catch.errors), next_step=target, result_path="$.error")
-            if target is None:
-                exits.append(Exit(lambda t, c=catcher: setattr(c, "next_step", t), needs_terminal=True))
+            catcher = sdk.Catch(error_equals=list(catch.errors), next_step=None, result_path="$.error")
             entry.add_catch(catcher)
+            if catch.next == "fail":
+                catcher.next_step = self.failure_path(step.name, scope, None)
+                continue
+            if catch.next == "succeed":
+                exits.append(self.skipped(step, scope, lambda t, c=catcher: setattr(c, "next_step", t), True))
+                continue
+            self.handling += 1
+            handler, _ = self.node(self.plan.regions[catch.next], scope, available)
+            self.handling -= 1
+            catcher.next_step = handler.entry
+            if not handler.exits:  # the handler path ends the execution itself (a succeed or fail step)
+                continue
+            if catch.then == "fail":  # the handler path done, the step's failure ends the execution
+                link(handler.exits, self.failure_path(step.name, scope, None))
+            elif catch.then == "fallback":
+                stand_in = scope.add(self.stand_in(step, self.workflow.steps[catch.next]))
+                link(handler.exits, stand_in)
+                exits.append(next_exit(stand_in))
+            else:
+                open_end = any(e.needs_terminal for e in handler.exits)
+                exits.append(self.skipped(step, scope, lambda t, h=handler: link(h.exits, t), open_end))
         if not any(CATCH_ALL in catch.errors for catch in step.catch):  # ASL: one catch-all, the last
             entry.add_catch(
                 sdk.Catch(
@@ -276,11 +291,52 @@ class _Builder:
             )
         return Block(entry, exits), [*available, step.name] if kept else available
 
+    def skipped(self, step: Step, scope: Scope, connect: Callable[[Any], None], open_end: bool) -> Exit:
+        """The flow going on without a failed step: its kept result becomes null, so that a Parallel
+        state can still gather it and a choice can test `is_present`."""
+        if step.name not in self.kept:
+            return Exit(connect, needs_terminal=open_end)
+        state = scope.add(
+            sdk.Pass(
+                aux_state(step.name, "skipped"),
+                result=None,
+                result_path=self.renderer.result_path(step.name),
+                comment=f"{step.name} failed and was caught: the flow goes on without its result.",
+            )
+        )
+        connect(state)
+        return next_exit(state)
+
+    def stand_in(self, failed: Step, fallback: Step) -> Any:
+        """A Pass state that puts the fallback's result where the failed step's is read."""
+        name = aux_state(failed.name, "fallback")
+        comment = f"{fallback.name}'s result stands in for {failed.name}'s."
+        target = self.renderer.result_path(failed.name)
+        if fallback.type == failed.type:
+            source = self.renderer.result_path(fallback.name)
+            return sdk.Pass(name, input_path=source, result_path=target, comment=comment)
+        members: dict[str, Any] = {}  # a lambda's payload: each member read of the failed step, from it
+        for read in sorted(self.reads.get(failed.name, []), key=len):
+            ref = Reference("steps", (failed.name, *read), "")
+            if not self.renderer.path(ref).startswith(target + "."):
+                continue  # computed, not stored (a model's name)
+            where = self.renderer.path(ref)[len(target) + 1 :].split(".")
+            node = members
+            for part in where[:-1]:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    break
+            else:
+                if where[-1] not in node:
+                    source = self.renderer.path(Reference("steps", (fallback.name, *read), ""))
+                    node[f"{where[-1]}.$"] = source
+        return sdk.Pass(name, parameters=members, result_path=target, comment=comment)
+
     def task_unit(self, step: Step, scope: Scope, in_map: bool) -> tuple[Any, Any]:
         """The task state (and the state reading its report), first and last."""
         kind = KINDS[step.type]
         shape = input_shape(*kind.api) if kind.api else None
-        parameters = self.renderer.render(self.requests[step.name], shape, kind.json_members)
+        parameters = self.renderer.render(self.requests[step.name], shape, kind.json_members, reader=step.name)
         spec = self.kept.get(step.name)
         options: dict[str, Any] = {"result_path": None}
         if spec is not None:
@@ -384,7 +440,12 @@ class _Builder:
             step.name,
             lambda: iterator.emit(first),
             items_path=items_path,
-            parameters={"input.$": "$.input", "steps.$": "$.steps", "item.$": "$$.Map.Item.Value"},
+            parameters={
+                "input.$": "$.input",
+                "steps.$": "$.steps",
+                "item.$": "$$.Map.Item.Value",
+                **({"error.$": "$.error"} if self.handling else {}),
+            },
             comment=step.comment,
             **options,
         )

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from .aws_rules import aws_problems
-from .graph import StepGraph
-from .model import TASK_TYPES, TERMINAL_TARGETS, Step, Workflow, parse_airflow
+from .graph import Jump, StepGraph
+from .model import TASK_TYPES, TERMINAL_TARGETS, Step, Workflow, parse_airflow, stands_in_for
 from .problems import Path, Problem, Severity, did_you_mean
 from .references import IDENTIFIER, has_result, resolve
 from .schedule import check_expression
@@ -42,6 +42,7 @@ def semantic_problems(workflow: Workflow, data: dict[str, Any]) -> tuple[list[Pr
     for step in workflow.steps.values():
         problems.extend(KINDS[step.type].checks(step, workflow))
         problems.extend(_after_terminal(step, workflow))
+        problems.extend(_catch_then(step, workflow, data["steps"][step.name]))
     if not cycle:
         problems.extend(_never_run(workflow))
         problems.extend(_templates(workflow, graph))
@@ -136,6 +137,29 @@ def _after_terminal(step: Step, workflow: Workflow) -> Iterator[Problem]:
             yield Problem(
                 f"step '{step.name}' needs '{need}', a {needed.type} step, after which nothing runs",
                 ("steps", step.name, "needs", n) if need in step.needs else ("steps", step.name),
+            )
+
+
+def _catch_then(step: Step, workflow: Workflow, raw: dict[str, Any]) -> Iterator[Problem]:
+    """`then` follows a handler step; a fallback handler must have a result to stand in with."""
+    for n, (catch, raw_catch) in enumerate(zip(step.catch, raw.get("catch", []), strict=True)):
+        path = ("steps", step.name, "catch", n, "then")
+        if "then" in raw_catch and catch.next in TERMINAL_TARGETS:
+            yield Problem(
+                f"`then` says what follows a handler step, and `next: {catch.next}` runs none",
+                path,
+                hint="remove `then`, or name a handler step in `next`",
+            )
+        handler = workflow.steps.get(catch.fallback or "")
+        if handler is not None and not stands_in_for(handler, step):
+            yield Problem(
+                f"with `then: fallback`, the result of '{handler.name}' stands in for that of '{step.name}', "
+                f"but a {handler.type} step{' with for_each' if handler.for_each else ''} cannot give the result "
+                f"of a {step.type} step{' with for_each' if step.for_each else ''}",
+                path,
+                hint=f"make '{handler.name}' a {step.type} step like '{step.name}'"
+                + (" (with for_each)" if step.for_each else ", or a lambda that returns the members read")
+                + "; or use `then: continue`",
             )
 
 
@@ -248,8 +272,15 @@ def _item_list(ref: Reference, path: Path, step: Step, whole: bool) -> Iterator[
 
 
 def _reference(
-    ref: Reference, path: Path, step: Step, workflow: Workflow, graph: StepGraph, item_allowed: bool
+    ref: Reference,
+    path: Path,
+    step: Step,
+    workflow: Workflow,
+    graph: StepGraph,
+    item_allowed: bool,
+    may_be_missing: bool = False,
 ) -> Iterator[Problem]:
+    """Problems of one reference; `may_be_missing` for a choice test of whether the value is there."""
     if ref.namespace == "item" and not item_allowed:
         yield Problem(
             f"{ref.text} is only defined in a step with for_each",
@@ -275,6 +306,14 @@ def _reference(
                 or f"declare it: input: {{{ref.parts[0]}: {{type: string}}}}",
             )
         return
+    if ref.namespace == "error":
+        if graph.error_source(step.name) is None:
+            yield Problem(
+                f"{ref.text} is only set on a catch's handler path, and '{step.name}' runs on none",
+                path,
+                hint="read it in the step a catch's `next` names, or in a step that needs that one",
+            )
+        return
     if ref.namespace != "steps":
         return
     source = str(ref.parts[0])
@@ -289,12 +328,16 @@ def _reference(
     if not has_result(source_step.type):
         yield Problem(f"{ref.text} reads step '{source}', but a {source_step.type} step has no result", path)
         return
-    if not graph.runs_before(source, step.name):
+    if source == step.name:
         yield Problem(
-            f"{ref.text} reads step '{source}', which does not finish before '{step.name}' starts",
+            f"{ref.text} reads the result of '{step.name}' itself, which exists only once it has finished",
             path,
-            hint=f"add '{source}' to steps.{step.name}.needs",
+            hint="read another step's result, or an input",
         )
+        return
+    ordered = graph.runs_before(source, step.name)
+    if not (ordered if may_be_missing else graph.produced_before(source, step.name)):
+        yield _not_produced(ref, path, source_step, step, graph)
         return
     target = resolve(ref, workflow)
     if target.error:
@@ -302,6 +345,98 @@ def _reference(
             f"{ref.text}: {target.error} (a {source_step.type} step's result is the {_result_name(source_step)})",
             path,
             hint=did_you_mean(str(ref.parts[len(ref.parts) - 1]), target.suggestions) if target.suggestions else None,
+        )
+        return
+    for fallback in dict.fromkeys(c.fallback for c in source_step.catch if c.fallback):
+        yield from _fallback_read(ref, path, target, source_step, workflow.steps[fallback], workflow)
+
+
+def _not_produced(ref: Reference, path: Path, source: Step, step: Step, graph: StepGraph) -> Problem:
+    """Why a step's result may be missing where it is read, with the fix that fits the path taken."""
+    failed = graph.error_source(step.name)
+    while failed is not None and failed != source.name:
+        failed = graph.error_source(failed)
+    if failed is not None:
+        return Problem(
+            f"{ref.text} reads '{source.name}', but '{step.name}' runs when '{source.name}' has failed, "
+            "so there is no result to read",
+            path,
+            hint="read ${error.Error} and ${error.Cause} to see what went wrong; to stand in for the result "
+            f"of '{source.name}', give its catch `then: fallback`",
+        )
+    if graph.runs_before(source.name, step.name):
+        how = next(f"next: {c.next}" if c.next == "succeed" else "then: continue" for c in source.catch if c.goes_on)
+        return Problem(
+            f"{ref.text} reads '{source.name}', whose catch ({how}) lets the flow go on without its result",
+            path,
+            hint="use `then: fallback` with a handler whose result stands in for it, "
+            f"or test it first: a choice on steps.{source.name} with is_present",
+        )
+    opening = _opening_jump(source.name, graph)
+    if opening is not None and opening[1].source not in _jump_chain(step.name, graph):
+        target, jump = opening
+        when = (
+            f"step '{jump.source}' fails and its catch leads there"
+            if jump.kind == "catch"
+            else f"choice '{jump.source}' leads to '{target}'"
+        )
+        needs = f"make '{step.name}' need '{source.name}' so that it runs on that path too"
+        hint = needs
+        if jump.kind == "catch" and target == source.name:
+            hint = f"to use its result in place of the result of '{jump.source}', give that catch `then: fallback`; "
+            hint += f"or {needs}"
+        return Problem(
+            f"{ref.text} reads '{source.name}', which runs only when {when}",
+            path,
+            hint=hint,
+        )
+    return Problem(
+        f"{ref.text} reads step '{source.name}', which does not finish before '{step.name}' starts",
+        path,
+        hint=f"add '{source.name}' to steps.{step.name}.needs",
+    )
+
+
+def _opening_jump(name: str, graph: StepGraph) -> tuple[str, Jump] | None:
+    """The choice or catch whose path `name` runs on (the innermost), as (its target, the jump)."""
+    region = graph.scopes.region_of.get(name)
+    return (region, graph.jumps[region][0]) if region is not None else None
+
+
+def _jump_chain(name: str, graph: StepGraph) -> set[str]:
+    """The steps whose choice or catch leads (maybe through others) to the path `name` runs on."""
+    scopes = graph.scopes
+    region = scopes.region_of.get(name)
+    sources: set[str] = set()
+    while region is not None:
+        jump = graph.jumps[region][0]
+        sources.add(jump.source)
+        region = scopes.parent[region]
+    return sources
+
+
+def _fallback_read(ref: Reference, path: Path, target: Any, failed: Step, fallback: Step, workflow: Workflow):
+    """A read of a step with `then: fallback` must also find its value in the fallback's result."""
+    stand_in = resolve(Reference("steps", (fallback.name, *ref.parts[1:]), ref.text), workflow)
+    where = f"when '{failed.name}' fails, its fallback '{fallback.name}' stands in"
+    if len(ref.parts) == 1 and fallback.type != failed.type:
+        yield Problem(
+            f"{ref.text} reads the whole result, and {where}: a {fallback.type} step's result has another form",
+            path,
+            hint=f"read the members you need, e.g. ${{steps.{failed.name}.NAME}}",
+        )
+    elif stand_in.error:
+        yield Problem(
+            f"{ref.text}: {where}, and {stand_in.error} (a {fallback.type} step's result is the "
+            f"{_result_name(fallback)})",
+            path,
+            hint=f"read a member both results have, or make '{fallback.name}' a {failed.type} step or a lambda",
+        )
+    elif target.json_type and stand_in.json_type and target.json_type != stand_in.json_type:
+        yield Problem(
+            f"{ref.text} is a {target.json_type}, but {where}, whose value there is a {stand_in.json_type}",
+            path,
+            hint=f"make '{fallback.name}' produce the same shape as '{failed.name}'",
         )
 
 
@@ -344,10 +479,17 @@ def _condition(rule: dict, path: Path, step: Step, workflow: Workflow, graph: St
     except TemplateError as exc:
         yield Problem(str(exc), (*path, "when"), hint="write a path such as steps.evaluate.ProcessingJobStatus")
         return
-    if subject.namespace not in ("steps", "input"):
-        yield Problem("'when' is a steps.STEP.PATH or input.NAME path", (*path, "when"))
+    if subject.namespace not in ("steps", "input", "error") or subject.parts == ("step",):
+        yield Problem(
+            "'when' is a steps.STEP.PATH, input.NAME, error.Error or error.Cause path",
+            (*path, "when"),
+            hint="error.step is known when compiling: it names the step whose failure is handled"
+            if subject.namespace == "error"
+            else None,
+        )
         return
-    problems = list(_reference(subject, (*path, "when"), step, workflow, graph, item_allowed=False))
+    presence = "is_present" in rule or "is_null" in rule
+    problems = list(_reference(subject, (*path, "when"), step, workflow, graph, False, may_be_missing=presence))
     yield from problems
     if problems:
         return

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from .model import Workflow
 from .problems import Problem
@@ -42,6 +43,11 @@ class StepGraph:
                     kind = "catch" if any(c.next == target for c in step.catch) else "choice"
                     self.jumps.setdefault(target, []).append(Jump(name, kind))
         self._ancestors: dict[str, int] | None = None
+        self._error_sources: dict[str, str | None] | None = None
+        self.skippable = 0  # steps a catch may go on without (`then: continue`, `next: succeed`)
+        for name, step in workflow.steps.items():
+            if step.may_be_skipped:
+                self.skippable |= 1 << self.index[name]
 
     def find_cycle(self) -> list[str] | None:
         """A cycle through needs and jumps as a list of names (first == last), or None."""
@@ -120,8 +126,32 @@ class StepGraph:
                 self._ancestors[step] = bits
         return self._ancestors[name]
 
+    @cached_property
+    def scopes(self) -> Scopes:
+        return assign_scopes(self)
+
     def runs_before(self, first: str, then: str) -> bool:
         return bool(self.ancestors(then) >> self.index[first] & 1)
+
+    def produced_before(self, first: str, then: str) -> bool:
+        """`first`'s result exists whenever `then` starts: it finished, and no catch went on without it."""
+        return self.runs_before(first, then) and not self.skippable >> self.index[first] & 1
+
+    def error_source(self, name: str) -> str | None:
+        """The failed step whose caught error `name` sees as `${error...}`: it runs on that catch's handler path."""
+        if self._error_sources is None:
+            sources: dict[str, str | None] = {}
+            for step in self.topological():
+                jumps = self.jumps.get(step, ())
+                found: str | None = None
+                if jumps:
+                    first = jumps[0]
+                    found = first.source if first.kind == "catch" else sources[first.source]
+                else:  # a step that needs a handler path's step runs on that path (see assign_scopes)
+                    found = next((sources[n] for n in self.needs[step] if sources[n] is not None), None)
+                sources[step] = found
+            self._error_sources = sources
+        return self._error_sources[name]
 
     def names_in(self, bits: int) -> list[str]:
         return [self.names[i] for i in range(len(self.names)) if bits >> i & 1]

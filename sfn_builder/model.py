@@ -53,10 +53,26 @@ class RetryPolicy:
     jitter: str | None = None
 
 
+CATCH_THEN = ("fail", "fallback", "continue")  # what happens once a catch's handler path is done
+
+
 @dataclass(frozen=True)
 class CatchRule:
+    """`next` runs with the error; `then` says how the flow goes on after it (see docs/design.md)."""
+
     errors: tuple[str, ...]
     next: str
+    then: str = "fail"
+
+    @property
+    def goes_on(self) -> bool:
+        """The flow goes on past the failed step without its result (`then: continue`, `next: succeed`)."""
+        return self.next == "succeed" or (self.then == "continue" and self.next != "fail")
+
+    @property
+    def fallback(self) -> str | None:
+        """The step whose result stands in for the failed step's."""
+        return self.next if self.then == "fallback" and self.next not in TERMINAL_TARGETS else None
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,11 @@ class Step:
         return self.type in TASK_TYPES
 
     @property
+    def may_be_skipped(self) -> bool:
+        """A catch lets the flow go on without this step's result."""
+        return any(c.goes_on for c in self.catch)
+
+    @property
     def targets(self) -> tuple[str, ...]:
         """Steps this one can jump to: choice `next`/`default`, catch `next`."""
         names: list[str] = [c.next for c in self.catch]
@@ -94,6 +115,14 @@ class Step:
             if self.config.get("default"):
                 names.append(self.config["default"])
         return tuple(dict.fromkeys(n for n in names if n not in TERMINAL_TARGETS))
+
+
+def stands_in_for(handler: Step, failed: Step) -> bool:
+    """A fallback's result can take the failed step's place: a step of the same type (and for_each),
+    or a lambda whose payload holds the members read (not for a for_each step's list)."""
+    if handler.type == failed.type:
+        return (handler.for_each is None) == (failed.for_each is None)
+    return handler.type == "lambda" and handler.for_each is None and failed.for_each is None
 
 
 @dataclass(frozen=True)
@@ -195,7 +224,9 @@ def build_workflow(data: Mapping[str, Any]) -> Workflow:
             needs=tuple(needs),
             timeout=_timeout(raw, defaults, config) if is_task else None,
             retry=tuple(_retry(r) for r in retry),
-            catch=tuple(CatchRule(tuple(c["errors"]), c["next"]) for c in raw.get("catch", [])),
+            catch=tuple(
+                CatchRule(tuple(c["errors"]), c["next"], c.get("then", "fail")) for c in raw.get("catch", [])
+            ),
             comment=raw.get("comment"),
             for_each=_for_each(raw.get("for_each")),
             config=MappingProxyType(config),

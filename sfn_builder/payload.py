@@ -42,9 +42,12 @@ def jsonpath(root: str, parts: tuple[str | int, ...]) -> str:
 class Renderer:
     """Turns spec values into Parameters for one workflow."""
 
-    def __init__(self, workflow: Workflow, result_keys: Mapping[str, str]) -> None:
+    def __init__(
+        self, workflow: Workflow, result_keys: Mapping[str, str], failed_steps: Mapping[str, str | None]
+    ) -> None:
         self.workflow = workflow
         self.result_keys = result_keys
+        self.failed_steps = failed_steps  # a handler path's step -> the step whose failure it handles
 
     def result_path(self, step: str) -> str:
         return f"$.steps.{self.result_keys[step]}"
@@ -57,6 +60,8 @@ class Renderer:
             return EXECUTION_FIELDS[str(ref.parts[0])]
         if ref.namespace == "item":
             return jsonpath("$.item", ref.parts)
+        if ref.namespace == "error":
+            return jsonpath("$.error", ref.parts)
         step = self.workflow.steps[str(ref.parts[0])]
         rest = ref.parts[1:]
         if step.type == "model" and rest == ("ModelName",):
@@ -70,8 +75,11 @@ class Renderer:
             return jsonpath(f"{base}.Payload", rest)
         return jsonpath(base, rest)
 
-    def expression(self, template: Template, want_string: bool = False) -> Expr:
-        """One template with references as a JSONPath or intrinsic."""
+    def expression(self, template: Template, want_string: bool = False, reader: str | None = None) -> Expr | str:
+        """One template with references as a JSONPath or intrinsic (text, when none is left)."""
+        template = self._known(template, reader)
+        if template.is_literal:
+            return template.literal_text()
         single = template.single_reference
         if single is not None:
             path = self.path(single)
@@ -87,8 +95,24 @@ class Renderer:
                 text += quote(piece)[1:-1]
         return Expr(f"States.Format('{text}', {', '.join(args)})")
 
-    def render(self, value: Any, shape: Any = None, json_members: frozenset[str] = frozenset()) -> Any:
-        """`value` as Parameters; `shape` is the botocore shape it must fit, if known."""
+    def _known(self, template: Template, reader: str | None) -> Template:
+        """`${error.step}` is known when compiling: the name of the step whose failure `reader` handles."""
+        if not any(ref.namespace == "error" and ref.parts == ("step",) for ref in template.references):
+            return template
+        pieces: list[str | Reference] = []
+        for piece in template.pieces:
+            if isinstance(piece, Reference) and piece.namespace == "error" and piece.parts == ("step",):
+                piece = self.failed_steps[reader or ""] or ""
+            if isinstance(piece, str) and pieces and isinstance(pieces[-1], str):
+                pieces[-1] += piece
+            else:
+                pieces.append(piece)
+        return Template(tuple(pieces))
+
+    def render(
+        self, value: Any, shape: Any = None, json_members: frozenset[str] = frozenset(), reader: str | None = None
+    ) -> Any:
+        """`value` as Parameters; `shape` is the botocore shape it must fit, if known; `reader` the step."""
         if isinstance(value, Expr):
             return value
         if isinstance(value, str):
@@ -97,12 +121,12 @@ class Renderer:
             template = parse_template(value)
             if template.is_literal:
                 return template.literal_text()
-            return self.expression(template, want_string=getattr(shape, "type_name", None) == "string")
+            return self.expression(template, getattr(shape, "type_name", None) == "string", reader)
         if isinstance(value, _MAPPINGS):
             out: dict[str, Any] = {}
             for key, item in value.items():
                 member = _member(shape, key) if key not in json_members else None
-                rendered = self.render(item, member)
+                rendered = self.render(item, member, reader=reader)
                 if isinstance(rendered, Expr):
                     out[f"{key}.$"] = str(rendered)
                 else:
@@ -110,7 +134,7 @@ class Renderer:
             return out
         if isinstance(value, list | tuple):
             member = getattr(shape, "member", None)
-            items = [self.render(item, member) for item in value]
+            items = [self.render(item, member, reader=reader) for item in value]
             if not any(isinstance(item, Expr) for item in items):
                 return items
             if any(isinstance(item, dict | list) for item in items):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .graph import Scopes, StepGraph, assign_scopes
+from .graph import Scopes, StepGraph
 from .problems import Problem, Severity
 
 MAX_NESTING = 150
@@ -96,7 +96,7 @@ def leaves(node: Node | None) -> list[str]:
 
 def make_plan(graph: StepGraph) -> Plan:
     """Plan every scope of the graph (which must be acyclic)."""
-    scopes = assign_scopes(graph)
+    scopes = graph.scopes
     added: list[AddedDependency] = []
     planner = _Planner(graph, added)
     main_members = scopes.members(None)

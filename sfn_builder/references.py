@@ -72,6 +72,8 @@ def resolve_item(ref: Reference, workflow: Workflow) -> Target:
         return Target("string", True)
     if ref.namespace == "item":
         return Target(None, True)
+    if ref.namespace == "error":
+        return Target("string" if ref.parts else "object", True)
     if ref.namespace == "input":
         field = workflow.input_field(str(ref.parts[0]))
         if field is None:

@@ -64,6 +64,18 @@ def _condition_references(rules: list[dict[str, Any]]) -> Iterator[Reference]:
                 yield from parse_template(value).references
 
 
+def member_reads(workflow: Workflow) -> dict[str, list[tuple[str, ...]]]:
+    """Per step, the distinct member paths read of its result (cut before any `[N]`)."""
+    read: dict[str, list[tuple[str, ...]]] = {}
+    for ref in references(workflow):
+        if ref.namespace == "steps" and len(ref.parts) > 1:
+            paths = read.setdefault(str(ref.parts[0]), [])
+            path = _until_index(ref.parts[1:])
+            if path and path not in paths:
+                paths.append(path)
+    return read
+
+
 def result_specs(workflow: Workflow) -> dict[str, ResultSpec]:
     """The kept steps and how each keeps its result."""
     read: dict[str, list[tuple[str | int, ...]]] = {}
@@ -73,6 +85,7 @@ def result_specs(workflow: Workflow) -> dict[str, ResultSpec]:
     for step in workflow.steps.values():
         if step.type == "processing" and step.config.get("report"):
             read.setdefault(step.name, [])
+    _add_fallback_reads(workflow, read)
     specs: dict[str, ResultSpec] = {}
     for name, paths in read.items():
         step = workflow.steps[name]
@@ -94,6 +107,20 @@ def result_specs(workflow: Workflow) -> dict[str, ResultSpec]:
         selected = [(m,) for m in kind.summary] + [_until_index(p) for p in paths]
         specs[name] = ResultSpec(_selector(selected))
     return specs
+
+
+def _add_fallback_reads(workflow: Workflow, read: dict[str, list[tuple[str | int, ...]]]) -> None:
+    """A fallback keeps what is read of the step it stands in for (and passes it on to its own fallback)."""
+    pending = [step for step in workflow.steps.values() if any(c.fallback for c in step.catch)]
+    changed = True
+    while changed:
+        changed = False
+        for step in pending:
+            for fallback in (c.fallback for c in step.catch if c.fallback and step.name in read):
+                have = read.setdefault(fallback, [])
+                new = [p for p in read[step.name] if p not in have]
+                have.extend(new)
+                changed = changed or bool(new)
 
 
 def _until_index(path: tuple[str | int, ...]) -> tuple[str, ...]:

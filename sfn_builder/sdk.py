@@ -101,7 +101,12 @@ class _Rendered(_Fields):
 
 
 class Pass(_Rendered, _steps.Pass):
-    pass
+    def to_dict(self) -> dict[str, Any]:
+        """The SDK drops a `None` result; `result=None` given explicitly is `"Result": null`."""
+        body = super().to_dict()
+        if "result" in self.fields and self.fields["result"] is None:
+            body["Result"] = None
+        return body
 
 
 class Task(_Rendered, _steps.Task):

@@ -1,7 +1,7 @@
 """`${...}` templates in spec strings: parsing into literal text and references.
 
 Grammar of a reference: `input.NAME[.PATH]`, `steps.STEP[.PATH]`,
-`execution.name|id|start_time`, `item[.PATH]`; a PATH is dot-separated names
+`execution.name|id|start_time`, `item[.PATH]`, `error[.Error|.Cause|.step]`; a PATH is dot-separated names
 with optional `[N]` indexes. `$${` writes a literal `${`.
 """
 
@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-NAMESPACES = ("input", "steps", "execution", "item")
+NAMESPACES = ("input", "steps", "execution", "item", "error")
+ERROR_FIELDS = ("Error", "Cause", "step")  # what a catch's handler path knows of the failure
 EXECUTION_FIELDS = {"name": "$$.Execution.Name", "id": "$$.Execution.Id", "start_time": "$$.Execution.StartTime"}
 
 _SEGMENT = re.compile(r"([A-Za-z0-9_\-]+)((?:\[[0-9]+\])*)")
@@ -115,7 +116,7 @@ def parse_reference(body: str, offset: int = 0) -> Reference:
     namespace = segments[0]
     if namespace not in NAMESPACES:
         raise TemplateError(
-            f"unknown reference '{text}': references start with input., steps., execution. or item",
+            f"unknown reference '{text}': references start with input., steps., execution., item or error",
             offset,
         )
     parts: list[str | int] = []
@@ -131,6 +132,8 @@ def parse_reference(body: str, offset: int = 0) -> Reference:
         raise TemplateError(
             f"unknown reference '{text}': use execution.name, execution.id or execution.start_time", offset
         )
+    if namespace == "error" and (len(parts) > 1 or (parts and parts[0] not in ERROR_FIELDS)):
+        raise TemplateError(f"unknown reference '{text}': use error.Error, error.Cause or error.step", offset)
     return Reference(namespace, tuple(parts), text)
 
 

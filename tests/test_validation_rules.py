@@ -345,7 +345,7 @@ CASES = {
             "  gate:\n    type: choice\n    needs: [prep]\n    choices:\n"
             "      - {when: execution.name, equals: a, next: succeed}   # <-\n",
         ),
-        "'when' is a steps.STEP.PATH or input.NAME path",
+        "'when' is a steps.STEP.PATH, input.NAME, error.Error or error.Cause path",
         None,
     ),
     "wait with both seconds and until": (

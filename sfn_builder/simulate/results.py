@@ -55,7 +55,8 @@ def success_result(state: dict[str, Any], reports: dict[str, Any]) -> Any:
     if resource.startswith("arn:aws:states:::batch:submitJob"):
         return _batch_job(job, parameters)
     if resource == "arn:aws:states:::lambda:invoke":
-        return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": {}}
+        payload = reports.get((state.get("ResultPath") or "").removeprefix("$.steps."), {})
+        return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": payload}
     if resource == "arn:aws:states:::sns:publish":
         return {"MessageId": "00000000-0000-4000-8000-000000000000"}
     if resource.startswith("arn:aws:states:::states:startExecution"):
@@ -68,7 +69,7 @@ def success_result(state: dict[str, Any], reports: dict[str, Any]) -> Any:
             "Output": {},
         }
     if resource in (REPORT_RESOURCE, REPORT_SIZE_RESOURCE):
-        content = reports.get(state.get("ResultPath", "").removeprefix("$.steps.").removesuffix(".report"), {})
+        content = reports.get((state.get("ResultPath") or "").removeprefix("$.steps.").removesuffix(".report"), {})
         body = json.dumps(content)
         head = {"ContentType": "application/json", "ContentLength": len(body.encode())}
         return head if resource == REPORT_SIZE_RESOURCE else {"Body": body, **head}
@@ -142,8 +143,13 @@ def _literal(value: Any) -> Any:
 # -- reports -------------------------------------------------------------------
 
 
+_USER_JSON = re.compile(r"\$\.steps\.([A-Za-z0-9_]+)(?:\[\*\])?\.(?:report\.content|Payload)((?:\.[A-Za-z0-9_]+)+)")
+
+
 def report_contents(definition: dict[str, Any], execution_input: dict[str, Any]) -> dict[str, Any]:
-    """For each report a choice tests: content that takes the first route not leading to a failure."""
+    """For each report and Lambda payload (the user's own JSON), by result key: what a choice tests,
+    such that it takes its first route not leading to a failure, and `"simulated"` for every other
+    member the workflow reads."""
     contents: dict[str, Any] = {}
     document = {"input": execution_input}
     for _, choice in _choices(definition):
@@ -151,11 +157,26 @@ def report_contents(definition: dict[str, Any], execution_input: dict[str, Any])
             if is_failure_state(rule.get("Next", "")):
                 continue
             for variable, value in _satisfying(rule, document):
-                match = re.match(r"^\$\.steps\.([A-Za-z0-9_]+)\.report\.content\.(.+)$", variable)
+                match = _USER_JSON.fullmatch(variable)
                 if match:
-                    _set(contents.setdefault(match.group(1), {}), match.group(2).split("."), value)
+                    _set(contents.setdefault(match.group(1), {}), match.group(2)[1:].split("."), value)
             break
+    read = {(m.group(1), m.group(2)) for m in _USER_JSON.finditer(json.dumps(definition))}
+    for key, path in sorted(read, key=lambda found: -found[1].count(".")):
+        _set_absent(contents.setdefault(key, {}), path[1:].split("."), "simulated")
+    for _, state in all_states(definition):  # a fallback's result copied whole: it holds what is read of it
+        source, target = state.get("InputPath") or "", state.get("ResultPath") or ""
+        if state["Type"] == "Pass" and source.startswith("$.steps.") and target.startswith("$.steps."):
+            _merge_absent(contents.setdefault(source[len("$.steps.") :], {}), contents.get(target[len("$.steps.") :]))
     return contents
+
+
+def _merge_absent(node: dict[str, Any], other: Any) -> None:
+    for key, value in (other or {}).items():
+        if isinstance(value, dict) and isinstance(node.get(key), dict):
+            _merge_absent(node[key], value)
+        else:
+            node.setdefault(key, value)
 
 
 def _choices(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -215,6 +236,14 @@ def _lookup(document: dict[str, Any], path: str) -> Any:
             return None
         node = node[part]
     return node
+
+
+def _set_absent(node: Any, parts: list[str], value: Any) -> None:
+    """Set a member unless it, or a value on its way, is set already."""
+    for part in parts[:-1]:
+        node = node.setdefault(part, {}) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.setdefault(parts[-1], value)
 
 
 def _set(node: dict[str, Any], parts: list[str], value: Any) -> None:
