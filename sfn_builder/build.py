@@ -24,7 +24,7 @@ from .model import Step, Workflow
 from .naming import aux_state, result_keys
 from .payload import Renderer, jsonpath, quote
 from .plan import Leaf, Node, Parallel, Plan, Sequence, leaves
-from .results import ResultSpec, member_reads, result_specs
+from .results import ResultSpec, member_reads, result_specs, step_references
 from .service_models import input_shape
 from .steps import KINDS
 from .steps.nested import arn_in_own_account
@@ -440,16 +440,26 @@ class _Builder:
             step.name,
             lambda: iterator.emit(first),
             items_path=items_path,
-            parameters={
-                "input.$": "$.input",
-                "steps.$": "$.steps",
-                "item.$": "$$.Map.Item.Value",
-                **({"error.$": "$.error"} if self.handling else {}),
-            },
+            parameters=self.item_document(step),
             comment=step.comment,
             **options,
         )
         return scope.add(state)
+
+    def item_document(self, step: Step) -> dict[str, Any]:
+        """Each item's state: the item, and only the inputs and results the step reads (a list of
+        items taken from the input is not copied into every item)."""
+        refs = list(step_references(step, with_items=False))
+        inputs = dict.fromkeys(str(ref.parts[0]) for ref in refs if ref.namespace == "input")
+        steps = dict.fromkeys(self.keys[str(ref.parts[0])] for ref in refs if ref.namespace == "steps")
+        document: dict[str, Any] = {
+            "input": {f"{name}.$": f"$.input.{name}" for name in inputs},
+            "steps": {f"{key}.$": f"$.steps.{key}" for key in steps},
+            "item.$": "$$.Map.Item.Value",
+        }
+        if self.handling and any(ref.namespace == "error" and ref.parts != ("step",) for ref in refs):
+            document["error.$"] = "$.error"
+        return document
 
     def rethrow(self, step: str, scope: Scope) -> Any:
         """A Fail that passes a caught error on unchanged out of a Map iteration.

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Workflow
+from .model import Step, Workflow
 from .references import resolve_item
 from .steps import KINDS
 from .steps.flow import COMBINATORS
@@ -30,25 +30,30 @@ class ResultSpec:
 def references(workflow: Workflow) -> Iterator[Reference]:
     """Every reference the workflow's steps make."""
     for step in workflow.steps.values():
-        texts: list[str] = []
-        stack: list[Any] = [v for k, v in step.config.items() if not (step.type == "choice" and k == "choices")]
-        if step.for_each is not None and isinstance(step.for_each.items, str):
-            stack.append(step.for_each.items)
-        while stack:
-            value = stack.pop()
-            if isinstance(value, str):
-                texts.append(value)
-            elif isinstance(value, dict):
-                stack.extend(value.values())
-            elif isinstance(value, list | tuple):
-                stack.extend(value)
-        for text in texts:
-            try:
-                yield from parse_template(text).references
-            except TemplateError:
-                continue
-        if step.type == "choice":
-            yield from _condition_references(step.config.get("choices", []))
+        yield from step_references(step)
+
+
+def step_references(step: Step, with_items: bool = True) -> Iterator[Reference]:
+    """The references one step makes (in its fields, its for_each items and its choices)."""
+    texts: list[str] = []
+    stack: list[Any] = [v for k, v in step.config.items() if not (step.type == "choice" and k == "choices")]
+    if with_items and step.for_each is not None and isinstance(step.for_each.items, str):
+        stack.append(step.for_each.items)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    for text in texts:
+        try:
+            yield from parse_template(text).references
+        except TemplateError:
+            continue
+    if step.type == "choice":
+        yield from _condition_references(step.config.get("choices", []))
 
 
 def _condition_references(rules: list[dict[str, Any]]) -> Iterator[Reference]:

@@ -115,14 +115,43 @@ def test_a_map_runs_the_step_once_per_item():
     assert [v.state for v in result.path].count("copy_shard.each") == 5
 
 
-def test_a_map_whose_items_all_fail_fails_with_one_alert():
-    shards = {"shards": ["01", "02", "03", "04"]}  # max_concurrency 4: all fail together
+def test_a_map_whose_items_all_fail_fails_with_one_alert_naming_the_item_and_what_it_cancelled():
+    shards = {"shards": ["01", "02", "03", "04"]}
     _, definition, _ = compiled("batch-fanout")
     result = simulate("batch-fanout", shards, copy_shard__each=failure(definition, "copy_shard.each"))
     assert result.status == "FAILED" and result.error == "copy_shard.Failed"
-    assert [v.state for v in result.path].count("copy_shard.each") >= 2
+    (failed,) = [v for v in result.path if v.state == "copy_shard.each"]
+    assert (failed.outcome, failed.item) == ("failed", 0)
+    (cancelled,) = [v for v in result.path if v.outcome == "cancelled"]
+    assert (cancelled.state, cancelled.note) == ("copy_shard", "items 1-3 not started")
+    assert [v.outcome for v in result.path if v.state == "copy_shard"] == ["failed", "cancelled"]
     (alert,) = result.alerts
     assert alert.state == "copy_shard.alert"
+
+
+def test_a_failing_branch_cancels_the_branches_not_started_and_the_report_is_the_same_every_time():
+    _, definition, _ = compiled("churn-training")
+    reports = set()
+    for _ in range(5):
+        result = simulate("churn-training", clean_events=failure(definition, "clean_events"))
+        reports.add(tuple(result.path))
+    (path,) = reports
+    (parallel,) = [v for v in path if v.state.startswith("parallel.")]
+    assert parallel.outcome == "failed"
+    (cancelled,) = [v for v in path if v.outcome == "cancelled"]
+    assert cancelled.state == "clean_users" and cancelled.note == f"branch 2 of {parallel.state}"
+
+
+def test_a_map_of_ten_thousand_items_at_concurrency_one_succeeds():
+    workflow, definition, defaults = compiled("batch-fanout")
+    one_at_a_time = json.loads(json.dumps(definition).replace('"MaxConcurrency": 4', '"MaxConcurrency": 1'))
+    assert one_at_a_time != definition
+    shards = [f"{n:05}" for n in range(10_000)]
+    case = success_case(one_at_a_time, {**defaults, "shards": shards})
+    result = engine.run(one_at_a_time, workflow.name, {"shards": shards}, case)
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    items = [v.item for v in result.path if v.state == "copy_shard.each"]
+    assert items == list(range(10_000))
 
 
 def _report(content: dict) -> list[Attempts]:
@@ -136,7 +165,7 @@ def _report(content: dict) -> list[Attempts]:
 def test_the_command_shows_the_path_the_alert_and_the_result(cli):
     code, out, _ = cli("simulate", str(EXAMPLES["churn-training"]), "--fail", "train")
     assert code == 1
-    assert "  failed  train           States.TaskFailed: simulated failure of train" in out
+    assert "  failed    train           States.TaskFailed: simulated failure of train" in out
     assert "Alerts published: 1\n  sfn-build: churn-training: train failed" in out
     assert out.rstrip().endswith(
         "FAILED: train.Failed: Step train failed. States.TaskFailed: simulated failure of train"
@@ -206,7 +235,7 @@ def test_a_mock_file_with_attempt_ranges_retries_then_succeeds(cli, tmp_path):
     )
     code, out, _ = cli("simulate", str(EXAMPLES["churn-training"]), "--mock", str(mock), "--case", "FlakyTraining")
     assert code == 0, out
-    assert "after 1 failed attempt(s): ThrottlingException" in out
+    assert "attempt 2, after 1 failed attempt: ThrottlingException" in out
 
 
 def test_a_mock_file_naming_a_missing_case_lists_the_ones_it_has(cli, tmp_path):

@@ -31,17 +31,22 @@ def simulate(args: argparse.Namespace) -> int:
     return EXIT_OK if result.status == "SUCCEEDED" else EXIT_FAILED
 
 
-_MARKS = {"succeeded": "ok", "failed": "failed", "running": "..."}
+_MARKS = {"succeeded": "ok", "failed": "failed", "running": "...", "cancelled": "cancelled"}
 
 
 def _show(workflow: str, result: Any, by_rules: list[tuple[str, str]]) -> None:
     print(f"Simulated {workflow}: jobs answer with simulated results; nothing runs in AWS.")
     print("\nPath:")
-    width = max((len(v.state) for v in result.path), default=0)
-    for visit in result.path:
-        line = f"  {_MARKS[visit.outcome]:7} {visit.state.ljust(width)}"
+    path = result.path
+    names = [v.state + (f" [item {v.item}]" if v.item is not None else "") for v in path]
+    width = max(map(len, names), default=0)
+    for visit, name in zip(path, names, strict=True):
+        line = f"  {_MARKS[visit.outcome]:9} {name.ljust(width)}"
+        if visit.note:
+            line += f"  {visit.note}"
         if visit.retried:
-            line += f"  after {len(visit.retried)} failed attempt(s): {', '.join(visit.retried)}"
+            tries = "attempt" if len(visit.retried) == 1 else "attempts"
+            line += f"  attempt {visit.attempts}, after {len(visit.retried)} failed {tries}: {', '.join(visit.retried)}"
         if visit.outcome == "failed" and visit.error:
             line += f"  {visit.error}: {visit.cause or ''}".rstrip(": ")
         print(line.rstrip())

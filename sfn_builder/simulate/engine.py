@@ -12,23 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..history import entry_of, state_of
+from ..history import state_of
 from . import interpreter
 from .mock_config import Case
+from .visits import Visit, visits
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
-
-
-@dataclass(frozen=True)
-class Visit:
-    """One time a state ran: its name and what happened."""
-
-    state: str
-    outcome: str  # "succeeded", "failed", "running"
-    attempts: int = 1
-    error: str | None = None
-    cause: str | None = None
-    retried: tuple[str, ...] = ()  # errors of the attempts that failed and were retried
 
 
 @dataclass(frozen=True)
@@ -45,6 +34,7 @@ class Run:
     error: str | None
     cause: str | None
     events: list[dict[str, Any]] = field(repr=False)
+    definition: dict[str, Any] = field(repr=False)
     waited_seconds: float = 0.0
     execution_arn: str = ""
     state_machine_arn: str = ""
@@ -71,7 +61,7 @@ class Run:
 
     @property
     def path(self) -> list[Visit]:
-        return _visits(self.events)
+        return visits(self.events, self.definition)
 
     @property
     def alerts(self) -> list[Alert]:
@@ -142,13 +132,13 @@ def run(
     waited = interpreter.CLOCK.seconds - waited_before
     arns = {"execution_arn": execution_arn, "state_machine_arn": machine_arn}
     if isinstance(state, ProgramEnded):
-        return Run("SUCCEEDED", env.states.get_input(), None, None, events, waited, **arns)
+        return Run("SUCCEEDED", env.states.get_input(), None, None, events, definition, waited, **arns)
     if isinstance(state, ProgramError):
         error = state.error or {}
-        return Run("FAILED", None, error.get("error"), error.get("cause"), events, waited, **arns)
+        return Run("FAILED", None, error.get("error"), error.get("cause"), events, definition, waited, **arns)
     if isinstance(state, ProgramTimedOut):
-        return Run("TIMED_OUT", None, "States.Timeout", None, events, waited, **arns)
-    return Run("ABORTED", None, None, None, events, waited, **arns)
+        return Run("TIMED_OUT", None, "States.Timeout", None, events, definition, waited, **arns)
+    return Run("ABORTED", None, None, None, events, definition, waited, **arns)
 
 
 def rule_alerts(workflow: Any, definition: dict[str, Any], run: Run) -> list[tuple[str, str]]:
@@ -181,44 +171,3 @@ def to_moto(case: Case, state_machine: str) -> Any:
         ]
         states.append(StateMockedResponses(state, f"{state}-responses", responses))
     return MockTestCase(state_machine, "simulation", states)
-
-
-def _visits(events: list[dict[str, Any]]) -> list[Visit]:
-    """Each state entry in order, with how it ended and how many attempts it took."""
-    visits: dict[int, dict[str, Any]] = {}
-    by_id = {event["id"]: event for event in events}
-    for event in events:
-        entered = event.get("stateEnteredEventDetails")
-        if entered:
-            failing = event["type"] == "FailStateEntered"
-            visits[event["id"]] = {
-                "state": entered["name"],
-                "outcome": "failed" if failing else "running",
-                "attempts": 0,
-            }
-            continue
-        exited = event.get("stateExitedEventDetails")
-        if exited:  # a Parallel's exit does not chain back to its entry: match the name
-            for visit in reversed(visits.values()):
-                if visit["state"] == exited["name"] and visit["outcome"] == "running":
-                    visit["outcome"] = "succeeded"
-                    break
-            continue
-        owner = entry_of(event, by_id)
-        if owner is None or owner not in visits:
-            continue
-        visit = visits[owner]
-        if "taskScheduledEventDetails" in event:
-            if visit["outcome"] == "failed":  # scheduled again: the failure was retried
-                visit.setdefault("retried", []).append(visit.pop("error", None) or "")
-                visit["outcome"] = "running"
-            visit["attempts"] += 1
-        elif event["type"].endswith(("Failed", "TimedOut")) and event["type"] != "ExecutionFailed":
-            failure = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-            visit.update(outcome="failed", error=failure.get("error"), cause=failure.get("cause"))
-    return [
-        Visit(
-            v["state"], v["outcome"], max(v["attempts"], 1), v.get("error"), v.get("cause"), tuple(v.get("retried", ()))
-        )
-        for _, v in sorted(visits.items())
-    ]

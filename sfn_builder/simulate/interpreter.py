@@ -17,6 +17,12 @@ Task states from mocked responses. `install()` adds what it lacks here:
   as in AWS: those end the execution, whatever Retry or Catch says;
 - virtual time: Retry intervals and Wait states do not sleep (the waits are
   added up instead), so a simulated day takes milliseconds;
+- one order: Parallel branches run one after another in the order of the
+  definition, and Map items in the order of the list, in the calling thread, so
+  that a run gives the same history every time; a branch or item not started
+  when another failed never starts (it is reported as cancelled). moto ran a
+  thread per branch and per concurrent item, and recursed once per item (a
+  1,000-item Map at concurrency 1 hit Python's recursion limit);
 - quiet logs: moto logs whole parse trees when a state fails.
 
 It is installed in-process by `simulate` and in the embedded emulator's process.
@@ -24,6 +30,7 @@ It is installed in-process by `simulate` and in the embedded emulator's process.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import re
@@ -64,6 +71,8 @@ def install() -> None:
         _terminal_errors_not_caught()
         _definite_json_paths()
         _virtual_time()
+        _branches_in_order()
+        _items_in_order()
         _installed = True
 
 
@@ -174,6 +183,7 @@ _INDEFINITE = re.compile(r"\*|\.\.|\?\(|\[[^\]]*[:,][^\]]*\]")
 def _definite_json_paths() -> None:
     from moto.stepfunctions.parser.asl.utils import json_path
 
+    json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)  # jsonpath_ng builds a parser per call
     original = json_path.extract_json
 
     def extract_json(path: str, data: Any) -> Any:
@@ -198,3 +208,95 @@ def _virtual_time() -> None:
         CLOCK.sleep(wait_seconds)
 
     WaitFunction._wait_interval = wait_interval
+
+
+class _CallingThread:
+    """A stand-in for `threading.Thread` that runs its target when started, in the calling thread."""
+
+    def __init__(self, target: Any, **_: Any) -> None:
+        self._target = target
+
+    def start(self) -> None:
+        self._target()
+
+    def is_alive(self) -> bool:
+        return False
+
+
+def _branches_in_order() -> None:
+    import threading as _threading
+
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker import BranchWorker
+
+    def start(self: Any) -> None:
+        self._worker_thread = _threading.current_thread()
+        if self._branch_worker_comm._termination_event.is_set():
+            return  # a branch before this one failed: this one is cancelled before it starts
+        self._program.eval(self.env)
+        self._branch_worker_comm.on_terminated(env=self.env)
+
+    def program_eval(self: Any, env: Any) -> None:
+        """In the calling thread: moto ran each program (the execution, a branch, a Map item) in a thread
+        of its own, to time it out in wall-clock time, which a virtual clock never passes."""
+        env.next_state_name = self.start_at.start_at_name
+        EvalComponent.eval(self, env)
+
+    BranchWorker.start = start
+    Program.eval = program_eval
+    execute_state.Thread = _CallingThread  # moto ran each task in a thread of its own, to time it out
+
+
+def _items_in_order() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component import (
+        InlineIterationComponent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iteration_worker import (
+        IterationWorker,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iterator import (
+        inline_iterator_worker,
+    )
+
+    def launch_worker(self: Any, env: Any, eval_input: Any, job_pool: Any) -> Any:
+        worker = self._create_worker(env=env, eval_input=eval_input, job_pool=job_pool)
+        worker.eval()  # takes every item left, in order; the workers after it find none
+        return worker
+
+    def eval_pool(self: Any, job: Any, worker_frame: Any) -> None:
+        """moto's `_eval_pool`, as a loop instead of a recursion per item."""
+        while job is not None:
+            job_frame = worker_frame.open_inner_frame()
+            self._eval_job(env=job_frame, job=job)
+            worker_frame.close_frame(job_frame)
+            if isinstance(job.job_output, Exception) or self.stopped():
+                break
+            next_job = self._job_pool.next_job()
+            if next_job is None:
+                source = job_frame.event_history_context.last_published_event_id
+                worker_frame.event_history_context.source_event_id = source
+                break
+            self._job_pool.close_job(job)
+            job = next_job
+        self._env.close_frame(worker_frame)
+        if job is not None:
+            self._job_pool.close_job(job)
+
+    def eval_input(self: Any, env_frame: Any) -> None:
+        """moto's `_eval_input` without copying the Map state's whole input twice per item (a list of
+        10,000 items in it made a Map quadratic): Parameters only read it, and their result is copied."""
+        selector = self._item_selector or self._parameters
+        if selector is None:
+            return
+        map_state_input = self._env.stack[-1]
+        env_frame.states._states_data["input"] = map_state_input
+        env_frame.stack.append(map_state_input)
+        selector.eval(env_frame)
+        env_frame.states.reset(input_value=env_frame.stack[-1])
+        env_frame.stack.clear()
+
+    InlineIterationComponent._launch_worker = launch_worker
+    IterationWorker._eval_pool = eval_pool
+    inline_iterator_worker.InlineIteratorWorker._eval_input = eval_input  # `Iterator`, which sfn-build writes
