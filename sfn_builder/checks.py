@@ -336,7 +336,8 @@ def _reference(
         )
         return
     ordered = graph.runs_before(source, step.name)
-    if not (ordered if may_be_missing else graph.produced_before(source, step.name)):
+    produced = graph.produced_before(source, step.name) or (ordered and _tested_present(source, step, graph))
+    if not (ordered if may_be_missing else produced):
         yield _not_produced(ref, path, source_step, step, graph)
         return
     target = resolve(ref, workflow)
@@ -349,6 +350,32 @@ def _reference(
         return
     for fallback in dict.fromkeys(c.fallback for c in source_step.catch if c.fallback):
         yield from _fallback_read(ref, path, target, source_step, workflow.steps[fallback], workflow)
+
+
+def _tested_present(source: str, step: Step, graph: StepGraph) -> bool:
+    """`step` runs only on a choice route whose every rule tests that `source`'s result is present."""
+    scopes = graph.scopes
+    region = scopes.region_of.get(step.name)
+    while region is not None:
+        jump = graph.jumps[region][0]
+        choice = graph.workflow.steps[jump.source]
+        if jump.kind == "choice" and choice.config.get("default") != region:
+            rules = [rule for rule in choice.config.get("choices", []) if rule["next"] == region]
+            if rules and all(_tests_present(rule, source) for rule in rules):
+                return True
+        region = scopes.parent[region]
+    return False
+
+
+def _tests_present(rule: dict[str, Any], source: str) -> bool:
+    if any(_tests_present(inner, source) for inner in rule.get("all", [])):
+        return True
+    if rule.get("is_present") is not True:
+        return False
+    try:
+        return parse_path(rule["when"]).step == source
+    except (KeyError, TemplateError):
+        return False
 
 
 def _not_produced(ref: Reference, path: Path, source: Step, step: Step, graph: StepGraph) -> Problem:
@@ -488,7 +515,7 @@ def _condition(rule: dict, path: Path, step: Step, workflow: Workflow, graph: St
             else None,
         )
         return
-    presence = "is_present" in rule or "is_null" in rule
+    presence = "is_present" in rule  # the one test Step Functions evaluates on a path that is not there
     problems = list(_reference(subject, (*path, "when"), step, workflow, graph, False, may_be_missing=presence))
     yield from problems
     if problems:
