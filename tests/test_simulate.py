@@ -247,3 +247,24 @@ def test_a_mock_file_naming_a_missing_case_lists_the_ones_it_has(cli, tmp_path):
 
 def test_the_examples_folder_is_covered():
     assert {Path(w).stem for w in WORKFLOWS} == set(EXAMPLES) and len(EXAMPLES) >= 4
+
+
+PROBES = ["it's", "a{b}c", "back\\slash", 'quote"d', "ünïcödé", "emoji 🚀", "{}", "\\{", "'{'", "x\\'y", "tab\tx"]
+PROBES += ["new\nline", "$dollar", "a,b", "(paren)", "\\\\", "end\\", "x'", "''", "{0}", "a}b", "${not a ref", "%s"]
+
+
+@pytest.mark.parametrize("text", PROBES)
+def test_strings_reach_the_job_as_aws_passes_them(text, write_spec):
+    """Literal text, text around a reference and text after one: States.Format's escaping, read back."""
+    written = text.replace("${", "$${")  # how a spec writes a literal ${
+    payload = {"literal": written, "before": written + " ${input.x}", "after": "${input.x} " + written}
+    spec = "version: 1\nname: probe\ninput: {x: {type: string, default: v}}\nsteps:\n  p:\n    type: lambda\n"
+    spec += "    function: f\n    payload: " + json.dumps(payload, ensure_ascii=False) + "\n"
+    compilation = compile_analysis(analyze_file(write_spec(spec)))
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    definition = compilation.definition
+    result = engine.run(definition, "probe", {}, success_case(definition, {"x": "v"}))
+    assert result.status == "SUCCEEDED", result.cause
+    (scheduled,) = [e for e in result.events if "taskScheduledEventDetails" in e]
+    sent = json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]
+    assert sent == {"literal": text, "before": text + " v", "after": "v " + text}

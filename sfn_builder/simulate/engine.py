@@ -114,7 +114,10 @@ def run(
             start_time=datetime.now(UTC),
         ),
         state_machine_details=StateMachineDetails(
-            arn=machine_arn, name=state_machine, typ=StateMachineType.STANDARD, definition=json.dumps(definition)
+            arn=machine_arn,
+            name=state_machine,
+            typ=StateMachineType.STANDARD,
+            definition=json.dumps(definition, ensure_ascii=False),  # as `create` sends it
         ),
     )
     waited_before = interpreter.CLOCK.seconds

@@ -23,6 +23,10 @@ Task states from mocked responses. `install()` adds what it lacks here:
   when another failed never starts (it is reported as cancelled). moto ran a
   thread per branch and per concurrent item, and recursed once per item (a
   1,000-item Map at concurrency 1 hit Python's recursion limit);
+- intrinsic string literals read as AWS reads them: `\\'`, `\\{`, `\\}` and `\\\\` are a
+  quote, braces and a backslash, and an escaped brace in a `States.Format`
+  template is text, not a placeholder (moto kept the backslashes and handed the
+  template to Python's `str.format`, which failed on braces and quotes);
 - quiet logs: moto logs whole parse trees when a state fails.
 
 It is installed in-process by `simulate` and in the embedded emulator's process.
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import logging
 import re
 import threading
@@ -73,6 +78,7 @@ def install() -> None:
         _virtual_time()
         _branches_in_order()
         _items_in_order()
+        _intrinsic_strings_as_aws_reads_them()
         _installed = True
 
 
@@ -300,3 +306,61 @@ def _items_in_order() -> None:
     InlineIterationComponent._launch_worker = launch_worker
     IterationWorker._eval_pool = eval_pool
     inline_iterator_worker.InlineIteratorWorker._eval_input = eval_input  # `Iterator`, which sfn-build writes
+
+
+_OPEN, _CLOSE = "\ue000", "\ue001"  # an escaped brace in a Format template, until the template is filled
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_CONTROL_HIDDEN = {code: 0xF0000 + code for code in range(32)}  # to a private-use plane and back
+_CONTROL_SHOWN = {hidden: code for code, hidden in _CONTROL_HIDDEN.items()}
+
+
+def _intrinsic_strings_as_aws_reads_them() -> None:
+    from moto.stepfunctions.parser.asl.component.intrinsic.argument.argument import ArgumentLiteral
+    from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic.string_format import (
+        StringFormat,
+    )
+    from moto.stepfunctions.parser.asl.parse.intrinsic.preprocessor import Preprocessor
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor as DefinitionPreprocessor
+
+    original_visit = DefinitionPreprocessor.visitString_intrinsic_function
+
+    class _Decoded:
+        """A `States.*(...)` token whose text is the JSON string's value (moto kept JSON's escapes)."""
+
+        def __init__(self, token: Any) -> None:
+            self._value = json.loads(token.getText())
+
+        def getText(self) -> str:  # moto's lexer refuses control characters, which AWS takes
+            return '"' + self._value.translate(_CONTROL_HIDDEN) + '"'
+
+    def visit_intrinsic(self: Any, ctx: Any) -> Any:
+        token = ctx.STRINGINTRINSICFUNC()
+        ctx.STRINGINTRINSICFUNC = lambda: _Decoded(token)
+        return original_visit(self, ctx)
+
+    def visit_string(self: Any, ctx: Any) -> Any:
+        text = ctx.STRING().getText()[1:-1]
+        arguments = ctx.parentCtx
+        template = arguments.children[1] is ctx and arguments.parentCtx.getText().startswith("States.Format(")
+        braces = {"{": _OPEN, "}": _CLOSE} if template else {}
+
+        def unescape(match: re.Match[str]) -> str:
+            char = match.group(1)
+            return braces.get(char, char) if char in "'{}\\" else match.group(0)
+
+        return ArgumentLiteral(definition_value=_ESCAPE.sub(unescape, text).translate(_CONTROL_SHOWN))
+
+    def format_body(self: Any, env: Any) -> None:
+        self.argument_list.eval(env=env)
+        template, *values = env.stack.pop()
+        pieces = template.split("{}")
+        if len(pieces) - 1 != len(values):
+            raise ValueError(f"States.Format: {len(pieces) - 1} placeholders for {len(values)} values")
+        text = pieces[0]
+        for value, piece in zip(values, pieces[1:], strict=True):
+            text += self._to_str_repr(value) + piece
+        env.stack.append(text.replace(_OPEN, "{").replace(_CLOSE, "}"))
+
+    DefinitionPreprocessor.visitString_intrinsic_function = visit_intrinsic
+    Preprocessor.visitFunc_arg_string = visit_string
+    StringFormat._eval_body = format_body
