@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import sdk
+from . import choice_reasons, sdk
 from .asl import ALERT_RESOURCE, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
@@ -480,7 +480,7 @@ class _Builder:
         self,
         step: str,
         scope: Scope,
-        reason: str | None,
+        reason: str | choice_reasons.Reason | None,
         *,
         label: str = "failed",
         error: str | None = None,
@@ -488,7 +488,8 @@ class _Builder:
     ) -> Any:
         """Publish one alert (when there is a topic), then fail naming the step.
 
-        `reason` None means a caught error: its name and cause are in `$.error`.
+        `reason` None means a caught error: its name and cause are in `$.error`; a list
+        holds values read when the step fails (see choice_reasons).
         """
         key = (step, label)
         if key in scope.failure_paths:
@@ -500,6 +501,10 @@ class _Builder:
                 error=error or f"{step}.Failed",
                 cause_path=f"States.Format('Step {step} failed. {{}}: {{}}', $.error.Error, $.error.Cause)",
             )
+        elif isinstance(reason, list):
+            text, values = _format(reason)
+            cause = f"States.Format('{text}', {', '.join(values)})" if values else None
+            fail = sdk.Fail(fail_id, error=error or f"{step}.Failed", cause_path=cause, cause=None if cause else text)
         else:
             fail = sdk.Fail(fail_id, error=error or f"{step}.Failed", cause=reason)
         alert_id = aux_state(step, "alert" if label == "failed" else f"{label}.alert")
@@ -510,7 +515,7 @@ class _Builder:
         scope.failure_paths[key] = alert or fail
         return scope.failure_paths[key]
 
-    def alert(self, state_id: str, step: str, reason: str | None, then: Any) -> Any:
+    def alert(self, state_id: str, step: str, reason: str | choice_reasons.Reason | None, then: Any) -> Any:
         notifications = self.workflow.notifications
         if notifications is None:
             return None
@@ -524,8 +529,9 @@ class _Builder:
             text += "{}" + quote(". Execution: ")[1:-1] + link
             message = f"States.Format('{text}', $.error.Error, $.error.Cause, {_REGION}, $$.Execution.Id)"
         else:
-            text = quote(f"Workflow {name}: step {step} failed. {reason} Execution: ")[1:-1] + link
-            message = f"States.Format('{text}', {_REGION}, $$.Execution.Id)"
+            said, values = _format(reason) if isinstance(reason, list) else (quote(reason)[1:-1], [])
+            text = quote(f"Workflow {name}: step {step} failed. ")[1:-1] + said + quote(" Execution: ")[1:-1] + link
+            message = f"States.Format('{text}', {', '.join([*values, _REGION, '$$.Execution.Id'])})"
         parameters: dict[str, Any] = {}
         if notifications.topic_arn:
             parameters["TopicArn"] = notifications.topic_arn
@@ -569,12 +575,13 @@ class _Builder:
         exits: list[Exit] = []
 
         def target_of(name: str, rule_index: int | None) -> Any:
-            if name == "fail" and rule_index is None and "default" not in step.config:
-                return self.failure_path(
-                    step.name, scope, f"No rule of the choice {step.name} matched.", label="unmatched"
-                )
+            rules = step.config["choices"]
+            if name == "fail" and rule_index is None:
+                reason = choice_reasons.unmatched(step.name, rules, self.renderer.path)
+                return self.failure_path(step.name, scope, reason, label="unmatched")
             if name == "fail":
-                return self.failure_path(step.name, scope, f"The choice {step.name} led to fail.")
+                reason = choice_reasons.matched(step.name, rules[rule_index], self.renderer.path)
+                return self.failure_path(step.name, scope, reason, label=f"rule-{rule_index + 1}")
             if name == "succeed":
                 return None
             if name not in regions:
@@ -649,6 +656,18 @@ def _literal_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
     return "number" if isinstance(value, int | float) else "string"
+
+
+def _format(reason: choice_reasons.Reason) -> tuple[str, list[str]]:
+    """A reason as a States.Format template (escaped) and the paths of its values."""
+    text, values = "", []
+    for piece in reason:
+        if isinstance(piece, choice_reasons.Value):
+            text += "{}"
+            values.append(piece.path)
+        else:
+            text += quote(piece)[1:-1]
+    return text, values
 
 
 def _retry_fields(policy: Any) -> dict[str, Any]:

@@ -13,12 +13,14 @@ text, when Graphviz is installed.
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
 _FAILURE_SUFFIXES = (".alert", ".failed", ".rethrow", ".unmatched")
+_RULE_FAILURE = re.compile(r"\.rule-\d+(\.alert)?$")  # a choice rule that leads to fail
 NODE_HEIGHT = 36
 GAP_X, GAP_Y, PAD = 28, 44, 14
 CHAR_WIDTH = 7.2
@@ -49,7 +51,7 @@ def render(definition: dict[str, Any], output_format: str, title: str = "") -> s
 
 
 def is_failure_state(name: str) -> bool:
-    return name.endswith(_FAILURE_SUFFIXES) or ".unmatched." in name
+    return name.endswith(_FAILURE_SUFFIXES) or ".unmatched." in name or bool(_RULE_FAILURE.search(name))
 
 
 def _edges(body: dict[str, Any], states: dict[str, Any]) -> list[tuple[str, str]]:

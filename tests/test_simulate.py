@@ -71,6 +71,8 @@ def test_both_branches_of_the_quality_gate():
     assert failing.error == "quality_gate.Failed"
     (alert,) = failing.alerts
     assert alert.subject.endswith("quality_gate failed")
+    why = "steps.evaluate.report.metrics.auc (0.61) is less than 0.8 (input.min_auc)"  # the values compared
+    assert why in alert.message and why in failing.cause
     assert "register" not in {v.state for v in failing.path}
 
 
@@ -79,6 +81,7 @@ def test_the_gate_also_fails_a_job_that_did_not_complete():
     stopped = success_case(definition, defaults)["evaluate"][0].payload | {"ProcessingJobStatus": "Stopped"}
     result = simulate("churn-training", evaluate=[Attempts(0, 0, stopped)])
     assert result.status == "FAILED" and result.error == "quality_gate.Failed"
+    assert "steps.evaluate.ProcessingJobStatus (Stopped) does not equal \"Completed\"" in result.alerts[0].message
 
 
 def test_the_default_report_takes_the_gate_s_passing_route():
