@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -31,6 +31,11 @@ _constructor = yaml.constructor.SafeConstructor()
 _resolver = yaml.resolver.Resolver()
 _plain_scalars: dict[str, Any] = {}  # a plain scalar's text -> its value (str, int, float, bool or None)
 _PLAIN_SCALARS_KEPT = 50_000
+
+
+def as_text(value: Any) -> str:
+    """A scalar as a string field receives it (JSON's spelling)."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 class SpecMapping(dict):
@@ -58,10 +63,12 @@ class SpecList(list):
 
 @dataclass(frozen=True)
 class Document:
-    """A loaded spec: its data and the file it came from."""
+    """A loaded spec: its data, the file it came from, and the plain scalars that YAML 1.1 read
+    as something other than their text (`NO` as false, `1.10` as 1.1, `12:30` as 750), by position."""
 
     file: str
     data: SpecMapping
+    reread: dict[Position, str] = field(default_factory=dict)
 
     def locate(self, path: Path, *, key: bool = False) -> Position:
         """Position of the node at `path`, or of its deepest existing ancestor.
@@ -161,7 +168,7 @@ def load_text(text: str, file: str = "<spec>") -> Document:
             f"a spec is a mapping of fields (version, name, steps, ...), but this file holds {found}",
             Position(1, 1),
         )
-    return Document(file, data)
+    return Document(file, data, composer.reread)
 
 
 def _load_json_fallback(text: str, file: str, yaml_problem: str, position: Position | None) -> Document:
@@ -214,6 +221,7 @@ class _Composer:
         self.problems: list[Problem] = []
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.total_weight = 0
+        self.reread: dict[Position, str] = {}
 
     def compose(self, text: str) -> Any:
         parser = _Loader(text)
@@ -316,6 +324,9 @@ class _Composer:
                     )
                 if event.tag is None and not event.style and len(_plain_scalars) < _PLAIN_SCALARS_KEPT:
                     _plain_scalars[event.value] = value
+        if not awaiting_key and event.tag is None and not event.style and as_text(value) != event.value:
+            mark = event.start_mark
+            self.reread[Position(mark.line + 1, mark.column + 1)] = event.value
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)
         return value

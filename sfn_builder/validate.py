@@ -16,6 +16,7 @@ from .model import Workflow, build_workflow
 from .plan import Plan, PlanTooDeep, make_plan
 from .problems import Problem, SpecError, errors_in
 from .schema import schema_problems
+from .yaml_meaning import reread_problems
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def analyze_file(path: str) -> Analysis:
 
 
 def analyze(document: Document) -> Analysis:
-    problems = schema_problems(document.data)
+    problems = [*schema_problems(document.data), *reread_problems(document)]
     workflow = graph = plan = None
     if not errors_in(problems):
         workflow = build_workflow(document.data)

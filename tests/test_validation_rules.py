@@ -594,3 +594,20 @@ def test_known_and_own_error_names_pass(write_spec):
     )
     text = steps(f"  prep:\n    type: processing\n    entrypoint: [x]\n    retry:\n      - {{errors: {names}}}\n")
     assert analyze_file(write_spec(text)).problems == ()
+
+
+@pytest.mark.parametrize(
+    ("written", "receives"),
+    [("NO", "false"), ("yes", "true"), ("on", "true"), ("off", "false"), ("1.10", "1.1"), ("12:30", "750")],
+)
+def test_yaml_1_1_values_that_change_meaning_in_text_fields_are_questioned_at_their_line(written, receives, write_spec):
+    text = steps(
+        "  prep:\n    type: processing\n    entrypoint: [x]\n"
+        f"    arguments: {{country: {written}, quoted: '{written}', count: 10}}   # <-\n"
+    )
+    problems = [p for p in analyze_file(write_spec(text)).problems if "is read by YAML as" in p.message]
+    (problem,) = problems
+    assert problem.severity.value == "warning"
+    assert problem.message.startswith(f"{written} is read by YAML as") and f"receives '{receives}'" in problem.message
+    assert problem.hint == f"quote it to keep the text: '{written}'"
+    assert problem.position.line == next(n for n, line in enumerate(text.splitlines(), 1) if "# <-" in line)

@@ -1,0 +1,71 @@
+"""Values YAML 1.1 reads as something other than their text, where a job receives text.
+
+PyYAML reads YAML 1.1: an unquoted `NO`, `yes`, `on` or `off` is a boolean, `1.10` the
+number 1.1, `12:30` the number 750 (minutes and seconds). In the fields whose values reach
+a job as text (container arguments, environment, Batch parameters, hyperparameters, commands)
+that changes what the job gets without a word: `--country NO` becomes `--country false`.
+Each such value draws a warning at its line with the quoted form as the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .loader import Document, SpecList, SpecMapping, as_text
+from .problems import Path, Problem, Severity
+
+TEXT_FIELDS = ("arguments", "env", "parameters", "hyperparameters", "command", "entrypoint")
+
+
+def reread_problems(document: Document) -> list[Problem]:
+    """A warning for each value in a text field that YAML read as something else."""
+    if not document.reread:
+        return []
+    data = document.data
+    roots: list[tuple[Any, Path]] = []
+    steps = data.get("steps")
+    if isinstance(steps, SpecMapping):
+        for name, step in steps.items():
+            if isinstance(step, SpecMapping):
+                roots += [(step, ("steps", name, field)) for field in TEXT_FIELDS if field in step]
+    defaults = data.get("defaults")
+    if isinstance(defaults, SpecMapping) and isinstance(defaults.get("sagemaker"), SpecMapping):
+        sagemaker = defaults["sagemaker"]
+        roots += [(sagemaker, ("defaults", "sagemaker", field)) for field in TEXT_FIELDS if field in sagemaker]
+    return [
+        _warning(value, text, path)
+        for parent, path in roots
+        for value, text, path in _reread(parent, path, document.reread)
+    ]
+
+
+def _reread(parent: Any, path: Path, reread: dict[Any, str]) -> Iterator[tuple[Any, str, Path]]:
+    """(value, its text, its path) for each reread scalar at or below `path`."""
+    stack: list[tuple[Any, Path]] = [(parent, path)]
+    while stack:
+        container, where = stack.pop()
+        key = where[-1]
+        value = container[key]
+        if isinstance(value, SpecMapping):
+            stack.extend((value, (*where, k)) for k in value)
+        elif isinstance(value, SpecList):
+            stack.extend((value, (*where, i)) for i in range(len(value)))
+        else:
+            positions = container.item_positions if isinstance(container, SpecList) else container.value_positions
+            position = positions[key] if isinstance(container, SpecList) else positions.get(key)
+            if position in reread:
+                yield value, reread[position], where
+
+
+def _warning(value: Any, text: str, path: Path) -> Problem:
+    if isinstance(value, bool) or value is None:
+        meaning = {True: "the boolean true", False: "the boolean false", None: "null"}[value]
+    else:
+        meaning = f"the number {as_text(value)}"
+    return Problem(
+        f"{text} is read by YAML as {meaning}, so the job receives {as_text(value)!r}",
+        path,
+        hint=f"quote it to keep the text: '{text}'",
+        severity=Severity.WARNING,
+    )
