@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import ROOT
 
@@ -65,3 +67,49 @@ def test_job_outcomes_need_the_local_emulator(cli):
     code, _, err = cli("execute", EXAMPLE, "--fail", "train")
     assert code == 2
     assert "add --local" in err
+
+
+def test_an_input_that_does_not_fit_the_declarations_is_refused_before_anything_starts(cli):
+    given = '{"min_auc": "high", "run_dat": "2026-11-21"}'
+    for command in ("execute", "simulate"):
+        code, _, err = cli(command, EXAMPLE, "--input", given)
+        assert code == 2, err
+        assert "'min_auc' is declared number, but the input gives text: 'high'" in err
+        assert "'run_dat' is not a declared input (did you mean 'run_date'?)" in err
+        assert "hint: the spec declares: run_date (string), min_auc (number)" in err
+
+
+def test_execute_warns_when_the_deployed_machine_is_not_the_spec_and_ctrl_c_says_it_keeps_running(
+    private_cache, cli, tmp_path, monkeypatch
+):
+    spec = tmp_path / "churn.yaml"
+    spec.write_text(Path(EXAMPLE).read_text(encoding="utf-8"), encoding="utf-8")
+    assert cli("create", str(spec), "--local", "--yes")[0] == 0
+    code, _, err = cli("execute", str(spec), "--local")
+    assert code == 0 and "differs" not in err
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("default: 0.8}", "default: 0.9}"), encoding="utf-8")
+    assert spec.read_text(encoding="utf-8") != text
+    from sfn_builder.deploy import executions
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(executions, "follow", interrupted)
+    code, out, err = cli("execute", str(spec), "--local", "--wait")
+    assert code == 1
+    assert f"the state machine churn-training deployed here differs from {spec}" in err
+    assert f"run `sfn-build create {spec}`" in err
+    name = out.split("execution:churn-training:", 1)[1].split()[0]
+    assert f"Stopped following {name}: the execution keeps running." in err
+    assert f"sfn-build stop {spec} {name} --local stops it." in err
+
+
+def test_stop_names_what_runs_when_the_execution_is_not_running(private_cache, cli):
+    assert cli("create", EXAMPLE, "--local", "--yes")[0] == 0
+    code, out, _ = cli("stop", EXAMPLE, "--local", "--yes")
+    assert code == 0 and "churn-training has no running executions." in out
+    code, _, err = cli("stop", EXAMPLE, "nightly-1", "--local")
+    assert code == 1
+    assert "nightly-1 is not a running execution of churn-training" in err and "running now: none" in err

@@ -109,6 +109,12 @@ def parser() -> argparse.ArgumentParser:
     outcomes.add_arguments(execute)  # with --local only: the emulator runs no jobs
     execute.set_defaults(run=aws_commands.execute)
 
+    stop = commands.add_parser("stop", parents=[aws_options], help="stop a running execution (or all of them)")
+    stop.add_argument("spec", metavar="SPEC")
+    stop.add_argument("execution", metavar="EXECUTION", nargs="?", help="its name or ARN (default: every running one)")
+    stop.add_argument("--yes", "-y", action="store_true", help="stop them all without asking")
+    stop.set_defaults(run=aws_commands.stop)
+
     status = commands.add_parser("status", parents=[aws_options], help="list recent executions")
     status.add_argument("spec", metavar="SPEC")
     status.set_defaults(run=aws_commands.status)

@@ -7,7 +7,16 @@ import argparse
 import sys
 
 from . import outcomes
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, compile_file, json_object, report, valid_workflow
+from .common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    checked_input,
+    compile_file,
+    json_object,
+    report,
+    valid_workflow,
+)
 
 
 def _target(args: argparse.Namespace):
@@ -133,13 +142,12 @@ def execute(args: argparse.Namespace) -> int:
     execution_input = json_object(args.input, "execute")
     if execution_input is None:
         return EXIT_USAGE
-    if args.local:
-        compilation = compile_file(args.spec)
-        workflow = compilation.analysis.workflow if compilation.ok else None
-    else:
-        workflow = valid_workflow(args.spec)
-    if workflow is None:
+    compilation = compile_file(args.spec)
+    if not compilation.ok:
         return EXIT_FAILED
+    workflow = compilation.analysis.workflow
+    if not checked_input(workflow, execution_input, "execute"):
+        return EXIT_USAGE
     name = executions.execution_name()
     if args.local:
         try:
@@ -152,6 +160,13 @@ def execute(args: argparse.Namespace) -> int:
 
         leave_case(cases_dir(), workflow.name, name, case)
     aws = _connect(args)
+    if executions.deployed_definition(aws, workflow) not in (None, compilation.definition):
+        print(
+            f"warning: the state machine {workflow.name} deployed here differs from {args.spec}: this execution "
+            f"runs the deployed one\n  hint: run `sfn-build create {args.spec}` to publish the spec "
+            "(`sfn-build plan` shows what changed)",
+            file=sys.stderr,
+        )
     arn = executions.start_execution(aws, workflow, execution_input, name)
     if args.local:
         print(
@@ -161,8 +176,18 @@ def execute(args: argparse.Namespace) -> int:
     if not args.wait:
         return EXIT_OK
     show = _ProgressDisplay(sys.stdout.isatty(), workflow.name)
-    for progress in executions.follow(aws, arn):
-        show(progress)
+    try:
+        for progress in executions.follow(aws, arn):
+            show(progress)
+    except KeyboardInterrupt:
+        show.close()
+        print(
+            f"\nStopped following {name}: the execution keeps running.\n"
+            f"  sfn-build status {args.spec}{_where(args)} shows it; "
+            f"sfn-build stop {args.spec} {name}{_where(args)} stops it.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     show.close()
     result = executions.describe_execution(aws, arn)
     print(f"Execution {result['status']}")
@@ -173,6 +198,44 @@ def execute(args: argparse.Namespace) -> int:
         state, error, cause = failed
         print(f"Failed in {state or 'the execution'}: {error}: {cause}")
     return EXIT_FAILED
+
+
+@_aws_command
+def stop(args: argparse.Namespace) -> int:
+    from ..deploy import executions
+
+    workflow = valid_workflow(args.spec)
+    if workflow is None:
+        return EXIT_FAILED
+    aws = _connect(args)
+    running = executions.running_executions(aws, workflow)
+    if args.execution:
+        chosen = [e for e in running if args.execution in (e["name"], e["executionArn"])]
+        if not chosen:
+            names = ", ".join(e["name"] for e in running) or "none"
+            print(f"sfn-build stop: {args.execution} is not a running execution of {workflow.name}", file=sys.stderr)
+            print(f"  hint: running now: {names}", file=sys.stderr)
+            return EXIT_FAILED
+        running = chosen
+    if not running:
+        print(f"{workflow.name} has no running executions.")
+        return EXIT_OK
+    asked = f"Stop {len(running)} running execution(s) of {workflow.name}?"
+    if not args.execution and not args.yes and not _confirm(asked):
+        print("Nothing stopped.")
+        return EXIT_FAILED
+    for execution in running:
+        executions.stop_execution(aws, execution["executionArn"])
+        print(f"Stopped {execution['name']}")
+    return EXIT_OK
+
+
+def _where(args: argparse.Namespace) -> str:
+    """The options that chose the account, to repeat in a suggested command."""
+    if args.local:
+        return " --local"
+    chosen = (("profile", args.profile), ("region", args.region))
+    return "".join(f" --{flag} {value}" for flag, value in chosen if value)
 
 
 @_aws_command

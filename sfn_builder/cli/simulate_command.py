@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, compile_file, json_object
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, checked_input, compile_file, json_object
 from .outcomes import OutcomeError, mocked_case
 
 
@@ -19,7 +19,7 @@ def simulate(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     workflow, definition = compilation.analysis.workflow, compilation.definition
     given = json_object(args.input, "simulate")
-    if given is None:
+    if given is None or not checked_input(workflow, given, "simulate"):
         return EXIT_USAGE
     try:
         case = mocked_case("simulate", args, workflow, definition, given)

@@ -69,6 +69,29 @@ def failure(aws: Aws, execution_arn: str) -> tuple[str, str, str] | None:
     return reader.failure
 
 
+def deployed_definition(aws: Aws, workflow: Workflow) -> dict[str, Any] | None:
+    """The definition of the state machine published here (None when there is none)."""
+    try:
+        found = _on_state_machine(aws, workflow, "describe_state_machine")
+    except AwsError:
+        return None
+    return json.loads(found["definition"])
+
+
+def running_executions(aws: Aws, workflow: Workflow) -> list[dict[str, Any]]:
+    return _on_state_machine(aws, workflow, "list_executions", statusFilter="RUNNING", maxResults=100)["executions"]
+
+
+def stop_execution(aws: Aws, execution_arn: str) -> None:
+    call(
+        aws.client("stepfunctions").stop_execution,
+        what=f"execution {execution_arn}",
+        executionArn=execution_arn,
+        error="sfn-build.Stopped",
+        cause="Stopped with `sfn-build stop`.",
+    )
+
+
 def recent_executions(aws: Aws, workflow: Workflow, limit: int = 10) -> list[dict[str, Any]]:
     return _on_state_machine(aws, workflow, "list_executions", maxResults=limit)["executions"]
 

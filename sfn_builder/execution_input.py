@@ -1,0 +1,43 @@
+"""An execution's input against the spec's `input:` declarations, before anything starts.
+
+The compiled machine checks required fields itself (`input.check`), but only once an
+execution runs; `execute` and `simulate` say what is wrong with `--input` first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Workflow
+from .problems import did_you_mean
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "number": (int, float),
+    "integer": (int,),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+_NAMES = {str: "text", int: "a number", float: "a number", bool: "true or false", list: "a list", dict: "an object"}
+
+
+def input_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
+    """What is wrong with an execution input: missing required fields, wrong types, unknown names."""
+    problems = []
+    declared = {field.name: field for field in workflow.inputs}
+    for field in workflow.inputs:
+        if field.name not in given:
+            if not field.has_default:
+                problems.append(f"the input lacks '{field.name}' ({field.type}), which has no default")
+            continue
+        value = given[field.name]
+        wanted = _TYPES.get(field.type)
+        if wanted and (not isinstance(value, wanted) or (isinstance(value, bool) and bool not in wanted)):
+            found = "null" if value is None else _NAMES.get(type(value), type(value).__name__)
+            problems.append(f"'{field.name}' is declared {field.type}, but the input gives {found}: {value!r}")
+    for name in given:
+        if name not in declared:
+            near = did_you_mean(name, list(declared))
+            problems.append(f"'{name}' is not a declared input" + (f" ({near})" if near else ""))
+    return problems
