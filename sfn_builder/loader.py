@@ -149,12 +149,11 @@ def load_text(text: str, file: str = "<spec>") -> Document:
     try:
         data = composer.compose(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        position = Position(mark.line + 1, mark.column + 1) if mark else None
         what = " ".join(part for part in (exc.context, exc.problem) if part)
+        position, hint = _syntax_hint(exc, text)
         if file.endswith(".json"):
             return _load_json_fallback(text, file, what, position)
-        raise _error(file, f"invalid YAML: {what}", position) from None
+        raise _error(file, f"invalid YAML: {what}", position, hint) from None
     except yaml.YAMLError as exc:
         raise _error(file, f"invalid YAML: {exc}") from None
     if composer.problems:
@@ -169,6 +168,36 @@ def load_text(text: str, file: str = "<spec>") -> Document:
             Position(1, 1),
         )
     return Document(file, data, composer.reread)
+
+
+_OPENED_BEFORE = ("could not find expected ':'", "found unexpected end of stream", "did not find expected ','")
+
+
+def _syntax_hint(exc: yaml.MarkedYAMLError, text: str) -> tuple[Position | None, str | None]:
+    """Where a YAML syntax error starts, and what usually fixes it.
+
+    PyYAML marks where it gave up; for an unclosed quote or bracket, or a key without its
+    colon, the mistake is where the construct began (the context mark).
+    """
+    problem = exc.problem or ""
+    mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark is not None and problem.startswith(_OPENED_BEFORE):
+        mark = exc.context_mark
+    position = Position(mark.line + 1, mark.column + 1) if mark else None
+    line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "\t" in line[: len(line) - len(line.lstrip())] or "found character '\\t'" in problem:
+        return position, "this line is indented with a tab: YAML indents with spaces only"
+    if problem.startswith("could not find expected ':'"):
+        return position, "a key needs ':' after it (`name: value`)"
+    if problem.startswith("found unexpected end of stream") and "quoted" in (exc.context or ""):
+        return position, "this quote is never closed: close it on the same value"
+    if problem.startswith("did not find expected ','"):
+        return position, "this bracket is never closed, or two items lack a ',' between them"
+    if problem.startswith("mapping values are not allowed"):
+        return position, "a value that holds ': ' must be quoted: key: \"a: b\""
+    if "expected key" in problem or "expected <block end>" in problem:
+        return position, "this line's indentation does not match the lines above it"
+    return position, None
 
 
 def _load_json_fallback(text: str, file: str, yaml_problem: str, position: Position | None) -> Document:

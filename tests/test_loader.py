@@ -66,7 +66,7 @@ def test_merge_keys_apply_with_explicit_keys_winning():
         ("a: 1\n---\nb: 2\n", "more than one YAML document"),
         ("a: !!python/object:os.system x\n", "unsupported YAML tag"),
         ("a: !!binary aGVsbG8=\n", "unsupported YAML tag"),
-        ("a: [1, 2\n", "spec.yaml:2:1: error: invalid YAML"),
+        ("a: [1, 2\n", "spec.yaml:1:4: error: invalid YAML"),  # where the bracket opens
         ("a: *nowhere\n", "spec.yaml:1:4: error: unknown alias '*nowhere'"),
         ("? [a, b]\n: 1\n", "a mapping key must be a plain string"),
     ],
@@ -99,3 +99,22 @@ def test_file_errors_name_the_file(tmp_path):
     with pytest.raises(SpecError) as caught:
         load_file(str(tmp_path))
     assert "this is a directory" in caught.value.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "hint"),
+    [
+        ("version: 1\nname: x\nsteps:\n\ta:\n    type: wait\n", 4, "indented with a tab"),
+        ("version: 1\nsteps:\n  a:\n    type: wait\n    seconds: 5\n   comment: hi\n", 6, "indentation does not match"),
+        ("version: 1\nname: x: y\n", 2, "must be quoted"),
+        ("version: 1\nname x\nsteps:\n  a: {type: wait}\n", 2, "a key needs ':'"),
+        ('version: 1\nname: "x\nsteps: {}\n', 2, "this quote is never closed"),
+        ("version: 1\nname: [x\nsteps: {}\n", 2, "this bracket is never closed"),
+    ],
+)
+def test_yaml_syntax_errors_point_at_the_mistake_with_a_hint(text, line, hint):
+    with pytest.raises(SpecError) as raised:
+        load_text(text, "spec.yaml")
+    (problem,) = raised.value.problems
+    assert problem.position is not None and problem.position.line == line, problem.render()
+    assert hint in (problem.hint or ""), problem.render()
