@@ -348,7 +348,7 @@ def _reference(
             hint=did_you_mean(str(ref.parts[len(ref.parts) - 1]), target.suggestions) if target.suggestions else None,
         )
         return
-    for fallback in dict.fromkeys(c.fallback for c in source_step.catch if c.fallback):
+    for fallback in dict.fromkeys(c.fallback for c in source_step.catch if c.fallback in workflow.steps):
         yield from _fallback_read(ref, path, target, source_step, workflow.steps[fallback], workflow)
 
 

@@ -154,6 +154,18 @@ def load_text(text: str, file: str = "<spec>") -> Document:
         if file.endswith(".json"):
             return _load_json_fallback(text, file, what, position)
         raise _error(file, f"invalid YAML: {what}", position, hint) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: placed by its index
+        before = text[: exc.position]
+        position = Position(before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise _error(
+            file,
+            f"invalid YAML: the character {character} cannot appear in a YAML file",
+            position,
+            hint=f'remove it, or write it as an escape in a double-quoted string ("\\u{exc.character:04x}")'
+            if isinstance(exc.character, int)
+            else "remove it",
+        ) from None
     except yaml.YAMLError as exc:
         raise _error(file, f"invalid YAML: {exc}") from None
     if composer.problems:

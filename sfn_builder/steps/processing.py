@@ -41,8 +41,8 @@ def container_arguments(step: Step) -> list[Any] | None:
         return None
     if isinstance(arguments, dict):
         pairs: list[Any] = []
-        for key, value in arguments.items():
-            pairs += [f"--{key}", as_text(value)]
+        for key, value in arguments.items():  # a key is literal text: its ${ is not a reference
+            pairs += [f"--{key}".replace("${", "$${"), as_text(value)]
         return pairs
     return [as_text(value) for value in arguments]
 
