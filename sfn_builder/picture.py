@@ -22,6 +22,7 @@ from typing import Any
 _FAILURE_SUFFIXES = (".alert", ".failed", ".rethrow", ".unmatched")
 _RULE_FAILURE = re.compile(r"\.rule-\d+(\.alert)?$")  # a choice rule that leads to fail
 NODE_HEIGHT = 36
+LEGEND_HEIGHT = 24
 GAP_X, GAP_Y, PAD = 28, 44, 14
 CHAR_WIDTH = 7.2
 COLORS = {
@@ -57,23 +58,28 @@ def is_failure_state(name: str) -> bool:
 def _edges(body: dict[str, Any], states: dict[str, Any]) -> list[tuple[str, str]]:
     """(target, label) of a state's visible transitions.
 
-    A choice's route to `fail` is shown, straight to its Fail state (the alert
-    before it is left out); a task's failure path is not.
+    A transition into an alert is drawn to the state after it: a user's `fail` step
+    (its alert is the compiler's) and a choice's route to `fail` stay connected; the
+    failure path the compiler adds to a task is not drawn (the task's red mark says it).
+    A node of the steps view lists its edges itself.
     """
+    if "Edges" in body:
+        return [tuple(edge) for edge in body["Edges"]]  # type: ignore[misc]
     out: list[tuple[str, str]] = []
     for index, rule in enumerate(body.get("Choices", []), start=1):
-        out.append((_through_alert(rule["Next"], states), _rule_label(rule, index)))
+        out.append((rule["Next"], _rule_label(rule, index)))
     if "Default" in body:
-        out.append((_through_alert(body["Default"], states), "default"))
-    choice_targets = {target for target, _ in out}
+        out.append((body["Default"], "default"))
+    choice_targets = {_through_alert(target, states) for target, _ in out}
     if "Next" in body:
         out.append((body["Next"], ""))
     for catch in body.get("Catch", []):
         out.append((catch["Next"], "on " + ", ".join(catch["ErrorEquals"])))
     merged: dict[str, list[str]] = {}
     for target, label in out:
-        if not is_failure_state(target) or target in choice_targets:
-            merged.setdefault(target, []).append(label)
+        shown = _through_alert(target, states)
+        if not is_failure_state(shown) or shown in choice_targets:
+            merged.setdefault(shown, []).append(label)
     return [(target, " / ".join(label for label in labels if label)) for target, labels in merged.items()]
 
 
@@ -85,8 +91,10 @@ def _through_alert(target: str, states: dict[str, Any]) -> str:
 
 
 def _fails(body: dict[str, Any]) -> bool:
-    """Whether a task has the compiler's failure path (alert, then fail)."""
-    return any(is_failure_state(c["Next"]) for c in body.get("Catch", []))
+    """Whether a state leads to the compiler's failure path (alert, then fail): a task on error,
+    or the last step of a catch's handler path."""
+    targets = [c["Next"] for c in body.get("Catch", [])] + ([body["Next"]] if "Next" in body else [])
+    return any(is_failure_state(target) for target in targets)
 
 
 def _rule_label(rule: dict[str, Any], index: int) -> str:
@@ -119,15 +127,44 @@ def _rule_label(rule: dict[str, Any], index: int) -> str:
 
 def _visible(block: dict[str, Any]) -> list[str]:
     states = block["States"]
-    shown = {t for body in states.values() if body["Type"] == "Choice" for t, _ in _edges(body, states)}
+    shown = {t for body in states.values() for t, _ in _edges(body, states)}
     return [name for name in states if not is_failure_state(name) or name in shown]
+
+
+def _dashed(label: str) -> bool:
+    """A transition taken on an error, or a wait the compiler added."""
+    return label.startswith("on ") or label == ADDED_WAIT
+
+
+ADDED_WAIT = "added wait"
+_STEP_TYPES = {"choice": "Choice", "wait": "Wait", "succeed": "Succeed", "fail": "Fail"}
+
+
+def steps_view(workflow: Any, graph: Any, plan: Any) -> dict[str, Any]:
+    """The spec's own dependency graph as a block the renderers draw: a node per step, an edge per
+    need, choice route and catch, and a dashed edge per wait the compiler had to add."""
+    edges: dict[str, list[tuple[str, str]]] = {name: [] for name in workflow.steps}
+    for name, needs in graph.needs.items():
+        for need in needs:
+            edges[need].append((name, ""))
+    for target, jumps in graph.jumps.items():
+        for jump in jumps:
+            edges[jump.source].append((target, "on error" if jump.kind == "catch" else "choice"))
+    for added in plan.added:
+        edges[added.waits_for].append((added.step, ADDED_WAIT))
+    steps = workflow.steps.items()
+    states = {name: {"Type": _STEP_TYPES.get(step.type, "Task"), "Edges": edges[name]} for name, step in steps}
+    return {"StartAt": next(iter(workflow.steps)), "States": states}
 
 
 # -- Mermaid and DOT ---------------------------------------------------------
 
 
+LEGEND_NOTE = "dashed arrows: on error, or a wait the compiler added; diamonds: choices; rounded: succeed and fail"
+
+
 def to_mermaid(definition: dict[str, Any]) -> str:
-    lines = ["flowchart TD"]
+    lines = ["flowchart TD", f"  %% {LEGEND_NOTE}"]
     ids: dict[str, str] = {}
 
     def node_id(name: str) -> str:
@@ -152,7 +189,8 @@ def to_mermaid(definition: dict[str, Any]) -> str:
                 lines.append(f'{indent}{node_id(name)}["{label}"]')
         for name in visible:
             for target, label in _edges(states[name], states):
-                arrow = f'-->|"{label}"|' if label else "-->"
+                line = "-.->" if _dashed(label) else "-->"
+                arrow = f'{line}|"{label}"|' if label else line
                 lines.append(f"{indent}{node_id(name)} {arrow} {node_id(target)}")
 
     block(definition["States"], _visible(definition), "  ")
@@ -163,6 +201,7 @@ def to_dot(definition: dict[str, Any], title: str = "") -> str:
     """DOT text; a Parallel or Map is a dashed cluster between a fork and a join point."""
     lines = [
         "digraph workflow {",
+        f"  // {LEGEND_NOTE}",
         f'  label="{_dot_escape(title)}"; labelloc=t; fontname="Helvetica";',
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
         '  edge [fontname="Helvetica", fontsize=9];',
@@ -210,9 +249,10 @@ def to_dot(definition: dict[str, Any], title: str = "") -> str:
             if body.get("End") or kind == "Succeed":
                 ends.append(name)
             for target, label in _edges(body, states):
+                style = ", style=dashed" if _dashed(label) else ""
                 lines.append(
                     f'{indent}"{_dot_escape(exit_(states, name))}" -> '
-                    f'"{_dot_escape(entry(states, target))}" [label="{_dot_escape(label)}"];'
+                    f'"{_dot_escape(entry(states, target))}" [label="{_dot_escape(label)}"{style}];'
                 )
         return ends
 
@@ -349,7 +389,7 @@ def to_svg(definition: dict[str, Any], title: str = "") -> str:
     margin = 20
     header = 30 if title else 0
     _place(layout, margin, margin + header)
-    width, height = layout.width + 2 * margin, layout.height + 2 * margin + header
+    width, height = max(layout.width + 2 * margin, 720), layout.height + 2 * margin + header + LEGEND_HEIGHT
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="Helvetica, Arial, sans-serif" font-size="12">',
@@ -362,8 +402,38 @@ def to_svg(definition: dict[str, Any], title: str = "") -> str:
             f'<text x="{margin}" y="{margin + 14}" font-size="16" font-weight="bold">{html.escape(title)}</text>'
         )
     _draw(layout, parts)
+    parts += _legend(margin, margin + header + layout.height + margin / 2)
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+LEGEND = (
+    ("Task", "task"),
+    ("Choice", "choice"),
+    ("Map", "for_each (Map)"),
+    ("Parallel", "parallel"),
+    ("Succeed", "succeed"),
+    ("Fail", "fail"),
+)
+
+
+def _legend(x: float, y: float) -> list[str]:
+    """A row under the picture: what the colours, the red mark and the dashed arrows mean."""
+    parts = []
+    for kind, meaning in LEGEND:
+        fill, line = COLORS[kind]
+        parts.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="12" height="12" rx="3" fill="{fill}" stroke="{line}"/>')
+        parts.append(f'<text x="{x + 16:.0f}" y="{y + 10:.0f}" font-size="10">{meaning}</text>')
+        x += 24 + len(meaning) * 6
+    parts.append(f'<circle cx="{x + 6:.0f}" cy="{y + 6:.0f}" r="4" fill="#c0392b"/>')
+    parts.append(f'<text x="{x + 14:.0f}" y="{y + 10:.0f}" font-size="10">alerts and fails on error</text>')
+    x += 160
+    parts.append(
+        f'<path d="M {x:.0f} {y + 6:.0f} L {x + 24:.0f} {y + 6:.0f}" stroke="#555" stroke-dasharray="4 3" '
+        'marker-end="url(#arrow)"/>'
+    )
+    parts.append(f'<text x="{x + 30:.0f}" y="{y + 10:.0f}" font-size="10">on error, or an added wait</text>')
+    return parts
 
 
 def _draw(layout: _Layout, parts: list[str]) -> None:
@@ -371,7 +441,7 @@ def _draw(layout: _Layout, parts: list[str]) -> None:
         a, b = layout.boxes[source], layout.boxes[target]
         x1, y1 = a.x + a.width / 2, a.y + a.height
         x2, y2 = b.x + b.width / 2, b.y
-        dashed = ' stroke-dasharray="4 3"' if label.startswith("on ") else ""
+        dashed = ' stroke-dasharray="4 3"' if _dashed(label) else ""
         if y2 > y1:
             mid = y1 + GAP_Y / 3
             path = f"M {x1:.1f} {y1:.1f} L {x1:.1f} {mid:.1f} L {x2:.1f} {mid:.1f} L {x2:.1f} {y2:.1f}"

@@ -70,3 +70,40 @@ def test_png_without_graphviz_is_a_clear_error(cli, tmp_path, monkeypatch):
     code, _, err = cli("graph", str(ROOT / "workflows" / "modeling-units.yaml"), "-o", str(tmp_path / "g.png"))
     assert code == 1
     assert "PNG output needs Graphviz" in err
+
+
+def test_every_edge_is_kept_a_user_fail_step_reached_by_a_catch_included(cli, write_spec, tmp_path):
+    spec = write_spec(
+        "version: 1\nname: edges\nsteps:\n"
+        "  work:\n    type: lambda\n    function: f\n    catch: [{errors: [States.ALL], next: tidy}]\n"
+        "  tidy:\n    type: lambda\n    function: g\n    catch: [{errors: [States.ALL], next: give_up}]\n"
+        "  give_up:\n    type: fail\n    error: TidyFailed\n"
+    )
+    target = tmp_path / "g.dot"
+    assert cli("graph", spec, "-o", str(target))[0] == 0
+    text = target.read_text()
+    assert '"work" -> "tidy" [label="on States.ALL", style=dashed];' in text
+    assert '"tidy" -> "give_up" [label="on States.ALL", style=dashed];' in text
+
+
+def test_the_steps_view_draws_the_spec_s_graph_with_the_added_waits_dashed(cli, write_spec, tmp_path):
+    spec = write_spec(  # an "N": c needs a; d needs a and b: expressing it with Parallel states adds a wait
+        "version: 1\nname: n\nsteps:\n"
+        "  a: {type: wait, seconds: 1}\n  b: {type: wait, seconds: 1}\n"
+        "  c: {type: wait, seconds: 1, needs: [a]}\n  d: {type: wait, seconds: 1, needs: [a, b]}\n"
+    )
+    target = tmp_path / "g.mmd"
+    code, _, err = cli("graph", spec, "--view", "steps", "-o", str(target))
+    assert code == 0, err
+    text = target.read_text()
+    ids = {line.split('["')[1].split('"')[0]: line.split("[")[0].strip() for line in text.splitlines() if '["' in line}
+    assert f"{ids['a']} --> {ids['c']}" in text and f"{ids['b']} --> {ids['d']}" in text
+    assert '-.->|"added wait"|' in text
+
+
+def test_the_svg_has_a_legend(cli, tmp_path):
+    target = tmp_path / "g.svg"
+    assert cli("graph", str(ROOT / "workflows" / "churn-training.yaml"), "-o", str(target))[0] == 0
+    text = target.read_text()
+    for meaning in ("task", "choice", "for_each (Map)", "alerts and fails on error", "on error, or an added wait"):
+        assert f">{meaning}</text>" in text

@@ -71,6 +71,13 @@ def parser() -> argparse.ArgumentParser:
         choices=spec_commands.GRAPH_FORMATS,
         help="svg, png, mermaid or dot (default: from the file's extension)",
     )
+    graph.add_argument(
+        "--view",
+        choices=("machine", "steps"),
+        default="machine",
+        help="machine: the compiled state machine (default); steps: the spec's dependency graph, "
+        "with the waits the compiler added dashed",
+    )
     graph.set_defaults(run=spec_commands.graph)
 
     simulate = commands.add_parser("simulate", help="run the workflow locally with simulated job outcomes")

@@ -63,10 +63,14 @@ def graph(args: argparse.Namespace) -> int:
     compilation = compile_file(args.spec)
     if not compilation.ok:
         return EXIT_FAILED
-    from ..picture import GraphvizMissing, render
+    from ..picture import GraphvizMissing, render, steps_view
 
+    analysis = compilation.analysis
+    drawn = compilation.definition or {}
+    if args.view == "steps":
+        drawn = steps_view(analysis.workflow, analysis.graph, analysis.plan)
     try:
-        content = render(compilation.definition or {}, output_format, title=compilation.analysis.workflow.name)
+        content = render(drawn, output_format, title=analysis.workflow.name)
     except GraphvizMissing as error:
         print(f"sfn-build graph: {error}", file=sys.stderr)
         return EXIT_FAILED
