@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 Path = tuple[str | int, ...]
 
@@ -57,6 +57,18 @@ class Problem:
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+    def as_json(self) -> dict[str, Any]:
+        """The problem for machines (CI annotations, editors): one flat object."""
+        return {
+            "file": self.file,
+            "line": self.position.line if self.position else None,
+            "column": self.position.column if self.position else None,
+            "severity": self.severity.value,
+            "path": format_path(self.path) or None,
+            "message": self.message,
+            "hint": self.hint,
+        }
 
     def sort_key(self) -> tuple:
         pos = self.position or Position(0, 0)

@@ -124,3 +124,19 @@ def test_the_readme_spec_is_valid(tmp_path):
     path.write_text(block)
     analysis = analyze_file(str(path))
     assert analysis.ok and not analysis.problems, [p.render() for p in analysis.problems]
+
+
+def test_validate_can_report_problems_as_json_for_ci_and_editors(cli, write_spec):
+    spec = write_spec("version: 1\nname: demo\nsteps:\n  a:\n    type: wait\n    needs: [b]\n    seconds: 1\n")
+    code, out, err = cli("validate", spec, "--format", "json")
+    assert code == 1 and err == ""
+    (problem,) = json.loads(out)
+    assert problem == {
+        "file": spec,
+        "line": 6,
+        "column": 13,
+        "severity": "error",
+        "path": "steps.a.needs[0]",
+        "message": "there is no step 'b'",
+        "hint": problem["hint"],
+    }

@@ -44,6 +44,12 @@ def parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check specs and report every problem")
     validate.add_argument("specs", nargs="+", metavar="SPEC", help="workflow spec files (YAML or JSON)")
+    validate.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: every problem as one JSON list on standard output (file, line, column, severity, message...)",
+    )
     validate.set_defaults(run=spec_commands.validate)
 
     compile_ = commands.add_parser("compile", help="write the Amazon States Language definition")

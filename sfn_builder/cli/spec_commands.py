@@ -17,6 +17,14 @@ def validate(args: argparse.Namespace) -> int:
     from ..validate import analyze_file
 
     status = EXIT_OK
+    if args.format == "json":
+        found = []
+        for spec in args.specs:
+            analysis = analyze_file(spec)
+            found += [problem.as_json() for problem in analysis.problems]
+            status = status if analysis.ok else EXIT_FAILED
+        print(json.dumps(found, indent=2, ensure_ascii=False))
+        return status
     for spec in args.specs:
         analysis = analyze_file(spec)
         report(analysis.problems)
