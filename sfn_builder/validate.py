@@ -13,10 +13,23 @@ from .checks import semantic_problems
 from .graph import StepGraph
 from .loader import Document, load_file
 from .model import Workflow, build_workflow
+from .partial import about_set_aside, set_aside
 from .plan import Plan, PlanTooDeep, make_plan
 from .problems import Problem, SpecError, errors_in
 from .schema import schema_problems
 from .yaml_meaning import reread_problems
+
+
+def _meaning_elsewhere(data: dict, errors: list[Problem]) -> list[Problem]:
+    """The meaning problems of the parts of a spec whose shape is right (see `partial`)."""
+    aside = set_aside(data, errors)
+    if aside is None:
+        return []
+    cleaned, steps, sections = aside
+    if errors_in(schema_problems(cleaned)):
+        return []
+    found, _ = semantic_problems(build_workflow(cleaned), cleaned)
+    return [problem for problem in found if not about_set_aside(problem, steps, sections)]
 
 
 @dataclass(frozen=True)
@@ -45,7 +58,9 @@ def analyze_file(path: str) -> Analysis:
 def analyze(document: Document) -> Analysis:
     problems = [*schema_problems(document.data), *reread_problems(document)]
     workflow = graph = plan = None
-    if not errors_in(problems):
+    if errors_in(problems):
+        problems += _meaning_elsewhere(document.data, errors_in(problems))
+    else:
         workflow = build_workflow(document.data)
         semantic, graph = semantic_problems(workflow, document.data)
         problems += semantic
@@ -61,5 +76,5 @@ def analyze(document: Document) -> Analysis:
                         hint="split the workflow into nested workflows (type: workflow steps)",
                     )
                 )
-    placed = sorted({document.place(p) for p in problems}, key=Problem.sort_key)
+    placed = sorted({document.place(p) for p in problems}, key=Problem.sort_key)  # a set: each problem once
     return Analysis(document.file, document, workflow, graph, plan, tuple(placed))

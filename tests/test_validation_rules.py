@@ -611,3 +611,15 @@ def test_yaml_1_1_values_that_change_meaning_in_text_fields_are_questioned_at_th
     assert problem.message.startswith(f"{written} is read by YAML as") and f"receives '{receives}'" in problem.message
     assert problem.hint == f"quote it to keep the text: '{written}'"
     assert problem.position.line == next(n for n, line in enumerate(text.splitlines(), 1) if "# <-" in line)
+
+
+def test_meaning_problems_are_reported_with_a_shape_error_elsewhere(write_spec):
+    text = steps(
+        "  a:\n    type: lambda\n    functoin: f\n",  # a shape error in one step...
+        "  b:\n    type: lambda\n    function: g\n    payload: {x: '${steps.c.y}'}\n",  # ...a meaning one in another
+        "  c:\n    type: lambda\n    function: h\n    needs: [a]\n",
+    )
+    messages = [p.message for p in analyze_file(write_spec(text)).problems]
+    assert any("unknown field 'functoin'" in m for m in messages)
+    assert any("reads step 'c', which does not finish before 'b' starts" in m for m in messages)
+    assert not any("'a'" in m for m in messages if "functoin" not in m)  # nothing about the placeholder
