@@ -271,3 +271,15 @@ def test_strings_reach_the_job_as_aws_passes_them(text, write_spec):
     (scheduled,) = [e for e in result.events if "taskScheduledEventDetails" in e]
     sent = json.loads(scheduled["taskScheduledEventDetails"]["parameters"])["Payload"]
     assert sent == {"literal": text, "before": text + " v", "after": "v " + text}
+
+
+def test_a_long_run_reports_progress_and_a_history_aws_would_refuse(cli, monkeypatch):
+    from sfn_builder.cli import simulate_command
+
+    monkeypatch.setattr(engine, "PROGRESS_SECONDS", 0.05)
+    monkeypatch.setattr(simulate_command, "HISTORY_LIMIT", 1_000)
+    shards = json.dumps({"shards": [f"{n:04}" for n in range(1_500)]})
+    code, out, err = cli("simulate", str(EXAMPLES["batch-fanout"]), "--input", shards)
+    assert code == 0
+    assert "... still simulating:" in err and "history events so far" in err
+    assert "AWS ends a Standard execution at 1,000, so it would fail there" in out

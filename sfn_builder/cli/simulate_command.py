@@ -26,10 +26,16 @@ def simulate(args: argparse.Namespace) -> int:
     except OutcomeError as error:
         print(f"sfn-build simulate: {error}", file=sys.stderr)
         return EXIT_USAGE if error.usage else EXIT_FAILED
-    result = engine.run(definition, workflow.name, given, case)
+    result = engine.run(definition, workflow.name, given, case, progress=_progress)
     _show(workflow.name, result, engine.rule_alerts(workflow, definition, result))
     return EXIT_OK if result.status == "SUCCEEDED" else EXIT_FAILED
 
+
+def _progress(events: int) -> None:
+    print(f"  ... still simulating: {events:,} history events so far", file=sys.stderr, flush=True)
+
+
+HISTORY_LIMIT = 25_000  # events in a Standard execution's history
 
 _MARKS = {"succeeded": "ok", "failed": "failed", "running": "...", "cancelled": "cancelled"}
 
@@ -51,6 +57,12 @@ def _show(workflow: str, result: Any, by_rules: list[tuple[str, str]]) -> None:
             line += f"  {visit.error}: {visit.cause or ''}".rstrip(": ")
         print(line.rstrip())
     alerts = result.alerts
+    if len(result.events) > HISTORY_LIMIT:
+        print(
+            f"\nwarning: this run has {len(result.events):,} history events; AWS ends a Standard execution at "
+            f"{HISTORY_LIMIT:,}, so it would fail there\n  hint: fewer items per for_each, or split the work "
+            "into a nested workflow (type: workflow) per batch of items"
+        )
     print(f"\nAlerts published: {len(alerts) + len(by_rules)}")
     for alert in alerts:
         print(f"  {alert.subject}\n    {alert.message}")

@@ -8,6 +8,9 @@ the path taken and the alerts that would have been published are read.
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -83,8 +86,10 @@ def run(
     execution_input: dict[str, Any],
     case: Case,
     execution: str = "simulation",
+    progress: Callable[[int], None] | None = None,
 ) -> Run:
-    """Execute `definition` with the tasks answered by `case`."""
+    """Execute `definition` with the tasks answered by `case`; `progress` hears the number of
+    history events every PROGRESS_SECONDS of a long run."""
     interpreter.install()
     from moto.stepfunctions.parser.api import StateMachineType
     from moto.stepfunctions.parser.asl.eval.evaluation_details import (
@@ -128,7 +133,8 @@ def run(
         activity_store={},
         mock_test_case=to_moto(case, state_machine),
     )
-    worker._execution_logic()  # the synchronous core of moto's execution thread
+    with _reporting(worker, progress):
+        worker._execution_logic()  # the synchronous core of moto's execution thread
     env = worker.env
     state = env.program_state()
     events = [dict(event) for event in env.event_manager.get_event_history()]
@@ -142,6 +148,32 @@ def run(
     if isinstance(state, ProgramTimedOut):
         return Run("TIMED_OUT", None, "States.Timeout", None, events, definition, waited, **arns)
     return Run("ABORTED", None, None, None, events, definition, waited, **arns)
+
+
+PROGRESS_SECONDS = 5.0
+
+
+@contextmanager
+def _reporting(worker: Any, progress: Callable[[int], None] | None) -> Iterator[None]:
+    """Call `progress` from a watcher thread while the run lasts."""
+    if progress is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(PROGRESS_SECONDS):
+            env = getattr(worker, "env", None)
+            if env is not None:
+                progress(len(env.event_manager._history_event_list))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 def rule_alerts(workflow: Any, definition: dict[str, Any], run: Run) -> list[tuple[str, str]]:
