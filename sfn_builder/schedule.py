@@ -64,7 +64,10 @@ def _check_rate(text: str) -> tuple[str, str] | None:
 
 
 def _check_cron(text: str) -> tuple[str, str] | None:
-    fields = _CRON.match(text).group(1).split()  # type: ignore[union-attr]
+    match = _CRON.match(text)
+    if match is None:
+        return (f"{text!r} is not a valid cron expression: it must end with ')'", _HINT)
+    fields = match.group(1).split()
     if len(fields) != 6:
         return (f"a cron expression has 6 fields, this one has {len(fields)}", _HINT)
     for value, (name, low, high, names, extras) in zip(fields, _FIELDS, strict=True):

@@ -24,6 +24,9 @@ REPRODUCERS = {
         b"    catch: [{errors: [States.ALL], next: nope, then: fallback}]\n"
         b"  b:\n    type: lambda\n    needs: [a]\n    function: f\n    payload: {x: '${steps.a.y}'}\n"
     ),
+    # a cron expression cut before its ')' (found by a 200,000-case run)
+    "an unclosed cron expression": b"version: 1\nname: demo\nsteps:\n  a: {type: wait, seconds: 1}\n"
+    b"schedule:\n  expression: cron(0 3 \n",
 }
 
 
