@@ -140,3 +140,15 @@ def test_validate_can_report_problems_as_json_for_ci_and_editors(cli, write_spec
         "message": "there is no step 'b'",
         "hint": problem["hint"],
     }
+
+
+def test_a_warning_is_shown_once_per_command(cli, write_spec):
+    spec = write_spec(
+        "version: 1\nname: demo\nsteps:\n  tell:\n    type: lambda\n    function: f\n"
+        "    payload: {}\n    retry: [{errors: [States.ALL]}]\n  pause:\n    type: wait\n    seconds: 1\n"
+        "    retry: [{errors: [States.ALL]}]\n"
+    )
+    for command in (["validate"], ["compile", "-o", "-"], ["simulate"]):
+        code, _, err = cli(*command[:1], spec, *command[1:])
+        assert code == 0, err
+        assert err.count("'retry' has no effect on a wait step") == 1, (command, err)

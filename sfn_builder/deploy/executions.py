@@ -50,12 +50,11 @@ def follow(aws: Aws, execution_arn: str, poll: float = 2.0) -> Iterator[Progress
     seen = 0
     while True:
         ended = describe_execution(aws, execution_arn)["status"] in TERMINAL
-        history = _history(aws, execution_arn)
-        for event in history[seen:]:
+        for event in _events_after(aws, execution_arn, seen):
+            seen = max(seen, event["id"])
             progress = reader.read(event)
             if progress is not None:
                 yield progress
-        seen = len(history)
         if ended:
             return
         time.sleep(poll)
@@ -140,6 +139,28 @@ class HistoryReader:
             self.last_state_failure = (state, error, cause)
             return Progress(state, "failed", f"{error}: {cause}".strip(": "))
         return None
+
+
+def _events_after(aws: Aws, execution_arn: str, seen: int) -> list[dict[str, Any]]:
+    """The events after event `seen`, oldest first: read newest first, page by page, until an
+    event already seen (so following a long execution reads each event about once)."""
+    sfn = aws.client("stepfunctions")
+    found: dict[int, dict[str, Any]] = {}  # by id: a page may repeat events that arrived meanwhile
+    token: dict[str, str] = {}
+    while True:
+        page = call(
+            sfn.get_execution_history,
+            what=f"execution {execution_arn}",
+            executionArn=execution_arn,
+            maxResults=1000,
+            reverseOrder=True,
+            **token,
+        )
+        fresh = [event for event in page["events"] if event["id"] > seen]
+        found.update((event["id"], event) for event in fresh)
+        if len(fresh) < len(page["events"]) or not page.get("nextToken"):
+            return [found[key] for key in sorted(found)]
+        token = {"nextToken": page["nextToken"]}
 
 
 def _history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:

@@ -27,6 +27,9 @@ Task states from mocked responses. `install()` adds what it lacks here:
   quote, braces and a backslash, and an escaped brace in a `States.Format`
   template is text, not a placeholder (moto kept the backslashes and handed the
   template to Python's `str.format`, which failed on braces and quotes);
+- a history read without a deep copy of every event (events are not changed once
+  added): moto copied the whole history for each page of GetExecutionHistory, so
+  following a 10,000-item Map in the emulator took minutes;
 - quiet logs: moto logs whole parse trees when a state fails.
 
 It is installed in-process by `simulate` and in the embedded emulator's process.
@@ -79,6 +82,7 @@ def install() -> None:
         _branches_in_order()
         _items_in_order()
         _intrinsic_strings_as_aws_reads_them()
+        _history_without_deep_copies()
         _installed = True
 
 
@@ -364,3 +368,13 @@ def _intrinsic_strings_as_aws_reads_them() -> None:
     DefinitionPreprocessor.visitString_intrinsic_function = visit_intrinsic
     Preprocessor.visitFunc_arg_string = visit_string
     StringFormat._eval_body = format_body
+
+
+def _history_without_deep_copies() -> None:
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+
+    def get_event_history(self: Any) -> list[Any]:
+        with self._mutex:
+            return list(self._history_event_list)
+
+    EventManager.get_event_history = get_event_history
