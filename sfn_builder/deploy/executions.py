@@ -144,29 +144,23 @@ class HistoryReader:
 def _events_after(aws: Aws, execution_arn: str, seen: int) -> list[dict[str, Any]]:
     """The events after event `seen`, oldest first: read newest first, page by page, until an
     event already seen (so following a long execution reads each event about once)."""
-    sfn = aws.client("stepfunctions")
     found: dict[int, dict[str, Any]] = {}  # by id: a page may repeat events that arrived meanwhile
-    token: dict[str, str] = {}
-    while True:
-        page = call(
-            sfn.get_execution_history,
-            what=f"execution {execution_arn}",
-            executionArn=execution_arn,
-            maxResults=1000,
-            reverseOrder=True,
-            **token,
-        )
-        fresh = [event for event in page["events"] if event["id"] > seen]
+    for events in _history_pages(aws, execution_arn, reverseOrder=True):
+        fresh = [event for event in events if event["id"] > seen]
         found.update((event["id"], event) for event in fresh)
-        if len(fresh) < len(page["events"]) or not page.get("nextToken"):
-            return [found[key] for key in sorted(found)]
-        token = {"nextToken": page["nextToken"]}
+        if len(fresh) < len(events):
+            break
+    return [found[key] for key in sorted(found)]
 
 
 def _history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:
-    """The whole event history, page by page."""
+    """The whole event history."""
+    return [event for events in _history_pages(aws, execution_arn) for event in events]
+
+
+def _history_pages(aws: Aws, execution_arn: str, **options: Any) -> Iterator[list[dict[str, Any]]]:
+    """The events of each page of GetExecutionHistory, in the order asked for."""
     sfn = aws.client("stepfunctions")
-    events: list[dict[str, Any]] = []
     token: dict[str, str] = {}
     while True:
         page = call(
@@ -174,11 +168,12 @@ def _history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:
             what=f"execution {execution_arn}",
             executionArn=execution_arn,
             maxResults=1000,
+            **options,
             **token,
         )
-        events += page["events"]
+        yield page["events"]
         if not page.get("nextToken"):
-            return events
+            return
         token = {"nextToken": page["nextToken"]}
 
 
