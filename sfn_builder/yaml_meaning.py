@@ -34,28 +34,24 @@ def reread_problems(document: Document) -> list[Problem]:
         sagemaker = defaults["sagemaker"]
         roots += [(sagemaker, ("defaults", "sagemaker", field)) for field in TEXT_FIELDS if field in sagemaker]
     return [
-        _warning(value, text, path)
+        _warning(value, document.reread[position], where)
         for parent, path in roots
-        for value, text, path in _reread(parent, path, document.reread)
+        for value, where in _scalars(parent, path)
+        if (position := document.locate(where)) in document.reread
     ]
 
 
-def _reread(parent: Any, path: Path, reread: dict[Any, str]) -> Iterator[tuple[Any, str, Path]]:
-    """(value, its text, its path) for each reread scalar at or below `path`."""
-    stack: list[tuple[Any, Path]] = [(parent, path)]
+def _scalars(parent: Any, path: Path) -> Iterator[tuple[Any, Path]]:
+    """(value, path) of each scalar at or below `parent[path[-1]]`."""
+    stack: list[tuple[Any, Path]] = [(parent[path[-1]], path)]
     while stack:
-        container, where = stack.pop()
-        key = where[-1]
-        value = container[key]
+        value, where = stack.pop()
         if isinstance(value, SpecMapping):
-            stack.extend((value, (*where, k)) for k in value)
+            stack.extend((item, (*where, key)) for key, item in value.items())
         elif isinstance(value, SpecList):
-            stack.extend((value, (*where, i)) for i in range(len(value)))
+            stack.extend((item, (*where, index)) for index, item in enumerate(value))
         else:
-            positions = container.item_positions if isinstance(container, SpecList) else container.value_positions
-            position = positions[key] if isinstance(container, SpecList) else positions.get(key)
-            if position in reread:
-                yield value, reread[position], where
+            yield value, where
 
 
 def _warning(value: Any, text: str, path: Path) -> Problem:
