@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 
 WORKFLOW_SLUG_LENGTH = 24
 STEP_SLUG_LENGTH = 23
@@ -43,6 +44,16 @@ RESERVED_TAG_PREFIXES = ("aws:", "sfn-build:")
 JOB_NAME_MAX = WORKFLOW_SLUG_LENGTH + len(SEPARATOR) + STEP_SLUG_LENGTH + 1 + 12  # 63
 MODEL_NAME_MAX = MODEL_SLUG_LENGTHS[0] + len(SEPARATOR) + MODEL_SLUG_LENGTHS[1] + 1 + 32  # 63
 _HASH_LENGTH = 8
+
+
+def owned_tags(spec_tags: Mapping[str, str], ours: Mapping[str, str]) -> dict[str, str]:
+    """The spec's tags with sfn-build's own: a spec can never set or override a reserved key.
+
+    Validation already refuses reserved keys; this is what keeps ownership unforgeable
+    for any caller (AWS tag keys are case-sensitive, but a look-alike is dropped too).
+    """
+    kept = {key: value for key, value in spec_tags.items() if not key.lower().startswith(RESERVED_TAG_PREFIXES)}
+    return {**ours, **kept}
 
 
 def slug(name: str, limit: int, *, one_to_one: bool = True) -> str:

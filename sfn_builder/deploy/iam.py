@@ -64,19 +64,20 @@ def execution_policy(workflow: Workflow, arns: Arns, topic_arn: str | None) -> d
     return policy(statements) if statements else None
 
 
-def trust_policy(service: str, arns: Arns, source_arn: str | None = None) -> dict[str, Any]:
-    """Let one AWS service assume the role, for this account (and source) only."""
-    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": arns.account}}
-    if source_arn is not None:
-        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+def trust_policy(services: list[str], arns: Arns, source_arns: list[str]) -> dict[str, Any]:
+    """Let AWS services assume the role for this account and these sources only (no confused deputy)."""
+    sources = sorted(set(source_arns))
     return {
         "Version": VERSION,
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"Service": service},
+                "Principal": {"Service": services[0] if len(services) == 1 else sorted(services)},
                 "Action": "sts:AssumeRole",
-                "Condition": condition,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": arns.account},
+                    "ArnLike": {"aws:SourceArn": sources[0] if len(sources) == 1 else sources},
+                },
             }
         ],
     }

@@ -19,7 +19,7 @@ from importlib import resources as package_files
 from typing import Any
 
 from ..model import Workflow
-from ..naming import TAG_WORKFLOW, resource_name
+from ..naming import TAG_WORKFLOW, owned_tags, resource_name
 from ..steps.base import Arns
 from .alerts import alert_rules
 from .iam import execution_policy, formatter_policy, log_group_name, start_execution_policy, trust_policy
@@ -86,7 +86,7 @@ def schedule_group_name(workflow: str) -> str:
 
 def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns) -> list[Resource]:
     """What `create` makes for this workflow, in creation order."""
-    tags = {TAG_WORKFLOW: workflow.name, **workflow.tags}
+    tags = owned_tags(workflow.tags, {TAG_WORKFLOW: workflow.name})
     machine_arn = state_machine_arn(workflow, arns)
     topic = topic_arn(workflow, arns)
     path = role_path(workflow.name)
@@ -104,7 +104,7 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
                 {
                     "path": path,
                     "description": f"Runs the {workflow.name} state machine (made by sfn-build)",
-                    "trust": trust_policy("states.amazonaws.com", arns, machine_arn),
+                    "trust": trust_policy(["states.amazonaws.com"], arns, [machine_arn]),
                     "policies": {"sfn-build": document} if document else {},
                     "tags": tags,
                 },
@@ -125,6 +125,8 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
     rule_arns = [arns.arn("events", f"rule/{resource_name(workflow.name, r.suffix)}") for r in rules]
     detailed = workflow.notifications is not None and workflow.notifications.format == "detailed"
     publishers = [] if detailed else rule_arns
+    formatter = resource_name(workflow.name, "alert-formatter")
+    formatter_role = arns.arn("iam", f"role{path}{formatter}", regional=False) if detailed and rules else None
     notifications = workflow.notifications
     machine_tags = dict(tags)
     if notifications is not None and topic is not None:
@@ -134,7 +136,7 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
                     TOPIC,
                     notifications.topic_name,
                     {
-                        "policy": topic_policy(topic, publishers, arns),
+                        "policy": topic_policy(topic, publishers, arns, formatter_role),
                         "subscriptions": sorted([s.protocol, s.endpoint] for s in notifications.subscriptions),
                         "tags": tags,
                     },
@@ -147,9 +149,8 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
             machine_tags[TAG_ALERT_TOPIC] = topic
 
     formatter_arn = None
-    if detailed and rules and topic is not None:
-        function = resource_name(workflow.name, "alert-formatter")
-        formatter_role = arns.arn("iam", f"role{path}{function}", regional=False)
+    if formatter_role is not None and topic is not None:
+        function = formatter
         formatter_arn = arns.arn("lambda", f"function:{function}")
         resources.append(
             Resource(
@@ -158,7 +159,7 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
                 {
                     "path": path,
                     "description": f"Runs the alert formatter of {workflow.name} (made by sfn-build)",
-                    "trust": trust_policy("lambda.amazonaws.com", arns),
+                    "trust": trust_policy(["lambda.amazonaws.com"], arns, [formatter_arn]),
                     "policies": {"sfn-build": formatter_policy(workflow, arns, topic, function)},
                     "tags": tags,
                 },
@@ -224,9 +225,19 @@ def _schedules(workflow: Workflow, arns: Arns, machine_arn: str, tags: dict[str,
         return []
     role_name = resource_name(workflow.name, "schedule")
     role_arn = arns.arn("iam", f"role{role_path(workflow.name)}{role_name}", regional=False)
-    services = sorted({"scheduler.amazonaws.com" if s.timezone else "events.amazonaws.com" for s in workflow.schedules})
-    trust = trust_policy(services[0], arns)
-    trust["Statement"][0]["Principal"]["Service"] = services if len(services) > 1 else services[0]
+    many = len(workflow.schedules) > 1
+    numbers = range(1, len(workflow.schedules) + 1)
+    names = [resource_name(workflow.name, f"schedule-{n}" if many else "schedule") for n in numbers]
+    group = schedule_group_name(workflow.name)
+    services, sources = set(), []
+    for name, schedule in zip(names, workflow.schedules, strict=True):
+        if schedule.timezone:
+            services.add("scheduler.amazonaws.com")
+            sources.append(arns.arn("scheduler", f"schedule-group/{group}"))
+        else:
+            services.add("events.amazonaws.com")
+            sources.append(arns.arn("events", f"rule/{name}"))
+    trust = trust_policy(sorted(services), arns, sources)
     resources = [
         Resource(
             ROLE,
@@ -240,12 +251,9 @@ def _schedules(workflow: Workflow, arns: Arns, machine_arn: str, tags: dict[str,
             },
         )
     ]
-    group = schedule_group_name(workflow.name)
     if any(s.timezone for s in workflow.schedules):
         resources.append(Resource(SCHEDULE_GROUP, group, {"tags": tags}))
-    many = len(workflow.schedules) > 1
-    for number, schedule in enumerate(workflow.schedules, start=1):
-        name = resource_name(workflow.name, f"schedule-{number}" if many else "schedule")
+    for name, schedule in zip(names, workflow.schedules, strict=True):
         execution_input = json.dumps(dict(schedule.input or {}), sort_keys=True)
         description = schedule.description or f"Starts {workflow.name} ({schedule.expression})"
         if schedule.timezone:
@@ -283,10 +291,21 @@ def _schedules(workflow: Workflow, arns: Arns, machine_arn: str, tags: dict[str,
     return resources
 
 
-def topic_policy(topic: str, publishers: list[str], arns: Arns) -> dict[str, Any]:
-    """Only this workflow's rules may publish; without rules, only the account itself."""
+def topic_policy(topic: str, publishers: list[str], arns: Arns, formatter_role: str | None) -> dict[str, Any]:
+    """Only this workflow's rules may publish (detailed alerts: only its formatter's role); without
+    rules, only the account itself (the state machine's own alert states publish with its role)."""
     if publishers:
         statements = [_rules_statement("sfnbuildrules", topic, publishers)]
+    elif formatter_role is not None:
+        statements = [
+            {
+                "Sid": "sfnbuildformatter",
+                "Effect": "Allow",
+                "Principal": {"AWS": formatter_role},
+                "Action": "sns:Publish",
+                "Resource": topic,
+            }
+        ]
     else:
         statements = [
             {

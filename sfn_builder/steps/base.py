@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..model import Step, Workflow
-from ..naming import EXECUTION_HASH, TAG_EXECUTION, TAG_WORKFLOW, job_name_expression
+from ..naming import EXECUTION_HASH, TAG_EXECUTION, TAG_WORKFLOW, job_name_expression, owned_tags
 from ..problems import Path, Problem
 from ..templates import TemplateError, parse_template
 
@@ -126,16 +126,11 @@ def job_name(workflow: Workflow, step: Step) -> Expr:
 
 def tag_list(workflow: Workflow) -> list[dict[str, Any]]:
     """SageMaker-style tags: the workflow, the execution's key (MD5 of its ARN), and the spec's tags."""
-    tags: list[dict[str, Any]] = [
-        {"Key": TAG_WORKFLOW, "Value": workflow.name},
-        {"Key": TAG_EXECUTION, "Value": EXECUTION_TAG},
-    ]
-    tags += [{"Key": k, "Value": v} for k, v in workflow.tags.items()]
-    return tags
+    return [{"Key": key, "Value": value} for key, value in tag_map(workflow).items()]
 
 
 def tag_map(workflow: Workflow) -> dict[str, Any]:
-    return {TAG_WORKFLOW: workflow.name, TAG_EXECUTION: EXECUTION_TAG, **workflow.tags}
+    return owned_tags(workflow.tags, {TAG_WORKFLOW: workflow.name, TAG_EXECUTION: EXECUTION_TAG})
 
 
 def as_text(value: Any) -> Any:

@@ -39,6 +39,13 @@ class Driver:
         """Names of existing resources of this kind that this workflow owns."""
         raise NotImplementedError
 
+    def owns(self, aws: Aws, name: str, workflow: str) -> bool:
+        """Whether `name` exists and carries this workflow's ownership tag (anything else is left alone)."""
+        try:
+            return self.read(aws, name, workflow) is not None
+        except NotOwned:
+            return False
+
     def create(self, aws: Aws, resource: Resource) -> None:
         raise NotImplementedError
 

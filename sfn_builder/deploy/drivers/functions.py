@@ -40,7 +40,7 @@ class FunctionDriver(Driver):
         from ...naming import resource_name
 
         name = resource_name(workflow, "alert-formatter")
-        return [name] if self.read(aws, name, workflow) is not None else []
+        return [name] if self.owns(aws, name, workflow) else []
 
     def create(self, aws: Aws, resource: Resource) -> None:
         lam, spec = aws.client("lambda"), resource.spec

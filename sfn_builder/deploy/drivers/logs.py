@@ -24,7 +24,7 @@ class LogGroupDriver(Driver):
 
     def owned_names(self, aws: Aws, workflow: str) -> list[str]:
         name = f"/aws/vendedlogs/states/{workflow}"
-        return [name] if self.read(aws, name, workflow) is not None else []
+        return [name] if self.owns(aws, name, workflow) else []
 
     def create(self, aws: Aws, resource: Resource) -> None:
         logs = aws.client("logs")

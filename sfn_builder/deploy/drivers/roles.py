@@ -36,7 +36,8 @@ class RoleDriver(Driver):
 
     def owned_names(self, aws: Aws, workflow: str) -> list[str]:
         pages = aws.client("iam").get_paginator("list_roles").paginate(PathPrefix=role_path(workflow))
-        return [role["RoleName"] for page in call(lambda: list(pages), what="IAM roles") for role in page["Roles"]]
+        found = [role["RoleName"] for page in call(lambda: list(pages), what="IAM roles") for role in page["Roles"]]
+        return [name for name in found if self.owns(aws, name, workflow)]
 
     def create(self, aws: Aws, resource: Resource) -> None:
         iam, spec = aws.client("iam"), resource.spec

@@ -27,7 +27,7 @@ class ScheduleGroupDriver(Driver):
 
     def owned_names(self, aws: Aws, workflow: str) -> list[str]:
         name = schedule_group_name(workflow)
-        return [name] if self.read(aws, name, workflow) is not None else []
+        return [name] if self.owns(aws, name, workflow) else []
 
     def create(self, aws: Aws, resource: Resource) -> None:
         call(
@@ -74,10 +74,9 @@ class ScheduleDriver(Driver):
 
     def owned_names(self, aws: Aws, workflow: str) -> list[str]:
         group = schedule_group_name(workflow)
-        scheduler = aws.client("scheduler")
-        if missing(scheduler.get_schedule_group, _NOT_FOUND, what=f"schedule group {group}", Name=group) is None:
-            return []
-        pages = scheduler.get_paginator("list_schedules").paginate(GroupName=group)
+        if not ScheduleGroupDriver().owns(aws, group, workflow):
+            return []  # schedules have no tags: they are ours when their group is
+        pages = aws.client("scheduler").get_paginator("list_schedules").paginate(GroupName=group)
         return [
             s["Name"] for page in call(lambda: list(pages), what=f"schedules in {group}") for s in page["Schedules"]
         ]

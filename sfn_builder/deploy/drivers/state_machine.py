@@ -35,7 +35,7 @@ class StateMachineDriver(Driver):
         }
 
     def owned_names(self, aws: Aws, workflow: str) -> list[str]:
-        return [workflow] if self.read(aws, workflow, workflow) is not None else []
+        return [workflow] if self.owns(aws, workflow, workflow) else []
 
     def create(self, aws: Aws, resource: Resource) -> None:
         sfn, spec = aws.client("stepfunctions"), resource.spec
