@@ -12,6 +12,7 @@ Map iterator) in the order they are made; failure paths come last.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,21 +173,30 @@ class _Builder:
         return first or read, [next_exit(read)]
 
     def _input_check(self, scope: Scope) -> Block | None:
+        """Fail early on a missing required input, then on one outside its `enum`."""
         required = [f.name for f in self.workflow.inputs if not f.has_default]
-        if not required:
+        limited = [f for f in self.workflow.inputs if f.allowed is not None]
+        if not required and not limited:
             return None
-        choice = scope.add(sdk.Choice("input.check", comment="Fail early when a required input is missing."))
-        missing = [sdk.ChoiceRule.IsPresent(variable=f"$.input.{name}", value=False) for name in required]
-        rule = missing[0] if len(missing) == 1 else sdk.ChoiceRule.Or(missing)
-        fail = scope.add(
-            sdk.Fail(
+        choice = scope.add(sdk.Choice("input.check", comment="Fail early on a missing or not allowed input."))
+        if required:
+            missing = [sdk.ChoiceRule.IsPresent(variable=f"$.input.{name}", value=False) for name in required]
+            fail = sdk.Fail(
                 "input.missing",
                 error="InputMissing",
                 cause="The execution input lacks a required field: " + ", ".join(required),
-            ),
-            at_end=True,
-        )
-        choice.add_choice(rule, fail)
+            )
+            rule = missing[0] if len(missing) == 1 else sdk.ChoiceRule.Or(missing)
+            choice.add_choice(rule, scope.add(fail, at_end=True))
+        for declared in limited:
+            allowed = declared.allowed or ()
+            fail = sdk.Fail(
+                f"input.{declared.name}.not-allowed",
+                error="InputNotAllowed",
+                cause=f"The input field {declared.name} may only be one of: "
+                + ", ".join(json.dumps(value) for value in allowed),
+            )
+            choice.add_choice(_outside(f"$.input.{declared.name}", allowed), scope.add(fail, at_end=True))
         exit_ = Exit(choice.default_choice, needs_terminal=True)
         return Block(choice, [exit_])
 
@@ -685,3 +695,16 @@ def _retry_fields(policy: Any) -> dict[str, Any]:
 
 
 __all__ = ["build_definition", "jsonpath", "walk_states"]
+
+
+def _outside(variable: str, allowed: tuple[Any, ...]) -> Any:
+    """A choice rule true when the value at `variable` is none of `allowed` (or of another type)."""
+    rules = []
+    for value in allowed:
+        if isinstance(value, bool):
+            rules.append(sdk.ChoiceRule.BooleanEquals(variable=variable, value=value))
+        elif isinstance(value, int | float):
+            rules.append(sdk.ChoiceRule.NumericEquals(variable=variable, value=value))
+        else:
+            rules.append(sdk.ChoiceRule.StringEquals(variable=variable, value=value))
+    return sdk.ChoiceRule.Not(rules[0] if len(rules) == 1 else sdk.ChoiceRule.Or(rules))

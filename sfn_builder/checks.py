@@ -9,11 +9,15 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Iterator
+from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
+from .allow_lists import MAX_VALUES, RESOURCE_FIELDS, possible_values
 from .aws_rules import aws_problems
+from .execution_input import matches_type
 from .graph import Jump, StepGraph
-from .model import TASK_TYPES, TERMINAL_TARGETS, Step, Workflow, parse_airflow, stands_in_for
+from .model import TASK_TYPES, TERMINAL_TARGETS, InputField, Step, Workflow, parse_airflow, stands_in_for
 from .problems import Path, Problem, Severity, did_you_mean
 from .references import IDENTIFIER, has_result, resolve
 from .schedule import check_expression
@@ -49,6 +53,7 @@ def semantic_problems(workflow: Workflow, data: dict[str, Any]) -> tuple[list[Pr
         problems.extend(_choices(workflow, graph))
     problems.extend(_workflow_level(workflow))
     problems.extend(aws_problems(workflow, data))
+    problems.extend(_resource_fields(workflow))
     graph_ok = not cycle and not any(p.path[:1] == ("dependencies",) or p.path[2:3] == ("needs",) for p in problems)
     return problems, graph if graph_ok else None
 
@@ -84,6 +89,54 @@ def _names(workflow: Workflow) -> Iterator[Problem]:
                 hint="use letters, digits and '_', not starting with a digit",
                 on_key=True,
             )
+        if field.allowed is not None:
+            yield from _allowed_values(field)
+
+
+def _allowed_values(field: InputField) -> Iterator[Problem]:
+    """An input's `enum` holds values of its type, and its default is one of them."""
+    for index, value in enumerate(field.allowed or ()):
+        if not matches_type(value, field.type):
+            yield Problem(
+                f"the allowed value {value!r} is not of the input's type ({field.type})",
+                ("input", field.name, "enum", index),
+                hint=f"list only {field.type} values, or change the input's type",
+            )
+    if field.has_default and field.default not in (field.allowed or ()):
+        yield Problem(
+            f"the default {field.default!r} is not one of the allowed values",
+            ("input", field.name, "default"),
+            hint="add it to enum, or choose one of " + ", ".join(repr(v) for v in field.allowed or ()),
+        )
+
+
+def _resource_fields(workflow: Workflow) -> Iterator[Problem]:
+    """Templated fields that name a resource (module `allow_lists`): bounded by `enum` inputs, and each value
+    they can take passes the check the field's literal text gets."""
+    reported: set[Path] = set()
+    for step in workflow.steps.values():
+        kind = KINDS[step.type]
+        for field, what in RESOURCE_FIELDS.get(step.type, ()):
+            value = step.config.get(field)
+            path = kind.field_path(step, field)
+            if not isinstance(value, str) or "${" not in value or path in reported:
+                continue
+            reported.add(path)
+            values = possible_values(value, workflow)
+            if values is None:
+                yield Problem(
+                    f"{field} is templated ({value!r}), so the policy would have to allow every {what} in the "
+                    "account to whoever can start an execution",
+                    path,
+                    hint=f"take it from an input declared with `enum:` listing the allowed {what}s (at most "
+                    f"{MAX_VALUES} combinations; the policy grants exactly those), or write the value itself",
+                )
+                continue
+            for candidate in values:
+                as_written = replace(step, config=MappingProxyType({**step.config, field: candidate}))
+                for problem in kind.checks(as_written, workflow):
+                    if problem.path == path:
+                        yield replace(problem, message=f"{value!r} can be {candidate!r}: {problem.message}")
 
 
 def _edges(workflow: Workflow, data: dict[str, Any]) -> Iterator[Problem]:

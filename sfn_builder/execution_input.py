@@ -22,6 +22,12 @@ _TYPES: dict[str, tuple[type, ...]] = {
 _NAMES = {str: "text", int: "a number", float: "a number", bool: "true or false", list: "a list", dict: "an object"}
 
 
+def matches_type(value: Any, type_name: str) -> bool:
+    """Whether a JSON value is of a declared input type (true and false are not numbers)."""
+    wanted = _TYPES.get(type_name, ())
+    return isinstance(value, wanted) and (not isinstance(value, bool) or bool in wanted)
+
+
 def input_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
     """What is wrong with an execution input: missing required fields, wrong types, unknown names."""
     problems = []
@@ -32,10 +38,12 @@ def input_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
                 problems.append(f"the input lacks '{field.name}' ({field.type}), which has no default")
             continue
         value = given[field.name]
-        wanted = _TYPES.get(field.type)
-        if wanted and (not isinstance(value, wanted) or (isinstance(value, bool) and bool not in wanted)):
+        if not matches_type(value, field.type):
             found = "null" if value is None else _NAMES.get(type(value), type(value).__name__)
             problems.append(f"'{field.name}' is declared {field.type}, but the input gives {found}: {value!r}")
+        elif field.allowed is not None and value not in field.allowed:
+            choices = ", ".join(repr(v) for v in field.allowed)
+            problems.append(f"'{field.name}' may only be one of {choices}, but the input gives {value!r}")
     for name in given:
         if name not in declared:
             near = did_you_mean(name, list(declared))

@@ -41,6 +41,7 @@ class InputField:
     has_default: bool
     default: Any = None
     description: str | None = None
+    allowed: tuple[Any, ...] | None = None  # `enum:`: the only values an execution may give
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,14 @@ def build_workflow(data: Mapping[str, Any]) -> Workflow:
         execution_role=data.get("execution_role"),
         tags=MappingProxyType(dict(data.get("tags", {}))),
         inputs=tuple(
-            InputField(name, spec["type"], "default" in spec, spec.get("default"), spec.get("description"))
+            InputField(
+                name,
+                spec["type"],
+                "default" in spec,
+                spec.get("default"),
+                spec.get("description"),
+                tuple(spec["enum"]) if "enum" in spec else None,
+            )
             for name, spec in data.get("input", {}).items()
         ),
         notifications=_notifications(data.get("notifications"), data.get("type", "standard")),

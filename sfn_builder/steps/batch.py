@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..allow_lists import values_of
 from ..model import Step, Workflow
 from ..problems import Problem
 from .base import (
@@ -15,7 +16,6 @@ from .base import (
     StepKind,
     as_text,
     job_name,
-    literal,
     require,
     statement,
     string_map,
@@ -52,7 +52,11 @@ class Batch(StepKind):
             # SubmitJob is authorised on the new job as well as on its queue and definition
             statement(
                 ["batch:SubmitJob"],
-                [arns.arn("batch", "job/*"), *_queue_arns(step, arns), *_definition_arns(step, arns)],
+                [
+                    arns.arn("batch", "job/*"),
+                    *_queue_arns(step, workflow, arns),
+                    *_definition_arns(step, workflow, arns),
+                ],
             ),
             statement(["batch:DescribeJobs"], ["*"]),  # DescribeJobs has no resource-level permissions
             statement(["batch:TerminateJob", "batch:TagResource"], [arns.arn("batch", "job/*")]),
@@ -90,23 +94,23 @@ class Batch(StepKind):
         )
 
 
-def _queue_arns(step: Step, arns: Arns) -> list[str]:
-    queue = literal(step.config["job_queue"])
-    if queue is None:
-        return [arns.arn("batch", "job-queue/*")]
-    return [queue if queue.startswith("arn:") else arns.arn("batch", f"job-queue/{queue}")]
+def _queue_arns(step: Step, workflow: Workflow, arns: Arns) -> list[str]:
+    return [
+        queue if queue.startswith("arn:") else arns.arn("batch", f"job-queue/{queue}")
+        for queue in values_of(step, "job_queue", workflow)
+    ]
 
 
-def _definition_arns(step: Step, arns: Arns) -> list[str]:
-    """The job definition as IAM evaluates SubmitJob: with its revision (any revision when none is named).
+def _definition_arns(step: Step, workflow: Workflow, arns: Arns) -> list[str]:
+    """The job definitions as IAM evaluates SubmitJob: with the revision (any revision when none is named).
 
     The bare ARN is listed too, for policy linters whose service reference predates revisions.
     """
-    definition = literal(step.config["job_definition"])
-    if definition is None:
-        return [arns.arn("batch", "job-definition/*")]
-    if not definition.startswith("arn:"):
-        definition = arns.arn("batch", f"job-definition/{definition}")
-    revision = _REVISION.search(definition.rsplit("/", 1)[1])
-    bare = definition[: -len(revision.group())] if revision else definition
-    return [bare, definition if revision else f"{definition}:*"]
+    resources = []
+    for definition in values_of(step, "job_definition", workflow):
+        if not definition.startswith("arn:"):
+            definition = arns.arn("batch", f"job-definition/{definition}")
+        revision = _REVISION.search(definition.rsplit("/", 1)[1])
+        bare = definition[: -len(revision.group())] if revision else definition
+        resources += [bare, definition if revision else f"{definition}:*"]
+    return resources

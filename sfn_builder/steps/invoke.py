@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..allow_lists import values_of
 from ..model import Step, Workflow
 from ..problems import Problem
 from .base import Arns, Expr, StepKind, literal, require, statement
@@ -27,14 +28,11 @@ class Lambda(StepKind):
     general_error = "AWSLambdaException"
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
-        function = literal(step.config["function"])
-        if function is None:
-            base = arns.arn("lambda", "function:*")
-        elif function.startswith("arn:"):
-            base = function
-        else:
-            base = arns.arn("lambda", f"function:{function}")
-        return [statement(["lambda:InvokeFunction"], [base, f"{base}:*"] if base.count(":") == 6 else [base])]
+        resources = []
+        for function in values_of(step, "function", workflow):
+            base = function if function.startswith("arn:") else arns.arn("lambda", f"function:{function}")
+            resources += [base, f"{base}:*"] if base.count(":") == 6 else [base]
+        return [statement(["lambda:InvokeFunction"], resources)]
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "function")

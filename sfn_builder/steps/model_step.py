@@ -36,7 +36,7 @@ class ModelKind(StepKind):
         return [
             statement(["sagemaker:CreateModel", "sagemaker:AddTags"], models),
             statement(["sagemaker:ListTags"], ["*"]),  # as in every policy AWS generates for SageMaker tasks
-            *pass_role(arns, step),
+            *pass_role(step, workflow),
         ]
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:

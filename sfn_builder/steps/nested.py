@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..allow_lists import values_of
 from ..model import Step, Workflow
 from ..naming import job_prefix
 from ..problems import Problem
@@ -34,22 +35,22 @@ class NestedWorkflow(StepKind):
     general_error = "AWSStepFunctionsException"
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
-        target = literal(step.config["state_machine"])
-        if target is None:
-            machine, name = arns.arn("states", "stateMachine:*"), "*"
-        elif target.startswith("arn:"):
-            machine, name = target, target.rsplit(":", 1)[1]
-        else:
-            machine, name = arns.arn("states", f"stateMachine:{target}"), target
-        # The nested machine may be Standard (execution: ARNs) or Express (express: ARNs); its
-        # executions started here are named after this step.
+        machines, executions = [], []
         prefix = job_prefix(workflow.name, step.name)
-        executions = [
-            arns.arn("states", f"execution:{name}:{prefix}-*"),
-            arns.arn("states", f"express:{name}:{prefix}-*:*"),
-        ]
+        for target in values_of(step, "state_machine", workflow):
+            if target.startswith("arn:"):
+                machine, name = target, target.rsplit(":", 1)[1]
+            else:
+                machine, name = arns.arn("states", f"stateMachine:{target}"), target
+            # The nested machine may be Standard (execution: ARNs) or Express (express: ARNs); its
+            # executions started here are named after this step.
+            machines.append(machine)
+            executions += [
+                arns.arn("states", f"execution:{name}:{prefix}-*"),
+                arns.arn("states", f"express:{name}:{prefix}-*:*"),
+            ]
         return [
-            statement(["states:StartExecution"], [machine]),
+            statement(["states:StartExecution"], machines),
             statement(["states:DescribeExecution", "states:StopExecution"], executions),
             statement(
                 ["events:PutTargets", "events:PutRule", "events:DescribeRule"],

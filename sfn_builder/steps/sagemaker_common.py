@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..allow_lists import values_of
 from ..model import Step, Workflow
 from ..naming import job_prefix
 from ..problems import Problem, Severity, did_you_mean
@@ -69,17 +70,16 @@ def job_statements(
         statement(["sagemaker:ListTags"], ["*"]),  # as in every policy AWS generates for SageMaker tasks
         statement(["events:PutTargets", "events:PutRule", "events:DescribeRule"], [arns.managed_rule(managed_rule)]),
     ]
-    statements.extend(pass_role(arns, step))
+    statements.extend(pass_role(step, workflow))
     return statements
 
 
-def pass_role(arns: Arns, step: Step) -> list[dict[str, Any]]:
-    role = step.config.get("role")
-    if not role:
+def pass_role(step: Step, workflow: Workflow) -> list[dict[str, Any]]:
+    """Pass the step's role (each role its input's `enum` allows) to SageMaker, and nothing else."""
+    if not step.config.get("role"):
         return []
-    resource = role if literal(role) is not None else arns.arn("iam", "role/*", regional=False)
     condition = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-    return [statement(["iam:PassRole"], [resource], condition)]
+    return [statement(["iam:PassRole"], values_of(step, "role", workflow), condition)]
 
 
 def max_runtime_seconds(step: Step) -> int:

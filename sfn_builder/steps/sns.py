@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..allow_lists import values_of
 from ..model import Step, Workflow
 from ..problems import Problem
-from .base import Arns, StepKind, check_arn, literal, require, statement
+from .base import Arns, StepKind, check_arn, require, statement
 from .sagemaker_common import without_none
 
 
@@ -22,8 +23,7 @@ class Sns(StepKind):
     general_error = "AmazonSNSException"
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
-        topic = literal(step.config["topic"])
-        return [statement(["sns:Publish"], [topic or arns.arn("sns", "*")])]
+        return [statement(["sns:Publish"], values_of(step, "topic", workflow))]
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "topic", "message")

@@ -1,0 +1,207 @@
+"""Secure by default: ownership, privileges, secrets, bounded inputs, shared resources (issue #9)."""
+
+from __future__ import annotations
+
+import dataclasses
+from types import MappingProxyType
+
+import pytest
+from conftest import analyze_text, compile_text
+from test_publish import ACCOUNT, REGION, SPEC, compiled, connect, create
+
+from sfn_builder.deploy.publish import plan_removal, prepare, remove
+from sfn_builder.deploy.resources import ROLE
+
+# -- ownership cannot be forged ---------------------------------------------------------------
+
+
+def test_a_spec_cannot_set_the_ownership_tag(write_spec, cli):
+    path = write_spec(SPEC.replace("tags: {team: ml}", "tags: {team: ml, 'sfn-build:workflow': other}"))
+    code, _, err = cli("validate", path)
+    assert code == 1
+    assert "spec.yaml:3:" in err and "the tag key 'sfn-build:workflow' is reserved" in err
+
+
+def test_ownership_holds_even_for_a_model_that_skipped_validation(emulator, write_spec):
+    """A caller that builds resources from a model with a forged tag still tags everything as ours:
+    a second create changes nothing, deleting `other` leaves this workflow alone, deleting it removes all."""
+    workflow, definition = compiled(write_spec(SPEC))
+    forged = dataclasses.replace(
+        workflow, tags=MappingProxyType({"team": "ml", "sfn-build:workflow": "other", "SFN-BUILD:workflow": "x"})
+    )
+    aws = connect(emulator)
+    publication = prepare(forged, definition, aws)
+    assert all(r.spec["tags"]["sfn-build:workflow"] == "churn" for r in publication.resources if "tags" in r.spec)
+    assert not any("SFN-BUILD:workflow" in r.spec.get("tags", {}) for r in publication.resources)
+    from sfn_builder.deploy.publish import apply
+
+    apply(publication, lambda change: None)
+    assert prepare(forged, definition, aws).changes == []
+    assert plan_removal(aws, "other") == []
+    remove(aws, "churn", plan_removal(aws, "churn"), lambda change: None)
+    assert plan_removal(aws, "churn") == []
+    tagged = aws.client("resourcegroupstaggingapi").get_resources()["ResourceTagMappingList"]
+    assert tagged == []
+
+
+def test_job_tags_keep_ownership_last(write_spec):
+    from sfn_builder.steps.base import tag_map
+
+    workflow = compiled(write_spec(SPEC))[0]
+    forged = dataclasses.replace(workflow, tags=MappingProxyType({"sfn-build:workflow": "other", "team": "ml"}))
+    assert tag_map(forged)["sfn-build:workflow"] == "churn" and tag_map(forged)["team"] == "ml"
+
+
+def test_delete_leaves_a_same_named_resource_it_does_not_own(emulator, write_spec):
+    create(emulator, write_spec(SPEC))
+    aws = connect(emulator)
+    logs = aws.client("logs")
+    logs.create_log_group(logGroupName="/aws/vendedlogs/states/other", tags={"sfn-build:workflow": "someone"})
+    aws.client("iam").create_role(
+        RoleName="intruder", Path="/sfn-build/churn/", AssumeRolePolicyDocument="{}", Tags=[{"Key": "a", "Value": "b"}]
+    )
+    changes = plan_removal(aws, "churn")
+    assert "intruder" not in {c.name for c in changes if c.kind == ROLE}
+    remove(aws, "churn", changes, lambda change: None)
+    assert aws.client("iam").get_role(RoleName="intruder")["Role"]["RoleName"] == "intruder"
+    assert plan_removal(aws, "other") == []  # the foreign log group is not `other`'s
+    assert logs.describe_log_groups(logGroupNamePrefix="/aws/vendedlogs/states/other")["logGroups"]
+
+
+# -- templated resource fields never widen privileges -------------------------------------------
+
+TEMPLATED = """
+version: 1
+name: churn
+input:
+  role:
+    type: string
+    enum: ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/b"]
+    default: "arn:aws:iam::123456789012:role/a"
+  env: {type: string, enum: [dev, prod], default: dev}
+defaults:
+  sagemaker:
+    role: ${input.role}
+    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/churn:1
+    instance_type: ml.m5.xlarge
+steps:
+  prep: {type: processing, entrypoint: [python3, prep.py]}
+  call: {type: lambda, needs: [prep], function: "score-${input.env}"}
+  nested: {type: workflow, needs: [call], state_machine: "child-${input.env}"}
+  tell: {type: sns, needs: [nested], topic: "arn:aws:sns:us-east-1:123456789012:news-${input.env}", message: hi}
+  shards: {type: batch, needs: [tell], job_queue: "q-${input.env}", job_definition: "d-${input.env}:3"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("field", "step"),
+    [
+        ("role", "  prep: {type: processing, entrypoint: [python3, prep.py], role: '${input.free}'}"),
+        ("function", "  prep: {type: lambda, function: '${input.free}'}"),
+        ("state_machine", "  prep: {type: workflow, state_machine: 'x-${input.free}'}"),
+        ("topic", "  prep: {type: sns, topic: '${input.free}', message: hi}"),
+        ("job_queue", "  prep: {type: batch, job_queue: '${input.free}', job_definition: d}"),
+        ("job_definition", "  prep: {type: batch, job_queue: q, job_definition: '${execution.name}'}"),
+    ],
+)
+def test_a_templated_resource_field_without_an_allow_list_is_an_error_at_its_line(write_spec, cli, field, step):
+    text = TEMPLATED.split("steps:")[0].replace("env: {type", "free: {type: string}\n  env: {type") + "steps:\n" + step
+    code, _, err = cli("validate", write_spec(text))
+    assert code == 1
+    line = text.lstrip("\n").splitlines().index(step) + 1
+    assert f"spec.yaml:{line}:" in err
+    assert f"steps.prep.{field}: {field} is templated" in err and "enum" in err
+
+
+def test_templated_fields_with_enum_inputs_grant_exactly_those_values(write_spec):
+    from sfn_builder.deploy.iam import execution_policy
+    from sfn_builder.steps.base import Arns
+
+    analysis = analyze_text(write_spec, TEMPLATED)
+    assert analysis.ok, [p.render() for p in analysis.problems]
+    document = execution_policy(analysis.workflow, Arns("aws", REGION, ACCOUNT), None)
+    by_action = {action: s["Resource"] for s in document["Statement"] for action in s["Action"]}
+    arn = f"{REGION}:{ACCOUNT}"
+    assert by_action["iam:PassRole"] == [f"arn:aws:iam::{ACCOUNT}:role/a", f"arn:aws:iam::{ACCOUNT}:role/b"]
+    assert by_action["lambda:InvokeFunction"] == [
+        f"arn:aws:lambda:{arn}:function:score-{env}{suffix}" for env in ("dev", "prod") for suffix in ("", ":*")
+    ]
+    machines = [f"arn:aws:states:{arn}:stateMachine:child-{e}" for e in ("dev", "prod")]
+    assert by_action["states:StartExecution"] == machines
+    assert by_action["sns:Publish"] == [f"arn:aws:sns:{arn}:news-{e}" for e in ("dev", "prod")]
+    submit = by_action["batch:SubmitJob"]
+    assert {f"arn:aws:batch:{arn}:job-queue/q-{e}" for e in ("dev", "prod")} <= set(submit)
+    assert {f"arn:aws:batch:{arn}:job-definition/d-{e}:3" for e in ("dev", "prod")} <= set(submit)
+    wildcards = [r for s in document["Statement"] for r in s["Resource"] if r.endswith((":*", "/*", "*"))]
+    assert all(not r.endswith(("role/*", "function:*", "stateMachine:*", "job-queue/*")) for r in wildcards)
+
+
+def test_an_execution_with_a_value_outside_the_enum_fails_at_its_start(write_spec, cli):
+    path = write_spec(TEMPLATED)
+    definition = compile_text(write_spec, TEMPLATED).definition
+    check = definition["States"]["input.check"]
+    (role_rule,) = [c for c in check["Choices"] if c["Next"] == "input.role.not-allowed"]
+    assert [r["StringEquals"] for r in role_rule["Not"]["Or"]] == [
+        "arn:aws:iam::123456789012:role/a",
+        "arn:aws:iam::123456789012:role/b",
+    ]
+    assert definition["States"]["input.role.not-allowed"]["Error"] == "InputNotAllowed"
+    code, _, err = cli("simulate", path, "--input", '{"role": "arn:aws:iam::123456789012:role/admin"}')
+    assert code == 2 and "'role' may only be one of" in err
+
+
+def test_an_enum_default_and_values_are_checked(write_spec, cli):
+    text = TEMPLATED.replace("enum: [dev, prod], default: dev", "enum: [dev, 3], default: test")
+    code, _, err = cli("validate", write_spec(text))
+    assert code == 1
+    assert "the allowed value 3 is not of the input's type (string)" in err
+    assert "the default 'test' is not one of the allowed values" in err
+
+
+def test_every_value_a_template_can_take_gets_the_literal_check(write_spec, cli):
+    text = TEMPLATED.replace("arn:aws:sns:us-east-1:123456789012:news-${input.env}", "news-${input.env}")
+    code, _, err = cli("validate", write_spec(text))
+    assert code == 1 and "'news-${input.env}' can be 'news-dev': 'news-dev' is not an SNS topic ARN" in err
+
+
+# -- trust and topic policies --------------------------------------------------------------------
+
+
+def test_every_role_trusts_its_service_for_this_account_and_source_only(emulator, write_spec):
+    text = SPEC.replace("on_jobs: [Failed, Stopped]", "on_jobs: [Failed, Stopped]\n  format: detailed")
+    text = text.split("schedule:")[0] + (
+        "schedule:\n"
+        "  - {expression: rate(1 day)}\n"
+        "  - {expression: cron(0 3 * * ? *), timezone: Europe/Amsterdam}\n"
+    )
+    path = write_spec(text)
+    workflow, definition = compiled(path)
+    publication = prepare(workflow, definition, connect(emulator))
+    roles = {r.name: r.spec["trust"]["Statement"][0] for r in publication.resources if r.kind == ROLE}
+    assert set(roles) == {"churn-sfn", "churn-schedule", "churn-alert-formatter"}
+    for name, trust in roles.items():
+        assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}, name
+        assert trust["Condition"]["ArnLike"]["aws:SourceArn"], name
+    assert roles["churn-alert-formatter"]["Condition"]["ArnLike"]["aws:SourceArn"] == (
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:churn-alert-formatter"
+    )
+    schedule = roles["churn-schedule"]
+    assert schedule["Principal"]["Service"] == ["events.amazonaws.com", "scheduler.amazonaws.com"]
+    assert schedule["Condition"]["ArnLike"]["aws:SourceArn"] == [
+        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/churn-schedule-1",
+        f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/sfn-build-churn",
+    ]
+    (topic,) = [r for r in publication.resources if r.kind == "sns-topic"]
+    assert topic.spec["policy"]["Statement"] == [
+        {
+            "Sid": "sfnbuildformatter",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/sfn-build/churn/churn-alert-formatter"},
+            "Action": "sns:Publish",
+            "Resource": f"arn:aws:sns:{REGION}:{ACCOUNT}:churn-alerts",
+        }
+    ]
+    create(emulator, path)
+    iam = connect(emulator).client("iam")
+    stored = iam.get_role(RoleName="churn-schedule")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert stored["Condition"] == schedule["Condition"]
