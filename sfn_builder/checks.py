@@ -21,6 +21,7 @@ from .model import TASK_TYPES, TERMINAL_TARGETS, InputField, Step, Workflow, par
 from .problems import Path, Problem, Severity, did_you_mean
 from .references import IDENTIFIER, has_result, resolve
 from .schedule import check_expression
+from .secret_checks import secret_problems
 from .steps import KINDS
 from .steps.base import check_arn, check_role
 from .steps.flow import COMBINATORS
@@ -54,6 +55,7 @@ def semantic_problems(workflow: Workflow, data: dict[str, Any]) -> tuple[list[Pr
     problems.extend(_workflow_level(workflow))
     problems.extend(aws_problems(workflow, data))
     problems.extend(_resource_fields(workflow))
+    problems.extend(secret_problems(workflow))
     graph_ok = not cycle and not any(p.path[:1] == ("dependencies",) or p.path[2:3] == ("needs",) for p in problems)
     return problems, graph if graph_ok else None
 

@@ -47,6 +47,14 @@ def cli(capsys):
     return run
 
 
+@pytest.fixture
+def aws_env(monkeypatch):
+    """Credentials and region for the CLI, as the standard chain reads them (the emulator's)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
 @pytest.fixture(scope="session")
 def moto_server():
     """moto's server on a free loopback port: a real HTTP AWS endpoint for the session."""

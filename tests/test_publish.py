@@ -109,14 +109,6 @@ def mutating(calls: list[str]) -> list[str]:
 
 
 @pytest.fixture
-def aws_env(monkeypatch):
-    """Credentials and region for the CLI, as the standard chain reads them (the emulator's)."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-
-
-@pytest.fixture
 def spec(write_spec):
     return write_spec(SPEC)
 

@@ -205,3 +205,68 @@ def test_every_role_trusts_its_service_for_this_account_and_source_only(emulator
     iam = connect(emulator).client("iam")
     stored = iam.get_role(RoleName="churn-schedule")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert stored["Condition"] == schedule["Condition"]
+
+
+# -- secrets stay out of output ------------------------------------------------------------------
+
+SECRETS = """
+version: 1
+name: churn
+input:
+  db_password: {type: string, default: in-the-defaults-OLD}
+steps:
+  shards:
+    type: batch
+    job_queue: q
+    job_definition: d:1
+    command: [python, run.py, --token, tok-OLD, --api-key=key-OLD, --epochs, "3"]
+    env: {DB_HOST: db.example.com, DB_PASSWORD: pw-OLD}
+    parameters: {secretish: param-OLD}
+  fit:
+    type: training
+    role: arn:aws:iam::123456789012:role/r
+    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/i:1
+    instance_type: ml.m5.xlarge
+    output: s3://b-1/m/
+    hyperparameters: {epochs: "3", hf_token: hf-OLD, max_tokens: "512"}
+    env: {KEY: AKIAABCDEFGHIJKLMOLD}
+"""
+
+
+def test_plan_and_create_mask_secrets_but_say_they_changed(emulator, write_spec, cli, aws_env):
+    path = write_spec(SECRETS)
+    assert cli("create", path, "--endpoint-url", emulator, "--yes")[0] == 0
+    write_spec(SECRETS.replace("OLD", "NEW"))
+    for command in (("plan", path, "--endpoint-url", emulator), ("create", path, "--endpoint-url", emulator, "--yes")):
+        code, out, err = cli(*command)
+        assert code == 0, err
+        assert "~ state machine churn" in out
+        assert "OLD" not in out + err and "NEW" not in out + err
+        changed = [line.strip() for line in out.splitlines() if line.strip().startswith(("-", "+"))]
+        masked = [line for line in changed if "***" in line]
+        assert len(masked) == 2 * 7, out  # each of the seven secrets: an old and a new line
+        assert all(line.count("***") >= 1 for line in masked)
+    code, out, _ = cli("plan", path, "--endpoint-url", emulator)
+    assert code == 0 and "No changes" in out
+
+
+def test_an_unchanged_secret_prints_the_same_mask_and_a_changed_one_a_different_mask():
+    from sfn_builder.masking import masked
+
+    old = {"Environment": {"A": "same", "B": "old"}}
+    new = {"Environment": {"A": "same", "B": "new"}}
+    assert masked(old)["Environment"]["A"] == masked(new)["Environment"]["A"]
+    assert masked(old)["Environment"]["B"] != masked(new)["Environment"]["B"]
+    assert "old" not in str(masked(old)) and "same" not in str(masked(new))
+
+
+def test_validate_warns_about_secrets_written_in_the_spec(write_spec, cli):
+    code, _, err = cli("validate", write_spec(SECRETS))
+    assert code == 0
+    lines = SECRETS.lstrip("\n").splitlines()
+    warned = {int(line.split(":")[1]) for line in err.splitlines() if "looks like a secret" in line}
+    expected = {n for n, text in enumerate(lines, 1) if any(k in text for k in ("tok-", "pw-", "hf-", "AKIA"))}
+    assert warned == expected
+    assert "Secrets Manager" in err
+    quiet = SECRETS.replace("DB_PASSWORD: pw-OLD", "DB_PASSWORD_SECRET: churn/db")
+    assert "steps.shards.env.DB_PASSWORD" not in cli("validate", write_spec(quiet, "quiet.yaml"))[2]

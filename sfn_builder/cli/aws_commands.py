@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..masking import masked_text
 from . import outcomes
 from .common import (
     EXIT_FAILED,
@@ -196,7 +197,7 @@ def execute(args: argparse.Namespace) -> int:
     failed = executions.failure(aws, arn)
     if failed:
         state, error, cause = failed
-        print(f"Failed in {state or 'the execution'}: {error}: {cause}")
+        print(f"Failed in {state or 'the execution'}: {error}: {masked_text(cause or '')}")
     return EXIT_FAILED
 
 

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from ..masking import masked_text
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, checked_input, compile_file, json_object
 from .outcomes import OutcomeError, mocked_case
 
@@ -54,7 +55,7 @@ def _show(workflow: str, result: Any, by_rules: list[tuple[str, str]]) -> None:
             tries = "attempt" if len(visit.retried) == 1 else "attempts"
             line += f"  attempt {visit.attempts}, after {len(visit.retried)} failed {tries}: {', '.join(visit.retried)}"
         if visit.outcome == "failed" and visit.error:
-            line += f"  {visit.error}: {visit.cause or ''}".rstrip(": ")
+            line += f"  {visit.error}: {masked_text(visit.cause or '')}".rstrip(": ")
         print(line.rstrip())
     alerts = result.alerts
     if len(result.events) > HISTORY_LIMIT:
@@ -72,4 +73,4 @@ def _show(workflow: str, result: Any, by_rules: list[tuple[str, str]]) -> None:
     if result.status == "SUCCEEDED":
         print(f"\nSUCCEEDED{waited}\nOutput: {json.dumps(result.output, indent=2)}")
     else:
-        print(f"\n{result.status}{waited}: {result.error}: {result.cause}")
+        print(f"\n{result.status}{waited}: {result.error}: {masked_text(result.cause or '')}")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..masking import masked
 from ..model import Workflow
 from .aws import Aws, AwsError
 from .drivers import DRIVERS
@@ -37,7 +38,7 @@ class Change:
         return f"{LABELS[self.kind]} {self.name}"
 
     def details(self) -> list[str]:
-        """What differs, field by field (the definition as a unified diff)."""
+        """What differs, field by field (the definition as a unified diff), secrets masked (module `masking`)."""
         if self.action != CHANGE or self.desired is None or self.actual is None:
             return []
         lines: list[str] = []
@@ -45,6 +46,7 @@ class Change:
             current = self.actual.get(field)
             if wanted == current:
                 continue
+            current, wanted = masked(current, parents=(field,)), masked(wanted, parents=(field,))
             if (
                 isinstance(wanted, dict)
                 and isinstance(current, dict)
