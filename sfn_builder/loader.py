@@ -2,8 +2,9 @@
 
 The YAML event stream is composed here, iteratively, instead of by PyYAML's
 recursive composer, so that this stage can promise to finish quickly on any
-input: nesting deeper than `MAX_DEPTH`, alias expansion beyond `MAX_NODES`
-("billion laughs"), duplicate keys, binary and non-UTF-8 input all end in a
+input: nesting deeper than `MAX_DEPTH`, aliases expanding to more than
+`MAX_ALIAS_NODES` values or `MAX_ALIAS_CHARS` characters ("billion laughs", one long
+string aliased thousands of times), duplicate keys, non-regular files, binary and non-UTF-8 input all end in a
 `SpecError` pointing at the offending line, never in a hang or a traceback.
 JSON is read by the same parser (JSON is YAML), so it gets positions too.
 """
@@ -12,8 +13,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from dataclasses import dataclass, field
-from pathlib import Path as FilePath
 from typing import Any
 
 import yaml
@@ -22,7 +24,8 @@ from .problems import Path, Position, Problem, SpecError
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
-MAX_NODES = 250_000
+MAX_ALIAS_NODES = 250_000  # values that aliases add, beyond the document's own
+MAX_ALIAS_CHARS = MAX_BYTES  # text that aliases add: expansion can at most double a spec
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
@@ -102,13 +105,20 @@ class Document:
 
 
 def load_file(path: str) -> Document:
-    """Read and load a spec file; raises `SpecError` on anything unreadable."""
-    file_path = FilePath(path)
+    """Read and load a spec file; raises `SpecError` on anything unreadable.
+
+    Only regular files are read (a FIFO or device would block or never end), and
+    never more than `MAX_BYTES` + 1 bytes, whatever the file claims its size is.
+    """
     try:
-        size = file_path.stat().st_size
-        if size > MAX_BYTES:
-            raise _error(path, f"the file is {size:,} bytes; a spec may be at most {MAX_BYTES:,} bytes")
-        raw = file_path.read_bytes()
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if stat.S_ISDIR(mode):
+                raise _error(path, "this is a directory, not a spec file")
+            if not stat.S_ISREG(mode):
+                raise _error(path, "this is not a regular file (a pipe, device or socket): write the spec to a file")
+            raw = handle.read(MAX_BYTES + 1)
     except IsADirectoryError:
         raise _error(path, "this is a directory, not a spec file") from None
     except FileNotFoundError:
@@ -117,6 +127,8 @@ def load_file(path: str) -> Document:
         raise _error(path, "permission denied: the file cannot be read") from None
     except OSError as exc:
         raise _error(path, f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise _error(path, f"the file is over {MAX_BYTES:,} bytes, the most a spec may be")
     return load_bytes(raw, path)
 
 
@@ -243,7 +255,7 @@ def _error(file: str, message: str, position: Position | None = None, hint: str 
 class _Frame:
     """A mapping or sequence being composed."""
 
-    __slots__ = ("anchor", "container", "key", "key_position", "merges", "weight")
+    __slots__ = ("anchor", "container", "key", "key_position", "merges", "size", "weight")
 
     def __init__(self, container: SpecMapping | SpecList, anchor: str | None) -> None:
         self.container = container
@@ -251,7 +263,8 @@ class _Frame:
         self.key: str | None = None
         self.key_position: Position | None = None
         self.merges: list[tuple[Any, Position]] = []
-        self.weight = 1
+        self.weight = 1  # values, with what its aliases expand to
+        self.size = 0  # characters of scalar text, likewise
 
 
 class _Composer:
@@ -260,8 +273,9 @@ class _Composer:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[Problem] = []
-        self.anchors: dict[str, tuple[Any, int]] = {}
-        self.total_weight = 0
+        self.anchors: dict[str, tuple[Any, int, int]] = {}  # value, values, characters
+        self.alias_nodes = 0
+        self.alias_chars = 0
         self.reread: dict[Position, str] = {}
 
     def compose(self, text: str) -> Any:
@@ -282,7 +296,7 @@ class _Composer:
                 mark = event.start_mark
                 position = Position(mark.line + 1, mark.column + 1)
             if kind is yaml.ScalarEvent:
-                value, weight = self._scalar(event, stack), 1
+                value, weight, size = self._scalar(event, stack), 1, len(event.value)
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
                 mark = event.start_mark
                 position = Position(mark.line + 1, mark.column + 1)
@@ -295,11 +309,12 @@ class _Composer:
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 frame = stack.pop()
                 self._apply_merges(frame)
-                value, weight, position = frame.container, frame.weight, frame.container.position
+                value, weight, size = frame.container, frame.weight, frame.size
+                position = frame.container.position
                 if frame.anchor:
-                    self.anchors[frame.anchor] = (value, weight)
+                    self.anchors[frame.anchor] = (value, weight, size)
             elif kind is yaml.AliasEvent:
-                value, weight = self._alias(event)
+                value, weight, size = self._alias(event, position)
             elif kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
@@ -313,16 +328,8 @@ class _Composer:
                 continue
             else:
                 continue
-            self.total_weight += weight
-            if self.total_weight > MAX_NODES:
-                raise _error(
-                    self.file,
-                    f"the spec expands to more than {MAX_NODES:,} values (are aliases expanding exponentially?)",
-                    position,
-                    hint="use fewer YAML aliases (*name), or do not nest them in each other",
-                )
             if stack:
-                self._add(stack[-1], value, weight, position)
+                self._add(stack[-1], value, weight, size, position)
             else:
                 root = value
         return root
@@ -369,18 +376,33 @@ class _Composer:
             mark = event.start_mark
             self.reread[Position(mark.line + 1, mark.column + 1)] = event.value
         if event.anchor:
-            self.anchors[event.anchor] = (value, 1)
+            self.anchors[event.anchor] = (value, 1, len(event.value))
         return value
 
-    def _alias(self, event: yaml.AliasEvent) -> tuple[Any, int]:
+    def _alias(self, event: yaml.AliasEvent, position: Position) -> tuple[Any, int, int]:
         if event.anchor not in self.anchors:
-            mark = event.start_mark
-            raise _error(self.file, f"unknown alias '*{event.anchor}'", Position(mark.line + 1, mark.column + 1))
-        return self.anchors[event.anchor]
+            raise _error(self.file, f"unknown alias '*{event.anchor}'", position)
+        value, weight, size = self.anchors[event.anchor]
+        self.alias_nodes += weight
+        self.alias_chars += size
+        if self.alias_nodes > MAX_ALIAS_NODES or self.alias_chars > MAX_ALIAS_CHARS:
+            what = (
+                f"more than {MAX_ALIAS_NODES:,} values"
+                if self.alias_nodes > MAX_ALIAS_NODES
+                else f"more than {MAX_ALIAS_CHARS:,} characters"
+            )
+            raise _error(
+                self.file,
+                f"the spec's aliases expand to {what} (an alias bomb?)",
+                position,
+                hint="use fewer YAML aliases (*name), do not nest them in each other, and do not alias long text",
+            )
+        return value, weight, size
 
-    def _add(self, frame: _Frame, value: Any, weight: int, position: Position) -> None:
+    def _add(self, frame: _Frame, value: Any, weight: int, size: int, position: Position) -> None:
         container = frame.container
         frame.weight += weight
+        frame.size += size
         if isinstance(container, SpecList):
             container.append(value)
             container.item_positions.append(position)

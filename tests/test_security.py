@@ -270,3 +270,58 @@ def test_validate_warns_about_secrets_written_in_the_spec(write_spec, cli):
     assert "Secrets Manager" in err
     quiet = SECRETS.replace("DB_PASSWORD: pw-OLD", "DB_PASSWORD_SECRET: churn/db")
     assert "steps.shards.env.DB_PASSWORD" not in cli("validate", write_spec(quiet, "quiet.yaml"))[2]
+
+
+# -- inputs cannot exhaust the machine ---------------------------------------------------------
+
+
+def test_one_long_string_aliased_thousands_of_times_is_refused_at_the_alias(tmp_path):
+    from sfn_builder.loader import load_file
+    from sfn_builder.problems import SpecError
+
+    lines = ["version: 1", "name: bomb", f"description: &long {'x' * 300_000}", "steps:"]
+    lines += [f"  s{i}: {{type: fail, error: E, cause: *long}}" for i in range(3000)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines))
+    with pytest.raises(SpecError) as raised:
+        load_file(str(path))
+    message = raised.value.problems[0].render()
+    assert "bomb.yaml:18:" in message and "aliases expand to more than" in message
+
+
+def test_a_plain_twelve_thousand_step_spec_is_not_mistaken_for_an_alias_bomb(tmp_path):
+    from sfn_builder.loader import load_file
+
+    lines = ["version: 1", "name: big", "steps:"]
+    for i in range(12_000):
+        lines += [
+            f"  s{i}:",
+            "    type: processing",
+            "    entrypoint: [python, a.py, --n, '1', --m, '2']",
+            "    arguments: {a: '1', b: '2', c: '3', d: '4'}",
+            f"    outputs: [{{source: /opt/ml/processing/o, destination: 's3://b-1/o/{i}/'}}]",
+        ]
+    path = tmp_path / "big.yaml"
+    path.write_text("\n".join(lines))
+    assert len(load_file(str(path)).data["steps"]) == 12_000
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "link-to-device"])
+def test_only_regular_files_are_read(tmp_path, cli, kind):
+    import os
+    import threading
+
+    path = tmp_path / "spec.yaml"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path = "/dev/zero"
+    else:
+        path.symlink_to("/dev/zero")
+    outcome: list[tuple[int, str, str]] = []
+    reader = threading.Thread(target=lambda: outcome.append(cli("validate", str(path))), daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    assert outcome, "validate did not return"
+    code, _, err = outcome[0]
+    assert code == 1 and "not a regular file" in err
