@@ -16,6 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .files import write_atomically
+
 ENUMS = {
     "processing": ("sagemaker", "ProcessingInstanceType"),
     "training": ("sagemaker", "TrainingInstanceType"),
@@ -107,9 +109,7 @@ def _cached() -> dict[str, Any]:
     }
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data), encoding="utf-8")
-        temporary.replace(cache_file)
+        write_atomically(cache_file, json.dumps(data).encode("utf-8"))
     except OSError:
         pass  # a read-only home only costs speed
     return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from types import MappingProxyType
 
 import pytest
@@ -325,3 +326,65 @@ def test_only_regular_files_are_read(tmp_path, cli, kind):
     assert outcome, "validate did not return"
     code, _, err = outcome[0]
     assert code == 1 and "not a regular file" in err
+
+
+# -- no user string becomes a path; temporary files are safe -------------------------------------
+
+
+def test_an_execution_name_with_path_separators_never_reaches_outside_the_cases_folder(tmp_path):
+    from types import SimpleNamespace
+
+    from sfn_builder.deploy.emulator import _mocked_case, case_file, leave_case
+
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    victim = tmp_path / "victim.json"
+    victim.write_text('{"precious": true}')
+    definition = {"StartAt": "done", "States": {"done": {"Type": "Succeed"}}}
+    machine = SimpleNamespace(name="churn", definition=json.dumps(definition))
+    execution = SimpleNamespace(name="../victim", state_machine=machine, input_data={})
+    _mocked_case(execution, cases)
+    assert victim.read_text() == '{"precious": true}'
+    leave_case(cases, "churn", "../../elsewhere/x", {})
+    assert [p.parent for p in cases.iterdir()] == [cases]
+    assert case_file(cases, "churn", "../../elsewhere/x").parent == cases
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_the_model_cache_never_follows_a_link_planted_where_its_temporary_file_goes(tmp_path, monkeypatch):
+    import os
+
+    from sfn_builder import service_models
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = tmp_path / "sfn-build"
+    folder.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    cache_file = folder / f"models-botocore-{service_models._botocore_version()}.json"
+    for name in (cache_file.with_suffix(f".{os.getpid()}.tmp").name, cache_file.name + ".tmp"):
+        (folder / name).symlink_to(victim)
+    service_models._cached.cache_clear()
+    try:
+        data = service_models._cached()
+    finally:
+        service_models._cached.cache_clear()
+    assert victim.read_text() == "precious"
+    assert json.loads(cache_file.read_text()) == data and not cache_file.is_symlink()
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp") and not p.is_symlink()]
+
+
+def test_an_output_file_is_whole_or_untouched(tmp_path, write_spec, cli, monkeypatch):
+    from sfn_builder import files
+
+    target = tmp_path / "out.json"
+    target.write_text("previous")
+
+    def failing_replace(source, destination):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", failing_replace)
+    code, _, err = cli("compile", write_spec(SPEC), "-o", str(target))
+    assert code == 1 and "cannot write" in err
+    assert target.read_text() == "previous"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.json")] == []

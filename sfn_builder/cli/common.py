@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..files import write_atomically
 from ..problems import Problem
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -80,11 +81,13 @@ def write(output: str | None, content: str | bytes) -> int:
             sys.stdout.write(content)
         return EXIT_OK
     path = Path(output)
+    data = content if isinstance(content, bytes) else content.encode("utf-8")
     try:
-        if isinstance(content, bytes):
-            path.write_bytes(content)
+        if path.exists() and not path.is_file():  # /dev/null, a pipe: written as they are
+            with path.open("wb") as handle:
+                handle.write(data)
         else:
-            path.write_text(content, encoding="utf-8")
+            write_atomically(path, data)  # never a half-written file
     except OSError as error:
         print(f"sfn-build: cannot write {output}: {error.strerror or error}", file=sys.stderr)
         return EXIT_FAILED

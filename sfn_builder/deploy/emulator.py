@@ -4,18 +4,22 @@
 -p PORT`. Before serving, it installs our extensions of moto's Step Functions
 interpreter and turns execution on, so `StartExecution` runs the state machine
 (with virtual time: waits and retry intervals do not sleep). No task calls a
-service: each answers from a mocked test case, read from `DIR/<execution
-name>.json` (a MockConfigFile that `execute --local` writes) or else the case in
-which every job succeeds with a simulated Describe* result.
+service: each answers from a mocked test case, read from `DIR/<digest>.json` (a
+MockConfigFile that `execute --local` writes; the digest of the state machine and
+execution names, so no name a caller chooses ever becomes a path) or else the case
+in which every job succeeds with a simulated Describe* result.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+from ..files import write_atomically
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,7 +59,13 @@ def leave_case(cases: Path, state_machine: str, execution: str, case: Any) -> No
 
     cases.mkdir(parents=True, exist_ok=True)
     config = one_case_config(state_machine, execution, case)
-    (cases / f"{execution}.json").write_text(json.dumps(config), encoding="utf-8")
+    write_atomically(case_file(cases, state_machine, execution), json.dumps(config).encode("utf-8"))
+
+
+def case_file(cases: Path, state_machine: str, execution: str) -> Path:
+    """Where an execution's case is left: named by a digest, never by the names themselves."""
+    digest = hashlib.sha256(f"{state_machine}\0{execution}".encode("utf-8", "surrogatepass")).hexdigest()
+    return cases / f"{digest[:40]}.json"
 
 
 def _mocked_case(execution: Any, cases: Path) -> Any:
@@ -64,7 +74,7 @@ def _mocked_case(execution: Any, cases: Path) -> Any:
     from ..simulate.mock_config import case_from, success_case
 
     machine = execution.state_machine
-    left = cases / f"{execution.name}.json"
+    left = case_file(cases, machine.name, execution.name)
     if left.is_file():
         case = case_from(json.loads(left.read_text(encoding="utf-8")), machine.name, execution.name)
         left.unlink()

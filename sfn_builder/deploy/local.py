@@ -21,6 +21,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import write_atomically
+
 DEFAULT_PORT = 4599
 START_TIMEOUT = 30.0
 
@@ -80,7 +82,8 @@ def start() -> Emulator:
             raise RuntimeError(f"the local AWS emulator exited at start (exit {process.returncode}); see {log}")
         if _answers(url):
             emulator = Emulator(url, process.pid, log)
-            (folder / "state.json").write_text(json.dumps({"url": url, "pid": process.pid, "log": str(log)}))
+            state = {"url": url, "pid": process.pid, "log": str(log)}
+            write_atomically(folder / "state.json", json.dumps(state).encode("utf-8"))
             return emulator
         time.sleep(0.2)
     process.kill()
