@@ -24,7 +24,7 @@ _TERMINAL = ("Succeed", "Fail")
 _GOES_ON = ("Task", "Pass", "Wait", "Parallel", "Map")
 _REFERENCE_PATH_FIELDS = ("ResultPath", "ItemsPath", "TimestampPath", "SecondsPath", "Variable")
 _INDEFINITE = re.compile(r"\*|\.\.|\?\(|\[[^\]]*[:,][^\]]*\]|@")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
 _BOUNDS = {
     "TimeoutSeconds": (1, MAX_SECONDS),
     "HeartbeatSeconds": (1, MAX_SECONDS),

@@ -27,7 +27,7 @@ MAX_SPEC_TAGS = 48  # SageMaker, Batch and Step Functions take 50 tags; sfn-buil
 CATCH_ALL = "States.ALL"
 # The characters SageMaker, Batch and Step Functions all accept in tag keys and values.
 _TAG_TEXT = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
 
 
 def aws_problems(workflow: Workflow, data: Mapping[str, Any]) -> list[Problem]:

@@ -27,7 +27,7 @@ from .steps.base import check_arn, check_role
 from .steps.flow import COMBINATORS
 from .templates import Reference, TemplateError, parse_path, parse_template
 
-_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+_NAME = re.compile(r"^[A-Za-z0-9_\-]+\Z")
 _SYNC_TYPES = ("processing", "training", "transform", "batch", "workflow")
 
 
@@ -660,7 +660,7 @@ def _workflow_level(workflow: Workflow) -> Iterator[Problem]:
             "arn:aws:sns:eu-west-1:111122223333:churn-alerts",
         )
     topic_name = notifications.topic_name if notifications is not None else None
-    if topic_name is not None and not re.match(r"^[A-Za-z0-9_\-]{1,256}$", topic_name):
+    if topic_name is not None and not re.fullmatch(r"[A-Za-z0-9_\-]{1,256}", topic_name):
         yield Problem(
             f"{topic_name!r} is not a valid SNS topic name",
             ("notifications", "topic", "name"),

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.validators import extend
 
 _ANNOTATIONS = frozenset({"description", "title", "markdownDescription", "examples", "default", "deprecated"})
@@ -126,7 +127,7 @@ def _keyword_test(kind: str, keyword: str, bound: Any) -> LeafTest | None:
         if keyword == "maxLength":
             return lambda value: len(value) <= bound
         if keyword == "pattern":
-            pattern = re.compile(bound)
+            pattern = ecma_pattern(bound)
             return lambda value: pattern.search(value) is not None
     if kind in ("integer", "number") and isinstance(bound, int | float) and not isinstance(bound, bool):
         if keyword == "minimum":
@@ -159,4 +160,21 @@ def _items(validator: Any, items: Any, instance: Any, schema: dict[str, Any]) ->
     yield from _FULL["items"](validator, items, instance, schema)
 
 
-LeafCheckingValidator = extend(Draft202012Validator, {"properties": _properties, "items": _items})
+@cache
+def ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """A schema `pattern` with JSON Schema's (ECMA-262's) meaning: `$` is the end of the text.
+
+    Python's `$` also matches before a final newline, so `^[a-z]+$` would let `"name\\n"`
+    through; each unescaped `$` becomes `\\Z`.
+    """
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+LeafCheckingValidator = extend(
+    Draft202012Validator, {"properties": _properties, "items": _items, "pattern": _pattern}
+)

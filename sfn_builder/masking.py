@@ -33,7 +33,7 @@ SECRET_TEXT = re.compile(
     r"|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+"  # JWTs
     r"|://[^/\s:@]+:[^/\s@]+@"  # passwords in URLs
 )
-_FLAG = re.compile(r"^--?([A-Za-z0-9_.-]+)(=(.*))?$", re.DOTALL)
+_FLAG = re.compile(r"^--?([A-Za-z0-9_.-]+)(=(.*))?\Z", re.DOTALL)
 _KEY = secrets.token_bytes(16)  # per process: tags compare values within one run only
 MASKED_CONTAINERS = ("Environment",)
 

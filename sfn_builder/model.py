@@ -31,7 +31,7 @@ SAGEMAKER_DEFAULT_FIELDS = (
     "entrypoint",
 )
 
-_AIRFLOW_SIDE = re.compile(r"^\s*(\[[^\]]*\]|[^\s\[\]>]+)\s*$")
+_AIRFLOW_SIDE = re.compile(r"^\s*(\[[^\]]*\]|[^\s\[\]>]+)\s*\Z")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _FAILURE_SUFFIXES = (".alert", ".failed", ".rethrow", ".unmatched")
-_RULE_FAILURE = re.compile(r"\.rule-\d+(\.alert)?$")  # a choice rule that leads to fail
+_RULE_FAILURE = re.compile(r"\.rule-\d+(\.alert)?\Z")  # a choice rule that leads to fail
 NODE_HEIGHT = 36
 LEGEND_HEIGHT = 24
 GAP_X, GAP_Y, PAD = 28, 44, 14

@@ -30,7 +30,7 @@ _JSON_TYPES = {
     "structure": "object",
 }
 _INPUT_TYPES = {"integer": "number"}
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,17 @@ _FIELDS = (
     ("day-of-week", 1, 7, _DAYS, ("?", "L")),
     ("year", 1970, 2199, [], ()),
 )
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+([a-z]+)\s*\)$")
-_CRON = re.compile(r"^cron\((.*)\)$")
-_AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
+_RATE = re.compile(r"^rate\(\s*(\d+)\s+([a-z]+)\s*\)\Z")
+_CRON = re.compile(r"^cron\((.*)\)\Z")
+_AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)\Z")
 _HINT = "write cron(0 3 * * ? *) (minutes hours day-of-month month day-of-week year) or rate(6 hours)"
 
 
 def check_expression(expression: str, *, timezone: bool) -> tuple[str, str] | None:
     """(what is wrong, how to fix it), or None when the expression is valid."""
     text = expression.strip()
+    if text != expression:
+        return (f"{expression!r} has spaces or a line break around it, which AWS refuses", f"write {text!r}")
     if text.startswith("rate("):
         return _check_rate(text)
     if text.startswith("cron("):

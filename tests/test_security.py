@@ -388,3 +388,50 @@ def test_an_output_file_is_whole_or_untouched(tmp_path, write_spec, cli, monkeyp
     assert code == 1 and "cannot write" in err
     assert target.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.json")] == []
+
+
+# -- names end where they end ------------------------------------------------------------------
+
+NEWLINE_BASE = """
+version: 1
+name: churn
+input:
+  run_date: {type: string, default: latest}
+defaults:
+  sagemaker:
+    role: arn:aws:iam::123456789012:role/r
+    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/i:1
+    instance_type: ml.m5.xlarge
+steps:
+  prep: {type: processing, entrypoint: [python3, prep.py], timeout: 1h}
+  call: {type: lambda, needs: [prep], function: score}
+  nested: {type: workflow, needs: [call], state_machine: child}
+  wait: {type: wait, needs: [nested], seconds: 10}
+notifications:
+  topic: {name: churn-alerts}
+  on_execution: [FAILED]
+schedule: {expression: rate(1 day)}
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ("\nname: churn\n", '\nname: "churn\\n"\n', "name"),
+        ("  prep: {type", '  "prep\\n": {type', "steps.prep"),
+        ("  run_date: {type", '  "run_date\\n": {type', "input.run_date"),
+        ("timeout: 1h}", 'timeout: "1h\\n"}', "steps.prep.timeout"),
+        ("function: score}", 'function: "score\\n"}', "steps.call.function"),
+        ("state_machine: child}", 'state_machine: "child\\n"}', "steps.nested.state_machine"),
+        ("role: arn:aws:iam::123456789012:role/r", 'role: "arn:aws:iam::123456789012:role/r\\n"', "role"),
+        ("topic: {name: churn-alerts}", 'topic: {name: "churn-alerts\\n"}', "notifications.topic.name"),
+        ("expression: rate(1 day)}", 'expression: "rate(1 day)\\n"}', "schedule.expression"),
+        ("instance_type: ml.m5.xlarge", 'instance_type: "ml.m5.xlarge\\n"', "instance_type"),
+    ],
+)
+def test_a_trailing_newline_never_passes_a_name_check(write_spec, cli, old, new, where):
+    assert old in NEWLINE_BASE
+    assert cli("validate", write_spec(NEWLINE_BASE, "clean.yaml"))[0] == 0
+    code, _, err = cli("validate", write_spec(NEWLINE_BASE.replace(old, new)))
+    assert code == 1, err
+    assert where in err and "error" in err

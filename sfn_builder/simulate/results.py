@@ -18,7 +18,7 @@ STARTED, ENDED = 1767236400.0, 1767237000.0  # 2026-01-01 03:00 UTC, ten minutes
 JOB_SUFFIX = "0123456789ab"
 REPORT_RESOURCE = "arn:aws:states:::aws-sdk:s3:getObject"
 REPORT_SIZE_RESOURCE = "arn:aws:states:::aws-sdk:s3:headObject"
-_FAILURE_STATE = re.compile(r"\.(alert|failed|unmatched|rule-\d+|rethrow|report-too-large)(\.alert)?$")
+_FAILURE_STATE = re.compile(r"\.(alert|failed|unmatched|rule-\d+|rethrow|report-too-large)(\.alert)?\Z")
 _REPORT_READING = (".report", ".report-size")  # the states that read a step's report
 _NAME_FORMAT = re.compile(r"States\.Format\('([^']*)-\{\}'")
 

@@ -28,9 +28,9 @@ class Expr(str):
 # Jobs are tagged with a hash of the execution's ARN, not the ARN: execution names may
 # hold characters (`( ) ! '`, any Unicode symbol) that tag values refuse.
 EXECUTION_TAG = Expr(EXECUTION_HASH)
-_ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}$")
-_BUCKET = re.compile(r"^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
-_ARN = re.compile(r"^arn:aws[a-z\-]*:([a-z0-9\-]+):([a-z0-9\-]*):(\d{12})?:(.+)$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/[\w+=,.@\-/]{1,512}\Z")
+_BUCKET = re.compile(r"^(?!xn--)(?!.*-s3alias\Z)[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]\Z")
+_ARN = re.compile(r"^arn:aws[a-z\-]*:([a-z0-9\-]+):([a-z0-9\-]*):(\d{12})?:(.+)\Z")
 
 
 @dataclass(frozen=True)

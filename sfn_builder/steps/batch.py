@@ -23,7 +23,7 @@ from .base import (
 )
 from .sagemaker_common import without_none
 
-_REVISION = re.compile(r":\d+$")
+_REVISION = re.compile(r":\d+\Z")
 
 
 class Batch(StepKind):

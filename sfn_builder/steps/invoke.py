@@ -12,7 +12,7 @@ from ..problems import Problem
 from .base import Arns, Expr, StepKind, literal, require, statement
 
 _FUNCTION = re.compile(
-    r"^(arn:aws[a-z\-]*:lambda:[a-z0-9\-]+:\d{12}:function:)?[A-Za-z0-9\-_]{1,64}(:(\$LATEST|[A-Za-z0-9\-_]+))?$"
+    r"^(arn:aws[a-z\-]*:lambda:[a-z0-9\-]+:\d{12}:function:)?[A-Za-z0-9\-_]{1,64}(:(\$LATEST|[A-Za-z0-9\-_]+))?\Z"
 )
 
 

@@ -12,7 +12,7 @@ from ..naming import job_prefix
 from ..problems import Problem
 from .base import Arns, Expr, StepKind, check_arn, job_name, literal, require, statement
 
-_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,80}$")
+_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,80}\Z")
 _OWN = "States.ArrayGetItem(States.StringSplit($$.StateMachine.Id, ':'), {})"
 
 

@@ -13,7 +13,7 @@ from ..problems import Problem, Severity, did_you_mean
 from ..service_models import instance_types
 from .base import Arns, StepKind, check_role, literal, statement, string_map
 
-_IMAGE = re.compile(r"^[\w.\-]+(:\d+)?/[\w.\-/]+(:[\w.\-]+|@sha256:[a-f0-9]{64})?$")
+_IMAGE = re.compile(r"^[\w.\-]+(:\d+)?/[\w.\-/]+(:[\w.\-]+|@sha256:[a-f0-9]{64})?\Z")
 
 
 def check_common(kind: StepKind, step: Step) -> Iterator[Problem]:
