@@ -435,3 +435,107 @@ def test_a_trailing_newline_never_passes_a_name_check(write_spec, cli, old, new,
     code, _, err = cli("validate", write_spec(NEWLINE_BASE.replace(old, new)))
     assert code == 1, err
     assert where in err and "error" in err
+
+
+# -- shared resources under concurrency ---------------------------------------------------------
+
+SHARED_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:team-alerts"
+SHARING = """
+version: 1
+name: NAME
+steps:
+  prep: {type: lambda, function: f}
+notifications:
+  topic: TOPIC
+  on_execution: [FAILED]
+"""
+
+
+def _run_together(*calls):
+    import threading
+
+    outcomes: dict[int, object] = {}
+
+    def run(index, call):
+        try:
+            outcomes[index] = call()
+        except Exception as error:
+            outcomes[index] = error
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return [outcomes.get(i) for i in range(len(calls))]
+
+
+def _slow_policy_reads(monkeypatch):
+    """Widen the read-modify-write window, as a slow network would."""
+    import time
+
+    from sfn_builder.deploy.drivers import topics
+
+    original = topics._policy
+
+    def slow(aws, topic):
+        policy = original(aws, topic)
+        time.sleep(0.3)
+        return policy
+
+    monkeypatch.setattr(topics, "_policy", slow)
+
+
+def test_concurrent_creates_sharing_a_topic_keep_both_statements(emulator, write_spec, aws_env, monkeypatch):
+    from sfn_builder.cli import main
+
+    aws = connect(emulator)
+    aws.client("sns").create_topic(Name="team-alerts")
+    specs = [write_spec(SHARING.replace("NAME", n).replace("TOPIC", SHARED_TOPIC), f"{n}.yaml") for n in ("a", "b")]
+    _slow_policy_reads(monkeypatch)
+    codes = _run_together(*[lambda s=s: main(["create", s, "--endpoint-url", emulator, "--yes"]) for s in specs])
+    assert codes == [0, 0]
+    policy = json.loads(aws.client("sns").get_topic_attributes(TopicArn=SHARED_TOPIC)["Attributes"]["Policy"])
+    assert len([s for s in policy["Statement"] if s["Sid"].startswith("sfnbuild")]) == 2
+    assert aws.client("ssm").describe_parameters()["Parameters"] == []  # every lock released
+
+
+def test_two_creates_of_one_workflow_at_once_both_succeed_in_turn(emulator, write_spec, aws_env, monkeypatch):
+    import time
+
+    from sfn_builder.cli import main
+    from sfn_builder.deploy import changes
+
+    path = write_spec(SPEC)
+    original = changes.plan_changes
+
+    def slow_plan(*args, **kwargs):
+        found = original(*args, **kwargs)
+        time.sleep(0.5)
+        return found
+
+    monkeypatch.setattr(changes, "plan_changes", slow_plan)
+    from sfn_builder.deploy import publish
+
+    monkeypatch.setattr(publish, "plan_changes", slow_plan)
+    run = lambda: main(["create", path, "--endpoint-url", emulator, "--yes"])  # noqa: E731
+    assert _run_together(run, run) == [0, 0]
+    workflow, definition = compiled(path)
+    assert prepare(workflow, definition, connect(emulator)).changes == []
+
+
+def test_a_create_that_waits_too_long_says_who_holds_the_lock(emulator, write_spec, cli, aws_env, monkeypatch):
+    from sfn_builder.deploy import locks
+
+    monkeypatch.setattr(locks, "WAIT_SECONDS", 0.5)
+    aws = connect(emulator)
+    aws.client("ssm").put_parameter(
+        Name="/sfn-build/locks/workflow-churn",
+        Type="String",
+        Value=json.dumps({"owner": "build-host pid 42", "since": __import__("time").time(), "token": "t"}),
+    )
+    code, out, err = cli("create", write_spec(SPEC), "--endpoint-url", emulator, "--yes")
+    assert code == 1
+    assert "another sfn-build is changing the workflow churn (build-host pid 42, since" in err
+    assert "aws ssm delete-parameter --name /sfn-build/locks/workflow-churn" in err
+    assert "Published" not in out

@@ -88,20 +88,23 @@ def plan(args: argparse.Namespace) -> int:
 
 @_aws_command
 def create(args: argparse.Namespace) -> int:
-    from ..deploy.publish import apply
+    from ..deploy.publish import apply, locked, prepare
 
-    publication = _prepared(args)
-    if publication is None:
+    compilation = compile_file(args.spec)
+    if not compilation.ok:
         return EXIT_FAILED
-    aws, name = publication.aws, publication.workflow.name
-    print(f"Publishing {name} to account {aws.account}, {aws.region}:")
-    _print_changes(publication.changes, name)
-    if publication.changes:
-        if not args.yes and not _confirm("Apply these changes?"):
-            print("Nothing changed.")
-            return EXIT_FAILED
-        apply(publication, lambda change: print(f"{_done(change.action)} {change.label}"))
-        print(f"Published {name}.")
+    workflow = compilation.analysis.workflow
+    aws = _connect(args)
+    with locked(aws, workflow.name):  # a second create waits, then plans from what the first made
+        publication = prepare(workflow, compilation.definition, aws)
+        print(f"Publishing {workflow.name} to account {aws.account}, {aws.region}:")
+        _print_changes(publication.changes, workflow.name)
+        if publication.changes:
+            if not args.yes and not _confirm("Apply these changes?"):
+                print("Nothing changed.")
+                return EXIT_FAILED
+            apply(publication, lambda change: print(f"{_done(change.action)} {change.label}"))
+            print(f"Published {workflow.name}.")
     print(f"State machine: {publication.state_machine_arn}")
     if not args.local:
         print(
@@ -113,22 +116,23 @@ def create(args: argparse.Namespace) -> int:
 
 @_aws_command
 def delete(args: argparse.Namespace) -> int:
-    from ..deploy.publish import plan_removal, remove
+    from ..deploy.publish import locked, plan_removal, remove
 
     name = _workflow_name(args.spec)
     if name is None:
         return EXIT_FAILED
     aws = _connect(args)
-    changes = plan_removal(aws, name)
-    print(f"Deleting {name} from account {aws.account}, {aws.region}:")
-    if not changes:
-        print(f"Nothing to delete: sfn-build owns no resource of {name} here.")
-        return EXIT_OK
-    _print_changes(changes, name)
-    if not args.yes and not _confirm("Delete all of this?"):
-        print("Nothing changed.")
-        return EXIT_FAILED
-    remove(aws, name, changes, lambda change: print(f"{_done(change.action)} {change.label}"))
+    with locked(aws, name):
+        changes = plan_removal(aws, name)
+        print(f"Deleting {name} from account {aws.account}, {aws.region}:")
+        if not changes:
+            print(f"Nothing to delete: sfn-build owns no resource of {name} here.")
+            return EXIT_OK
+        _print_changes(changes, name)
+        if not args.yes and not _confirm("Delete all of this?"):
+            print("Nothing changed.")
+            return EXIT_FAILED
+        remove(aws, name, changes, lambda change: print(f"{_done(change.action)} {change.label}"))
     print(f"Deleted {name}.")
     return EXIT_OK
 

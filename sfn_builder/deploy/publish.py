@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from ..steps.base import Arns
 from . import local
 from .aws import Aws, Target
 from .changes import Change, apply_changes, plan_changes, removal_changes
+from .locks import held
 from .resources import Resource, desired_resources, state_machine_arn
 
 
@@ -38,6 +40,11 @@ def connect(target: Target) -> Aws:
 
 def arns_of(aws: Aws) -> Arns:
     return Arns(aws.partition, aws.region, aws.account)
+
+
+def locked(aws: Aws, workflow_name: str) -> AbstractContextManager[None]:
+    """Hold the workflow's lock (module `locks`) while planning and applying its changes."""
+    return held(aws, f"workflow-{workflow_name}", f"the workflow {workflow_name}")
 
 
 def prepare(workflow: Workflow, definition: dict[str, Any], aws: Aws) -> Publication:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 from ...naming import TAG_WORKFLOW
 from ..aws import Aws, AwsError, call
+from ..locks import held
 from ..resources import TOPIC, TOPIC_STATEMENT, Resource
 from .base import Driver, check_owner, missing, tag_changes, tag_dict, tag_list
 
 PENDING = "PendingConfirmation"
+WRITE_ATTEMPTS = 5
 
 
 class TopicDriver(Driver):
@@ -101,18 +104,30 @@ class TopicStatementDriver(Driver):
         self._write(aws, name, None, _sid_in(name, workflow))
 
     def _write(self, aws: Aws, topic: str, statement: dict[str, Any] | None, sid: str | None = None) -> None:
-        policy = _policy(aws, topic) or {"Version": "2012-10-17", "Statement": []}
+        """Read, change and write the topic's policy under a lock; then check the statement is as
+        written (someone outside sfn-build may edit the policy at the same moment): if not, again."""
         sid = sid or (statement or {}).get("Sid")
-        statements = [s for s in policy.get("Statement", []) if s.get("Sid") != sid]
-        if statement is not None:
-            statements.append(statement)
-        policy["Statement"] = statements
-        call(
-            aws.client("sns").set_topic_attributes,
-            what=f"the policy of SNS topic {topic}",
-            TopicArn=topic,
-            AttributeName="Policy",
-            AttributeValue=json.dumps(policy),
+        key = "topic-" + hashlib.sha256(topic.encode()).hexdigest()[:40]
+        with held(aws, key, f"the policy of SNS topic {topic}"):
+            for _ in range(WRITE_ATTEMPTS):
+                policy = _policy(aws, topic) or {"Version": "2012-10-17", "Statement": []}
+                statements = [s for s in policy.get("Statement", []) if s.get("Sid") != sid]
+                if statement is not None:
+                    statements.append(statement)
+                policy["Statement"] = statements
+                call(
+                    aws.client("sns").set_topic_attributes,
+                    what=f"the policy of SNS topic {topic}",
+                    TopicArn=topic,
+                    AttributeName="Policy",
+                    AttributeValue=json.dumps(policy),
+                )
+                found = [s for s in _policy(aws, topic).get("Statement", []) if s.get("Sid") == sid]
+                if found == ([statement] if statement is not None else []):
+                    return
+        raise AwsError(
+            f"the policy of SNS topic {topic} kept changing while sfn-build wrote its statement {sid}: "
+            "something else edits it at the same time; run the command again"
         )
 
 
