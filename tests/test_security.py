@@ -539,3 +539,22 @@ def test_a_create_that_waits_too_long_says_who_holds_the_lock(emulator, write_sp
     assert "another sfn-build is changing the workflow churn (build-host pid 42, since" in err
     assert "aws ssm delete-parameter --name /sfn-build/locks/workflow-churn" in err
     assert "Published" not in out
+
+
+def test_policies_with_allow_lists_and_every_trust_policy_pass_parliament(emulator, write_spec):
+    from parliament import analyze_policy_string
+
+    text = TEMPLATED + (
+        "notifications:\n  topic: {name: churn-alerts}\n  on_execution: [FAILED]\n  on_jobs: [Failed]\n"
+        "  format: detailed\n"
+        "schedule:\n  - {expression: rate(1 day)}\n  - {expression: cron(0 3 * * ? *), timezone: Europe/Amsterdam}\n"
+    )
+    workflow, definition = compiled(write_spec(text))
+    checked = 0
+    for resource in prepare(workflow, definition, connect(emulator)).resources:
+        documents = [*resource.spec.get("policies", {}).values(), resource.spec.get("policy")]
+        for document in filter(None, documents):
+            findings = analyze_policy_string(json.dumps(document)).findings
+            assert findings == [], (resource.label, [(f.issue, f.detail) for f in findings])
+            checked += 1
+    assert checked >= 4  # the state machine's, schedule's and formatter's roles, the topic
