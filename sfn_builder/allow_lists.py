@@ -15,7 +15,7 @@ import itertools
 from typing import Any
 
 from .model import Step, Workflow
-from .templates import Reference, TemplateError, parse_template
+from .templates import Reference, parsed
 
 MAX_VALUES = 100  # combinations a templated field may make (each becomes a policy resource)
 
@@ -33,11 +33,8 @@ RESOURCE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 
 def possible_values(value: Any, workflow: Workflow) -> list[str] | None:
     """Every text the field can be at run time; None when the spec does not bound it."""
-    if not isinstance(value, str):
-        return None
-    try:
-        template = parse_template(value)
-    except TemplateError:
+    template = parsed(value)
+    if template is None:
         return None
     choices: list[list[str]] = []
     for piece in template.pieces:

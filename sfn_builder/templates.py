@@ -107,6 +107,16 @@ def parse_template(text: str) -> Template:
     return Template(tuple(pieces))
 
 
+def parsed(value: object) -> Template | None:
+    """The template of a string value; None for anything else, or for a malformed one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_template(value)
+    except TemplateError:
+        return None
+
+
 def parse_reference(body: str, offset: int = 0) -> Reference:
     """Parse `input.x`, `steps.train.ModelArtifacts.S3ModelArtifacts`, `item`, ..."""
     text = "${" + body + "}"

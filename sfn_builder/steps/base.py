@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from ..model import Step, Workflow
 from ..naming import EXECUTION_HASH, TAG_EXECUTION, TAG_WORKFLOW, job_name_expression, owned_tags
 from ..problems import Path, Problem
-from ..templates import TemplateError, parse_template
+from ..templates import parsed
 
 
 class Expr(str):
@@ -144,13 +144,8 @@ def as_text(value: Any) -> Any:
 
 def literal(value: Any) -> str | None:
     """The value when it is a string with no `${...}`, else None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        template = parse_template(value)
-    except TemplateError:
-        return None
-    return template.literal_text() if template.is_literal else None
+    template = parsed(value)
+    return template.literal_text() if template is not None and template.is_literal else None
 
 
 def literal_prefix(value: str) -> str:
