@@ -22,7 +22,7 @@ from .asl import ALERT_RESOURCE, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
 from .model import Step, Workflow
-from .naming import aux_state, result_keys
+from .naming import RESUME_INPUT, aux_state, result_keys
 from .payload import Renderer, jsonpath, quote
 from .plan import Leaf, Node, Parallel, Plan, Sequence, leaves
 from .results import ResultSpec, member_reads, result_specs, step_references
@@ -299,7 +299,26 @@ class _Builder:
                     result_path="$.error",
                 )
             )
+        if self.workflow.type == "standard":
+            gate, resumed = self.resume_gate(step, scope, entry)
+            entry, exits = gate, [*exits, next_exit(resumed)]
         return Block(entry, exits), [*available, step.name] if kept else available
+
+    def resume_gate(self, step: Step, scope: Scope, task: Any) -> tuple[Any, Any]:
+        """A Choice before the step: when the execution input carries its recorded result
+        (`sfn-build resume`), a Pass puts it in place and the step's job is not started again.
+        One extra transition per step in every execution; a resumed step costs two."""
+        recorded = f"$.input.{RESUME_INPUT}.{self.renderer.result_path(step.name).removeprefix('$.steps.')}"
+        gate = scope.add(sdk.Choice(aux_state(step.name, "resume"), comment="Reuse the result of an earlier run?"))
+        if step.name in self.kept:
+            resumed = sdk.Pass(
+                aux_state(step.name, "resumed"), input_path=recorded, result_path=self.renderer.result_path(step.name)
+            )
+        else:
+            resumed = sdk.Pass(aux_state(step.name, "resumed"))
+        gate.add_choice(sdk.ChoiceRule.IsPresent(variable=recorded, value=True), scope.add(resumed))
+        gate.default_choice(task)
+        return gate, resumed
 
     def skipped(self, step: Step, scope: Scope, connect: Callable[[Any], None], open_end: bool) -> Exit:
         """The flow going on without a failed step: its kept result becomes null, so that a Parallel

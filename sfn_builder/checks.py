@@ -18,6 +18,7 @@ from .aws_rules import aws_problems
 from .execution_input import matches_type
 from .graph import Jump, StepGraph
 from .model import TASK_TYPES, TERMINAL_TARGETS, InputField, Step, Workflow, parse_airflow, stands_in_for
+from .naming import RESERVED_INPUT_PREFIX, RESUME_INPUT
 from .problems import Path, Problem, Severity, did_you_mean
 from .references import IDENTIFIER, has_result, resolve
 from .schedule import check_expression
@@ -89,6 +90,14 @@ def _names(workflow: Workflow) -> Iterator[Problem]:
                 f"the input name {field.name!r} is not valid",
                 ("input", field.name),
                 hint="use letters, digits and '_', not starting with a digit",
+                on_key=True,
+            )
+        elif field.name.startswith(RESERVED_INPUT_PREFIX):
+            yield Problem(
+                f"input names starting with '{RESERVED_INPUT_PREFIX}' are sfn-build's (`resume` passes "
+                f"'{RESUME_INPUT}')",
+                ("input", field.name),
+                hint="choose another name",
                 on_key=True,
             )
         if field.allowed is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import Workflow
+from .naming import RESERVED_INPUT_PREFIX
 from .problems import did_you_mean
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -45,7 +46,7 @@ def input_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
             choices = ", ".join(repr(v) for v in field.allowed)
             problems.append(f"'{field.name}' may only be one of {choices}, but the input gives {value!r}")
     for name in given:
-        if name not in declared:
+        if name not in declared and not name.startswith(RESERVED_INPUT_PREFIX):
             near = did_you_mean(name, list(declared))
             problems.append(f"'{name}' is not a declared input" + (f" ({near})" if near else ""))
     return problems

@@ -40,6 +40,8 @@ EXECUTION_HASH = "States.Hash($$.Execution.Id, 'MD5')"
 TAG_WORKFLOW = "sfn-build:workflow"
 TAG_EXECUTION = "sfn-build:execution"
 RESERVED_TAG_PREFIXES = ("aws:", "sfn-build:")
+RESUME_INPUT = "sfn_build_resume"  # execution input: {result key: recorded result} of steps to reuse
+RESERVED_INPUT_PREFIX = "sfn_build"
 # The longest names this module makes (tests check these bounds against botocore):
 JOB_NAME_MAX = WORKFLOW_SLUG_LENGTH + len(SEPARATOR) + STEP_SLUG_LENGTH + 1 + 12  # 63
 MODEL_NAME_MAX = MODEL_SLUG_LENGTHS[0] + len(SEPARATOR) + MODEL_SLUG_LENGTHS[1] + 1 + 32  # 63

@@ -122,6 +122,29 @@ def parser() -> argparse.ArgumentParser:
     outcomes.add_arguments(execute)  # with --local only: the emulator runs no jobs
     execute.set_defaults(run=aws_commands.execute)
 
+    resume = commands.add_parser(
+        "resume",
+        parents=[aws_options],
+        help="rerun an execution from where it failed, reusing the results of steps that succeeded",
+    )
+    resume.add_argument("spec", metavar="SPEC")
+    resume.add_argument(
+        "execution", metavar="EXECUTION", nargs="?", help="the earlier execution's name or ARN (default: --last)"
+    )
+    resume.add_argument("--last", action="store_true", help="the most recent execution (the default)")
+    resume.add_argument(
+        "--from",
+        dest="from_steps",
+        metavar="STEP",
+        action="append",
+        default=[],
+        help="run this step (and what comes after it) again even if it succeeded; may be repeated",
+    )
+    resume.add_argument("--input", metavar="JSON|@FILE", help="another input (default: the earlier execution's)")
+    resume.add_argument("--wait", action="store_true", help="follow the execution until it ends")
+    outcomes.add_arguments(resume)  # with --local only
+    resume.set_defaults(run=aws_commands.resume)
+
     stop = commands.add_parser("stop", parents=[aws_options], help="stop a running execution (or all of them)")
     stop.add_argument("spec", metavar="SPEC")
     stop.add_argument("execution", metavar="EXECUTION", nargs="?", help="its name or ARN (default: every running one)")

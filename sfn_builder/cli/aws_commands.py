@@ -4,9 +4,11 @@ execute, status, and the emulator itself."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from ..masking import masked_text
+from ..problems import did_you_mean
 from . import outcomes
 from .common import (
     EXIT_FAILED,
@@ -153,7 +155,59 @@ def execute(args: argparse.Namespace) -> int:
     workflow = compilation.analysis.workflow
     if not checked_input(workflow, execution_input, "execute"):
         return EXIT_USAGE
-    name = executions.execution_name()
+    return _start(args, _connect(args), compilation, execution_input, executions.execution_name())
+
+
+@_aws_command
+def resume(args: argparse.Namespace) -> int:
+    from ..deploy import executions
+    from ..resume import plan_resume
+
+    given = json_object(args.input, "resume") if args.input is not None else None
+    if args.input is not None and given is None:
+        return EXIT_USAGE
+    compilation = compile_file(args.spec)
+    if not compilation.ok:
+        return EXIT_FAILED
+    workflow = compilation.analysis.workflow
+    unknown = [name for name in args.from_steps if name not in workflow.steps]
+    if unknown:
+        near = did_you_mean(unknown[0], list(workflow.steps))
+        print(f"sfn-build resume: --from {unknown[0]}: no such step" + (f" ({near})" if near else ""), file=sys.stderr)
+        return EXIT_USAGE
+    if workflow.type != "standard":
+        print("sfn-build resume: only Standard workflows keep a history to resume from", file=sys.stderr)
+        return EXIT_USAGE
+    if given is not None and not checked_input(workflow, given, "resume"):
+        return EXIT_USAGE
+    aws = _connect(args)
+    earlier = executions.find_execution(aws, workflow, args.execution)
+    earlier_input = json.loads(earlier.get("input") or "{}")
+    new_input = earlier_input if given is None else given
+    resumable = {k: v for k, v in new_input.items() if not k.startswith("sfn_build")}
+    plan = plan_resume(
+        workflow,
+        (executions.definition_run_by(aws, earlier["executionArn"]), compilation.definition),
+        executions.history(aws, earlier["executionArn"]),
+        ({k: v for k, v in earlier_input.items() if not k.startswith("sfn_build")}, resumable),
+        args.from_steps,
+    )
+    print(f"Resuming {earlier['name']} ({earlier['status']}):")
+    for decision in plan.decisions:
+        why = "" if decision.reused else f": {decision.reason}"
+        print(f"  {'reused' if decision.reused else 'runs':7} {decision.step}{why}")
+    if not plan.runs:
+        print("Every step succeeded and is unchanged: nothing to run.")
+        return EXIT_OK
+    execution_input = plan.execution_input(resumable, earlier["executionArn"])
+    return _start(args, aws, compilation, execution_input, executions.resumed_name(earlier["name"]))
+
+
+def _start(args: argparse.Namespace, aws, compilation, execution_input: dict, name: str) -> int:
+    """Start an execution (on the emulator with its mocked case), and follow it with --wait."""
+    from ..deploy import executions
+
+    workflow = compilation.analysis.workflow
     if args.local:
         try:
             case = outcomes.mocked_case("execute", args, workflow, compilation.definition, execution_input)
@@ -164,7 +218,6 @@ def execute(args: argparse.Namespace) -> int:
         from ..deploy.local import cases_dir
 
         leave_case(cases_dir(), workflow.name, name, case)
-    aws = _connect(args)
     if executions.deployed_definition(aws, workflow) not in (None, compilation.definition):
         print(
             f"warning: the state machine {workflow.name} deployed here differs from {args.spec}: this execution "

@@ -48,9 +48,29 @@ def _run_executions(cases: Path) -> None:
     def start_worker(execution: Any) -> Any:
         worker = original(execution)
         worker._mock_test_case = _mocked_case(execution, cases)
+        ran[execution.execution_arn] = execution.state_machine.definition
         return worker
 
     Execution._get_start_execution_worker = start_worker
+    ran: dict[str, str] = {}
+    _answer_with_the_definition_run(ran)
+
+
+def _answer_with_the_definition_run(ran: dict[str, str]) -> None:
+    """DescribeStateMachineForExecution answers with the definition the execution ran, as AWS does
+    (moto answers with the state machine's current one)."""
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    original = StepFunctionResponse.describe_state_machine_for_execution
+
+    def describe(self: Any) -> Any:
+        result = original(self)
+        definition = ran.get(self._get_param("executionArn"))
+        if definition is not None:
+            result.result["definition"] = definition
+        return result
+
+    StepFunctionResponse.describe_state_machine_for_execution = describe
 
 
 def leave_case(cases: Path, state_machine: str, execution: str, case: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -24,13 +25,48 @@ class Progress:
     """One line of an execution's progress; `state` "" is the execution itself."""
 
     state: str
-    event: str  # "entered" | "succeeded" | "failed" | "retrying" | "caught"
+    event: str  # "entered" | "succeeded" | "failed" | "retrying" | "caught" | "reused"
     detail: str = ""
 
 
 def execution_name() -> str:
     """`sfn-build-<UTC time>-<6 hex>`: readable, and unique."""
     return f"sfn-build-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def resumed_name(earlier: str) -> str:
+    """`<first execution's name>-r<6 hex>` (at most 80 characters): the name shows the lineage."""
+    first = re.sub(r"(-r[0-9a-f]{6})+\Z", "", earlier)
+    return f"{first[:71]}-r{secrets.token_hex(3)}"
+
+
+def find_execution(aws: Aws, workflow: Workflow, wanted: str | None) -> dict[str, Any]:
+    """An execution of the workflow by name or ARN; the most recent one for None."""
+    if wanted and wanted.startswith("arn:"):
+        return describe_execution(aws, wanted)
+    if wanted:
+        machine = state_machine_arn(workflow, arns_of(aws))
+        arn = machine.replace(":stateMachine:", ":execution:", 1) + f":{wanted}"
+        return describe_execution(aws, arn)
+    recent = recent_executions(aws, workflow, limit=1)
+    if not recent:
+        raise AwsError(f"{workflow.name} has no executions yet: there is nothing to resume")
+    return describe_execution(aws, recent[0]["executionArn"])
+
+
+def definition_run_by(aws: Aws, execution_arn: str) -> dict[str, Any]:
+    """The definition an execution ran (the state machine may have changed since)."""
+    found = call(
+        aws.client("stepfunctions").describe_state_machine_for_execution,
+        what=f"execution {execution_arn}",
+        executionArn=execution_arn,
+    )
+    return json.loads(found["definition"])
+
+
+def history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:
+    """Every event of an execution, oldest first."""
+    return _history(aws, execution_arn)
 
 
 def start_execution(aws: Aws, workflow: Workflow, execution_input: dict[str, Any], name: str) -> str:
@@ -110,6 +146,15 @@ class HistoryReader:
         return self.last_state_failure or self.execution_failure
 
     def read(self, event: dict[str, Any]) -> Progress | None:
+        """The progress an event shows; a step's resume gate shows only when it reuses a result."""
+        progress = self._read(event)
+        if progress is None or not progress.state.endswith((".resume", ".resumed")):
+            return progress
+        if progress.state.endswith(".resumed") and progress.event == "succeeded":
+            return Progress(progress.state.removesuffix(".resumed"), "reused", "the earlier execution's result")
+        return None
+
+    def _read(self, event: dict[str, Any]) -> Progress | None:
         self.by_id[event["id"]] = event
         kind = event["type"]
         if "stateEnteredEventDetails" in event:

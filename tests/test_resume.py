@@ -1,0 +1,124 @@
+"""Resume: rerun from the failed step without starting the jobs that succeeded (issue #10)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, compile_text
+
+EXAMPLE = (ROOT / "workflows" / "churn-training.yaml").read_text()
+JOB_RESOURCES = ("sagemaker", "batch")
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """A private emulator for the test (stopped afterwards)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    yield tmp_path
+    from sfn_builder.deploy import local
+
+    local.stop()
+
+
+def _jobs_started(execution_name: str) -> list[str]:
+    """The states that started a SageMaker or Batch job in an execution on the emulator."""
+    from sfn_builder.deploy import executions, local
+    from sfn_builder.deploy.aws import Aws, Target
+    from sfn_builder.history import state_of
+
+    aws = Aws.connect(Target(endpoint_url=local.start().url, local=True))
+    arn = f"arn:aws:states:us-east-1:123456789012:execution:churn-training:{execution_name}"
+    events = executions.history(aws, arn)
+    by_id = {event["id"]: event for event in events}
+    return [
+        state_of(event, by_id)
+        for event in events
+        if event["type"] == "TaskScheduled" and event["taskScheduledEventDetails"]["resourceType"] in JOB_RESOURCES
+    ]
+
+
+def _started(out: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith("Started ")).rsplit(":", 1)[1]
+
+
+def _failed_at_evaluate(cli, spec: Path) -> str:
+    assert cli("create", str(spec), "--local", "--yes")[0] == 0
+    code, out, _ = cli("execute", str(spec), "--local", "--wait", "--fail", "evaluate")
+    assert code == 1 and "Failed in evaluate" in out
+    return _started(out)
+
+
+def test_resume_after_a_fix_starts_no_job_that_succeeded(private_cache, cli, tmp_path):
+    spec = tmp_path / "churn.yaml"
+    spec.write_text(EXAMPLE)
+    first = _failed_at_evaluate(cli, spec)
+    assert sorted(_jobs_started(first)) == ["clean_events", "clean_users", "evaluate", "shard_features", "train"]
+    spec.write_text(EXAMPLE.replace("src/evaluate.py]", "src/evaluate.py, --fixed]"))
+    assert cli("create", str(spec), "--local", "--yes")[0] == 0
+    code, out, err = cli("resume", str(spec), "--local", "--wait")
+    assert code == 0, err
+    assert f"Resuming {first} (FAILED):" in out
+    for step in ("clean_events", "clean_users", "shard_features", "train"):
+        assert f"  reused  {step}" in out
+        assert f"{step}: reused (the earlier execution's result)" in out
+    assert "  runs    evaluate: it did not succeed in the earlier execution" in out
+    assert "  runs    register: it comes after evaluate, which runs again" in out
+    assert out.strip().splitlines()[-1] == "Execution SUCCEEDED"
+    second = _started(out)
+    assert second.startswith(first + "-r")
+    assert _jobs_started(second) == ["evaluate"]  # zero preprocessing and training jobs
+
+
+def test_resume_from_a_step_runs_it_and_what_comes_after(private_cache, cli, tmp_path):
+    spec = tmp_path / "churn.yaml"
+    spec.write_text(EXAMPLE)
+    first = _failed_at_evaluate(cli, spec)
+    code, out, err = cli("resume", str(spec), first, "--from", "train", "--local", "--wait")
+    assert code == 0, err
+    assert "  runs    train: named with --from" in out
+    assert sorted(_jobs_started(_started(out))) == ["evaluate", "train"]
+
+
+def test_a_step_whose_request_changed_runs_again(private_cache, cli, tmp_path):
+    spec = tmp_path / "churn.yaml"
+    spec.write_text(EXAMPLE)
+    _failed_at_evaluate(cli, spec)
+    spec.write_text(EXAMPLE.replace("hyperparameters: {max_depth: 6, eta: 0.2}", "hyperparameters: {max_depth: 8}"))
+    assert cli("create", str(spec), "--local", "--yes")[0] == 0
+    code, out, err = cli("resume", str(spec), "--last", "--local", "--wait")
+    assert code == 0, err
+    assert "  runs    train: its request or result changed since the earlier execution" in out
+    assert sorted(_jobs_started(_started(out))) == ["evaluate", "train"]
+
+
+def test_another_input_reruns_exactly_the_steps_that_read_it_and_their_dependents(private_cache, cli, tmp_path):
+    spec = tmp_path / "churn.yaml"
+    spec.write_text(EXAMPLE)
+    _failed_at_evaluate(cli, spec)
+    code, out, err = cli("resume", str(spec), "--local", "--wait", "--input", '{"min_auc": 0.9}')
+    assert code == 0, err
+    # min_auc is read by the quality gate only (a choice: it always runs); every job is as before
+    assert "  runs    evaluate: it did not succeed in the earlier execution" in out
+    assert "  reused  train" in out
+    code, out, err = cli("resume", str(spec), "--local", "--input", '{"run_date": "2026-01-01"}')
+    assert code == 0, err
+    assert "  runs    clean_events: it reads the changed input run_date" in out
+    assert "  runs    train: it comes after shard_features, which runs again" in out
+
+
+def test_resume_input_errors_are_usage_errors(cli, write_spec):
+    spec = write_spec(EXAMPLE)
+    code, _, err = cli("resume", spec, "--from", "trian", "--local")
+    assert code == 2 and "--from trian: no such step (did you mean 'train'?)" in err
+
+
+def test_every_task_step_has_a_resume_gate_and_normal_runs_pay_one_transition_per_step(write_spec):
+    definition = compile_text(write_spec, EXAMPLE).definition
+    states = json.dumps(definition)
+    for step in ("clean_events", "clean_users", "shard_features", "train", "evaluate", "register"):
+        assert f'"{step}.resume"' in states and f'"{step}.resumed"' in states
+    assert '"quality_gate.resume"' not in states  # choices always run
