@@ -309,7 +309,7 @@ class _Builder:
         (`sfn-build resume`), a Pass puts it in place and the step's job is not started again.
         One extra transition per step in every execution; a resumed step costs two."""
         recorded = f"$.input.{RESUME_INPUT}.{self.renderer.result_path(step.name).removeprefix('$.steps.')}"
-        gate = scope.add(sdk.Choice(aux_state(step.name, "resume"), comment="Reuse the result of an earlier run?"))
+        gate = scope.add(sdk.Choice(aux_state(step.name, "resume")))
         if step.name in self.kept:
             resumed = sdk.Pass(
                 aux_state(step.name, "resumed"), input_path=recorded, result_path=self.renderer.result_path(step.name)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _FAILURE_SUFFIXES = (".alert", ".failed", ".rethrow", ".unmatched")
+_GATE = ".resume"  # a step's resume gate; `.resumed` its Pass
 _RULE_FAILURE = re.compile(r"\.rule-\d+(\.alert)?\Z")  # a choice rule that leads to fail
 NODE_HEIGHT = 36
 LEGEND_HEIGHT = 24
@@ -42,6 +43,7 @@ class GraphvizMissing(RuntimeError):
 
 
 def render(definition: dict[str, Any], output_format: str, title: str = "") -> str | bytes:
+    definition = without_resume_gates(definition)
     if output_format == "mermaid":
         return to_mermaid(definition)
     if output_format == "dot":
@@ -49,6 +51,34 @@ def render(definition: dict[str, Any], output_format: str, title: str = "") -> s
     if output_format == "svg":
         return to_svg(definition, title)
     return to_png(definition, title)
+
+
+def without_resume_gates(block: dict[str, Any]) -> dict[str, Any]:
+    """The definition as people reason about it: each step's resume gate (`<step>.resume`, a Choice,
+    and `<step>.resumed`, a Pass) left out, transitions going to the step itself."""
+
+    def target(name: str) -> str:
+        return name.removesuffix(_GATE) if name.endswith(_GATE) else name
+
+    def state(body: dict[str, Any]) -> dict[str, Any]:
+        body = dict(body)
+        for key in ("Next", "Default"):
+            if key in body:
+                body[key] = target(body[key])
+        if "Choices" in body:
+            body["Choices"] = [{**rule, "Next": target(rule["Next"])} for rule in body["Choices"]]
+        if "Catch" in body:
+            body["Catch"] = [{**catch, "Next": target(catch["Next"])} for catch in body["Catch"]]
+        if "Branches" in body:
+            body["Branches"] = [without_resume_gates(branch) for branch in body["Branches"]]
+        if "ItemProcessor" in body:
+            body["ItemProcessor"] = without_resume_gates(body["ItemProcessor"])
+        return body
+
+    states = {
+        name: state(body) for name, body in block["States"].items() if not name.endswith((_GATE, f"{_GATE}d"))
+    }
+    return {**block, "StartAt": target(block["StartAt"]), "States": states}
 
 
 def is_failure_state(name: str) -> bool:

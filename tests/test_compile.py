@@ -259,10 +259,10 @@ def test_choice_regions_rejoin_and_catch_handlers_run(write_spec):
     assert states["prep"]["Catch"][0] == {
         "ErrorEquals": ["States.TaskFailed"],
         "ResultPath": "$.error",
-        "Next": "cleanup",
+        "Next": "cleanup.resume",  # every task step is entered through its resume gate
     }
     gate = states["gate"]
-    assert [c["Next"] for c in gate["Choices"]] == ["publish", "after"]
+    assert [c["Next"] for c in gate["Choices"]] == ["publish.resume", "after"]
     assert states[gate["Default"]]["Type"] == "Fail"
     assert states["publish"]["Next"] == "after"
     assert statelint_problems(compilation.json()) == []

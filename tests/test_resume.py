@@ -71,6 +71,10 @@ def test_resume_after_a_fix_starts_no_job_that_succeeded(private_cache, cli, tmp
     second = _started(out)
     assert second.startswith(first + "-r")
     assert _jobs_started(second) == ["evaluate"]  # zero preprocessing and training jobs
+    code, out, _ = cli("status", str(spec), "--local")
+    rows = {line.split()[4]: line for line in out.splitlines()}
+    assert f"resumed from {first}" in rows[second] and "(published now)" in rows[second]
+    assert "(published now)" not in rows[first]  # it ran the definition before the fix
 
 
 def test_resume_from_a_step_runs_it_and_what_comes_after(private_cache, cli, tmp_path):

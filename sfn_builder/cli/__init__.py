@@ -145,6 +145,17 @@ def parser() -> argparse.ArgumentParser:
     outcomes.add_arguments(resume)  # with --local only
     resume.set_defaults(run=aws_commands.resume)
 
+    history = commands.add_parser(
+        "history", parents=[aws_options], help="show an execution step by step (and draw it as a timeline)"
+    )
+    history.add_argument("spec", metavar="SPEC")
+    history.add_argument(
+        "execution", metavar="EXECUTION", nargs="?", help="its name or ARN (default: --last, the most recent)"
+    )
+    history.add_argument("--last", action="store_true", help="the most recent execution (the default)")
+    history.add_argument("-o", "--output", metavar="FILE", help="also draw the run as a timeline (SVG)")
+    history.set_defaults(run=aws_commands.history)
+
     stop = commands.add_parser("stop", parents=[aws_options], help="stop a running execution (or all of them)")
     stop.add_argument("spec", metavar="SPEC")
     stop.add_argument("execution", metavar="EXECUTION", nargs="?", help="its name or ARN (default: every running one)")

@@ -19,6 +19,7 @@ from .common import (
     json_object,
     report,
     valid_workflow,
+    write,
 )
 
 
@@ -203,6 +204,39 @@ def resume(args: argparse.Namespace) -> int:
     return _start(args, aws, compilation, execution_input, executions.resumed_name(earlier["name"]))
 
 
+@_aws_command
+def history(args: argparse.Namespace) -> int:
+    from ..deploy import executions
+    from ..run_history import step_runs
+    from ..timeline import duration_text, timeline_svg
+
+    workflow = valid_workflow(args.spec)
+    if workflow is None:
+        return EXIT_FAILED
+    aws = _connect(args)
+    execution = executions.find_execution(aws, workflow, args.execution)
+    runs = step_runs(workflow, executions.history(aws, execution["executionArn"]), aws.region)
+    print(f"{execution['name']}  {execution['status']}  started {execution['startDate']:%Y-%m-%d %H:%M:%S}")
+    width = max(len(run.step) for run in runs)
+    print(f"  {'step'.ljust(width)}  {'status':9}  {'start':8}  {'duration':>8}  {'attempts':>8}  job")
+    for run in runs:
+        start = f"{run.start:%H:%M:%S}" if run.start else "-"
+        attempts = str(len(run.attempts)) if run.attempts else "-"
+        print(
+            f"  {run.step.ljust(width)}  {run.status:9}  {start:8}  {duration_text(run.seconds):>8}  {attempts:>8}  "
+            f"{run.job or ''}".rstrip()
+        )
+    for run in runs:
+        if run.error and run.status in ("failed", "caught"):
+            print(f"\n{run.step} {run.status}: {run.error}: {masked_text(run.cause or '')}".rstrip(": "))
+        for link in run.links if run.status in ("failed", "caught") else []:
+            print(f"  {link}")
+    if args.output:
+        title = f"{workflow.name}: {execution['name']} ({execution['status']})"
+        return write(args.output, timeline_svg(runs, title))
+    return EXIT_OK
+
+
 def _start(args: argparse.Namespace, aws, compilation, execution_input: dict, name: str) -> int:
     """Start an execution (on the emulator with its mocked case), and follow it with --wait."""
     from ..deploy import executions
@@ -298,21 +332,27 @@ def _where(args: argparse.Namespace) -> str:
 
 @_aws_command
 def status(args: argparse.Namespace) -> int:
-    from ..deploy.executions import recent_executions
+    from ..deploy.executions import definition_run_by, deployed_definition, recent_executions, resumed_from, version
 
     workflow = valid_workflow(args.spec)
     if workflow is None:
         return EXIT_FAILED
-    recent = recent_executions(_connect(args), workflow)
+    aws = _connect(args)
+    recent = recent_executions(aws, workflow)
     if not recent:
         print(f"{workflow.name} has no executions yet.")
         return EXIT_OK
+    published = version(deployed_definition(aws, workflow))
     for execution in recent:
         started = execution["startDate"].strftime("%Y-%m-%d %H:%M:%S")
         stopped = execution.get("stopDate")
         took = f"{(stopped - execution['startDate']).total_seconds():.0f}s" if stopped else "running"
         name = execution.get("name") or execution["executionArn"].rsplit(":", 1)[1]
-        print(f"{started}  {execution['status']:10} {took:>8}  {name}")
+        ran = version(definition_run_by(aws, execution["executionArn"]))
+        ran = f"definition {ran}" + (" (published now)" if ran == published else "")
+        earlier = resumed_from(aws, execution)
+        lineage = f"  resumed from {earlier.rsplit(':', 1)[1]}" if earlier else ""
+        print(f"{started}  {execution['status']:10} {took:>8}  {name}  {ran}{lineage}")
     return EXIT_OK
 
 

@@ -38,7 +38,7 @@ def _progress(events: int) -> None:
 
 HISTORY_LIMIT = 25_000  # events in a Standard execution's history
 
-_MARKS = {"succeeded": "ok", "failed": "failed", "running": "...", "cancelled": "cancelled"}
+_MARKS = {"succeeded": "ok", "failed": "failed", "running": "...", "cancelled": "cancelled", "reused": "reused"}
 
 
 def _show(workflow: str, result: Any, by_rules: list[tuple[str, str]]) -> None:

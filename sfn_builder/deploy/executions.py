@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -62,6 +63,25 @@ def definition_run_by(aws: Aws, execution_arn: str) -> dict[str, Any]:
         executionArn=execution_arn,
     )
     return json.loads(found["definition"])
+
+
+def version(definition: dict[str, Any] | None) -> str | None:
+    """A definition's short digest: which published definition an execution ran."""
+    if definition is None:
+        return None
+    return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def resumed_from(aws: Aws, execution: dict[str, Any]) -> str | None:
+    """The execution a `sfn-build resume` execution resumed (from its input); None for others."""
+    if not re.search(r"-r[0-9a-f]{6}\Z", execution.get("name", "")):
+        return None
+    given = describe_execution(aws, execution["executionArn"]).get("input") or "{}"
+    try:
+        earlier = json.loads(given).get("sfn_build_resumed_from")
+    except (ValueError, AttributeError):
+        return None
+    return earlier if isinstance(earlier, str) else None
 
 
 def history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ cancelled: Step Functions stops it when the Parallel or Map state fails.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..history import entry_of
@@ -20,7 +20,7 @@ class Visit:
     """One time a state ran: its name and what happened."""
 
     state: str
-    outcome: str  # "succeeded", "failed", "running", "cancelled"
+    outcome: str  # "succeeded", "failed", "running", "cancelled", "reused"
     attempts: int = 1
     error: str | None = None
     cause: str | None = None
@@ -97,7 +97,22 @@ def visits(events: list[dict[str, Any]], definition: dict[str, Any]) -> list[Vis
                 owner.outcome = "succeeded"
         else:
             _task_event(kind, event, entries.get(entry_of(event, by_id) or -1))
-    return [row.visit() for row in rows]
+    return _steps_only([row.visit() for row in rows])
+
+
+def _steps_only(path: list[Visit]) -> list[Visit]:
+    """The path without the steps' resume gates: a step whose recorded result was reused is one
+    `reused` visit, a step not started (its gate not started) is named itself."""
+    shown = []
+    for visit in path:
+        if visit.state.endswith(".resumed"):
+            shown.append(replace(visit, state=visit.state.removesuffix(".resumed"), outcome="reused"))
+        elif visit.state.endswith(".resume"):
+            if visit.outcome == "cancelled":
+                shown.append(replace(visit, state=visit.state.removesuffix(".resume")))
+        else:
+            shown.append(visit)
+    return shown
 
 
 def _task_event(kind: str, event: dict[str, Any], row: _Open | None) -> None:

@@ -1,0 +1,114 @@
+"""An execution, step by step, read from its history: when each step ran, how often, and how it ended.
+
+A step's time runs from the first state of the step entered (its task or Map
+state, its report states) to the last one exited; `<step>.resumed` makes it
+`reused`. Attempts count the jobs the step's task state started (retries included;
+for a `for_each` step, the jobs of every item). The job's name comes from the
+request the task sent, its console and log links from the service it ran on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .deploy.alert_formatter import CONSOLE, log_link
+from .history import state_of
+from .model import Workflow
+
+_TIMED_ROLES = frozenset({"", "each", "report-size", "report-check", "report", "resumed"})
+_JOB_NAME_FIELDS = ("ProcessingJobName", "TrainingJobName", "TransformJobName", "ModelName", "JobName", "Name")
+_SAGEMAKER_PAGES = {
+    "ProcessingJobName": ("processing-jobs", "/aws/sagemaker/ProcessingJobs"),
+    "TrainingJobName": ("jobs", "/aws/sagemaker/TrainingJobs"),
+    "TransformJobName": ("transform-jobs", "/aws/sagemaker/TransformJobs"),
+}
+
+
+@dataclass
+class StepRun:
+    step: str
+    status: str = "not run"  # succeeded | failed | caught | reused | running | not run
+    start: datetime | None = None
+    end: datetime | None = None
+    attempts: list[tuple[datetime, datetime | None]] = field(default_factory=list)  # each job's start and end
+    job: str | None = None
+    links: list[str] = field(default_factory=list)
+    error: str | None = None
+    cause: str | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.end - self.start).total_seconds() if self.start and self.end else None
+
+
+def step_runs(workflow: Workflow, events: list[dict[str, Any]], region: str) -> list[StepRun]:
+    """One `StepRun` per step of the workflow, in spec order (steps that never ran included)."""
+    runs = {name: StepRun(name) for name in workflow.steps}
+    by_id: dict[int, dict[str, Any]] = {}
+    failure_paths: set[str] = set()  # steps whose compiler-made failure path (alert, fail) ran
+    for event in events:
+        by_id[event["id"]] = event
+        when = _time(event["timestamp"])
+        entered, exited = event.get("stateEnteredEventDetails"), event.get("stateExitedEventDetails")
+        state = (entered or exited or {}).get("name") or state_of(event, by_id)
+        step, _, role = state.partition(".")
+        if entered and role in ("alert", "failed"):
+            failure_paths.add(step)
+        run = runs.get(step)
+        if run is None or role not in _TIMED_ROLES:
+            continue
+        if entered:
+            run.start = run.start or when
+            run.status = "running" if run.status in ("not run", "running") else run.status
+        elif exited:
+            run.end = when
+            if role == "resumed":
+                run.status = "reused"
+            elif run.status in ("running", "not run"):
+                run.status = "succeeded"
+            elif run.status == "failed":
+                run.status = "caught"  # the error went on to a catch
+        elif event["type"] == "TaskScheduled" and role in ("", "each"):
+            run.attempts.append((when, None))
+            _job(run, event["taskScheduledEventDetails"], region)
+        elif event["type"] in ("TaskSucceeded", "TaskFailed", "TaskTimedOut") and run.attempts:
+            run.attempts[-1] = (run.attempts[-1][0], when)
+            if event["type"] == "TaskSucceeded" and run.status == "failed":
+                run.status = "running"  # a retry succeeded
+            elif event["type"] != "TaskSucceeded":
+                details = next(v for k, v in event.items() if k.endswith("EventDetails"))
+                run.status, run.error, run.cause = "failed", details.get("error"), details.get("cause")
+        elif event["type"].endswith(("Failed", "Aborted", "TimedOut")) and not event["type"].startswith("Execution"):
+            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            run.status, run.error, run.cause = "failed", details.get("error"), details.get("cause")
+    for name in failure_paths:
+        if runs[name].status == "caught":  # by the compiler's catch-all: the step failed the run
+            runs[name].status = "failed"
+    return list(runs.values())
+
+
+def _job(run: StepRun, details: dict[str, Any], region: str) -> None:
+    """The job name and links from the request a task sent."""
+    try:
+        request = json.loads(details.get("parameters") or "{}")
+    except ValueError:
+        return
+    name_field = next((f for f in _JOB_NAME_FIELDS if isinstance(request.get(f), str)), None)
+    if name_field is None:
+        return
+    run.job = request[name_field]
+    page = _SAGEMAKER_PAGES.get(name_field)
+    if page is not None:
+        run.links = [
+            f"{CONSOLE}/sagemaker/home?region={region}#/{page[0]}/{run.job}",
+            log_link(region, page[1], run.job),
+        ]
+    elif name_field == "JobName" and details.get("resourceType") == "batch":
+        run.links = [f"{CONSOLE}/batch/home?region={region}#jobs"]
+
+
+def _time(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

@@ -1,0 +1,69 @@
+"""`sfn-build history`: an execution step by step, and its timeline picture (issue #10)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from test_resume import EXAMPLE, private_cache  # noqa: F401 (fixture)
+
+from sfn_builder.run_history import step_runs
+from sfn_builder.timeline import timeline_svg
+
+
+def test_history_of_a_run_with_a_parallel_block_a_retry_and_a_failure(private_cache, cli, tmp_path):  # noqa: F811
+    spec = tmp_path / "churn.yaml"
+    spec.write_text(EXAMPLE)
+    assert cli("create", str(spec), "--local", "--yes")[0] == 0
+    failing = "train=SageMaker.AmazonSageMakerException"
+    assert cli("execute", str(spec), "--local", "--wait", "--fail", failing)[0] == 1
+    picture = tmp_path / "run.svg"
+    code, out, err = cli("history", str(spec), "--last", "--local", "-o", str(picture))
+    assert code == 0, err
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[2:] if line.startswith("  ") and line.split()}
+    assert rows["clean_events"][1] == rows["clean_users"][1] == "succeeded"  # the two branches of parallel.1
+    assert rows["train"][1] == "failed" and rows["train"][4] == "4"  # max_attempts 3: three retries
+    assert rows["train"][5].startswith("churn-training--train-")
+    assert rows["evaluate"][1:3] == ["not", "run"]
+    assert "train failed: SageMaker.AmazonSageMakerException" in out
+    assert "https://console.aws.amazon.com/sagemaker/home?region=us-east-1#/jobs/churn-training--train-" in out
+    svg = picture.read_text()
+    assert svg.startswith("<svg") and "train: failed" in svg and "4 attempts" in svg
+    assert svg.count("<title>") == 4  # clean_events, clean_users, shard_features, train: the steps that ran
+
+
+def _event(number, kind, when, **details):
+    event = {"id": number, "previousEventId": number - 1, "type": kind, "timestamp": when}
+    event.update(details)
+    return event
+
+
+def test_the_timeline_shows_parallel_steps_overlapping_and_each_attempt(write_spec):
+    from conftest import analyze_text
+
+    workflow = analyze_text(write_spec, EXAMPLE).workflow
+    t0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+    at = lambda minutes: t0 + timedelta(minutes=minutes)  # noqa: E731
+    entered = lambda n, name, m: _event(n, "TaskStateEntered", at(m), stateEnteredEventDetails={"name": name})  # noqa: E731
+    exited = lambda n, name, m: _event(n, "TaskStateExited", at(m), stateExitedEventDetails={"name": name})  # noqa: E731
+    scheduled = lambda n, m, job: _event(  # noqa: E731
+        n, "TaskScheduled", at(m), taskScheduledEventDetails={"resourceType": "sagemaker",
+                                                             "parameters": f'{{"ProcessingJobName": "{job}"}}'}
+    )
+    events = [
+        entered(1, "clean_events", 0), scheduled(2, 0, "a"), _event(3, "TaskSucceeded", at(30)),
+        exited(4, "clean_events", 30),
+        entered(5, "clean_users", 1), scheduled(6, 1, "b"), _event(7, "TaskFailed", at(5), taskFailedEventDetails={}),
+        scheduled(8, 6, "b2"), _event(9, "TaskSucceeded", at(20)), exited(10, "clean_users", 20),
+    ]
+    runs = {run.step: run for run in step_runs(workflow, events, "eu-west-1")}
+    assert runs["clean_users"].status == "succeeded" and len(runs["clean_users"].attempts) == 2
+    assert runs["clean_events"].seconds == 1800
+    svg = timeline_svg(list(runs.values()), "churn")
+    bars = {
+        m.group(3).split(":")[0]: (float(m.group(1)), float(m.group(1)) + float(m.group(2)))
+        for m in re.finditer(r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" [^>]*><title>([^<]*)</title>', svg)
+    }
+    events_bar, users_bar = bars["clean_events"], bars["clean_users"]
+    assert users_bar[0] < events_bar[1] and events_bar[0] < users_bar[1]  # they overlap: they ran at once
+    assert "clean_users: succeeded, 19m00s, 2 attempts" in svg
