@@ -112,7 +112,7 @@ def _sagemaker(event: dict[str, Any], workflow: str, describe: Describe) -> tupl
         lines.append(f"(The job could not be described: {job['_describe_error']})")
     lines += [
         f"Job: {CONSOLE}/sagemaker/home?region={region}#/{page}/{name}",
-        f"Logs: {_log_link(region, log_group, name)}",
+        f"Logs: {log_link(region, log_group, name)}",
     ]
     return _subject(f"{workflow}: {kind.lower()} job {status}"), "\n".join(lines)
 
@@ -131,7 +131,7 @@ def _batch(event: dict[str, Any], workflow: str) -> tuple[str, str]:
         lines.append(f"Exit code: {container['exitCode']}")
     lines.append(f"Job: {CONSOLE}/batch/home?region={region}#jobs/detail/{detail.get('jobId', '')}")
     if container.get("logStreamName"):
-        lines.append(f"Logs: {_log_link(region, '/aws/batch/job', container['logStreamName'])}")
+        lines.append(f"Logs: {log_link(region, '/aws/batch/job', container['logStreamName'])}")
     return _subject(f"{workflow}: batch job {status}"), "\n".join(lines)
 
 
@@ -150,7 +150,7 @@ def _cause(cause: Any) -> str:
     return str(cause)
 
 
-def _log_link(region: str, group: str, stream_prefix: str) -> str:
+def log_link(region: str, group: str, stream_prefix: str) -> str:
     """The CloudWatch console's link to a log group's streams that start with `stream_prefix`.
 
     The console encodes names twice and the query once, with `$` for `%`.

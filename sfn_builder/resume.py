@@ -59,6 +59,17 @@ class ResumePlan:
         return {**plain, RESUME_INPUT: self.recorded, RESUMED_FROM_INPUT: earlier}
 
 
+def unknown_from_step(workflow: Workflow, names: list[str]) -> str | None:
+    """What is wrong with `--from` names (None when every one is a step)."""
+    from .problems import did_you_mean
+
+    for name in names:
+        if name not in workflow.steps:
+            near = did_you_mean(name, list(workflow.steps))
+            return f"--from {name}: no such step" + (f" ({near})" if near else "")
+    return None
+
+
 def plan_resume(
     workflow: Workflow,
     definitions: tuple[dict[str, Any], dict[str, Any]],

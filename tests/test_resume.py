@@ -126,3 +126,26 @@ def test_every_task_step_has_a_resume_gate_and_normal_runs_pay_one_transition_pe
     for step in ("clean_events", "clean_users", "shard_features", "train", "evaluate", "register"):
         assert f'"{step}.resume"' in states and f'"{step}.resumed"' in states
     assert '"quality_gate.resume"' not in states  # choices always run
+
+
+def test_simulate_resumes_a_saved_run(cli, write_spec, tmp_path):
+    spec = write_spec(EXAMPLE)
+    saved = tmp_path / "run.json"
+    code, _, _ = cli("simulate", spec, "--fail", "evaluate", "--save-run", str(saved))
+    assert code == 1 and saved.is_file()
+    fixed = write_spec(EXAMPLE.replace("src/evaluate.py]", "src/evaluate.py, --fixed]"), "fixed.yaml")
+    code, out, err = cli("simulate", fixed, "--resume-from", str(saved))
+    assert code == 0, err
+    path = out[out.index("Path:") :]
+    for step in ("clean_events", "clean_users", "shard_features", "train"):
+        assert f"reused    {step}" in path
+    assert "ok        evaluate\n" in path and "ok        register" in path
+    code, out, _ = cli("simulate", fixed, "--resume-from", str(saved), "--from", "shard_features")
+    assert code == 0 and "  runs    train: it comes after shard_features, which runs again" in out
+    code, _, err = cli("simulate", fixed, "--resume-from", str(tmp_path / "missing.json"))
+    assert code == 2 and "not a run saved with --save-run" in err
+
+
+def test_redrive_is_refused_where_it_cannot_work(cli, write_spec):
+    code, _, err = cli("resume", write_spec(EXAMPLE), "--redrive", "--local")
+    assert code == 2 and "the local emulator has no RedriveExecution" in err

@@ -89,6 +89,13 @@ def parser() -> argparse.ArgumentParser:
     simulate = commands.add_parser("simulate", help="run the workflow locally with simulated job outcomes")
     simulate.add_argument("spec", metavar="SPEC")
     simulate.add_argument("--input", metavar="JSON|@FILE", help="the execution input (default: {})")
+    simulate.add_argument("--save-run", metavar="FILE", help="keep this run (definition, input, history) to resume")
+    simulate.add_argument(
+        "--resume-from", metavar="FILE", help="resume a run kept with --save-run, as `sfn-build resume` would"
+    )
+    simulate.add_argument(
+        "--from", dest="from_steps", metavar="STEP", action="append", default=[], help="with --resume-from: rerun it"
+    )
     outcomes.add_arguments(simulate)
     simulate.set_defaults(run=simulate_command.simulate)
 
@@ -141,6 +148,11 @@ def parser() -> argparse.ArgumentParser:
         help="run this step (and what comes after it) again even if it succeeded; may be repeated",
     )
     resume.add_argument("--input", metavar="JSON|@FILE", help="another input (default: the earlier execution's)")
+    resume.add_argument(
+        "--redrive",
+        action="store_true",
+        help="use AWS's RedriveExecution instead (the definition unchanged, within 14 days of the failure)",
+    )
     resume.add_argument("--wait", action="store_true", help="follow the execution until it ends")
     outcomes.add_arguments(resume)  # with --local only
     resume.set_defaults(run=aws_commands.resume)

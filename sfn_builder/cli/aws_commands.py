@@ -8,7 +8,6 @@ import json
 import sys
 
 from ..masking import masked_text
-from ..problems import did_you_mean
 from . import outcomes
 from .common import (
     EXIT_FAILED,
@@ -162,7 +161,7 @@ def execute(args: argparse.Namespace) -> int:
 @_aws_command
 def resume(args: argparse.Namespace) -> int:
     from ..deploy import executions
-    from ..resume import plan_resume
+    from ..resume import plan_resume, unknown_from_step
 
     given = json_object(args.input, "resume") if args.input is not None else None
     if args.input is not None and given is None:
@@ -171,18 +170,22 @@ def resume(args: argparse.Namespace) -> int:
     if not compilation.ok:
         return EXIT_FAILED
     workflow = compilation.analysis.workflow
-    unknown = [name for name in args.from_steps if name not in workflow.steps]
-    if unknown:
-        near = did_you_mean(unknown[0], list(workflow.steps))
-        print(f"sfn-build resume: --from {unknown[0]}: no such step" + (f" ({near})" if near else ""), file=sys.stderr)
+    wrong = unknown_from_step(workflow, args.from_steps)
+    if wrong:
+        print(f"sfn-build resume: {wrong}", file=sys.stderr)
         return EXIT_USAGE
     if workflow.type != "standard":
         print("sfn-build resume: only Standard workflows keep a history to resume from", file=sys.stderr)
         return EXIT_USAGE
     if given is not None and not checked_input(workflow, given, "resume"):
         return EXIT_USAGE
+    if args.redrive and args.local:
+        print("sfn-build resume: the local emulator has no RedriveExecution: resume without --redrive", file=sys.stderr)
+        return EXIT_USAGE
     aws = _connect(args)
     earlier = executions.find_execution(aws, workflow, args.execution)
+    if args.redrive:
+        return _redrive(aws, workflow, compilation.definition, earlier)
     earlier_input = json.loads(earlier.get("input") or "{}")
     new_input = earlier_input if given is None else given
     resumable = {k: v for k, v in new_input.items() if not k.startswith("sfn_build")}
@@ -201,7 +204,39 @@ def resume(args: argparse.Namespace) -> int:
         print("Every step succeeded and is unchanged: nothing to run.")
         return EXIT_OK
     execution_input = plan.execution_input(resumable, earlier["executionArn"])
+    size = len(json.dumps(execution_input).encode())
+    if size > MAX_INPUT_BYTES:
+        largest = max(plan.recorded, key=lambda key: len(json.dumps(plan.recorded[key])))
+        print(
+            f"sfn-build resume: the recorded results make an input of {size:,} bytes; AWS takes {MAX_INPUT_BYTES:,}"
+            f"\n  hint: rerun the step with the largest result too: --from {largest}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return _start(args, aws, compilation, execution_input, executions.resumed_name(earlier["name"]))
+
+
+MAX_INPUT_BYTES = 256 * 1024  # an execution's input
+
+
+def _redrive(aws, workflow, definition: dict, earlier: dict) -> int:
+    """AWS's own redrive: the same definition, from the states that failed (Standard, within 14 days)."""
+    from ..deploy import executions
+
+    if earlier["status"] not in ("FAILED", "TIMED_OUT", "ABORTED"):
+        print(f"sfn-build resume: {earlier['name']} {earlier['status']}: only a failed execution can be redriven",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if executions.definition_run_by(aws, earlier["executionArn"]) != definition:
+        print(
+            f"sfn-build resume: {earlier['name']} ran another definition than {workflow.name}'s spec: AWS redrives "
+            "only the definition an execution ran\n  hint: resume without --redrive (it works across changes)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    executions.redrive(aws, earlier["executionArn"])
+    print(f"Redriven {earlier['name']}: AWS runs it again from the states that failed")
+    return EXIT_OK
 
 
 @_aws_command

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ..masking import masked_text
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, checked_input, compile_file, json_object
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, checked_input, compile_file, json_object, write
 from .outcomes import OutcomeError, mocked_case
 
 
@@ -22,6 +22,10 @@ def simulate(args: argparse.Namespace) -> int:
     given = json_object(args.input, "simulate")
     if given is None or not checked_input(workflow, given, "simulate"):
         return EXIT_USAGE
+    if args.resume_from:
+        given = _resumed_input(args, workflow, definition, given)
+        if given is None:
+            return EXIT_USAGE
     try:
         case = mocked_case("simulate", args, workflow, definition, given)
     except OutcomeError as error:
@@ -29,7 +33,37 @@ def simulate(args: argparse.Namespace) -> int:
         return EXIT_USAGE if error.usage else EXIT_FAILED
     result = engine.run(definition, workflow.name, given, case, progress=_progress)
     _show(workflow.name, result, engine.rule_alerts(workflow, definition, result))
+    if args.save_run:
+        run = {"definition": definition, "input": given, "events": result.events}
+        if write(args.save_run, json.dumps(run, default=str)) != EXIT_OK:
+            return EXIT_FAILED
     return EXIT_OK if result.status == "SUCCEEDED" else EXIT_FAILED
+
+
+def _resumed_input(args: argparse.Namespace, workflow: Any, definition: dict[str, Any], given: dict[str, Any]) -> Any:
+    """The input that resumes the run saved with --save-run (None after telling what is wrong)."""
+    from ..resume import plan_resume, unknown_from_step
+
+    wrong = unknown_from_step(workflow, args.from_steps)
+    if wrong:
+        print(f"sfn-build simulate: {wrong}", file=sys.stderr)
+        return None
+    try:
+        with open(args.resume_from, encoding="utf-8") as handle:
+            saved = json.load(handle)
+        earlier = (saved["definition"], saved["events"], saved["input"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"sfn-build simulate: --resume-from {args.resume_from}: not a run saved with --save-run ({error})",
+              file=sys.stderr)
+        return None
+    chosen = given if args.input is not None else {k: v for k, v in earlier[2].items() if not k.startswith("sfn_build")}
+    plan = plan_resume(workflow, (earlier[0], definition), earlier[1], (earlier[2], chosen), args.from_steps)
+    print(f"Resuming the run saved in {args.resume_from}:")
+    for decision in plan.decisions:
+        why = "" if decision.reused else f": {decision.reason}"
+        print(f"  {'reused' if decision.reused else 'runs':7} {decision.step}{why}")
+    print()
+    return plan.execution_input(chosen, f"file:{args.resume_from}")
 
 
 def _progress(events: int) -> None:

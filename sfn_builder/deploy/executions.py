@@ -84,6 +84,11 @@ def resumed_from(aws: Aws, execution: dict[str, Any]) -> str | None:
     return earlier if isinstance(earlier, str) else None
 
 
+def redrive(aws: Aws, execution_arn: str) -> None:
+    sfn = aws.client("stepfunctions")
+    call(sfn.redrive_execution, what=f"execution {execution_arn} (RedriveExecution)", executionArn=execution_arn)
+
+
 def history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:
     """Every event of an execution, oldest first."""
     return _history(aws, execution_arn)
