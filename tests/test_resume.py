@@ -149,3 +149,42 @@ def test_simulate_resumes_a_saved_run(cli, write_spec, tmp_path):
 def test_redrive_is_refused_where_it_cannot_work(cli, write_spec):
     code, _, err = cli("resume", write_spec(EXAMPLE), "--redrive", "--local")
     assert code == 2 and "the local emulator has no RedriveExecution" in err
+
+
+def _simulated(write_spec, text: str, name: str, given: dict | None = None):
+    import contextlib
+    import io
+
+    from sfn_builder.simulate import engine
+    from sfn_builder.simulate.mock_config import success_case
+
+    compilation = compile_text(write_spec, text)
+    definition, workflow = compilation.definition, compilation.analysis.workflow
+    case = success_case(definition, given or {})
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = engine.run(definition, name, given or {}, case)
+    return workflow, definition, result
+
+
+def test_a_changed_report_or_result_selection_reruns_the_step_but_a_changed_alert_does_not(write_spec):
+    from sfn_builder.resume import plan_resume
+
+    _, before, run = _simulated(write_spec, EXAMPLE, "churn-training")
+    reread = EXAMPLE.replace("file: evaluation.json}", "file: e2.json}")
+    workflow, after, _ = _simulated(write_spec, reread, "churn-training")
+    plan = plan_resume(workflow, (before, after), run.events, ({}, {}), [])
+    assert plan.runs == ["evaluate", "register"]
+    assert plan.reused == ["clean_events", "clean_users", "shard_features", "train"]
+    described = EXAMPLE.replace("description: Nightly churn model.", "description: Nightly churn model v2.")
+    workflow, after, _ = _simulated(write_spec, described, "churn-training")
+    assert plan_resume(workflow, (before, after), run.events, ({}, {}), []).runs == []
+
+
+def test_a_recorded_result_is_what_the_step_kept(write_spec):
+    from sfn_builder.resume import plan_resume
+
+    workflow, definition, run = _simulated(write_spec, EXAMPLE, "churn-training")
+    plan = plan_resume(workflow, (definition, definition), run.events, ({}, {}), ["register"])
+    assert plan.recorded["train"]["ModelArtifacts"]["S3ModelArtifacts"].startswith("s3://")
+    assert set(plan.recorded["train"]) == set(run.output["steps"]["train"])
+    assert plan.recorded["clean_events"] is None  # nothing reads it: nothing is kept

@@ -184,6 +184,13 @@ def resume(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     aws = _connect(args)
     earlier = executions.find_execution(aws, workflow, args.execution)
+    if earlier["status"] == "RUNNING":
+        print(
+            f"sfn-build resume: {earlier['name']} is still running: wait for it to end, or stop it first "
+            f"(sfn-build stop {args.spec} {earlier['name']})",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     if args.redrive:
         return _redrive(aws, workflow, compilation.definition, earlier)
     earlier_input = json.loads(earlier.get("input") or "{}")
