@@ -23,7 +23,7 @@ from .problems import Path, Problem, Severity
 
 MAX_SECONDS = 99_999_999  # TimeoutSeconds, IntervalSeconds, Wait Seconds
 MAX_DELAY_SECONDS = 31_622_400  # a Retrier's MaxDelaySeconds
-MAX_SPEC_TAGS = 48  # SageMaker, Batch and Step Functions take 50 tags; sfn-build adds two to every job
+MAX_SPEC_TAGS = 47  # SageMaker, Batch and Step Functions take 50 tags; sfn-build adds up to three to a job
 CATCH_ALL = "States.ALL"
 # The characters SageMaker, Batch and Step Functions all accept in tag keys and values.
 _TAG_TEXT = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
@@ -53,7 +53,7 @@ def _tags(workflow: Workflow) -> Iterator[Problem]:
     text = regex.compile(_TAG_TEXT)
     if len(workflow.tags) > MAX_SPEC_TAGS:
         yield Problem(
-            f"{len(workflow.tags)} tags: AWS takes 50 per resource and sfn-build adds 2 to every job",
+            f"{len(workflow.tags)} tags: AWS takes 50 per resource and sfn-build adds up to 3 to a job",
             ("tags",),
             hint=f"keep at most {MAX_SPEC_TAGS} tags",
         )

@@ -22,7 +22,7 @@ from .asl import ALERT_RESOURCE, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
 from .model import Step, Workflow
-from .naming import RESUME_INPUT, aux_state, result_keys
+from .naming import CACHE_LOOKUP, RESUME_INPUT, TAG_CACHE_KEY, aux_state, job_prefix, resource_name, result_keys
 from .payload import Renderer, jsonpath, quote
 from .plan import Leaf, Node, Parallel, Plan, Sequence, leaves
 from .results import ResultSpec, member_reads, result_specs, step_references
@@ -60,6 +60,12 @@ class Scope:
             "StartAt": start.state_id,
             "States": {state.state_id: state_dict(state) for state in [*self.states, *self.tail]},
         }
+
+
+# Request members that differ per execution or attempt by design: not part of a cache key.
+CACHE_EXCLUDED = frozenset({"ProcessingJobName", "TrainingJobName", "TransformJobName", "JobName", "Tags"})
+LAMBDA_SERVICE_ERRORS = ("Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+                         "Lambda.TooManyRequestsException")
 
 
 def state_dict(state: Any) -> dict[str, Any]:
@@ -267,6 +273,7 @@ class _Builder:
         else:
             entry = last = self.map(step, scope)
         exits = [next_exit(last)]
+        job = entry
         for catch in step.catch:
             catcher = sdk.Catch(error_equals=list(catch.errors), next_step=None, result_path="$.error")
             entry.add_catch(catcher)
@@ -299,10 +306,60 @@ class _Builder:
                     result_path="$.error",
                 )
             )
+        if step.cache is not None and step.for_each is None:
+            entry, cached = self.cache_lookup(step, scope, job, last)
+            if cached is not None:
+                exits.append(next_exit(cached))
         if self.workflow.type == "standard":
             gate, resumed = self.resume_gate(step, scope, entry)
             entry, exits = gate, [*exits, next_exit(resumed)]
         return Block(entry, exits), [*available, step.name] if kept else available
+
+    def cache_lookup(self, step: Step, scope: Scope, job: Any, last: Any) -> tuple[Any, Any]:
+        """Before a cached step's job: ask the cache lookup function for a completed job with an equal
+        request (docs/design.md, Caching); on a hit, a Pass puts its result where the job's goes and the
+        job is not started. (entry, the hit's Pass when the flow goes on from it, else None: a step
+        with a report reads it after the hit too.)"""
+        target = self.renderer.result_path(step.name)
+        request = {k: v for k, v in job.fields['parameters'].items() if k.removesuffix(".$") not in CACHE_EXCLUDED}
+        payload: dict[str, Any] = {
+            "request": request,
+            "kind": step.type,
+            "prefix": job_prefix(self.workflow.name, step.name),
+            "expire_after": step.cache.expire_after if step.cache else None,
+        }
+        lookup = scope.add(
+            sdk.Task(
+                aux_state(step.name, "cache"),
+                resource="arn:aws:states:::lambda:invoke",
+                parameters={"FunctionName": resource_name(self.workflow.name, CACHE_LOOKUP), "Payload": payload},
+                result_selector={"hit.$": "$.Payload.hit", "key.$": "$.Payload.key", "result.$": "$.Payload.result"},
+                result_path=target,
+                timeout_seconds=120,
+            )
+        )
+        lookup.add_retry(sdk.Retry(error_equals=list(LAMBDA_SERVICE_ERRORS), interval_seconds=2, max_attempts=3))
+        failed = self.failure_path(step.name, scope, None)
+        lookup.add_catch(sdk.Catch(error_equals=[CATCH_ALL], next_step=failed, result_path="$.error"))
+        _tag_with_cache_key(job, f"{target}.key")
+        hit = scope.add(sdk.Choice(aux_state(step.name, "cache-hit")))
+        spec = self.kept.get(step.name)
+        if spec is None:
+            cached = sdk.Pass(aux_state(step.name, "cached"), result=None, result_path=target)
+        elif spec.selector is not None:
+            cached = sdk.Pass(
+                aux_state(step.name, "cached"), input_path=f"{target}.result", parameters=spec.selector,
+                result_path=target,
+            )
+        else:
+            cached = sdk.Pass(aux_state(step.name, "cached"), input_path=f"{target}.result", result_path=target)
+        hit.add_choice(sdk.ChoiceRule.BooleanEquals(variable=f"{target}.hit", value=True), scope.add(cached))
+        hit.default_choice(job)
+        lookup.next(hit)
+        if last is not job:  # the report is read after a hit as after the job
+            cached.next(job.next_step)
+            return lookup, None
+        return lookup, cached
 
     def resume_gate(self, step: Step, scope: Scope, task: Any) -> tuple[Any, Any]:
         """A Choice before the step: when the execution input carries its recorded result
@@ -727,3 +784,12 @@ def _outside(variable: str, allowed: tuple[Any, ...]) -> Any:
         else:
             rules.append(sdk.ChoiceRule.StringEquals(variable=variable, value=value))
     return sdk.ChoiceRule.Not(rules[0] if len(rules) == 1 else sdk.ChoiceRule.Or(rules))
+
+
+def _tag_with_cache_key(job: Any, path: str) -> None:
+    """Tag the job with its cache key (read at run time from the lookup's answer)."""
+    tags = job.fields["parameters"].get("Tags")
+    if isinstance(tags, list):  # SageMaker: [{"Key": ..., "Value": ...}]
+        tags.append({"Key": TAG_CACHE_KEY, "Value.$": path})
+    elif isinstance(tags, dict):  # Batch: {key: value}
+        tags[f"{TAG_CACHE_KEY}.$"] = path

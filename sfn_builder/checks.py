@@ -6,6 +6,7 @@ problems with document paths; the caller places them in the file.
 
 from __future__ import annotations
 
+import json
 import re
 import zoneinfo
 from collections.abc import Iterator
@@ -57,6 +58,7 @@ def semantic_problems(workflow: Workflow, data: dict[str, Any]) -> tuple[list[Pr
     problems.extend(aws_problems(workflow, data))
     problems.extend(_resource_fields(workflow))
     problems.extend(secret_problems(workflow))
+    problems.extend(_cache_checks(workflow, data))
     graph_ok = not cycle and not any(p.path[:1] == ("dependencies",) or p.path[2:3] == ("needs",) for p in problems)
     return problems, graph if graph_ok else None
 
@@ -119,6 +121,28 @@ def _allowed_values(field: InputField) -> Iterator[Problem]:
             ("input", field.name, "default"),
             hint="add it to enum, or choose one of " + ", ".join(repr(v) for v in field.allowed or ()),
         )
+
+
+def _cache_checks(workflow: Workflow, data: dict[str, Any]) -> Iterator[Problem]:
+    """`cache:` where it can work: not on for_each steps (yet), and a warning where it can never hit."""
+    for step in workflow.steps.values():
+        if step.cache is None:
+            continue
+        path: Path = ("steps", step.name, "cache") if "cache" in data["steps"][step.name] else ("defaults", "cache")
+        if step.for_each is not None:
+            yield Problem(
+                f"step '{step.name}' runs for_each: its jobs cannot be cached yet (defaults.cache skips such steps)",
+                path,
+                hint="remove `cache` from this step",
+            )
+        elif "${execution." in json.dumps(dict(step.config)):
+            yield Problem(
+                f"step '{step.name}' is cached, but its request reads ${{execution...}}, which differs in every "
+                "execution: its cache key does too, so it never hits",
+                path,
+                hint="take the value from an input instead, or remove `cache`",
+                severity=Severity.WARNING,
+            )
 
 
 def _resource_fields(workflow: Workflow) -> Iterator[Problem]:

@@ -83,6 +83,16 @@ class ForEach:
 
 
 @dataclass(frozen=True)
+class Cache:
+    """Reuse a completed job with an equal request: any age (None), or at most `expire_after` seconds old."""
+
+    expire_after: int | None = None
+
+
+CACHE_TYPES = ("processing", "training", "transform", "batch")
+
+
+@dataclass(frozen=True)
 class Step:
     """One step, with its type's fields in `config` (defaults applied)."""
 
@@ -95,6 +105,7 @@ class Step:
     catch: tuple[CatchRule, ...] = ()
     comment: str | None = None
     for_each: ForEach | None = None
+    cache: Cache | None = None
     config: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     inherited: frozenset[str] = frozenset()  # config keys that came from defaults.sagemaker
 
@@ -230,6 +241,7 @@ def build_workflow(data: Mapping[str, Any]) -> Workflow:
             ),
             comment=raw.get("comment"),
             for_each=_for_each(raw.get("for_each")),
+            cache=_cache(raw.get("cache", defaults.get("cache") if _cacheable(raw) else None)),
             config=MappingProxyType(config),
             inherited=frozenset(inherited),
         )
@@ -257,7 +269,7 @@ def build_workflow(data: Mapping[str, Any]) -> Workflow:
     )
 
 
-_COMMON_FIELDS = ("type", "needs", "timeout", "retry", "catch", "comment", "for_each")
+_COMMON_FIELDS = ("type", "needs", "timeout", "retry", "catch", "comment", "for_each", "cache")
 _FIELDS_BY_TYPE = {
     "processing": set(SAGEMAKER_DEFAULT_FIELDS),
     "training": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint"},
@@ -293,6 +305,17 @@ def _timeout(raw: Mapping[str, Any], defaults: Mapping[str, Any], config: Mappin
     if config.get("max_runtime") is not None:
         inherited = max(inherited, parse_duration(config["max_runtime"]) + 3600)
     return inherited
+
+
+def _cacheable(raw: Mapping[str, Any]) -> bool:
+    """Whether `defaults.cache` applies: a job step that does not run for_each."""
+    return raw["type"] in CACHE_TYPES and "for_each" not in raw
+
+
+def _cache(raw: Any) -> Cache | None:
+    if raw is None or raw is False:
+        return None
+    return Cache(parse_duration(raw["expire_after"]) if isinstance(raw, Mapping) else None)
 
 
 def _retry(raw: Mapping[str, Any]) -> RetryPolicy:

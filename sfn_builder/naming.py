@@ -39,6 +39,8 @@ UNIQUE_SUFFIX = "States.ArrayGetItem(States.StringSplit(States.UUID(), '-'), 4)"
 EXECUTION_HASH = "States.Hash($$.Execution.Id, 'MD5')"
 TAG_WORKFLOW = "sfn-build:workflow"
 TAG_EXECUTION = "sfn-build:execution"
+TAG_CACHE_KEY = "sfn-build:cache-key"
+CACHE_LOOKUP = "cache-lookup"  # the cache lookup function: <workflow>-cache-lookup
 RESERVED_TAG_PREFIXES = ("aws:", "sfn-build:")
 RESUME_INPUT = "sfn_build_resume"  # execution input: {result key: recorded result} of steps to reuse
 RESERVED_INPUT_PREFIX = "sfn_build"
@@ -111,6 +113,18 @@ def result_keys(step_names: list[str]) -> dict[str, str]:
         taken.add(key)
         keys[name] = key
     return keys
+
+
+# A step's states that decide whether its job runs: hidden where a run is shown step by step.
+GATE_ROLES = ("resume", "cache", "cache-hit")
+# A step's states that put an earlier result in place of its job, and how a run shows them.
+REUSE_ROLES = {"resumed": "reused", "cached": "cached"}
+
+
+def gate_role(state: str) -> str | None:
+    """The role of a step's gate or reuse state (`train.cache-hit` -> "cache-hit"), else None."""
+    role = state.rpartition(".")[2] if "." in state else ""
+    return role if role in GATE_ROLES or role in REUSE_ROLES else None
 
 
 def aux_state(step: str, role: str) -> str:

@@ -19,8 +19,9 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
+from .naming import GATE_ROLES, gate_role
+
 _FAILURE_SUFFIXES = (".alert", ".failed", ".rethrow", ".unmatched")
-_GATE = ".resume"  # a step's resume gate; `.resumed` its Pass
 _RULE_FAILURE = re.compile(r"\.rule-\d+(\.alert)?\Z")  # a choice rule that leads to fail
 NODE_HEIGHT = 36
 LEGEND_HEIGHT = 24
@@ -54,11 +55,11 @@ def render(definition: dict[str, Any], output_format: str, title: str = "") -> s
 
 
 def without_resume_gates(block: dict[str, Any]) -> dict[str, Any]:
-    """The definition as people reason about it: each step's resume gate (`<step>.resume`, a Choice,
-    and `<step>.resumed`, a Pass) left out, transitions going to the step itself."""
+    """The definition as people reason about it: each step's gates (resume, cache lookup) and the
+    states that reuse an earlier result left out, transitions going to the step itself."""
 
     def target(name: str) -> str:
-        return name.removesuffix(_GATE) if name.endswith(_GATE) else name
+        return name.rpartition(".")[0] if gate_role(name) in GATE_ROLES else name
 
     def state(body: dict[str, Any]) -> dict[str, Any]:
         body = dict(body)
@@ -75,9 +76,7 @@ def without_resume_gates(block: dict[str, Any]) -> dict[str, Any]:
             body["ItemProcessor"] = without_resume_gates(body["ItemProcessor"])
         return body
 
-    states = {
-        name: state(body) for name, body in block["States"].items() if not name.endswith((_GATE, f"{_GATE}d"))
-    }
+    states = {name: state(body) for name, body in block["States"].items() if gate_role(name) is None}
     return {**block, "StartAt": target(block["StartAt"]), "States": states}
 
 

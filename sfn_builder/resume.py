@@ -88,6 +88,8 @@ def plan_resume(
         report = aux_state(name, "report")
         finals[report if step.for_each is None and report in earlier_states else name] = name
         finals[aux_state(name, "resumed")] = name
+        if aux_state(name, "cached") in earlier_states and report not in earlier_states:
+            finals[aux_state(name, "cached")] = name
     succeeded = succeeded_results(events, finals, keys)
     changed_inputs = {
         name for name in {*inputs[0], *inputs[1]} - {RESUME_INPUT, RESUMED_FROM_INPUT}

@@ -2,8 +2,8 @@
 
 A step's time runs from the first state of the step entered (its task or Map
 state, its report states) to the last one exited; `<step>.resumed` makes it
-`reused`. Attempts count the jobs the step's task state started (retries included;
-for a `for_each` step, the jobs of every item). The job's name comes from the
+`reused`, `<step>.cached` (a cache hit) `cached`. Attempts count the jobs the step's
+task state started (retries included; for a `for_each` step, the jobs of every item). The job's name comes from the
 request the task sent, its console and log links from the service it ran on.
 """
 
@@ -17,8 +17,11 @@ from typing import Any
 from .deploy.alert_formatter import CONSOLE, log_link
 from .history import state_of
 from .model import Workflow
+from .naming import REUSE_ROLES
 
-_TIMED_ROLES = frozenset({"", "each", "report-size", "report-check", "report", "resumed"})
+_TIMED_ROLES = frozenset(
+    {"", "each", "report-size", "report-check", "report", "resumed", "cache", "cache-hit", "cached"}
+)
 _JOB_NAME_FIELDS = ("ProcessingJobName", "TrainingJobName", "TransformJobName", "ModelName", "JobName", "Name")
 _SAGEMAKER_PAGES = {
     "ProcessingJobName": ("processing-jobs", "/aws/sagemaker/ProcessingJobs"),
@@ -30,7 +33,7 @@ _SAGEMAKER_PAGES = {
 @dataclass
 class StepRun:
     step: str
-    status: str = "not run"  # succeeded | failed | caught | reused | running | not run
+    status: str = "not run"  # succeeded | failed | caught | reused | cached | running | not run
     start: datetime | None = None
     end: datetime | None = None
     attempts: list[tuple[datetime, datetime | None]] = field(default_factory=list)  # each job's start and end
@@ -65,8 +68,8 @@ def step_runs(workflow: Workflow, events: list[dict[str, Any]], region: str) -> 
             run.status = "running" if run.status in ("not run", "running") else run.status
         elif exited:
             run.end = when
-            if role == "resumed":
-                run.status = "reused"
+            if role in REUSE_ROLES:
+                run.status = REUSE_ROLES[role]
             elif run.status in ("running", "not run"):
                 run.status = "succeeded"
             elif run.status == "failed":

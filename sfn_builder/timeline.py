@@ -18,6 +18,7 @@ COLORS = {
     "failed": "#c0392b",
     "caught": "#e08a00",
     "reused": "#9aa5b1",
+    "cached": "#7fb3d5",
     "running": "#3b73b9",
     "not run": "#cccccc",
 }

@@ -96,6 +96,12 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--from", dest="from_steps", metavar="STEP", action="append", default=[], help="with --resume-from: rerun it"
     )
+    simulate.add_argument(
+        "--cache",
+        metavar="FILE",
+        help="cached jobs: lookups are answered from this file, and the run's cached jobs are added to it",
+    )
+    simulate.add_argument("--at", metavar="TIME", help="the simulated start time, for cache expiry (ISO 8601)")
     outcomes.add_arguments(simulate)
     simulate.set_defaults(run=simulate_command.simulate)
 

@@ -31,13 +31,48 @@ def simulate(args: argparse.Namespace) -> int:
     except OutcomeError as error:
         print(f"sfn-build simulate: {error}", file=sys.stderr)
         return EXIT_USAGE if error.usage else EXIT_FAILED
-    result = engine.run(definition, workflow.name, given, case, progress=_progress)
+    cache, at = _cache_store(args), _start_time(args)
+    if cache is None or at is False:
+        return EXIT_USAGE
+    result = engine.run(definition, workflow.name, given, case, progress=_progress, cache=cache, at=at)
     _show(workflow.name, result, engine.rule_alerts(workflow, definition, result))
+    if args.cache and write(args.cache, cache.to_json()) != EXIT_OK:
+        return EXIT_FAILED
     if args.save_run:
         run = {"definition": definition, "input": given, "events": result.events}
         if write(args.save_run, json.dumps(run, default=str)) != EXIT_OK:
             return EXIT_FAILED
     return EXIT_OK if result.status == "SUCCEEDED" else EXIT_FAILED
+
+
+def _start_time(args: argparse.Namespace) -> float | bool | None:
+    """--at as epoch seconds (None: now); False after saying it is not a time."""
+    from datetime import UTC, datetime
+
+    if not args.at:
+        return None
+    try:
+        moment = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
+    except ValueError:
+        print(f"sfn-build simulate: --at {args.at}: not an ISO 8601 time (2026-12-01T03:00:00Z)", file=sys.stderr)
+        return False
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _cache_store(args: argparse.Namespace) -> Any:
+    """The cache the run looks jobs up in: --cache FILE (created when missing)."""
+    from ..simulate.cache_store import CacheStore
+
+    if not args.cache:
+        return CacheStore()
+    try:
+        with open(args.cache, encoding="utf-8") as handle:
+            return CacheStore.from_json(handle.read())
+    except FileNotFoundError:
+        return CacheStore()
+    except (OSError, ValueError) as error:
+        print(f"sfn-build simulate: --cache {args.cache}: not a cache file ({error})", file=sys.stderr)
+        return None
 
 
 def _resumed_input(args: argparse.Namespace, workflow: Any, definition: dict[str, Any], given: dict[str, Any]) -> Any:
@@ -72,7 +107,8 @@ def _progress(events: int) -> None:
 
 HISTORY_LIMIT = 25_000  # events in a Standard execution's history
 
-_MARKS = {"succeeded": "ok", "failed": "failed", "running": "...", "cancelled": "cancelled", "reused": "reused"}
+_MARKS = {"succeeded": "ok", "failed": "failed", "running": "...", "cancelled": "cancelled", "reused": "reused",
+          "cached": "cached"}
 
 
 def _show(workflow: str, result: Any, by_rules: list[tuple[str, str]]) -> None:

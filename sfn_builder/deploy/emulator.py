@@ -54,6 +54,25 @@ def _run_executions(cases: Path) -> None:
     Execution._get_start_execution_worker = start_worker
     ran: dict[str, str] = {}
     _answer_with_the_definition_run(ran)
+    _record_cached_jobs()
+
+
+def _record_cached_jobs() -> None:
+    """When an execution ends, the cached jobs it completed answer later executions' lookups (the
+    emulator's stand-in for the deployed cache lookup function)."""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    from ..simulate import interpreter
+
+    original = BaseExecutionWorkerCommunication.terminated
+
+    def terminated(self: Any) -> None:
+        original(self)
+        worker = self.execution.exec_worker
+        events = [dict(event) for event in worker.env.event_manager.get_event_history()]
+        interpreter.CACHE.record(events, interpreter.CLOCK.time())
+
+    BaseExecutionWorkerCommunication.terminated = terminated
 
 
 def _answer_with_the_definition_run(ran: dict[str, str]) -> None:

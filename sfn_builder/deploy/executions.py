@@ -14,6 +14,7 @@ from typing import Any
 
 from ..history import state_of
 from ..model import Workflow
+from ..naming import REUSE_ROLES, gate_role
 from .aws import Aws, AwsError, call
 from .publish import arns_of
 from .resources import state_machine_arn
@@ -26,7 +27,7 @@ class Progress:
     """One line of an execution's progress; `state` "" is the execution itself."""
 
     state: str
-    event: str  # "entered" | "succeeded" | "failed" | "retrying" | "caught" | "reused"
+    event: str  # "entered" | "succeeded" | "failed" | "retrying" | "caught" | "reused" | "cached"
     detail: str = ""
 
 
@@ -171,12 +172,14 @@ class HistoryReader:
         return self.last_state_failure or self.execution_failure
 
     def read(self, event: dict[str, Any]) -> Progress | None:
-        """The progress an event shows; a step's resume gate shows only when it reuses a result."""
+        """The progress an event shows; a step's gates show only when they reuse a result (or fail)."""
         progress = self._read(event)
-        if progress is None or not progress.state.endswith((".resume", ".resumed")):
+        role = gate_role(progress.state) if progress is not None else None
+        if progress is None or role is None or progress.event == "failed":
             return progress
-        if progress.state.endswith(".resumed") and progress.event == "succeeded":
-            return Progress(progress.state.removesuffix(".resumed"), "reused", "the earlier execution's result")
+        if role in REUSE_ROLES and progress.event == "succeeded":
+            source = "the earlier execution's result" if role == "resumed" else "a cached job's result"
+            return Progress(progress.state.rpartition(".")[0], REUSE_ROLES[role], source)
         return None
 
     def _read(self, event: dict[str, Any]) -> Progress | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model import Workflow
+from ..naming import CACHE_LOOKUP, job_prefix, resource_name
 from ..steps import KINDS
 from ..steps.base import Arns, statement
 
@@ -57,6 +58,9 @@ def execution_policy(workflow: Workflow, arns: Arns, topic_arn: str | None) -> d
         statements.extend(KINDS[step.type].iam_statements(step, workflow, arns))
     if topic_arn is not None:
         statements.append(statement(["sns:Publish"], [topic_arn]))
+    if any(step.cache for step in workflow.steps.values()):
+        lookup = arns.arn("lambda", f"function:{resource_name(workflow.name, CACHE_LOOKUP)}")
+        statements.append(statement(["lambda:InvokeFunction"], [lookup, f"{lookup}:*"]))
     if workflow.logging is not None and workflow.logging.level != "OFF":
         statements.append(statement(LOG_DELIVERY_ACTIONS, ["*"]))
         group = arns.arn("logs", f"log-group:{log_group_name(workflow.name)}")
@@ -86,6 +90,32 @@ def trust_policy(services: list[str], arns: Arns, source_arns: list[str]) -> dic
 def start_execution_policy(state_machine_arn: str) -> dict[str, Any]:
     """For a schedule's role: start this state machine and nothing else."""
     return policy([statement(["states:StartExecution"], [state_machine_arn])])
+
+
+def cache_lookup_policy(workflow: Workflow, arns: Arns, function_name: str) -> dict[str, Any]:
+    """For the cache lookup: list the cached steps' completed jobs, read their tags, describe them, log.
+
+    SageMaker's List*Jobs and Batch's ListJobs and DescribeJobs have no resource-level permissions.
+    """
+    statements = [
+        statement(
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [arns.arn("logs", f"log-group:/aws/lambda/{function_name}:*")],
+        ),
+        statement(["logs:CreateLogGroup"], [arns.arn("logs", f"log-group:/aws/lambda/{function_name}")]),
+    ]
+    for step in workflow.steps.values():
+        if step.cache is None:
+            continue
+        if step.type == "batch":
+            statements.append(statement(["batch:ListJobs", "batch:DescribeJobs"], ["*"]))
+            continue
+        kind = {"processing": "ProcessingJob", "training": "TrainingJob", "transform": "TransformJob"}[step.type]
+        resource = {"processing": "processing-job", "training": "training-job", "transform": "transform-job"}
+        jobs = arns.arn("sagemaker", f"{resource[step.type]}/{job_prefix(workflow.name, step.name)}-*")
+        statements.append(statement([f"sagemaker:List{kind}s"], ["*"]))
+        statements.append(statement([f"sagemaker:Describe{kind}", "sagemaker:ListTags"], [jobs]))
+    return policy(statements)
 
 
 def formatter_policy(workflow: Workflow, arns: Arns, topic_arn: str, function_name: str) -> dict[str, Any]:

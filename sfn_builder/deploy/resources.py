@@ -19,10 +19,17 @@ from importlib import resources as package_files
 from typing import Any
 
 from ..model import Workflow
-from ..naming import TAG_WORKFLOW, owned_tags, resource_name
+from ..naming import CACHE_LOOKUP, TAG_WORKFLOW, owned_tags, resource_name
 from ..steps.base import Arns
 from .alerts import alert_rules
-from .iam import execution_policy, formatter_policy, log_group_name, start_execution_policy, trust_policy
+from .iam import (
+    cache_lookup_policy,
+    execution_policy,
+    formatter_policy,
+    log_group_name,
+    start_execution_policy,
+    trust_policy,
+)
 
 ROLE = "iam-role"
 LOG_GROUP = "log-group"
@@ -183,6 +190,7 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
             )
         )
 
+    resources.extend(_cache_lookup(workflow, arns, path, tags))
     resources.append(
         Resource(
             STATE_MACHINE,
@@ -218,6 +226,42 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
 
     resources.extend(_schedules(workflow, arns, machine_arn, tags))
     return resources
+
+
+def _cache_lookup(workflow: Workflow, arns: Arns, path: str, tags: dict[str, str]) -> list[Resource]:
+    """The cache lookup function and its role, when a step has `cache:`."""
+    if not any(step.cache for step in workflow.steps.values()):
+        return []
+    name = resource_name(workflow.name, CACHE_LOOKUP)
+    role = arns.arn("iam", f"role{path}{name}", regional=False)
+    code = package_zip("cache_lookup")
+    return [
+        Resource(
+            ROLE,
+            name,
+            {
+                "path": path,
+                "description": f"Runs the cache lookup of {workflow.name} (made by sfn-build)",
+                "trust": trust_policy(["lambda.amazonaws.com"], arns, [arns.arn("lambda", f"function:{name}")]),
+                "policies": {"sfn-build": cache_lookup_policy(workflow, arns, name)},
+                "tags": tags,
+            },
+        ),
+        Resource(
+            FUNCTION,
+            name,
+            {
+                "runtime": FORMATTER_RUNTIME,
+                "handler": "cache_lookup.handler",
+                "role": role,
+                "timeout": 60,
+                "environment": {},
+                "code_sha256": base64.b64encode(hashlib.sha256(code).digest()).decode(),
+                "invokers": [],
+                "tags": tags,
+            },
+        ),
+    ]
 
 
 def _schedules(workflow: Workflow, arns: Arns, machine_arn: str, tags: dict[str, str]) -> list[Resource]:
@@ -337,11 +381,17 @@ def _rules_statement(sid: str, topic: str, publishers: list[str]) -> dict[str, A
 
 
 def formatter_zip() -> bytes:
-    """The alert formatter's deployment package, byte-identical on every build."""
-    source = package_files.files("sfn_builder.deploy").joinpath("alert_formatter.py").read_bytes()
+    """The alert formatter's deployment package."""
+    return package_zip("alert_formatter")
+
+
+def package_zip(module: str) -> bytes:
+    """The deployment package of one of sfn-build's functions (a module of this package), byte-identical
+    on every build."""
+    source = package_files.files("sfn_builder.deploy").joinpath(f"{module}.py").read_bytes()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo("alert_formatter.py", date_time=(2020, 1, 1, 0, 0, 0))
+        info = zipfile.ZipInfo(f"{module}.py", date_time=(2020, 1, 1, 0, 0, 0))
         info.external_attr = 0o644 << 16
         archive.writestr(info, source)
     return buffer.getvalue()

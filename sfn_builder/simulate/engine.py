@@ -17,6 +17,7 @@ from typing import Any
 
 from ..history import state_of
 from . import interpreter
+from .cache_store import CacheStore
 from .mock_config import Case
 from .visits import Visit, visits
 
@@ -87,10 +88,15 @@ def run(
     case: Case,
     execution: str = "simulation",
     progress: Callable[[int], None] | None = None,
+    cache: CacheStore | None = None,
+    at: float | None = None,
 ) -> Run:
     """Execute `definition` with the tasks answered by `case`; `progress` hears the number of
-    history events every PROGRESS_SECONDS of a long run."""
+    history events every PROGRESS_SECONDS of a long run. Cache lookups are answered from `cache`
+    (none: every lookup misses), and the cached jobs the run completes are recorded in it; `at`
+    (epoch seconds) is when the simulated run starts."""
     interpreter.install()
+    interpreter.CACHE = cache if cache is not None else CacheStore()
     from moto.stepfunctions.parser.api import StateMachineType
     from moto.stepfunctions.parser.asl.eval.evaluation_details import (
         AWSExecutionDetails,
@@ -126,6 +132,8 @@ def run(
         ),
     )
     waited_before = interpreter.CLOCK.seconds
+    if at is not None:
+        interpreter.CLOCK.moved_to(at)
     worker = ExecutionWorker(
         evaluation_details=details,
         exec_comm=Done(),
@@ -138,6 +146,7 @@ def run(
     env = worker.env
     state = env.program_state()
     events = [dict(event) for event in env.event_manager.get_event_history()]
+    interpreter.CACHE.record(events, interpreter.CLOCK.time())
     waited = interpreter.CLOCK.seconds - waited_before
     arns = {"execution_arn": execution_arn, "state_machine_arn": machine_arn}
     if isinstance(state, ProgramEnded):

@@ -45,26 +45,37 @@ import re
 import threading
 from typing import Any
 
+from .cache_store import CacheStore
+from .results import JOB_SUFFIX
+
+CACHE_STATE_SUFFIX = ".cache"  # a step's cache lookup state
 _installed = False
 _lock = threading.Lock()
 
 
 class VirtualClock:
-    """Where simulated waits go: the seconds they would have taken."""
+    """Where simulated waits go: the seconds they would have taken; `moved_to` starts it at another time."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.offset = 0.0
 
     def sleep(self, seconds: float) -> None:
         self.seconds += max(float(seconds), 0.0)
 
+    def moved_to(self, epoch: float) -> None:
+        import time
+
+        self.offset = epoch - time.time() - self.seconds
+
     def time(self) -> float:
         import time
 
-        return time.time() + self.seconds
+        return time.time() + self.offset + self.seconds
 
 
 CLOCK = VirtualClock()
+CACHE = CacheStore()  # where cache lookups are answered (module `cache_store`); `engine.run` sets it
 
 
 def install() -> None:
@@ -83,6 +94,7 @@ def install() -> None:
         _items_in_order()
         _intrinsic_strings_as_aws_reads_them()
         _history_without_deep_copies()
+        _cache_lookups_from_the_store()
         _installed = True
 
 
@@ -107,6 +119,19 @@ def _sagemaker_from_mocks() -> None:
         def _validate_service_integration_is_supported(self) -> None:
             pass  # sfn-build checked the request against botocore's SageMaker model already
 
+        def _before_eval_execution(self, env: Any, resource_runtime_part: Any, raw_parameters: dict, **kw: Any) -> None:
+            name = next((v for k, v in raw_parameters.items() if k.endswith("JobName") and isinstance(v, str)), "")
+            self._job_suffix = name[-len(JOB_SUFFIX) :] if len(name) > len(JOB_SUFFIX) else None
+            super()._before_eval_execution(env, resource_runtime_part, raw_parameters, **kw)
+
+        def _normalise_response(self, response: Any, *args: Any, **kwargs: Any) -> None:
+            """The mocked result names the job this attempt started (its artifacts' paths too), as
+            SageMaker's would: a new job, new paths."""
+            super()._normalise_response(response, *args, **kwargs)
+            suffix = getattr(self, "_job_suffix", None)
+            if suffix and isinstance(response, dict):
+                response.update(_renamed(response, suffix))
+
         def _eval_service_task(
             self, env: Any, resource_runtime_part: Any, normalised_parameters: dict, state_credentials: Any
         ) -> None:
@@ -123,6 +148,17 @@ def _sagemaker_from_mocks() -> None:
         return original(service_name=service_name)
 
     state_task_factory.state_task_service_for = state_task_service_for
+
+
+def _renamed(value: Any, suffix: str) -> Any:
+    """`value` with the simulated job names' suffix replaced by the one of the job actually started."""
+    if isinstance(value, str):
+        return value.replace(JOB_SUFFIX, suffix)
+    if isinstance(value, dict):
+        return {key: _renamed(item, suffix) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, suffix) for item in value]
+    return value
 
 
 def _states_errors_passed_on() -> None:
@@ -378,3 +414,23 @@ def _history_without_deep_copies() -> None:
             return list(self._history_event_list)
 
     EventManager.get_event_history = get_event_history
+
+
+def _cache_lookups_from_the_store() -> None:
+    """A step's cache lookup (`<step>.cache`, a Lambda task) is answered from CACHE, at CLOCK's time,
+    as the deployed function would answer it; no mocked response is used."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_lambda
+
+    service = state_task_service_lambda.StateTaskServiceLambda
+    original = service._eval_execution
+
+    def eval_execution(self: Any, env: Any) -> None:
+        if not (env.is_mocked_mode() and env.next_state_name.endswith(CACHE_STATE_SUFFIX)):
+            original(self, env)
+            return
+        self.resource.eval(env=env)
+        env.stack.pop()
+        parameters = self._eval_parameters(env=env)
+        env.stack.append({"StatusCode": 200, "Payload": CACHE.answer(parameters["Payload"], CLOCK.time())})
+
+    service._eval_execution = eval_execution

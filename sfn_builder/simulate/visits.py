@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..history import entry_of
+from ..naming import REUSE_ROLES, gate_role
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Visit:
     """One time a state ran: its name and what happened."""
 
     state: str
-    outcome: str  # "succeeded", "failed", "running", "cancelled", "reused"
+    outcome: str  # "succeeded", "failed", "running", "cancelled", "reused", "cached"
     attempts: int = 1
     error: str | None = None
     cause: str | None = None
@@ -101,17 +102,18 @@ def visits(events: list[dict[str, Any]], definition: dict[str, Any]) -> list[Vis
 
 
 def _steps_only(path: list[Visit]) -> list[Visit]:
-    """The path without the steps' resume gates: a step whose recorded result was reused is one
-    `reused` visit, a step not started (its gate not started) is named itself."""
+    """The path without the steps' gates (resume, cache lookup): a step whose earlier result was reused
+    is one `reused` or `cached` visit; a step not started (its gate not started) is named itself."""
     shown = []
     for visit in path:
-        if visit.state.endswith(".resumed"):
-            shown.append(replace(visit, state=visit.state.removesuffix(".resumed"), outcome="reused"))
-        elif visit.state.endswith(".resume"):
-            if visit.outcome == "cancelled":
-                shown.append(replace(visit, state=visit.state.removesuffix(".resume")))
-        else:
+        role = gate_role(visit.state)
+        step = visit.state.rpartition(".")[0]
+        if role in REUSE_ROLES:
+            shown.append(replace(visit, state=step, outcome=REUSE_ROLES[role]))
+        elif role is None:
             shown.append(visit)
+        elif visit.outcome in ("cancelled", "failed"):
+            shown.append(replace(visit, state=step) if visit.outcome == "cancelled" else visit)
     return shown
 
 

@@ -1,4 +1,5 @@
-"""The alert formatter Lambda function, and EventBridge's permission to invoke it."""
+"""sfn-build's Lambda functions (the alert formatter, the cache lookup), and EventBridge's permission to
+invoke the formatter."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from typing import Any
 
 from ..aws import Aws, call
-from ..resources import FUNCTION, Resource, formatter_zip
+from ..resources import FUNCTION, Resource, package_zip
 from .base import Driver, check_owner, missing, retry_while_propagating, tag_changes
 
 _CONFIG = ("runtime", "handler", "role", "timeout", "environment")
@@ -37,10 +38,10 @@ class FunctionDriver(Driver):
         }
 
     def owned_names(self, aws: Aws, workflow: str) -> list[str]:
-        from ...naming import resource_name
+        from ...naming import CACHE_LOOKUP, resource_name
 
-        name = resource_name(workflow, "alert-formatter")
-        return [name] if self.owns(aws, name, workflow) else []
+        names = [resource_name(workflow, "alert-formatter"), resource_name(workflow, CACHE_LOOKUP)]
+        return [name for name in names if self.owns(aws, name, workflow)]
 
     def create(self, aws: Aws, resource: Resource) -> None:
         lam, spec = aws.client("lambda"), resource.spec
@@ -50,7 +51,7 @@ class FunctionDriver(Driver):
                 Runtime=spec["runtime"],
                 Role=spec["role"],
                 Handler=spec["handler"],
-                Code={"ZipFile": formatter_zip()},
+                Code={"ZipFile": _package(spec)},
                 Timeout=spec["timeout"],
                 Environment={"Variables": spec["environment"]},
                 Tags=spec["tags"],
@@ -62,7 +63,7 @@ class FunctionDriver(Driver):
     def update(self, aws: Aws, resource: Resource, actual: dict[str, Any]) -> None:
         lam, spec = aws.client("lambda"), resource.spec
         if spec["code_sha256"] != actual["code_sha256"]:
-            call(lam.update_function_code, what=resource.label, FunctionName=resource.name, ZipFile=formatter_zip())
+            call(lam.update_function_code, what=resource.label, FunctionName=resource.name, ZipFile=_package(spec))
         if any(spec[k] != actual[k] for k in _CONFIG):
             retry_while_propagating(
                 lambda: lam.update_function_configuration(
@@ -111,6 +112,11 @@ class FunctionDriver(Driver):
                     Principal="events.amazonaws.com",
                     SourceArn=rule_arn,
                 )
+
+
+def _package(spec: dict[str, Any]) -> bytes:
+    """The code of one of sfn-build's functions: the module its handler names."""
+    return package_zip(spec["handler"].split(".", 1)[0])
 
 
 def _statement_id(rule_arn: str) -> str:
