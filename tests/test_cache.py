@@ -93,6 +93,8 @@ def test_the_second_local_execution_starts_no_cached_job(private_cache, cli, tmp
     assert _jobs_started(_started(out)) == []
     code, out, _ = cli("history", str(spec), "--local")
     assert "train           cached" in out
+    code, out, _ = cli("plan", str(spec), "--local")
+    assert "Cached steps, reusing a completed job with an equal request: clean_events (7d)" in out
 
 
 @pytest.mark.parametrize(
@@ -166,3 +168,13 @@ def test_the_lookup_role_passes_parliament_and_the_machine_may_invoke_it(write_s
     assert analyze_policy_string(json.dumps(lookup)).findings == []
     invoke = [s for s in execution_policy(workflow, arns, None)["Statement"] if "lambda:InvokeFunction" in s["Action"]]
     assert invoke[0]["Resource"][0] == "arn:aws:lambda:eu-west-1:111122223333:function:two-inputs-cache-lookup"
+
+
+def test_the_cloudformation_export_carries_the_lookup_function(write_spec, cli, tmp_path):
+    out = tmp_path / "template.json"
+    assert cli("compile", write_spec(TWO_INPUTS), "--format", "cloudformation", "-o", str(out))[0] == 0
+    resources = json.loads(out.read_text())["Resources"]
+    function = next(r for r in resources.values() if r["Type"] == "AWS::Lambda::Function")
+    assert function["Properties"]["FunctionName"] == "two-inputs-cache-lookup"
+    assert "def handler(" in function["Properties"]["Code"]["ZipFile"]
+    assert "cache lookup" in function["Properties"]["Code"]["ZipFile"]

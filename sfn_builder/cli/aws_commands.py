@@ -85,6 +85,19 @@ def plan(args: argparse.Namespace) -> int:
     aws = publication.aws
     print(f"Plan for {publication.workflow.name} in account {aws.account}, {aws.region}:")
     _print_changes(publication.changes, publication.workflow.name)
+    cached = [step for step in publication.workflow.steps.values() if step.cache is not None]
+    if cached:
+        from ..durations import format_duration
+
+        ages = [
+            f"{step.name} ({format_duration(step.cache.expire_after) if step.cache.expire_after else 'any age'})"
+            for step in cached
+            if step.cache is not None
+        ]
+        print(
+            "Cached steps, reusing a completed job with an equal request: " + ", ".join(ages) + "\n"
+            "  (which ones hit depends on the execution's input: `sfn-build simulate --cache FILE` shows it)"
+        )
     return EXIT_OK
 
 

@@ -111,7 +111,8 @@ def _translate(resource: Resource) -> list[tuple[str, dict[str, Any]]]:
         }
         return [(logical_id, topic), (logical_id + "Policy", policy)]
     if resource.kind == FUNCTION:
-        source = package_files.files("sfn_builder.deploy").joinpath("alert_formatter.py").read_text()
+        module = spec["handler"].split(".", 1)[0]  # one of sfn-build's functions: a module of this package
+        source = package_files.files("sfn_builder.deploy").joinpath(f"{module}.py").read_text()
         function = {
             "Type": "AWS::Lambda::Function",
             "Properties": {
