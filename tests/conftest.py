@@ -48,6 +48,18 @@ def cli(capsys):
 
 
 @pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """Keep this test's emulator record away from the user's (and stop it afterwards)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    yield tmp_path
+    from sfn_builder.deploy import local
+
+    local.stop()
+
+
+@pytest.fixture
 def aws_env(monkeypatch):
     """Credentials and region for the CLI, as the standard chain reads them (the emulator's)."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

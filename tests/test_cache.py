@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import ROOT, compile_text
-from test_resume import _jobs_started, _started, private_cache  # noqa: F401 (fixture)
+from test_resume import _jobs_started, _started
 
 EXAMPLE = (ROOT / "workflows" / "churn-training.yaml").read_text()
 CACHED = EXAMPLE.replace("  timeout: 2h\n", "  timeout: 2h\n  cache: {expire_after: 7d}\n", 1)
@@ -78,7 +78,7 @@ def test_the_cache_key_leaves_out_names_and_tags_and_jobs_carry_it(write_spec):
     assert {"Key": "sfn-build:cache-key", "Value.$": "$.steps.features.key"} in tags
 
 
-def test_the_second_local_execution_starts_no_cached_job(private_cache, cli, tmp_path):  # noqa: F811
+def test_the_second_local_execution_starts_no_cached_job(private_cache, cli, tmp_path):
     spec = tmp_path / "churn.yaml"
     spec.write_text(CACHED)
     code, out, err = cli("create", str(spec), "--local", "--yes")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from test_resume import EXAMPLE, private_cache  # noqa: F401 (fixture)
+from test_resume import EXAMPLE
 
 from sfn_builder.run_history import step_runs
 from sfn_builder.timeline import timeline_svg
 
 
-def test_history_of_a_run_with_a_parallel_block_a_retry_and_a_failure(private_cache, cli, tmp_path):  # noqa: F811
+def test_history_of_a_run_with_a_parallel_block_a_retry_and_a_failure(private_cache, cli, tmp_path):
     spec = tmp_path / "churn.yaml"
     spec.write_text(EXAMPLE)
     assert cli("create", str(spec), "--local", "--yes")[0] == 0

@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from conftest import ROOT
 
 EXAMPLE = str(ROOT / "workflows" / "churn-training.yaml")
-
-
-@pytest.fixture
-def private_cache(tmp_path, monkeypatch):
-    """Keep this test's emulator record away from the user's (and stop it afterwards)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    yield tmp_path
-    from sfn_builder.deploy import local
-
-    local.stop()
 
 
 def test_create_local_starts_the_emulator_publishes_and_keeps_it(private_cache, cli):

@@ -5,23 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from conftest import ROOT, compile_text
 
 EXAMPLE = (ROOT / "workflows" / "churn-training.yaml").read_text()
 JOB_RESOURCES = ("sagemaker", "batch")
-
-
-@pytest.fixture
-def private_cache(tmp_path, monkeypatch):
-    """A private emulator for the test (stopped afterwards)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    yield tmp_path
-    from sfn_builder.deploy import local
-
-    local.stop()
 
 
 def _jobs_started(execution_name: str) -> list[str]:
