@@ -1,8 +1,8 @@
-"""The Step Functions Data Science SDK, imported quietly and extended.
+"""The Step Functions Data Science SDK's state classes, imported alone and extended.
 
-`stepfunctions` 2.3.0 sets the root logger to ERROR on import, and the
-SageMaker SDK it imports prints deprecation warnings and config INFO lines;
-this module restores the logger and keeps that noise from users.
+`import stepfunctions` sets the root logger to ERROR, imports the SageMaker SDK
+(deprecation warnings, config INFO lines, a boto3 session) and takes seconds; the
+state classes need none of it, so only their modules are loaded (`_import_quietly`).
 
 The SDK's classes are used as they are, with six extensions: cached field
 names (its snake_case to PascalCase conversion, and the check of allowed
@@ -17,35 +17,50 @@ chains and revisits every state (quadratic).
 from __future__ import annotations
 
 import functools
-import gc
-import logging
+import importlib
+import importlib.util
 import os
-import warnings
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
-os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-
 
 def _import_quietly() -> Any:
-    root = logging.getLogger()
-    level = root.level
-    logging.getLogger("sagemaker.config").setLevel(logging.WARNING)
-    # The SageMaker SDK makes a boto3 session on import; compiling needs no AWS, so a missing or
-    # broken profile named in AWS_PROFILE must not stop it.
-    profiles = {name: os.environ.pop(name) for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if name in os.environ}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import stepfunctions.steps as steps
-    finally:
-        os.environ.update(profiles)
-    root.setLevel(level)
-    # The import leaves ~270,000 long-lived objects; without this every full
-    # garbage collection during a compile rescans them (a third of the time of a
-    # 1,000-step compile). Frozen objects are simply never collected.
-    gc.freeze()
-    return steps
+    """The SDK's state classes, without what a compile does not use.
+
+    `import stepfunctions` runs the package's `__init__`: pkg_resources, the SageMaker SDK
+    (which makes a boto3 session and prints notices) and every service's steps, about 3.5 s,
+    none of which building states needs. The modules that define the states (`steps.states`,
+    `steps.choice_rule`, `steps.fields`, `inputs`, `exceptions`) import only each other, so
+    they are loaded under their own names with the two parent packages standing in empty
+    for the moment; the stand-ins are then removed, and a later `import stepfunctions` (by
+    code that wants the whole SDK) runs the real `__init__`, which finds these modules loaded.
+    """
+    if "stepfunctions.steps.states" not in sys.modules and "stepfunctions" not in sys.modules:
+        spec = importlib.util.find_spec("stepfunctions")
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError("the Step Functions Data Science SDK (stepfunctions) is not installed")
+        root = next(iter(spec.submodule_search_locations))
+        stand_ins = {"stepfunctions": root, "stepfunctions.steps": os.path.join(root, "steps")}
+        for name, path in stand_ins.items():
+            package = types.ModuleType(name)
+            package.__path__ = [path]
+            sys.modules[name] = package
+        try:
+            importlib.import_module("stepfunctions.steps.states")
+            importlib.import_module("stepfunctions.steps.choice_rule")
+        finally:
+            for name in stand_ins:
+                sys.modules.pop(name, None)
+    states = sys.modules.get("stepfunctions.steps.states") or importlib.import_module("stepfunctions.steps.states")
+    choice_rule = sys.modules.get("stepfunctions.steps.choice_rule") or importlib.import_module(
+        "stepfunctions.steps.choice_rule"
+    )
+    return types.SimpleNamespace(states=states, ChoiceRule=choice_rule.ChoiceRule, **{
+        name: getattr(states, name) for name in ("Pass", "Succeed", "Fail", "Wait", "Choice", "Parallel", "Map",
+                                                  "Task", "Retry", "Catch", "Graph", "Chain")
+    })
 
 
 _steps = _import_quietly()
