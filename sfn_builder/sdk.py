@@ -17,56 +17,18 @@ chains and revisits every state (quadratic).
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.util
-import os
-import sys
-import types
 from collections.abc import Callable
 from typing import Any
 
+from .imports import load_alone
 
-def _import_quietly() -> Any:
-    """The SDK's state classes, without what a compile does not use.
-
-    `import stepfunctions` runs the package's `__init__`: pkg_resources, the SageMaker SDK
-    (which makes a boto3 session and prints notices) and every service's steps, about 3.5 s,
-    none of which building states needs. The modules that define the states (`steps.states`,
-    `steps.choice_rule`, `steps.fields`, `inputs`, `exceptions`) import only each other, so
-    they are loaded under their own names with the two parent packages standing in empty
-    for the moment; the stand-ins are then removed, and a later `import stepfunctions` (by
-    code that wants the whole SDK) runs the real `__init__`, which finds these modules loaded.
-    """
-    if "stepfunctions.steps.states" not in sys.modules and "stepfunctions" not in sys.modules:
-        spec = importlib.util.find_spec("stepfunctions")
-        if spec is None or not spec.submodule_search_locations:
-            raise ImportError("the Step Functions Data Science SDK (stepfunctions) is not installed")
-        root = next(iter(spec.submodule_search_locations))
-        stand_ins = {"stepfunctions": root, "stepfunctions.steps": os.path.join(root, "steps")}
-        for name, path in stand_ins.items():
-            package = types.ModuleType(name)
-            package.__path__ = [path]
-            sys.modules[name] = package
-        try:
-            importlib.import_module("stepfunctions.steps.states")
-            importlib.import_module("stepfunctions.steps.choice_rule")
-        finally:
-            for name in stand_ins:
-                sys.modules.pop(name, None)
-    states = sys.modules.get("stepfunctions.steps.states") or importlib.import_module("stepfunctions.steps.states")
-    choice_rule = sys.modules.get("stepfunctions.steps.choice_rule") or importlib.import_module(
-        "stepfunctions.steps.choice_rule"
-    )
-    return types.SimpleNamespace(states=states, ChoiceRule=choice_rule.ChoiceRule, **{
-        name: getattr(states, name) for name in ("Pass", "Succeed", "Fail", "Wait", "Choice", "Parallel", "Map",
-                                                  "Task", "Retry", "Catch", "Graph", "Chain")
-    })
-
-
-_steps = _import_quietly()
-_steps.states.to_pascalcase = functools.cache(_steps.states.to_pascalcase)  # a pure function of a field name
-ChoiceRule = _steps.ChoiceRule
-State = _steps.states.State
+# The SDK's state classes, without its package's `__init__` (pkg_resources, the SageMaker SDK and
+# every service's steps: seconds, none of which building states needs).
+_PARENTS = ("stepfunctions", "stepfunctions.steps")
+_states = load_alone("stepfunctions.steps.states", _PARENTS)
+_states.to_pascalcase = functools.cache(_states.to_pascalcase)  # a pure function of a field name
+ChoiceRule = load_alone("stepfunctions.steps.choice_rule", _PARENTS).ChoiceRule
+State = _states.State
 _ALLOWED: dict[type, frozenset[str]] = {}
 
 
@@ -81,15 +43,15 @@ class _Fields:
         return field_name in names
 
 
-class Catch(_Fields, _steps.Catch):
+class Catch(_Fields, _states.Catch):
     pass
 
 
-class Succeed(_Fields, _steps.Succeed):
+class Succeed(_Fields, _states.Succeed):
     pass
 
 
-class Wait(_Fields, _steps.Wait):
+class Wait(_Fields, _states.Wait):
     pass
 
 
@@ -115,7 +77,7 @@ class _Rendered(_Fields):
         return params
 
 
-class Pass(_Rendered, _steps.Pass):
+class Pass(_Rendered, _states.Pass):
     def to_dict(self) -> dict[str, Any]:
         """The SDK drops a `None` result; `result=None` given explicitly is `"Result": null`."""
         body = super().to_dict()
@@ -124,17 +86,17 @@ class Pass(_Rendered, _steps.Pass):
         return body
 
 
-class Task(_Rendered, _steps.Task):
+class Task(_Rendered, _states.Task):
     def allowed_fields(self) -> list[Any]:
         return [*super().allowed_fields(), RESULT_SELECTOR]
 
 
-class Retry(_Fields, _steps.Retry):
+class Retry(_Fields, _states.Retry):
     def allowed_fields(self) -> list[Any]:
         return [*super().allowed_fields(), MAX_DELAY_SECONDS, JITTER_STRATEGY]
 
 
-class Fail(_Fields, _steps.Fail):
+class Fail(_Fields, _states.Fail):
     def allowed_fields(self) -> list[Any]:
         return [*super().allowed_fields(), CAUSE_PATH, ERROR_PATH]
 
@@ -142,7 +104,7 @@ class Fail(_Fields, _steps.Fail):
 Emit = Callable[[], dict[str, Any]]
 
 
-class Parallel(_Rendered, _steps.Parallel):
+class Parallel(_Rendered, _states.Parallel):
     """A Parallel state whose branches are emitted by the builder's scopes."""
 
     def __init__(self, state_id: str, branches: list[Emit], **kwargs: Any) -> None:
@@ -158,7 +120,7 @@ class Parallel(_Rendered, _steps.Parallel):
         return result
 
 
-class Map(_Rendered, _steps.Map):
+class Map(_Rendered, _states.Map):
     """A Map state whose iterator is emitted by the builder's scope."""
 
     def __init__(self, state_id: str, iterator: Emit, **kwargs: Any) -> None:
@@ -174,7 +136,7 @@ class Map(_Rendered, _steps.Map):
         return result
 
 
-class Choice(_Fields, _steps.Choice):
+class Choice(_Fields, _states.Choice):
     """A Choice state whose rules' targets may be set after the rule is added."""
 
     def set_rule_target(self, index: int, target: Any) -> None:

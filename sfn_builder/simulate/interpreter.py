@@ -45,6 +45,7 @@ import re
 import threading
 from typing import Any
 
+from ..imports import load_alone
 from .cache_store import CacheStore
 from .results import JOB_SUFFIX
 
@@ -84,6 +85,9 @@ def install() -> None:
     with _lock:
         if _installed:
             return
+        # The Batch task of moto's interpreter needs one enum of moto.batch, whose package
+        # imports all of moto's EC2 (1.5 s); load that module alone.
+        load_alone("moto.batch.utils", ("moto.batch",))
         _quiet()
         _sagemaker_from_mocks()
         _states_errors_passed_on()
