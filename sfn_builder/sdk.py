@@ -2,7 +2,7 @@
 
 `import stepfunctions` sets the root logger to ERROR, imports the SageMaker SDK
 (deprecation warnings, config INFO lines, a boto3 session) and takes seconds; the
-state classes need none of it, so only their modules are loaded (`_import_quietly`).
+state classes need none of it, so only their modules are loaded (`imports.load_alone`).
 
 The SDK's classes are used as they are, with six extensions: cached field
 names (its snake_case to PascalCase conversion, and the check of allowed
