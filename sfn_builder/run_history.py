@@ -77,8 +77,9 @@ def step_runs(workflow: Workflow, events: list[dict[str, Any]], region: str) -> 
         elif event["type"] == "TaskScheduled" and role in ("", "each"):
             run.attempts.append((when, None))
             _job(run, event["taskScheduledEventDetails"], region)
-        elif event["type"] in ("TaskSucceeded", "TaskFailed", "TaskTimedOut") and run.attempts:
-            run.attempts[-1] = (run.attempts[-1][0], when)
+        elif event["type"] in ("TaskSucceeded", "TaskFailed", "TaskTimedOut") and role in ("", "each"):
+            if run.attempts:
+                run.attempts[-1] = (run.attempts[-1][0], when)
             if event["type"] == "TaskSucceeded" and run.status == "failed":
                 run.status = "running"  # a retry succeeded
             elif event["type"] != "TaskSucceeded":

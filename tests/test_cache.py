@@ -178,3 +178,15 @@ def test_the_cloudformation_export_carries_the_lookup_function(write_spec, cli, 
     assert function["Properties"]["FunctionName"] == "two-inputs-cache-lookup"
     assert "def handler(" in function["Properties"]["Code"]["ZipFile"]
     assert "cache lookup" in function["Properties"]["Code"]["ZipFile"]
+
+
+def test_lookups_are_not_task_steps_and_a_mock_file_has_them_miss(write_spec, cli, tmp_path):
+    spec = write_spec(TWO_INPUTS)
+    code, _, err = cli("simulate", spec, "--fail", "nosuch")
+    assert code == 2 and "(tasks: features, score, train)" in err
+    out = tmp_path / "mocks.json"
+    assert cli("compile", spec, "--mock-config", "-o", str(out))[0] == 0
+    mocks = json.loads(out.read_text())
+    assert "FeaturesCacheFails" not in mocks["StateMachines"]["two-inputs"]["TestCases"]
+    lookup = mocks["MockedResponses"]["FeaturesCacheSucceeds"]
+    assert next(iter(lookup.values()))["Return"]["Payload"]["hit"] is False

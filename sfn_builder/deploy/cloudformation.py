@@ -30,6 +30,7 @@ from .resources import (
     TOPIC_STATEMENT,
     Resource,
     desired_resources,
+    function_module,
 )
 
 # The pseudo parameters as marks no spec text holds, so that user text never becomes a substitution.
@@ -111,7 +112,7 @@ def _translate(resource: Resource) -> list[tuple[str, dict[str, Any]]]:
         }
         return [(logical_id, topic), (logical_id + "Policy", policy)]
     if resource.kind == FUNCTION:
-        module = spec["handler"].split(".", 1)[0]  # one of sfn-build's functions: a module of this package
+        module = function_module(spec["handler"])
         source = package_files.files("sfn_builder.deploy").joinpath(f"{module}.py").read_text()
         function = {
             "Type": "AWS::Lambda::Function",

@@ -385,6 +385,11 @@ def formatter_zip() -> bytes:
     return package_zip("alert_formatter")
 
 
+def function_module(handler: str) -> str:
+    """The module of this package that holds one of sfn-build's functions (`cache_lookup.handler`)."""
+    return handler.split(".", 1)[0]
+
+
 def package_zip(module: str) -> bytes:
     """The deployment package of one of sfn-build's functions (a module of this package), byte-identical
     on every build."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..naming import gate_role
 from .results import all_states, is_failure_state, reads_report, report_contents, success_result, task_states
 
 HAPPY_PATH = "HappyPath"
@@ -75,9 +76,18 @@ def success_case(definition: dict[str, Any], execution_input: dict[str, Any]) ->
     reports = report_contents(definition, {**declared, **execution_input})
     in_maps = map_task_states(definition)
     return {
-        name: [Attempts(0, (MAP_INVOCATIONS if name in in_maps else 1) - 1, success_result(state, reports))]
+        name: [Attempts(0, (MAP_INVOCATIONS if name in in_maps else 1) - 1, _result(name, state, reports))]
         for name, state in task_states(definition)
     }
+
+
+CACHE_MISS = {"StatusCode": 200, "Payload": {"hit": False, "key": "0" * 64, "result": None}}
+
+
+def _result(name: str, state: dict[str, Any], reports: dict[str, Any]) -> Any:
+    """A task's simulated success; a step's cache lookup misses (the simulator and the emulator answer
+    lookups from their own store: this is for interpreters that only read the mock file)."""
+    return CACHE_MISS if gate_role(name) == "cache" else success_result(state, reports)
 
 
 def failure(
@@ -103,8 +113,12 @@ def map_task_states(definition: dict[str, Any]) -> set[str]:
 
 
 def step_task_states(definition: dict[str, Any]) -> list[str]:
-    """The tasks of the spec's steps (not the alerts and reports the compiler adds)."""
-    return [name for name, _ in task_states(definition) if not is_failure_state(name) and not reads_report(name)]
+    """The tasks of the spec's steps (not the alerts, reports and cache lookups the compiler adds)."""
+    return [
+        name
+        for name, _ in task_states(definition)
+        if not is_failure_state(name) and not reads_report(name) and gate_role(name) is None
+    ]
 
 
 def max_attempts(definition: dict[str, Any], state: str) -> int:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..aws import Aws, call
-from ..resources import FUNCTION, Resource, package_zip
+from ..resources import FUNCTION, Resource, function_module, package_zip
 from .base import Driver, check_owner, missing, retry_while_propagating, tag_changes
 
 _CONFIG = ("runtime", "handler", "role", "timeout", "environment")
@@ -116,7 +116,7 @@ class FunctionDriver(Driver):
 
 def _package(spec: dict[str, Any]) -> bytes:
     """The code of one of sfn-build's functions: the module its handler names."""
-    return package_zip(spec["handler"].split(".", 1)[0])
+    return package_zip(function_module(spec["handler"]))
 
 
 def _statement_id(rule_arn: str) -> str:
