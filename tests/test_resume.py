@@ -62,6 +62,8 @@ def test_resume_after_a_fix_starts_no_job_that_succeeded(private_cache, cli, tmp
     rows = {line.split()[4]: line for line in out.splitlines()}
     assert f"resumed from {first}" in rows[second] and "(published now)" in rows[second]
     assert "(published now)" not in rows[first]  # it ran the definition before the fix
+    code, _, err = cli("resume", str(spec), "no-such-run", "--local")
+    assert code == 1 and "churn-training has no execution no-such-run: `sfn-build status SPEC` lists" in err
 
 
 def test_resume_from_a_step_runs_it_and_what_comes_after(private_cache, cli, tmp_path):

@@ -44,12 +44,17 @@ def resumed_name(earlier: str) -> str:
 
 def find_execution(aws: Aws, workflow: Workflow, wanted: str | None) -> dict[str, Any]:
     """An execution of the workflow by name or ARN; the most recent one for None."""
-    if wanted and wanted.startswith("arn:"):
-        return describe_execution(aws, wanted)
     if wanted:
-        machine = state_machine_arn(workflow, arns_of(aws))
-        arn = machine.replace(":stateMachine:", ":execution:", 1) + f":{wanted}"
-        return describe_execution(aws, arn)
+        executions = state_machine_arn(workflow, arns_of(aws)).replace(":stateMachine:", ":execution:", 1)
+        arn = wanted if wanted.startswith("arn:") else f"{executions}:{wanted}"
+        try:
+            return describe_execution(aws, arn)
+        except AwsError as error:
+            if "ExecutionDoesNotExist" not in str(error):
+                raise
+            raise AwsError(
+                f"{workflow.name} has no execution {wanted}: `sfn-build status SPEC` lists the recent ones"
+            ) from None
     recent = recent_executions(aws, workflow, limit=1)
     if not recent:
         raise AwsError(f"{workflow.name} has no executions yet: there is nothing to resume")
