@@ -17,14 +17,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import choice_reasons, sdk
+from . import choice_reasons, markers, sdk
 from .asl import ALERT_RESOURCE, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
 from .model import Step, Workflow
-from .naming import CACHE_LOOKUP, RESUME_INPUT, TAG_CACHE_KEY, aux_state, job_prefix, resource_name, result_keys
+from .naming import (
+    CACHE_LOOKUP,
+    RESUME_INPUT,
+    TAG_CACHE_KEY,
+    aux_state,
+    job_prefix,
+    markers_table,
+    resource_name,
+    result_keys,
+)
 from .payload import Renderer, jsonpath, quote
-from .plan import Leaf, Node, Parallel, Plan, Sequence, leaves
+from .plan import Leaf, Network, Node, Parallel, Plan, Sequence, leaves
 from .results import ResultSpec, member_reads, result_specs, step_references
 from .service_models import input_shape
 from .steps import KINDS
@@ -224,6 +233,8 @@ class _Builder:
                 exits = block.exits
             assert first is not None
             return Block(first.entry, exits), available
+        if isinstance(node, Network):
+            return self.network(node, scope, available)
         return self.parallel(node, scope, available)
 
     def parallel(self, node: Parallel, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
@@ -248,6 +259,115 @@ class _Builder:
         names = ", ".join(steps_inside[:6]) + (", ..." if len(steps_inside) > 6 else "")
         state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=f"Runs {names}."))
         return Block(state, [next_exit(state)]), [*available, *(s for _, s in produced)]
+
+    def network(self, node: Network, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
+        """A Parallel state whose branches wait for exactly the branches they need (module `markers`)."""
+        self.parallel_count += 1
+        name = f"parallel.{self.parallel_count}"
+        table = markers_table(self.workflow.name)
+        steps_of = [leaves(member) for member in node.members]
+        owner = {step: index for index, steps in enumerate(steps_of) for step in steps}
+        reads = [[s for s in self._reads(steps) if owner.get(s, i) != i] for i, steps in enumerate(steps_of)]
+        senders = {owner[s] for member_reads in reads for s in member_reads}
+        signalling = sorted({need for needs in node.needs for need in needs} | senders)
+        emitters = []
+        produced: list[tuple[int, str]] = []
+        for index, member in enumerate(node.members):
+            branch = Scope()
+            first, tail = steps_of[index][0], steps_of[index][-1]
+            have = list(available)
+            sources = dict.fromkeys([*node.needs[index], *(owner[s] for s in reads[index])])
+            entry, exits = None, []
+            for source in sources:
+                need = steps_of[source][-1]
+                received = [s for s in reads[index] if owner[s] == source]
+                block = self.marker_wait(first, need, branch, have, [self.keys[s] for s in received])
+                have += received
+                if entry is None:
+                    entry = block.entry
+                link(exits, block.entry)
+                exits = block.exits
+            block, after = self.node(member, branch, have)
+            link(exits, block.entry)
+            entry, exits = entry or block.entry, block.exits
+            if index in signalling:
+                done, waiters, notify = markers.signal_states(
+                    tail, self.keys[tail], table, sends_results=index in senders
+                )
+                for state in (done, waiters, notify):
+                    branch.add(state)
+                done.add_catch(self._marker_catch(tail, branch))
+                notify.add_catch(self._marker_catch(tail, branch))
+                link(exits, done)
+                exits = [Exit(waiters.default_choice, needs_terminal=True), next_exit(notify)]
+            close(exits, branch, aux_state(name, f"{index + 1}.done"))
+            emitters.append(lambda s=branch, e=entry: s.emit(e))
+            produced += [(index, step) for step in after if step not in available and owner.get(step) == index]
+        steps = {f"{self.keys[s]}.$": f"$[0].steps.{self.keys[s]}" for s in available}
+        steps.update({f"{self.keys[s]}.$": f"$[{i}].steps.{self.keys[s]}" for i, s in produced})
+        selector: dict[str, Any] = {"input.$": "$[0].input", "steps": steps}
+        if self.literal_items:
+            selector["items.$"] = "$[0].items"
+        inside = leaves(node)
+        names = ", ".join(inside[:6]) + (", ..." if len(inside) > 6 else "")
+        state = scope.add(
+            sdk.Parallel(
+                name, emitters, result_selector=selector, comment=f"Runs {names}, each when its own needs are done."
+            )
+        )
+        cleared = markers.clear_states(name, [self.keys[steps_of[i][-1]] for i in signalling], table)
+        last = state
+        for clear in cleared:
+            scope.add(clear)
+            last.next(clear)
+            last = clear
+        for clear in cleared:
+            clear.add_catch(sdk.Catch(error_equals=[CATCH_ALL], next_step=None, result_path=None))
+        exit_ = Exit(lambda target, c=cleared: _go_on(c, target), needs_terminal=True) if cleared else next_exit(state)
+        return Block(state, [exit_]), [*available, *(s for _, s in produced)]
+
+    def marker_wait(self, step: str, need: str, scope: Scope, have: list[str], received: list[str]) -> Block:
+        """Wait for `need`'s marker; with `received` keys, put the results it sends into `$.steps`."""
+        table = markers_table(self.workflow.name)
+        wait = scope.add(markers.wait_state(step, need, self.keys[need], table, receives=bool(received)))
+        failed = self._marker_catch(step, scope)
+        if not received:
+            already = sdk.Catch(error_equals=markers.ALREADY_DONE, next_step=None, result_path=None)
+            wait.add_catch(already)
+            wait.add_catch(failed)
+            return Block(wait, [next_exit(wait), Exit(lambda t, c=already: setattr(c, "next_step", t))])
+        read = scope.add(markers.read_state(step, need, self.keys[need], table))
+        kept = {self.keys[s]: f"$.steps.{self.keys[s]}" for s in have}
+        got = scope.add(markers.got_state(step, need, kept, received))
+        wait.add_catch(sdk.Catch(error_equals=markers.ALREADY_DONE, next_step=read, result_path=None))
+        wait.add_catch(failed)
+        read.add_catch(failed)
+        wait.next(got)
+        read.next(got)
+        return Block(wait, [next_exit(got)])
+
+    def _marker_catch(self, step: str, scope: Scope) -> Any:
+        failed = self.failure_path(step, scope, None)
+        return sdk.Catch(error_equals=[CATCH_ALL], next_step=failed, result_path="$.error")
+
+    def _reads(self, steps: list[str]) -> list[str]:
+        """The steps whose results these steps (and their catch handler paths) read."""
+        seen: set[str] = set()
+        pending = list(steps)
+        read: dict[str, None] = {}
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            step = self.workflow.steps[name]
+            for ref in step_references(step):
+                if ref.namespace == "steps" and str(ref.parts[0]) in self.kept:
+                    read[str(ref.parts[0])] = None
+            for catch in step.catch:
+                if catch.next in self.plan.regions:
+                    pending.extend(leaves(self.plan.regions[catch.next]))
+        return list(read)
 
     def leaf(self, step: Step, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
         if step.type == "choice":
@@ -784,6 +904,13 @@ def _outside(variable: str, allowed: tuple[Any, ...]) -> Any:
         else:
             rules.append(sdk.ChoiceRule.StringEquals(variable=variable, value=value))
     return sdk.ChoiceRule.Not(rules[0] if len(rules) == 1 else sdk.ChoiceRule.Or(rules))
+
+
+def _go_on(cleared: list[Any], target: Any) -> None:
+    """After the markers are cleared (or could not be), on to `target`."""
+    cleared[-1].next(target)
+    for clear in cleared:
+        clear.catches[-1].next_step = target
 
 
 def _tag_with_cache_key(job: Any, path: str) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 from .asl import walk_states
 from .asl_rules import asl_findings
 from .payload import RenderError
-from .problems import Problem, errors_in
+from .plan import Plan, has_network, make_plan
+from .problems import Problem, Severity, errors_in
 from .request_check import RunTimeValue, check_parameters, check_request
 from .runtime_types import type_problems
 from .service_models import input_shape
@@ -101,34 +102,64 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     if errors_in(problems):
         return Compilation(analysis, None, tuple(problems))
 
+    definition, built = _built(analysis, plan, requests)
+    if definition is None and has_network(plan.main) and _too_large(built):
+        nested = make_plan(graph, nested=True)
+        definition, fallback = _built(analysis, nested, requests)
+        if definition is not None:
+            size = next(p for p in built if p.message.startswith(_TOO_LARGE)).message
+            built = [
+                document.place(
+                    Problem(
+                        f"{size.removesuffix('.')}; so this workflow uses Parallel states only, "
+                        "and some steps also wait for steps they do not need",
+                        ("steps",),
+                        hint="split the workflow into nested workflows (`workflow` steps) to keep every step "
+                        "waiting for exactly its needs",
+                        severity=Severity.WARNING,
+                    )
+                ),
+                *(document.place(problem) for problem in nested.problems()),
+                *fallback,
+            ]
+    problems += built
+    return Compilation(analysis, definition, tuple(problems))
+
+
+_TOO_LARGE = "with completion markers, the state machine definition is"
+
+
+def _too_large(problems: list[Problem]) -> bool:
+    return any(problem.message.startswith(_TOO_LARGE) for problem in problems)
+
+
+def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> tuple[Any, list[Problem]]:
+    """The definition of a plan (None when it cannot be built or is refused), and its problems."""
     from .build import build_definition  # imports the Step Functions SDK: only when compiling
 
+    workflow, graph, document = analysis.workflow, analysis.graph, analysis.document
+    assert workflow is not None and graph is not None and document is not None
+    problems: list[Problem] = []
     try:
         definition = build_definition(workflow, plan, graph, requests)
     except RenderError as error:
-        problems.append(document.place(Problem(str(error), ("steps",))))
-        return Compilation(analysis, None, tuple(problems))
+        return None, [document.place(Problem(str(error), ("steps",)))]
     problems += _check_added_tasks(definition, document)
     problems += [
         document.place(Problem(f"{_BUG} ({finding})", ("steps",), hint=_REPORT)) for finding in asl_findings(definition)
     ]
     if errors_in(problems):
-        return Compilation(analysis, None, tuple(problems))
+        return None, problems
     try:
         size = len(compact(definition).encode())
     except ValueError:
-        problems.append(document.place(Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT)))
-        return Compilation(analysis, None, tuple(problems))
+        return None, [document.place(Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT))]
     if size > MAX_DEFINITION_BYTES:
-        problems.append(
-            document.place(
-                Problem(
-                    f"the state machine definition is {size:,} bytes; Step Functions accepts at most "
-                    f"{MAX_DEFINITION_BYTES:,}",
-                    ("steps",),
-                    hint="move part of the steps into another workflow and start it with a `workflow` step",
-                )
-            )
+        what = _TOO_LARGE if has_network(plan.main) else "the state machine definition is"
+        problem = Problem(
+            f"{what} {size:,} bytes; Step Functions accepts at most {MAX_DEFINITION_BYTES:,}.",
+            ("steps",),
+            hint="move part of the steps into another workflow and start it with a `workflow` step",
         )
-        return Compilation(analysis, None, tuple(problems))
-    return Compilation(analysis, definition, tuple(problems))
+        return None, [*problems, document.place(problem)]
+    return definition, problems

@@ -174,6 +174,7 @@ class Workflow:
     name: str
     steps: Mapping[str, Step]
     type: str = "standard"
+    parallelism: str = "exact"  # "exact": each step waits for exactly its needs; "nested": Parallel states only
     description: str | None = None
     execution_role: str | None = None
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -249,6 +250,7 @@ def build_workflow(data: Mapping[str, Any]) -> Workflow:
         name=data["name"],
         steps=MappingProxyType(steps),
         type=data.get("type", "standard"),
+        parallelism=data.get("parallelism", "exact"),
         description=data.get("description"),
         execution_role=data.get("execution_role"),
         tags=MappingProxyType(dict(data.get("tags", {}))),

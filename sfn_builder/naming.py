@@ -121,10 +121,24 @@ GATE_ROLES = ("resume", "cache", "cache-hit")
 REUSE_ROLES = {"resumed": "reused", "cached": "cached"}
 
 
+# A step's states that wait for and signal completion markers (module `markers`), and a Parallel's
+# state that clears them: hidden like gates.
+MARKER_ROLES = ("signal", "waiters", "notify", "notify-one", "markers-cleared")
+MARKER_ROLE_PREFIXES = ("after-", "read-", "got-", "markers-cleared-")
+
+
 def gate_role(state: str) -> str | None:
-    """The role of a step's gate or reuse state (`train.cache-hit` -> "cache-hit"), else None."""
+    """The role of a step's gate, reuse or marker state (`train.cache-hit` -> "cache-hit"), else None."""
     role = state.rpartition(".")[2] if "." in state else ""
-    return role if role in GATE_ROLES or role in REUSE_ROLES else None
+    if role in GATE_ROLES or role in REUSE_ROLES or marker_role(state):
+        return role
+    return None
+
+
+def marker_role(state: str) -> bool:
+    """Whether a state waits for, signals or clears completion markers."""
+    role = state.rpartition(".")[2] if "." in state else ""
+    return role in MARKER_ROLES or role.startswith(MARKER_ROLE_PREFIXES)
 
 
 def aux_state(step: str, role: str) -> str:
@@ -147,3 +161,8 @@ def resource_name(workflow: str, suffix: str = "", limit: int = 64) -> str:
     if len(workflow) + len(tail) <= limit:
         return workflow + tail
     return short_name(workflow, limit - len(tail)) + tail
+
+
+def markers_table(workflow: str) -> str:
+    """`<workflow>-markers`: the DynamoDB table of a workflow's completion markers (module `markers`)."""
+    return resource_name(workflow, "markers")

@@ -19,7 +19,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
-from .naming import GATE_ROLES, gate_role
+from .naming import GATE_ROLES, gate_role, marker_role
 
 _FAILURE_SUFFIXES = (".alert", ".failed", ".rethrow", ".unmatched")
 _RULE_FAILURE = re.compile(r"\.rule-\d+(\.alert)?\Z")  # a choice rule that leads to fail
@@ -56,9 +56,15 @@ def render(definition: dict[str, Any], output_format: str, title: str = "") -> s
 
 def without_resume_gates(block: dict[str, Any]) -> dict[str, Any]:
     """The definition as people reason about it: each step's gates (resume, cache lookup) and the
-    states that reuse an earlier result left out, transitions going to the step itself."""
+    states that reuse an earlier result left out, transitions going to the step itself; completion
+    markers left out, transitions going to the state after them."""
 
-    def target(name: str) -> str:
+    def target(name: str) -> str | None:
+        while marker_role(name):  # a completion marker: on to the state after it
+            body = block["States"][name]
+            name = body.get("Next") or body.get("Default")
+            if name is None:
+                return None
         return name.rpartition(".")[0] if gate_role(name) in GATE_ROLES else name
 
     def state(body: dict[str, Any]) -> dict[str, Any]:
@@ -66,18 +72,37 @@ def without_resume_gates(block: dict[str, Any]) -> dict[str, Any]:
         for key in ("Next", "Default"):
             if key in body:
                 body[key] = target(body[key])
+                if body[key] is None:
+                    del body[key]
+                    body["End"] = True
         if "Choices" in body:
             body["Choices"] = [{**rule, "Next": target(rule["Next"])} for rule in body["Choices"]]
         if "Catch" in body:
             body["Catch"] = [{**catch, "Next": target(catch["Next"])} for catch in body["Catch"]]
         if "Branches" in body:
-            body["Branches"] = [without_resume_gates(branch) for branch in body["Branches"]]
+            branches = [without_resume_gates(branch) for branch in body["Branches"]]
+            waits = [[s.partition(".after-")[2] for s in b["States"] if ".after-" in s] for b in body["Branches"]]
+            body["Branches"] = [_one_block(branches, waits)] if any(waits) else branches
         if "ItemProcessor" in body:
             body["ItemProcessor"] = without_resume_gates(body["ItemProcessor"])
         return body
 
     states = {name: state(body) for name, body in block["States"].items() if gate_role(name) is None}
     return {**block, "StartAt": target(block["StartAt"]), "States": states}
+
+
+def _one_block(branches: list[dict[str, Any]], waits: list[list[str]]) -> dict[str, Any]:
+    """A Parallel whose branches wait for each other's completion markers, drawn as the graph it runs:
+    one block, an arrow from each step waited for to the branch that waits."""
+    states: dict[str, Any] = {}
+    for branch in branches:
+        for name, body in branch["States"].items():
+            states[name] = {**body, "Edges": _edges(body, branch["States"])}
+    for branch, needs in zip(branches, waits, strict=True):
+        for need in needs:
+            if need in states:
+                states[need]["Edges"].append((branch["StartAt"], ""))
+    return {"StartAt": branches[0]["StartAt"], "States": states}
 
 
 def is_failure_state(name: str) -> bool:

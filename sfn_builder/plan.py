@@ -5,14 +5,19 @@ disconnected, and into a sequence when its incomparability graph is; graphs
 made only of such splits (series-parallel orders) are expressed exactly, so
 no step ever waits for something it does not depend on. A set that splits
 neither way contains an "N" (a->c, b->c, b->d) that Parallel states cannot
-express: it is cut into a before-part and an after-part at the prefix of a
-linear extension (see `_cut`), and each added wait is reported.
+express. With `parallelism: exact` (the default) such a set of the main flow
+becomes a `Network`: one Parallel branch per chain of its steps, each branch
+waiting for exactly the branches it needs through completion markers (see
+`markers`). Otherwise (`nested`, Express workflows, or a step that could end
+its branch early) it is cut into a before-part and an after-part at the prefix
+of a linear extension (see `_cut`), and each added wait is reported.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .graph import Scopes, StepGraph
 from .problems import Problem, Severity
@@ -36,7 +41,16 @@ class Parallel:
     branches: tuple[Node, ...]
 
 
-Node = Leaf | Sequence | Parallel
+@dataclass(frozen=True)
+class Network:
+    """Branches that run at once, each starting when the branches it `needs` (indexes of earlier
+    members) are done: members are in dependency order, and each is a step or a chain of steps."""
+
+    members: tuple[Node, ...]
+    needs: tuple[tuple[int, ...], ...]
+
+
+Node = Leaf | Sequence | Parallel | Network
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,20 @@ class Plan:
         return [*self.scopes.problems, *notes]
 
 
+def has_network(node: Node | None) -> bool:
+    """Whether a plan node holds a Network (its workflow then needs the markers table)."""
+    stack: list[Node] = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Network):
+            return True
+        if isinstance(current, Sequence):
+            stack.extend(current.items)
+        elif isinstance(current, Parallel):
+            stack.extend(current.branches)
+    return False
+
+
 def leaves(node: Node | None) -> list[str]:
     """Step names of a plan node, in order."""
     out: list[str] = []
@@ -89,18 +117,26 @@ def leaves(node: Node | None) -> list[str]:
         if isinstance(current, Leaf):
             out.append(current.step)
         else:
-            children = current.items if isinstance(current, Sequence) else current.branches
+            children = (
+                current.items
+                if isinstance(current, Sequence)
+                else current.members
+                if isinstance(current, Network)
+                else current.branches
+            )
             stack.extend(reversed(children))
     return out
 
 
-def make_plan(graph: StepGraph) -> Plan:
-    """Plan every scope of the graph (which must be acyclic)."""
+def make_plan(graph: StepGraph, *, nested: bool = False) -> Plan:
+    """Plan every scope of the graph (which must be acyclic); `nested`: Parallel states only, whatever
+    the workflow's `parallelism`."""
     scopes = graph.scopes
     added: list[AddedDependency] = []
     planner = _Planner(graph, added)
+    planner.exact = planner.exact and not nested
     main_members = scopes.members(None)
-    main = planner.decompose(planner.mask(main_members)) if main_members else None
+    main = planner.decompose(planner.mask(main_members), exact=planner.exact) if main_members else None
     regions = {
         target: planner.decompose(planner.mask(scopes.members(target)))
         for target in graph.names
@@ -113,6 +149,12 @@ class _Planner:
     def __init__(self, graph: StepGraph, added: list[AddedDependency]) -> None:
         self.graph = graph
         self.added = added
+        workflow = graph.workflow
+        self.exact = workflow.parallelism == "exact" and workflow.type == "standard"
+        self.networkable = 0  # steps that always end by going on to what follows them
+        for name, step in workflow.steps.items():
+            if _always_goes_on(step, graph):
+                self.networkable |= 1 << graph.index[name]
         index = graph.index
         self.anc = [graph.ancestors(name) for name in graph.names]
         self.desc = [0] * len(graph.names)
@@ -129,8 +171,9 @@ class _Planner:
             bits |= 1 << self.graph.index[name]
         return bits
 
-    def decompose(self, members: int, depth: int = 0) -> Node:
-        """The plan of a set of steps; recursion only descends into Parallel branches."""
+    def decompose(self, members: int, depth: int = 0, *, exact: bool = False) -> Node:
+        """The plan of a set of steps; recursion only descends into Parallel branches. `exact`: a set
+        that is not series-parallel becomes a Network instead of being cut (the main flow only)."""
         if depth > MAX_NESTING:
             raise PlanTooDeep()
         items: list[Node] = []
@@ -143,15 +186,50 @@ class _Planner:
             parts = _components(current, lambda v, c=current: (self.anc[v] | self.desc[v]) & c)
             if len(parts) > 1:
                 parts.sort(key=_lowest)
-                items.append(Parallel(tuple(self.decompose(p, depth + 1) for p in parts)))
+                items.append(Parallel(tuple(self.decompose(p, depth + 1, exact=exact) for p in parts)))
                 continue
             parts = _components(current, lambda v, c=current: c & ~(self.anc[v] | self.desc[v] | (1 << v)))
+            if len(parts) == 1 and exact and current & ~self.networkable == 0:
+                items.append(self._network(current))
+                continue
             if len(parts) == 1:
                 parts = self._cut(current)  # [before, after]
             else:  # co-components are totally ordered: any member's ancestors tell the order
                 parts.sort(key=lambda p, c=current: (self.anc[_lowest(p)] & c).bit_count())
             pending.extend(reversed(parts))
         return Sequence(tuple(items)) if len(items) > 1 else items[0]
+
+    def _network(self, members: int) -> Network:
+        """A set that is not series-parallel as chains of steps, each needing only its direct
+        predecessors in the set (what another need already implies is left out)."""
+        preds: dict[int, int] = {}
+        succs: dict[int, int] = {v: 0 for v in _bits(members)}
+        for v in _bits(members):
+            before = self.anc[v] & members
+            implied = 0
+            for u in _bits(before):
+                implied |= self.anc[u]
+            preds[v] = before & ~implied
+            for u in _bits(preds[v]):
+                succs[u] |= 1 << v
+        order = sorted(_bits(members), key=lambda v: ((self.anc[v] & members).bit_count(), v))
+        chain_of: dict[int, int] = {}
+        chains: list[list[int]] = []
+        for v in order:
+            single = preds[v].bit_count() == 1
+            u = _lowest(preds[v]) if single else -1
+            if single and succs[u].bit_count() == 1:
+                chain_of[v] = chain_of[u]
+                chains[chain_of[v]].append(v)
+            else:
+                chain_of[v] = len(chains)
+                chains.append([v])
+        members_ = tuple(
+            Leaf(self.graph.names[c[0]]) if len(c) == 1 else Sequence(tuple(Leaf(self.graph.names[v]) for v in c))
+            for c in chains
+        )
+        needs = tuple(tuple(sorted({chain_of[u] for u in _bits(preds[c[0]])})) for c in chains)
+        return Network(members_, needs)
 
     def _cut(self, members: int) -> list[int]:
         """Split a set that is not series-parallel into a before-part and an after-part.
@@ -187,6 +265,20 @@ class _Planner:
             for a in _bits(latest & ~self.anc[b]):
                 self.added.append(AddedDependency(self.graph.names[b], self.graph.names[a]))
         return [before, after]
+
+
+def _always_goes_on(step: Any, graph: StepGraph) -> bool:
+    """Whether a step, once started, either fails the execution or goes on to what follows it: a
+    Network branch must reach its completion marker (a choice, or a catch path that ends in a
+    `succeed` step, could end the branch quietly)."""
+    if not (step.is_task or step.type == "wait"):
+        return False
+    steps = graph.workflow.steps
+    for catch in step.catch:
+        handlers = graph.scopes.members(catch.next) if catch.next in steps else []
+        if any(steps[m].type in ("succeed", "choice") for m in handlers):
+            return False
+    return True
 
 
 class PlanTooDeep(Exception):

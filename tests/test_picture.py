@@ -88,7 +88,7 @@ def test_every_edge_is_kept_a_user_fail_step_reached_by_a_catch_included(cli, wr
 
 def test_the_steps_view_draws_the_spec_s_graph_with_the_added_waits_dashed(cli, write_spec, tmp_path):
     spec = write_spec(  # an "N": c needs a; d needs a and b: expressing it with Parallel states adds a wait
-        "version: 1\nname: n\nsteps:\n"
+        "version: 1\nname: n\nparallelism: nested\nsteps:\n"
         "  a: {type: wait, seconds: 1}\n  b: {type: wait, seconds: 1}\n"
         "  c: {type: wait, seconds: 1, needs: [a]}\n  d: {type: wait, seconds: 1, needs: [a, b]}\n"
     )

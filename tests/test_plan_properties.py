@@ -1,8 +1,9 @@
 """Property-based tests of the graph compilation, read back from the compiled ASL.
 
 For any DAG: every dependency is kept (a step starts only after all it needs).
-For series-parallel DAGs: nothing waits for what it does not depend on.
-For any other DAG: the only extra waiting is what the compiler reports.
+For any DAG (`parallelism: exact`, the default): nothing waits for what it does not depend on.
+For series-parallel DAGs: the same with Parallel states only (`nested`).
+For any other DAG with `nested`: the only extra waiting is what the compiler reports.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from sfn_builder.loader import load_text
 from sfn_builder.validate import analyze
 
 
-def spec_for(names: list[str], edges: set[tuple[str, str]]) -> str:
-    lines = ["version: 1", "name: prop", "steps:"]
+def spec_for(names: list[str], edges: set[tuple[str, str]], parallelism: str = "exact") -> str:
+    lines = ["version: 1", "name: prop", f"parallelism: {parallelism}", "steps:"]
     for name in names:
         needs = sorted(a for a, b in edges if b == name)
         lines += [f"  {name}:", "    type: wait", "    seconds: 1", f"    needs: [{', '.join(needs)}]"]
     return "\n".join(lines) + "\n"
 
 
-def compile_dag(names, edges):
-    analysis = analyze(load_text(spec_for(names, edges), "prop.yaml"))
+def compile_dag(names, edges, parallelism="exact"):
+    analysis = analyze(load_text(spec_for(names, edges, parallelism), "prop.yaml"))
     compilation = compile_analysis(analysis)
     assert compilation.ok, [p.render() for p in compilation.problems]
     added = {(a.waits_for, a.step) for a in analysis.plan.added}
@@ -34,7 +35,8 @@ def compile_dag(names, edges):
 
 
 def order_of(block: dict) -> tuple[set[tuple[str, str]], list[str]]:
-    """(pairs a-before-b, leaves) of an ASL block: a chain of states, Parallels nested."""
+    """(pairs a-before-b, leaves) of an ASL block: a chain of states, Parallels nested; a branch that
+    waits for a completion marker (`<step>.after-<need>`) comes after the branch that ends with the need."""
     elements: list[list[str]] = []
     before: set[tuple[str, str]] = set()
     name = block["StartAt"]
@@ -42,10 +44,18 @@ def order_of(block: dict) -> tuple[set[tuple[str, str]], list[str]]:
         state = block["States"][name]
         if state["Type"] == "Parallel":
             leaves: list[str] = []
+            branch_of: dict[str, list[str]] = {}
+            waits: list[tuple[str, list[str]]] = []
             for branch in state["Branches"]:
                 pairs, branch_leaves = order_of(branch)
                 before |= pairs
                 leaves += branch_leaves
+                branch_of.update({leaf: branch_leaves for leaf in branch_leaves})
+                needs = [s.partition(".after-")[2] for s in branch["States"] if ".after-" in s]
+                waits += [(need, branch_leaves) for need in needs]
+            for need, waiting in waits:
+                before |= {(a, b) for a in branch_of[need] for b in waiting}
+            before = transitive(before)
             elements.append(leaves)
         elif "." not in name:  # the compiler's own states (input.defaults, ...) are not steps
             elements.append([name])
@@ -53,6 +63,15 @@ def order_of(block: dict) -> tuple[set[tuple[str, str]], list[str]]:
     for i, j in itertools.combinations(range(len(elements)), 2):
         before |= {(a, b) for a in elements[i] for b in elements[j]}
     return before, [leaf for element in elements for leaf in element]
+
+
+def transitive(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    closed = set(pairs)
+    while True:
+        more = {(a, d) for a, b in closed for c, d in closed if b == c} - closed
+        if not more:
+            return closed
+        closed |= more
 
 
 def closure(names, edges):
@@ -99,19 +118,28 @@ def series_parallel(draw, depth=0):
     return names, edges, [s for p in parts for s in p[2]], [s for p in parts for s in p[3]]
 
 
-@given(dags())
-def test_every_dependency_is_kept(dag):
+@given(dags(), st.sampled_from(["exact", "nested"]))
+def test_every_dependency_is_kept(dag, parallelism):
     names, edges = dag
-    definition, _added = compile_dag(names, edges)
+    definition, _added = compile_dag(names, edges, parallelism)
     before, leaves = order_of(definition)
     assert sorted(leaves) == sorted(names)
     assert edges <= before
 
 
-@given(series_parallel())
-def test_series_parallel_graphs_add_no_waiting(sp):
-    names, edges, _, _ = sp
+@given(dags())
+def test_no_step_waits_for_what_it_does_not_need_on_any_graph(dag):
+    names, edges = dag
     definition, added = compile_dag(names, edges)
+    before, _ = order_of(definition)
+    assert added == set()
+    assert before == closure(names, edges)
+
+
+@given(series_parallel())
+def test_series_parallel_graphs_add_no_waiting_with_parallel_states_only(sp):
+    names, edges, _, _ = sp
+    definition, added = compile_dag(names, edges, "nested")
     before, leaves = order_of(definition)
     assert sorted(leaves) == sorted(names)
     assert added == set()
@@ -119,22 +147,31 @@ def test_series_parallel_graphs_add_no_waiting(sp):
 
 
 @given(dags(max_nodes=8))
-def test_extra_waiting_is_exactly_what_is_reported(dag):
+def test_extra_waiting_with_parallel_states_only_is_exactly_what_is_reported(dag):
     names, edges = dag
-    definition, added = compile_dag(names, edges)
+    definition, added = compile_dag(names, edges, "nested")
     before, _ = order_of(definition)
     assert before == closure(names, edges | added)
 
 
-def test_the_n_shape_gets_one_reported_wait():
-    _definition, added = compile_dag(["a", "b", "c", "d"], {("a", "c"), ("b", "c"), ("b", "d")})
+def test_the_n_shape_gets_one_reported_wait_with_parallel_states_only():
+    _definition, added = compile_dag(["a", "b", "c", "d"], {("a", "c"), ("b", "c"), ("b", "d")}, "nested")
     assert len(added) == 1
+
+
+def test_the_n_shape_waits_for_exactly_its_needs_by_default():
+    edges = {("a", "c"), ("b", "c"), ("b", "d")}
+    definition, added = compile_dag(["a", "b", "c", "d"], edges)
+    assert added == set()
+    network = definition["States"][definition["States"][definition["StartAt"]]["Next"]]
+    waits = sorted(s for branch in network["Branches"] for s in branch["States"] if ".after-" in s)
+    assert waits == ["c.after-a", "c.after-b", "d.after-b"]
 
 
 def test_a_cut_keeps_its_before_part_first():
     """Found by hypothesis: the part after a cut may hold the step with the lowest index."""
     names = ["s0", "s1", "s2", "s3", "s4", "s5"]
     edges = {("s1", "s3"), ("s1", "s4"), ("s1", "s5"), ("s2", "s3")}
-    definition, _ = compile_dag(names, edges)
+    definition, _ = compile_dag(names, edges, "nested")
     before, _ = order_of(definition)
     assert edges <= before

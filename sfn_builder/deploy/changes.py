@@ -112,6 +112,7 @@ ALREADY_EXISTS = (
     "ResourceAlreadyExistsException",  # CloudWatch Logs
     "ConflictException",  # EventBridge Scheduler
     "StateMachineAlreadyExists",  # Step Functions
+    "ResourceInUseException",  # DynamoDB
 )
 GONE = ("NoSuchEntity", "ResourceNotFoundException", "NotFound", "StateMachineDoesNotExist")
 

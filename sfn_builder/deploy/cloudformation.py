@@ -26,6 +26,7 @@ from .resources import (
     SCHEDULE,
     SCHEDULE_GROUP,
     STATE_MACHINE,
+    TABLE,
     TOPIC,
     TOPIC_STATEMENT,
     Resource,
@@ -87,6 +88,15 @@ def _translate(resource: Resource) -> list[tuple[str, dict[str, Any]]]:
         if spec["policies"]:
             properties["Policies"] = [{"PolicyName": k, "PolicyDocument": v} for k, v in spec["policies"].items()]
         return [(logical_id, {"Type": "AWS::IAM::Role", "Properties": properties})]
+    if resource.kind == TABLE:
+        properties = {
+            "TableName": name,
+            "AttributeDefinitions": [{"AttributeName": spec["key"], "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": spec["key"], "KeyType": "HASH"}],
+            "BillingMode": spec["billing"],
+            "Tags": tags,
+        }
+        return [(logical_id, {"Type": "AWS::DynamoDB::Table", "Properties": properties})]
     if resource.kind == LOG_GROUP:
         return [
             (

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..history import state_of
+from ..markers import ALREADY_DONE
 from ..model import Workflow
-from ..naming import REUSE_ROLES, gate_role
+from ..naming import REUSE_ROLES, gate_role, marker_role
 from .aws import Aws, AwsError, call
 from .publish import arns_of
 from .resources import state_machine_arn
@@ -180,6 +181,8 @@ class HistoryReader:
         """The progress an event shows; a step's gates show only when they reuse a result (or fail)."""
         progress = self._read(event)
         role = gate_role(progress.state) if progress is not None else None
+        if progress is not None and marker_role(progress.state):  # shown only when the markers table failed
+            return progress if progress.event == "failed" and ALREADY_DONE[0] not in progress.detail else None
         if progress is None or role is None or progress.event == "failed":
             return progress
         if role in REUSE_ROLES and progress.event == "succeeded":

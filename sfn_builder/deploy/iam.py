@@ -51,8 +51,15 @@ def policy(statements: list[dict[str, Any]]) -> dict[str, Any]:
     return {"Version": VERSION, "Statement": ordered}
 
 
-def execution_policy(workflow: Workflow, arns: Arns, topic_arn: str | None) -> dict[str, Any] | None:
-    """The state machine role's policy; None when the workflow calls no service at all."""
+# SendTaskSuccess has no resource-level permissions: a task token is the capability it checks.
+MARKER_ACTIONS = ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
+
+
+def execution_policy(
+    workflow: Workflow, arns: Arns, topic_arn: str | None, markers_table: str | None = None
+) -> dict[str, Any] | None:
+    """The state machine role's policy; None when the workflow calls no service at all. With a markers
+    table (module `markers`): its items, and signalling the tasks waiting on them."""
     statements: list[dict[str, Any]] = []
     for step in workflow.steps.values():
         statements.extend(KINDS[step.type].iam_statements(step, workflow, arns))
@@ -61,6 +68,9 @@ def execution_policy(workflow: Workflow, arns: Arns, topic_arn: str | None) -> d
     if any(step.cache for step in workflow.steps.values()):
         lookup = arns.arn("lambda", f"function:{resource_name(workflow.name, CACHE_LOOKUP)}")
         statements.append(statement(["lambda:InvokeFunction"], [lookup, f"{lookup}:*"]))
+    if markers_table is not None:
+        statements.append(statement(MARKER_ACTIONS, [markers_table]))
+        statements.append(statement(["states:SendTaskSuccess"], ["*"]))
     if workflow.logging is not None and workflow.logging.level != "OFF":
         statements.append(statement(LOG_DELIVERY_ACTIONS, ["*"]))
         group = arns.arn("logs", f"log-group:{log_group_name(workflow.name)}")

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from importlib import resources as package_files
 from typing import Any
 
+from ..markers import KEY_ATTRIBUTE, uses_markers
 from ..model import Workflow
-from ..naming import CACHE_LOOKUP, TAG_WORKFLOW, owned_tags, resource_name
+from ..naming import CACHE_LOOKUP, TAG_WORKFLOW, markers_table, owned_tags, resource_name
 from ..steps.base import Arns
 from .alerts import alert_rules
 from .iam import (
@@ -32,6 +33,7 @@ from .iam import (
 )
 
 ROLE = "iam-role"
+TABLE = "dynamodb-table"
 LOG_GROUP = "log-group"
 TOPIC = "sns-topic"
 TOPIC_STATEMENT = "sns-topic-statement"
@@ -41,9 +43,10 @@ RULE = "events-rule"
 SCHEDULE_GROUP = "schedule-group"
 SCHEDULE = "schedule"
 # Creation order; removal runs the other way.
-ORDER = (ROLE, LOG_GROUP, TOPIC, TOPIC_STATEMENT, FUNCTION, STATE_MACHINE, RULE, SCHEDULE_GROUP, SCHEDULE)
+ORDER = (ROLE, TABLE, LOG_GROUP, TOPIC, TOPIC_STATEMENT, FUNCTION, STATE_MACHINE, RULE, SCHEDULE_GROUP, SCHEDULE)
 LABELS = {
     ROLE: "IAM role",
+    TABLE: "DynamoDB table",
     LOG_GROUP: "log group",
     TOPIC: "SNS topic",
     TOPIC_STATEMENT: "statement in SNS topic policy",
@@ -98,12 +101,14 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
     topic = topic_arn(workflow, arns)
     path = role_path(workflow.name)
     resources: list[Resource] = []
+    table = markers_table(workflow.name) if uses_markers(definition) else None
+    table_arn = arns.arn("dynamodb", f"table/{table}") if table else None
 
     role_arn = workflow.execution_role
     if role_arn is None:
         role_name = resource_name(workflow.name, "sfn")
         role_arn = arns.arn("iam", f"role{path}{role_name}", regional=False)
-        document = execution_policy(workflow, arns, topic)
+        document = execution_policy(workflow, arns, topic, table_arn)
         resources.append(
             Resource(
                 ROLE,
@@ -117,6 +122,9 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
                 },
             )
         )
+
+    if table is not None:
+        resources.append(Resource(TABLE, table, {"key": KEY_ATTRIBUTE, "billing": "PAY_PER_REQUEST", "tags": tags}))
 
     logging: dict[str, Any] = {"level": "OFF"}
     if workflow.logging is not None and workflow.logging.level != "OFF":

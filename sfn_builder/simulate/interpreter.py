@@ -30,6 +30,8 @@ Task states from mocked responses. `install()` adds what it lacks here:
 - a history read without a deep copy of every event (events are not changed once
   added): moto copied the whole history for each page of GetExecutionHistory, so
   following a 10,000-item Map in the emulator took minutes;
+- completion markers (module `markers`) answered from MARKERS, as the DynamoDB table answers
+  them: a Network's branches run in dependency order, so a step finds what it needs done;
 - quiet logs: moto logs whole parse trees when a state fails.
 
 It is installed in-process by `simulate` and in the embedded emulator's process.
@@ -45,7 +47,9 @@ import re
 import threading
 from typing import Any
 
+from .. import markers
 from ..imports import load_alone
+from ..naming import marker_role
 from .cache_store import CacheStore
 from .results import JOB_SUFFIX
 
@@ -77,6 +81,7 @@ class VirtualClock:
 
 CLOCK = VirtualClock()
 CACHE = CacheStore()  # where cache lookups are answered (module `cache_store`); `engine.run` sets it
+MARKERS: dict[str, dict[str, Any]] = {}  # the markers table: item key -> item (`done`, `payload`)
 
 
 def install() -> None:
@@ -99,6 +104,7 @@ def install() -> None:
         _intrinsic_strings_as_aws_reads_them()
         _history_without_deep_copies()
         _cache_lookups_from_the_store()
+        _markers_from_the_store()
         _installed = True
 
 
@@ -438,3 +444,68 @@ def _cache_lookups_from_the_store() -> None:
         env.stack.append({"StatusCode": 200, "Payload": CACHE.answer(parameters["Payload"], CLOCK.time())})
 
     service._eval_execution = eval_execution
+
+
+class _Thrown:
+    """An error a service call raises, in the form the mocked-response thrower reads."""
+
+    def __init__(self, error: str, cause: str) -> None:
+        self.error, self.cause = error, cause
+
+
+def _markers_from_the_store() -> None:
+    """Marker states (`<step>.after-<need>`, `.read-`, `.signal`, `.markers-cleared`) are answered
+    from MARKERS as DynamoDB answers them, with or without a mocked response."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import mock_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+
+    original = StateTaskService._eval_execution
+
+    def eval_execution(self: Any, env: Any) -> None:
+        if not marker_role(env.next_state_name or ""):
+            original(self, env)
+            return
+        self.resource.eval(env=env)
+        env.stack.pop()
+        parameters = self._eval_parameters(env=env)
+        resource = self.resource.resource_arn
+        try:
+            env.stack.append(_marker_answer(resource, parameters))
+        except _MarkerError as error:
+            mock_eval_utils._eval_mocked_response_throw(env, _Thrown(error.name, str(error)))
+
+    StateTaskService._eval_execution = eval_execution
+
+
+class _MarkerError(Exception):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+def _marker_answer(resource: str, parameters: dict[str, Any]) -> Any:
+    """What the markers table (or SendTaskSuccess) answers a marker state's call."""
+    if resource == markers.CLEAR_RESOURCE:
+        for requests in parameters["RequestItems"].values():
+            for request in requests:
+                MARKERS.pop(request["DeleteRequest"]["Key"][markers.KEY_ATTRIBUTE]["S"], None)
+        return {"UnprocessedItems": {}}
+    if resource == markers.NOTIFY_RESOURCE:
+        raise RuntimeError("a simulated run has no step waiting for a signal: its branches run in dependency order")
+    key = parameters["Key"][markers.KEY_ATTRIBUTE]["S"]
+    item = MARKERS.get(key)
+    if resource == markers.WAIT_RESOURCE:
+        if item is not None and item.get("done"):
+            raise _MarkerError(markers.ALREADY_DONE[0], "The conditional request failed (Service: DynamoDb)")
+        raise RuntimeError(
+            f"the marker {key} is not done: in a simulated run a step's needs run before it (a branch order fault)"
+        )
+    if resource == markers.READ_RESOURCE:
+        if item is None:
+            return {}
+        return {"Item": {"done": {"BOOL": True}, "payload": {"S": item["payload"]}}}
+    values = parameters["ExpressionAttributeValues"]
+    MARKERS[key] = {"done": True, "payload": values[":p"]["S"]}
+    return {}  # ALL_OLD of an item nobody waited on

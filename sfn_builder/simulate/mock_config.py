@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..naming import gate_role
+from ..naming import gate_role, marker_role
 from .results import all_states, is_failure_state, reads_report, report_contents, success_result, task_states
 
 HAPPY_PATH = "HappyPath"
@@ -78,6 +78,7 @@ def success_case(definition: dict[str, Any], execution_input: dict[str, Any]) ->
     return {
         name: [Attempts(0, (MAP_INVOCATIONS if name in in_maps else 1) - 1, _result(name, state, reports))]
         for name, state in task_states(definition)
+        if not marker_role(name)  # completion markers are the markers table's to answer, not a mock's
     }
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..history import entry_of
-from ..naming import REUSE_ROLES, gate_role
+from ..markers import ALREADY_DONE
+from ..naming import REUSE_ROLES, gate_role, marker_role
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,17 @@ def visits(events: list[dict[str, Any]], definition: dict[str, Any]) -> list[Vis
 
 
 def _steps_only(path: list[Visit]) -> list[Visit]:
-    """The path without the steps' gates (resume, cache lookup): a step whose earlier result was reused
+    """The path without the steps' gates (resume, cache lookup) and completion markers (a marker's
+    "already done" is how waiting for a finished step ends): a step whose earlier result was reused
     is one `reused` or `cached` visit; a step not started (its gate not started) is named itself."""
     shown = []
     for visit in path:
         role = gate_role(visit.state)
         step = visit.state.rpartition(".")[0]
+        if marker_role(visit.state):
+            if visit.outcome == "failed" and visit.error not in ALREADY_DONE:
+                shown.append(visit)  # the markers table failed it: the step's failure path follows
+            continue
         if role in REUSE_ROLES:
             shown.append(replace(visit, state=step, outcome=REUSE_ROLES[role]))
         elif role is None:

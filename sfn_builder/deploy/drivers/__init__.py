@@ -9,12 +9,14 @@ from .roles import RoleDriver
 from .rules import RuleDriver
 from .schedules import ScheduleDriver, ScheduleGroupDriver
 from .state_machine import StateMachineDriver
+from .tables import TableDriver
 from .topics import TopicDriver, TopicStatementDriver
 
 DRIVERS: dict[str, Driver] = {
     driver.kind: driver
     for driver in (
         RoleDriver(),
+        TableDriver(),
         LogGroupDriver(),
         TopicDriver(),
         TopicStatementDriver(),

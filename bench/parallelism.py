@@ -1,0 +1,154 @@
+"""Benchmark: how long the compiled workflow of a random DAG takes, over its critical path.
+
+For the bench's random DAGs (bench/specs.py `dag`) at 10, 30, 100 and 300 steps,
+each compiled twice (`parallelism: nested`, Parallel states only, as before
+completion markers; and `exact`, the default), it draws each job's duration from
+0.5 to 3 units and runs a timing model over the compiled definition:
+
+- a job's task takes its duration; every other state takes no time;
+- a Parallel state ends when its last branch does; a Choice takes its default
+  (no resume, no cache hit);
+- a branch waiting for a completion marker (`<step>.after-<need>`) goes on when
+  the branch that signals it got there (the signalling delay, one DynamoDB
+  update and one SendTaskSuccess call, is left out and stated per dependency).
+
+The ratio is the model's finish time over the critical path (the longest chain
+of needs with the same durations): 1.00 means no job waits for one it does not
+need. It prints the mean and the worst draw, the signals on the critical path
+(each adds the signalling delay once), and checks each exact definition in the
+simulator (every step runs once, the run succeeds).
+
+    python bench/parallelism.py [--draws N] [--sizes 10,30] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import random
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from specs import edges, spec
+
+from sfn_builder.markers import SIGNAL_RESOURCE, WAIT_RESOURCE
+
+SIZES = (10, 30, 100, 300)
+_MARKER_KEY = re.compile(r"#([A-Za-z0-9_]+)'")
+
+
+def compile_dag(size: int, parallelism: str) -> dict[str, Any]:
+    from sfn_builder.compiler import compile_analysis
+    from sfn_builder.loader import load_text
+    from sfn_builder.validate import analyze
+
+    text = spec("dag", size).replace("\ninput:", f"\nparallelism: {parallelism}\ninput:", 1)
+    compilation = compile_analysis(analyze(load_text(text, f"dag-{size}.yaml")))
+    if not compilation.ok:
+        raise SystemExit(f"dag {size} ({parallelism}) does not compile: {compilation.problems[:3]}")
+    return compilation.definition
+
+
+class TimingModel:
+    """Finish times of a definition's states, given each job's duration."""
+
+    def __init__(self, durations: dict[str, float]) -> None:
+        self.durations = durations
+        self.signals: dict[str, float] = {}
+        self.waits = 0  # marker waits that held a branch back
+
+    def run(self, block: dict[str, Any], start: float) -> float:
+        name, now = block["StartAt"], start
+        while name is not None:
+            body = block["States"][name]
+            kind = body["Type"]
+            if kind == "Task":
+                now = self.task(name, body, now)
+            elif kind == "Parallel":
+                now = max(self.run(branch, now) for branch in body["Branches"])
+            elif kind == "Map":
+                now = self.run(body["Iterator"], now)
+            elif kind in ("Succeed", "Fail"):
+                return now
+            name = body.get("Default") if kind == "Choice" else body.get("Next")
+        return now
+
+    def task(self, name: str, body: dict[str, Any], now: float) -> float:
+        resource = body["Resource"]
+        if resource in (WAIT_RESOURCE, SIGNAL_RESOURCE):
+            key = _MARKER_KEY.search(body["Parameters"]["Key"]["marker"]["S.$"]).group(1)
+            if resource == SIGNAL_RESOURCE:
+                self.signals[key] = now
+                return now
+            if key not in self.signals:
+                raise AssertionError(f"{name} waits for {key}, which no earlier branch signals")
+            if self.signals[key] > now:
+                self.waits += 1
+            return max(now, self.signals[key])
+        return now + self.durations.get(name, 0.0) if resource.endswith(".sync") else now
+
+
+def critical_path(size: int, durations: dict[str, float]) -> float:
+    finish: dict[int, float] = {}
+    for n, needs in edges("dag", size).items():
+        finish[n] = max((finish[m] for m in needs), default=0.0) + durations[f"step_{n}"]
+    return max(finish.values())
+
+
+def ratios(definition: dict[str, Any], size: int, draws: int, seed: int = 11) -> tuple[float, float]:
+    rng = random.Random(seed)
+    values = []
+    for _ in range(draws):
+        durations = {f"step_{n}": rng.uniform(0.5, 3.0) for n in range(size)}
+        values.append(TimingModel(durations).run(definition, 0.0) / critical_path(size, durations))
+    return statistics.mean(values), max(values)
+
+
+def simulated(definition: dict[str, Any], size: int) -> tuple[str, float]:
+    """The exact definition run in the simulator: its status (every step must run once) and seconds."""
+    from sfn_builder.simulate import engine
+    from sfn_builder.simulate.mock_config import success_case
+
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        run = engine.run(definition, f"bench-dag-{size}", {}, success_case(definition, {}))
+    seconds = time.perf_counter() - start
+    ran = [visit.state for visit in run.path if visit.state.startswith("step_")]
+    if run.status != "SUCCEEDED" or sorted(ran) != sorted(f"step_{n}" for n in range(size)):
+        return f"{run.status}, {len(ran)} of {size} steps", seconds
+    return "SUCCEEDED, every step once", seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    rows = []
+    print(f"{'steps':>5}  {'nested: mean (worst)':>21}  {'exact: mean (worst)':>20}  {'signals':>7}  simulate (exact)")
+    for size in (int(s) for s in args.sizes.split(",")):
+        before = ratios(compile_dag(size, "nested"), size, args.draws)
+        exact = compile_dag(size, "exact")
+        after = ratios(exact, size, args.draws)
+        signals = sum(1 for _ in re.finditer(re.escape(WAIT_RESOURCE), json.dumps(exact)))
+        status, seconds = simulated(exact, size)
+        rows.append({"steps": size, "nested": before, "exact": after, "waits": signals, "simulate": [status, seconds]})
+        print(
+            f"{size:>5}  {before[0]:>13.2f} ({before[1]:.2f})  {after[0]:>12.2f} ({after[1]:.2f})  {signals:>7}  "
+            f"{status} in {seconds:.1f} s"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Graphs Parallel states cannot express: each step waits for exactly its needs (completion markers)."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import compile_text
+from parliament import analyze_policy_string
+from test_publish import connect, create, mutating, record_calls
+
+from sfn_builder.deploy.cloudformation import template
+from sfn_builder.deploy.publish import plan_removal, prepare, remove
+from sfn_builder.simulate import engine
+from sfn_builder.simulate.mock_config import failure, success_case
+
+# An "N" (c needs a and b; d needs b) and a step after it that reads results from inside it.
+N_GRAPH = """
+version: 1
+name: n-graph
+steps:
+  a: {type: lambda, function: f-a, payload: {x: 1}}
+  b: {type: lambda, function: f-b, payload: {x: 2}}
+  c: {type: lambda, needs: [a, b], function: f-c, payload: {from_a: "${steps.a.Payload}"}}
+  d: {type: lambda, needs: [b], function: f-d, payload: {from_b: "${steps.b.Payload}"}}
+  e: {type: lambda, needs: [c, d], function: f-e,
+      payload: {from_d: "${steps.d.Payload}", from_a: "${steps.a.Payload}"}}
+notifications:
+  topic: {name: n-alerts}
+"""
+
+
+def network_of(definition: dict) -> dict:
+    return next(body for body in definition["States"].values() if body["Type"] == "Parallel")
+
+
+def branch_waits(definition: dict) -> dict[str, list[str]]:
+    """Each branch's first step -> the steps it waits for."""
+    waits = {}
+    for branch in network_of(definition)["Branches"]:
+        names = list(branch["States"])
+        first = next(n for n in names if "." not in n)
+        waits[first] = [n.partition(".after-")[2] for n in names if ".after-" in n]
+    return waits
+
+
+def requests_of(run: engine.Run, state: str) -> dict:
+    by_id = {event["id"]: event for event in run.events}
+    for event in run.events:
+        details = event.get("taskScheduledEventDetails")
+        if details and by_id[event["previousEventId"]].get("stateEnteredEventDetails", {}).get("name") == state:
+            return json.loads(details["parameters"])
+    raise AssertionError(f"{state} was not scheduled")
+
+
+def test_each_step_waits_for_exactly_its_own_needs_and_nothing_is_reported(write_spec):
+    compilation = compile_text(write_spec, N_GRAPH)
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    assert not [p for p in compilation.problems if "also waits" in p.message]
+    assert branch_waits(compilation.definition) == {"a": [], "b": [], "d": ["b"], "c": ["a", "b"]}
+
+
+def test_parallel_states_only_when_asked_and_then_the_wait_is_reported(write_spec):
+    compilation = compile_text(write_spec, N_GRAPH.replace("name: n-graph", "name: n-graph\nparallelism: nested"))
+    assert compilation.ok
+    assert [p for p in compilation.problems if "also waits" in p.message]
+    assert "markers" not in json.dumps(compilation.definition)
+
+
+def test_results_cross_branches_as_they_do_with_parallel_states_only(write_spec):
+    runs = {}
+    for mode in ("exact", "nested"):
+        definition = compile_text(write_spec, N_GRAPH.replace("steps:", f"parallelism: {mode}\nsteps:", 1)).definition
+        runs[mode] = engine.run(definition, "n-graph", {}, success_case(definition, {}))
+        assert runs[mode].status == "SUCCEEDED"
+    assert [v.state for v in runs["exact"].path if "." not in v.state] == ["a", "b", "d", "c", "e"]
+    for step in ("c", "d", "e"):
+        request = requests_of(runs["exact"], step)
+        assert request == requests_of(runs["nested"], step)
+        assert "simulated" in json.dumps(request)
+
+
+def test_a_failing_step_stops_what_needs_it_and_alerts_once(write_spec):
+    definition = compile_text(write_spec, N_GRAPH).definition
+    run = engine.run(definition, "n-graph", {}, {**success_case(definition, {}), "b": failure(definition, "b")})
+    assert run.status == "FAILED" and run.error == "b.Failed"
+    ran = [v.state for v in run.path if "." not in v.state and v.outcome == "succeeded"]
+    assert "c" not in ran and "d" not in ran and "e" not in ran
+    assert [alert.state for alert in run.alerts] == ["b.alert"]
+
+
+def test_create_makes_the_markers_table_and_grants_only_its_items(emulator, write_spec):
+    path = write_spec(N_GRAPH)
+    publication = create(emulator, path)
+    aws = connect(emulator)
+    table = aws.client("dynamodb").describe_table(TableName="n-graph-markers")["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "marker", "KeyType": "HASH"}]
+    role = next(r for r in publication.resources if r.kind == "iam-role")
+    statements = role.spec["policies"]["sfn-build"]["Statement"]
+    markers = next(s for s in statements if "dynamodb:UpdateItem" in s["Action"])
+    assert markers["Resource"] == [table["TableArn"]]
+    assert sorted(markers["Action"]) == ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert not analyze_policy_string(json.dumps(role.spec["policies"]["sfn-build"])).findings
+
+    calls = record_calls(aws)
+    second = prepare(*compiled_pair(path), aws)
+    assert second.changes == [] and mutating(calls) == []
+
+    remove(aws, "n-graph", plan_removal(aws, "n-graph"), lambda change: None)
+    assert "n-graph-markers" not in aws.client("dynamodb").list_tables()["TableNames"]
+
+
+def compiled_pair(path: str):
+    from test_publish import compiled
+
+    return compiled(path)
+
+
+def test_nested_workflows_have_no_table_and_the_export_has_one(write_spec):
+    compilation = compile_text(write_spec, N_GRAPH)
+    resources = template(compilation.analysis.workflow, compilation.definition)["Resources"]
+    tables = [r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert [t["Properties"]["TableName"] for t in tables] == ["n-graph-markers"]
+    nested = compile_text(write_spec, N_GRAPH.replace("name: n-graph", "name: n-graph\nparallelism: nested"))
+    resources = template(nested.analysis.workflow, nested.definition)["Resources"]
+    assert not [r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
+
+
+def test_a_network_too_large_for_step_functions_falls_back_to_parallel_states_and_says_so(write_spec):
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from specs import spec
+
+    compilation = compile_text(write_spec, spec("dag", 300))
+    assert compilation.ok
+    said = [p.message for p in compilation.problems if "with completion markers" in p.message]
+    assert said and "Parallel states only" in said[0]
+    assert "markers" not in json.dumps(compilation.definition)
+    assert [p for p in compilation.problems if "also waits" in p.message]
