@@ -17,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import choice_reasons, markers, sdk
+from . import choice_reasons, marker_states, sdk
 from .asl import ALERT_RESOURCE, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
+from .markers import ALREADY_DONE
 from .model import Step, Workflow
 from .naming import (
     CACHE_LOOKUP,
@@ -291,7 +292,7 @@ class _Builder:
             link(exits, block.entry)
             entry, exits = entry or block.entry, block.exits
             if index in signalling:
-                done, waiters, notify = markers.signal_states(
+                done, waiters, notify = marker_states.signal_states(
                     tail, self.keys[tail], table, sends_results=index in senders
                 )
                 for state in (done, waiters, notify):
@@ -315,7 +316,7 @@ class _Builder:
                 name, emitters, result_selector=selector, comment=f"Runs {names}, each when its own needs are done."
             )
         )
-        cleared = markers.clear_states(name, [self.keys[steps_of[i][-1]] for i in signalling], table)
+        cleared = marker_states.clear_states(name, [self.keys[steps_of[i][-1]] for i in signalling], table)
         last = state
         for clear in cleared:
             scope.add(clear)
@@ -329,17 +330,17 @@ class _Builder:
     def marker_wait(self, step: str, need: str, scope: Scope, have: list[str], received: list[str]) -> Block:
         """Wait for `need`'s marker; with `received` keys, put the results it sends into `$.steps`."""
         table = markers_table(self.workflow.name)
-        wait = scope.add(markers.wait_state(step, need, self.keys[need], table, receives=bool(received)))
+        wait = scope.add(marker_states.wait_state(step, need, self.keys[need], table, receives=bool(received)))
         failed = self._marker_catch(step, scope)
         if not received:
-            already = sdk.Catch(error_equals=markers.ALREADY_DONE, next_step=None, result_path=None)
+            already = sdk.Catch(error_equals=ALREADY_DONE, next_step=None, result_path=None)
             wait.add_catch(already)
             wait.add_catch(failed)
             return Block(wait, [next_exit(wait), Exit(lambda t, c=already: setattr(c, "next_step", t))])
-        read = scope.add(markers.read_state(step, need, self.keys[need], table))
+        read = scope.add(marker_states.read_state(step, need, self.keys[need], table))
         kept = {self.keys[s]: f"$.steps.{self.keys[s]}" for s in have}
-        got = scope.add(markers.got_state(step, need, kept, received))
-        wait.add_catch(sdk.Catch(error_equals=markers.ALREADY_DONE, next_step=read, result_path=None))
+        got = scope.add(marker_states.got_state(step, need, kept, received))
+        wait.add_catch(sdk.Catch(error_equals=ALREADY_DONE, next_step=read, result_path=None))
         wait.add_catch(failed)
         read.add_catch(failed)
         wait.next(got)

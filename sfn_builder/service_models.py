@@ -46,11 +46,51 @@ def service_model(service: str) -> Any:
 
 
 def input_shape(service: str, operation: str) -> Any:
-    return service_model(service).operation_model(operation).input_shape
+    return _operation_model(service, operation).input_shape
 
 
 def output_shape(service: str, operation: str) -> Any:
-    return service_model(service).operation_model(operation).output_shape
+    return _operation_model(service, operation).output_shape
+
+
+@cache
+def _operation_model(service: str, operation: str) -> Any:
+    """One operation's model, from the part of the service model it uses: a cached file per service
+    that grows by the operations asked for (the SageMaker model is megabytes of JSON; a compile needs
+    a few of its operations)."""
+    import botocore.model
+
+    path = _cache_dir() / f"model-{service}-botocore-{_botocore_version()}.json"
+    try:
+        part = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        part = {}
+    if operation not in part.get("operations", {}):
+        full = service_model(service)._service_description
+        part = _with_operation(part, full, operation)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, json.dumps(part).encode("utf-8"))
+        except OSError:
+            pass  # a read-only home only costs speed
+    return botocore.model.ServiceModel(part, service_name=service).operation_model(operation)
+
+
+def _with_operation(part: dict[str, Any], full: dict[str, Any], operation: str) -> dict[str, Any]:
+    """`part` (a service model holding some operations) with `operation` and every shape it reaches."""
+    body = full["operations"][operation]
+    refs = [body[k]["shape"] for k in ("input", "output") if k in body]
+    refs += [error["shape"] for error in body.get("errors", [])]
+    shapes = dict(part.get("shapes", {}))
+    while refs:
+        name = refs.pop()
+        if name in shapes:
+            continue
+        shape = shapes[name] = full["shapes"][name]
+        refs += [member["shape"] for member in shape.get("members", {}).values()]
+        refs += [shape[k]["shape"] for k in ("member", "key", "value") if k in shape]
+    operations = {**part.get("operations", {}), operation: body}
+    return {"version": full.get("version"), "metadata": full["metadata"], "operations": operations, "shapes": shapes}
 
 
 def instance_types(step_type: str) -> tuple[str, ...]:

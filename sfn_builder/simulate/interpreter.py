@@ -32,6 +32,7 @@ Task states from mocked responses. `install()` adds what it lacks here:
   following a 10,000-item Map in the emulator took minutes;
 - completion markers (module `markers`) answered from MARKERS, as the DynamoDB table answers
   them: a Network's branches run in dependency order, so a step finds what it needs done;
+- a definition parsed once per version of it: the parsed program is kept (module `program_cache`);
 - quiet logs: moto logs whole parse trees when a state fails.
 
 It is installed in-process by `simulate` and in the embedded emulator's process.
@@ -105,6 +106,7 @@ def install() -> None:
         _history_without_deep_copies()
         _cache_lookups_from_the_store()
         _markers_from_the_store()
+        _programs_from_the_cache()
         _installed = True
 
 
@@ -150,6 +152,10 @@ def _sagemaker_from_mocks() -> None:
                 "the local interpreter does not run SageMaker jobs"
             )
 
+    # A module-level name, so that a parsed program that holds one can be stored (module `program_cache`).
+    StateTaskServiceSageMaker.__qualname__ = StateTaskServiceSageMaker.__name__
+    StateTaskServiceSageMaker.__module__ = __name__
+    globals()[StateTaskServiceSageMaker.__name__] = StateTaskServiceSageMaker
     original = state_task_factory.state_task_service_for
 
     def state_task_service_for(service_name: str) -> Any:
@@ -509,3 +515,16 @@ def _marker_answer(resource: str, parameters: dict[str, Any]) -> Any:
     values = parameters["ExpressionAttributeValues"]
     MARKERS[key] = {"done": True, "payload": values[":p"]["S"]}
     return {}  # ALL_OLD of an item nobody waited on
+
+
+def _programs_from_the_cache() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    from .program_cache import load_or_parse
+
+    def entrypoint(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        return load_or_parse(definition, lambda: AmazonStateLanguageParser.parse(definition)[0])
+
+    ExecutionWorker._get_evaluation_entrypoint = entrypoint

@@ -1,0 +1,81 @@
+"""Parsed definitions kept between runs: moto's ASL parser (ANTLR in pure Python) takes about 0.3 s
+for a small workflow, and loading the parsed program takes milliseconds.
+
+A program is stored (pickled) under the user's cache directory, keyed by the definition's text and
+everything that shapes its parse: the versions of Python and moto and the source of the interpreter
+extensions (module `interpreter`, which changes how intrinsic strings parse). A file is only read
+when it belongs to this user and nobody else may write it, since loading a pickle runs code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import stat
+import sys
+from collections.abc import Callable
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..files import write_atomically
+
+MAX_FILES = 200  # the oldest programs are removed beyond this many
+
+
+def load_or_parse(definition: str, parse: Callable[[], Any]) -> Any:
+    """The program of `definition`: from the cache, else parsed (and stored for the next run)."""
+    folder = _folder()
+    path = folder / f"{_key(definition)}.pickle"
+    program = _read(path)
+    if program is not None:
+        return program
+    program = parse()
+    try:
+        data = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        write_atomically(path, data)
+        _prune(folder)
+    except (OSError, pickle.PicklingError, AttributeError, TypeError, RecursionError):
+        pass  # not stored: the next run parses again
+    return program
+
+
+def _read(path: Path) -> Any | None:
+    try:
+        info = path.stat()
+        if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return None
+        folder = path.parent.stat()
+        if folder.st_uid != os.getuid() or folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return None
+        return pickle.loads(path.read_bytes())
+    except Exception:  # missing, unreadable or from another layout: parse instead
+        return None
+
+
+def _key(definition: str) -> str:
+    digest = hashlib.sha256(_salt().encode())
+    digest.update(definition.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:40]
+
+
+@cache
+def _salt() -> str:
+    from . import interpreter
+
+    source = Path(interpreter.__file__).read_bytes()
+    return f"{sys.version}|moto {metadata.version('moto')}|{hashlib.sha256(source).hexdigest()}"
+
+
+def _folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sfn-build" / "programs"
+
+
+def _prune(folder: Path) -> None:
+    files = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+    for old in files[:-MAX_FILES]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,47 @@
+"""Parsed definitions are kept between runs, and only this user's own files are trusted."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import ROOT, compile_text
+
+from sfn_builder.simulate import engine, program_cache
+from sfn_builder.simulate.mock_config import success_case
+
+
+def parse_counting(calls: list[int]):
+    def parse():
+        calls.append(1)
+        return {"parsed": True}
+
+    return parse
+
+
+def test_a_definition_is_parsed_once_and_then_loaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    calls: list[int] = []
+    assert program_cache.load_or_parse('{"StartAt": "a"}', parse_counting(calls)) == {"parsed": True}
+    assert program_cache.load_or_parse('{"StartAt": "a"}', parse_counting(calls)) == {"parsed": True}
+    assert len(calls) == 1
+    program_cache.load_or_parse('{"StartAt": "b"}', parse_counting(calls))
+    assert len(calls) == 2
+
+
+def test_a_file_others_may_write_is_not_loaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    calls: list[int] = []
+    program_cache.load_or_parse("{}", parse_counting(calls))
+    (stored,) = (tmp_path / "sfn-build" / "programs").glob("*.pickle")
+    os.chmod(stored, 0o666)
+    program_cache.load_or_parse("{}", parse_counting(calls))
+    assert len(calls) == 2
+
+
+def test_a_run_from_a_stored_program_is_the_same_run(tmp_path, monkeypatch, write_spec):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    definition = compile_text(write_spec, (ROOT / "workflows" / "nightly-features.yaml").read_text()).definition
+    runs = [engine.run(definition, "nightly", {}, success_case(definition, {})) for _ in range(2)]
+    assert list((tmp_path / "sfn-build" / "programs").glob("*.pickle"))
+    assert [v.state for v in runs[0].path] == [v.state for v in runs[1].path]
+    assert runs[0].status == runs[1].status == "SUCCEEDED"
