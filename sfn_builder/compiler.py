@@ -13,7 +13,7 @@ from typing import Any
 from .asl import walk_states
 from .asl_rules import asl_findings
 from .payload import RenderError
-from .plan import Plan, has_network, make_plan
+from .plan import Plan, make_plan, networks
 from .problems import Problem, Severity, errors_in
 from .request_check import RunTimeValue, check_parameters, check_request
 from .runtime_types import type_problems
@@ -102,8 +102,12 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     if errors_in(problems):
         return Compilation(analysis, None, tuple(problems))
 
-    definition, built = _built(analysis, plan, requests)
-    if definition is None and has_network(plan.main) and _too_large(built):
+    at_least = _size_at_least(plan, requests)
+    if at_least > MAX_DEFINITION_BYTES:  # not worth building: falls back at once
+        definition, built = None, [document.place(_too_large_problem(at_least, markers=True, lower_bound=True))]
+    else:
+        definition, built = _built(analysis, plan, requests)
+    if definition is None and networks(plan.main) and _too_large(built):
         nested = make_plan(graph, nested=True)
         definition, fallback = _built(analysis, nested, requests)
         if definition is not None:
@@ -124,6 +128,32 @@ def compile_analysis(analysis: Analysis) -> Compilation:
             ]
     problems += built
     return Compilation(analysis, definition, tuple(problems))
+
+
+# Fewer bytes than any wait for a need, and than the states of a step others wait for, take.
+WAIT_BYTES_AT_LEAST = 500
+SIGNAL_BYTES_AT_LEAST = 1000
+
+
+def _size_at_least(plan: Plan, requests: dict[str, dict[str, Any]]) -> int:
+    """A lower bound of a definition with completion markers (0 without): its requests and markers."""
+    found = networks(plan.main)
+    if not found:
+        return 0
+    waits = sum(len(needs) for network in found for needs in network.needs)
+    signalling = sum(len({need for needs in network.needs for need in needs}) for network in found)
+    requests_size = sum(len(compact(request)) for request in requests.values())
+    return requests_size + WAIT_BYTES_AT_LEAST * waits + SIGNAL_BYTES_AT_LEAST * signalling
+
+
+def _too_large_problem(size: int, *, markers: bool, lower_bound: bool = False) -> Problem:
+    what = _TOO_LARGE if markers else "the state machine definition is"
+    return Problem(
+        f"{what} {'at least ' if lower_bound else ''}{size:,} bytes; Step Functions accepts at most "
+        f"{MAX_DEFINITION_BYTES:,}.",
+        ("steps",),
+        hint="move part of the steps into another workflow and start it with a `workflow` step",
+    )
 
 
 _TOO_LARGE = "with completion markers, the state machine definition is"
@@ -155,11 +185,5 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
     except ValueError:
         return None, [document.place(Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT))]
     if size > MAX_DEFINITION_BYTES:
-        what = _TOO_LARGE if has_network(plan.main) else "the state machine definition is"
-        problem = Problem(
-            f"{what} {size:,} bytes; Step Functions accepts at most {MAX_DEFINITION_BYTES:,}.",
-            ("steps",),
-            hint="move part of the steps into another workflow and start it with a `workflow` step",
-        )
-        return None, [*problems, document.place(problem)]
+        return None, [*problems, document.place(_too_large_problem(size, markers=bool(networks(plan.main))))]
     return definition, problems

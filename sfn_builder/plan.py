@@ -94,18 +94,19 @@ class Plan:
         return [*self.scopes.problems, *notes]
 
 
-def has_network(node: Node | None) -> bool:
-    """Whether a plan node holds a Network (its workflow then needs the markers table)."""
+def networks(node: Node | None) -> list[Network]:
+    """The Networks in a plan node (a workflow with any needs the markers table)."""
+    found: list[Network] = []
     stack: list[Node] = [node] if node is not None else []
     while stack:
         current = stack.pop()
         if isinstance(current, Network):
-            return True
-        if isinstance(current, Sequence):
+            found.append(current)
+        elif isinstance(current, Sequence):
             stack.extend(current.items)
         elif isinstance(current, Parallel):
             stack.extend(current.branches)
-    return False
+    return found
 
 
 def leaves(node: Node | None) -> list[str]:
