@@ -1,4 +1,5 @@
-"""Parsed definitions are kept between runs, and only this user's own files are trusted."""
+"""Parsed definitions are kept between runs (only this user's own files are trusted); an emulator
+running older code says so."""
 
 from __future__ import annotations
 
@@ -45,3 +46,18 @@ def test_a_run_from_a_stored_program_is_the_same_run(tmp_path, monkeypatch, writ
     assert list((tmp_path / "sfn-build" / "programs").glob("*.pickle"))
     assert [v.state for v in runs[0].path] == [v.state for v in runs[1].path]
     assert runs[0].status == runs[1].status == "SUCCEEDED"
+
+
+def test_an_emulator_started_by_other_sfn_build_code_is_told(tmp_path, monkeypatch):
+    import json
+
+    from sfn_builder.deploy import local
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert not local.outdated()  # none recorded
+    record = local.state_dir() / "state.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps({"url": "http://127.0.0.1:1", "pid": 1, "log": "x", "code": "older"}))
+    assert local.outdated()
+    record.write_text(json.dumps({"url": "http://127.0.0.1:1", "pid": 1, "log": "x", "code": local.code_digest()}))
+    assert not local.outdated()

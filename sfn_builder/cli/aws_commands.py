@@ -33,7 +33,15 @@ def _connect(args: argparse.Namespace):
 
     aws = connect(_target(args))
     if args.local:
+        from ..deploy import local
+
         print(f"using the local AWS emulator at {aws.endpoint_url}", file=sys.stderr)
+        if local.outdated():
+            print(
+                "sfn-build: warning: the local AWS emulator was started by another version of sfn-build and runs "
+                "its code; `sfn-build local stop` restarts it with this one (it forgets what it holds)",
+                file=sys.stderr,
+            )
     return aws
 
 

@@ -5,10 +5,13 @@
 `~/.cache/sfn-build/local/state.json`; later commands reuse it until
 `sfn-build local stop`. The emulator keeps everything in memory: stopping it
 forgets every resource. Its executions run, with mocked jobs (see `emulator`).
+The record also holds a digest of sfn-build's code: an emulator started by another
+version keeps running that version's interpreter, which `outdated` tells.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -58,6 +61,24 @@ def status() -> Emulator | None:
     return None
 
 
+def code_digest() -> str:
+    """A digest of this installation's sfn-build sources (what the emulator runs)."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def outdated() -> bool:
+    """Whether the running emulator was started by other sfn-build code than this."""
+    try:
+        state = json.loads((state_dir() / "state.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return state.get("code") != code_digest()
+
+
 def start() -> Emulator:
     """The running emulator, started now if need be."""
     running = status()
@@ -82,7 +103,7 @@ def start() -> Emulator:
             raise RuntimeError(f"the local AWS emulator exited at start (exit {process.returncode}); see {log}")
         if _answers(url):
             emulator = Emulator(url, process.pid, log)
-            state = {"url": url, "pid": process.pid, "log": str(log)}
+            state = {"url": url, "pid": process.pid, "log": str(log), "code": code_digest()}
             write_atomically(folder / "state.json", json.dumps(state).encode("utf-8"))
             return emulator
         time.sleep(0.2)
