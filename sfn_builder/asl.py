@@ -23,6 +23,11 @@ def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any
                 stack.append(body["ItemProcessor"])
 
 
+def inner_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The States blocks inside a state: a Parallel's branches, a Map's iterator or item processor."""
+    return [*body.get("Branches", []), *(body[key] for key in ("Iterator", "ItemProcessor") if key in body)]
+
+
 def alerted_errors(definition: dict[str, Any]) -> list[str]:
     """The errors an execution fails with after the workflow itself alerted the topic.
 

@@ -632,13 +632,15 @@ class _Builder:
         iterator = Scope()
         first, _ = self.task_unit(step, iterator, in_map=True)
         items = step.for_each.items
-        if isinstance(items, str):
+        options: dict[str, Any] = {"result_path": None}
+        if step.for_each.source is not None:
+            options["distributed"] = self.item_reader(step)
+        elif isinstance(items, str):
             ref = parse_template(items).single_reference
             assert ref is not None
-            items_path = self.renderer.path(ref)
+            options["items_path"] = self.renderer.path(ref)
         else:
-            items_path = f"$.items.{self.keys[step.name]}"
-        options: dict[str, Any] = {"result_path": None}
+            options["items_path"] = f"$.items.{self.keys[step.name]}"
         if step.name in self.kept:
             options["result_path"] = self.renderer.result_path(step.name)
         if step.for_each.max_concurrency is not None:
@@ -646,12 +648,41 @@ class _Builder:
         state = sdk.Map(
             step.name,
             lambda: iterator.emit(first),
-            items_path=items_path,
             parameters=self.item_document(step),
             comment=step.comment,
             **options,
         )
         return scope.add(state)
+
+    def item_reader(self, step: Step) -> dict[str, Any]:
+        """A Distributed Map's own fields: where its items are read, how many may fail, where the
+        items' results are written (they are never brought into the state: ResultPath null)."""
+        assert step.for_each is not None and step.for_each.source is not None
+        source = step.for_each.source
+        if source.format == "objects":
+            reader: dict[str, Any] = {
+                "Resource": "arn:aws:states:::s3:listObjectsV2",
+                "Parameters": self.renderer.render({"Bucket": source.bucket, "Prefix": source.key}),
+            }
+        else:
+            config: dict[str, Any] = {"InputType": (source.format or "json").upper()}
+            if source.format == "csv":
+                config["CSVHeaderLocation"] = "FIRST_ROW"
+            reader = {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": config,
+                "Parameters": self.renderer.render({"Bucket": source.bucket, "Key": source.key}),
+            }
+        fields: dict[str, Any] = {"ItemReader": reader}
+        if step.for_each.tolerated_failure_percentage is not None:
+            fields["ToleratedFailurePercentage"] = float(step.for_each.tolerated_failure_percentage)
+        if step.for_each.results is not None:
+            bucket, _, prefix = step.for_each.results[len("s3://") :].partition("/")
+            fields["ResultWriter"] = {
+                "Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": self.renderer.render({"Bucket": bucket, "Prefix": prefix}),
+            }
+        return fields
 
     def item_document(self, step: Step) -> dict[str, Any]:
         """Each item's state: the item, and only the inputs and results the step reads (a list of

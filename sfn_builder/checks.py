@@ -25,7 +25,7 @@ from .references import IDENTIFIER, has_result, resolve
 from .schedule import check_expression
 from .secret_checks import secret_problems
 from .steps import KINDS
-from .steps.base import check_arn, check_role
+from .steps.base import check_arn, check_role, check_s3_uri
 from .steps.flow import COMBINATORS
 from .templates import Reference, TemplateError, parse_path, parse_template
 
@@ -298,6 +298,20 @@ def _templates(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
         config = {k: v for k, v in step.config.items() if not (step.type == "choice" and k == "choices")}
         for text, path in _strings(config, base):
             yield from _template(text, path, step, workflow, graph, item_allowed=step.for_each is not None)
+        if step.for_each is not None and step.for_each.source is not None:
+            yield from _item_source(step, workflow, graph)
+            continue
+        if step.for_each is not None:
+            for field, value in (
+                ("tolerated_failure_percentage", step.for_each.tolerated_failure_percentage),
+                ("results", step.for_each.results),
+            ):
+                if value is not None:
+                    yield Problem(
+                        f"for_each.{field} applies to items in S3 only (a Distributed Map)",
+                        (*base, "for_each", field),
+                        hint="remove it, or read the items from S3: items: s3://bucket/items.json",
+                    )
         if step.for_each is not None and isinstance(step.for_each.items, str):
             path = (*base, "for_each", "items")
             items = step.for_each.items
@@ -324,6 +338,46 @@ def _templates(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
                 )
             elif target.json_type not in (None, "array"):
                 yield Problem(f"{ref.text} is a {target.json_type}, not a list to iterate over", path)
+
+
+def _item_source(step: Step, workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
+    """Items in S3 (a Distributed Map): a format sfn-build can tell, a key templated from inputs only,
+    a Standard workflow."""
+    assert step.for_each is not None and step.for_each.source is not None
+    path = ("steps", step.name, "for_each", "items")
+    source = step.for_each.source
+    yield from check_s3_uri(step.for_each.items, path)
+    if step.for_each.results is not None:
+        yield from check_s3_uri(step.for_each.results, ("steps", step.name, "for_each", "results"))
+    if "${" in source.bucket:
+        yield Problem("the bucket of a step's items cannot be templated", path, hint="write the bucket name")
+    if source.format is None:
+        yield Problem(
+            f"cannot tell how the items in {step.for_each.items!r} are written",
+            path,
+            hint="name the file .json, .jsonl or .csv, end the URI with '/' for every object under a prefix, "
+            "or add for_each.format: json | jsonl | csv | manifest",
+        )
+    try:
+        references = parse_template(source.key).references
+    except TemplateError as exc:
+        yield Problem(str(exc), path)
+        references = ()
+    for ref in references:
+        if ref.namespace != "input":
+            yield Problem(
+                f"{ref.text}: the S3 key of a step's items may only use ${{input.NAME}}",
+                path,
+                hint="pass the key (or its varying part) as an input",
+            )
+        else:
+            yield from _reference(ref, path, step, workflow, graph, item_allowed=False)
+    if workflow.type != "standard":
+        yield Problem(
+            "items in S3 run as a Distributed Map, which Express workflows cannot run",
+            path,
+            hint="use type: standard, or list the items",
+        )
 
 
 def _template(
@@ -415,6 +469,14 @@ def _reference(
     source_step = workflow.steps[source]
     if not has_result(source_step.type):
         yield Problem(f"{ref.text} reads step '{source}', but a {source_step.type} step has no result", path)
+        return
+    if source_step.for_each is not None and source_step.for_each.source is not None:
+        yield Problem(
+            f"{ref.text} reads step '{source}', whose items are in S3: their results are not kept in the "
+            "workflow's state (they may be far larger than the 256 KiB it holds)",
+            path,
+            hint=f"give '{source}' for_each.results: s3://bucket/prefix/ and read the results there",
+        )
         return
     if source == step.name:
         yield Problem(

@@ -78,8 +78,21 @@ class CatchRule:
 
 @dataclass(frozen=True)
 class ForEach:
-    items: Any  # a literal list, or a template string referencing one
+    items: Any  # a literal list, or a template string referencing one, or an s3:// URI (see `source`)
     max_concurrency: int | None = None
+    source: ItemSource | None = None  # items read from S3 (a Distributed Map)
+    tolerated_failure_percentage: float | None = None
+    results: str | None = None  # s3://bucket/prefix/ where a Distributed Map writes the items' results
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """Items in S3: a file (`format` json, jsonl, csv or manifest; None when its name does not say) or,
+    for a key ending in '/', every object under that prefix (`format` "objects")."""
+
+    bucket: str
+    key: str  # may hold ${input.NAME} templates
+    format: str | None
 
 
 @dataclass(frozen=True)
@@ -331,11 +344,29 @@ def _retry(raw: Mapping[str, Any]) -> RetryPolicy:
     )
 
 
+S3_ITEM_FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+
 def _for_each(raw: Mapping[str, Any] | None) -> ForEach | None:
     if raw is None:
         return None
     items = raw["items"]
-    return ForEach(tuple(items) if isinstance(items, list) else items, raw.get("max_concurrency"))
+    source = None
+    if isinstance(items, str) and items.startswith("s3://"):
+        bucket, _, key = items[len("s3://") :].partition("/")
+        if key.endswith("/") or not key:
+            found = "objects"
+        else:
+            found = raw.get("format") or next((f for ext, f in S3_ITEM_FORMATS.items() if key.endswith(ext)), None)
+        source = ItemSource(bucket, key, found)
+    tolerated = raw.get("tolerated_failure_percentage")
+    return ForEach(
+        tuple(items) if isinstance(items, list) else items,
+        raw.get("max_concurrency"),
+        source,
+        float(tolerated) if tolerated is not None else None,
+        raw.get("results"),
+    )
 
 
 def _notifications(raw: Mapping[str, Any] | None, workflow_type: str) -> Notifications | None:

@@ -19,6 +19,7 @@ import subprocess
 from dataclasses import dataclass, field
 from typing import Any
 
+from .asl import inner_blocks
 from .naming import GATE_ROLES, gate_role, marker_role
 
 _FAILURE_SUFFIXES = (".alert", ".failed", ".rethrow", ".unmatched")
@@ -232,7 +233,7 @@ def to_mermaid(definition: dict[str, Any]) -> str:
             if kind in ("Parallel", "Map"):
                 lines.append(f'{indent}subgraph {node_id(name)}["{label} ({kind.lower()})"]')
                 lines.append(f"{indent}  direction TB")
-                for branch in body.get("Branches") or [body["Iterator"]]:
+                for branch in inner_blocks(body):
                     block(branch["States"], _visible(branch), indent + "  ")
                 lines.append(f"{indent}end")
             elif kind == "Choice":
@@ -285,7 +286,7 @@ def to_dot(definition: dict[str, Any], title: str = "") -> str:
                 fork, join = _dot_escape(f"{name}.fork"), _dot_escape(f"{name}.join")
                 lines.append(f'{indent}  "{fork}" [shape=point, width=0.08];')
                 lines.append(f'{indent}  "{join}" [shape=point, width=0.08];')
-                for branch in body.get("Branches") or [body["Iterator"]]:
+                for branch in inner_blocks(body):
                     branch_states = branch["States"]
                     branch_ends = block(branch_states, _visible(branch), indent + "  ")
                     start = _dot_escape(entry(branch_states, branch["StartAt"]))
@@ -383,7 +384,7 @@ def _layout(block: dict[str, Any]) -> _Layout:
         body = states[name]
         box = _Box(name, body["Type"], _fails(body))
         if box.kind in ("Parallel", "Map"):
-            box.branches = [_layout(b) for b in body.get("Branches") or [body["Iterator"]]]
+            box.branches = [_layout(b) for b in inner_blocks(body)]
             box.width = sum(b.width for b in box.branches) + GAP_X * (len(box.branches) - 1) + 2 * PAD
             box.width = max(box.width, len(name) * CHAR_WIDTH + 2 * PAD)
             box.height = max(b.height for b in box.branches) + 2 * PAD + 18

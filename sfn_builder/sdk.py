@@ -121,18 +121,30 @@ class Parallel(_Rendered, _states.Parallel):
 
 
 class Map(_Rendered, _states.Map):
-    """A Map state whose iterator is emitted by the builder's scope."""
+    """A Map state whose iterator is emitted by the builder's scope. `distributed` (the SDK predates
+    Distributed Maps): the fields of one (ItemReader, ResultWriter, ToleratedFailurePercentage...); its
+    iterator is then an ItemProcessor in DISTRIBUTED mode and its Parameters are its ItemSelector."""
 
-    def __init__(self, state_id: str, iterator: Emit, **kwargs: Any) -> None:
+    def __init__(
+        self, state_id: str, iterator: Emit, distributed: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(state_id, **kwargs)
         self.emit_iterator = iterator
+        self.distributed = distributed
 
     def allowed_fields(self) -> list[Any]:
         return [*super().allowed_fields(), RESULT_SELECTOR]
 
     def to_dict(self) -> dict[str, Any]:
         result = State.to_dict(self)
-        result["Iterator"] = self.emit_iterator()
+        if self.distributed is None:
+            result["Iterator"] = self.emit_iterator()
+            return result
+        if "Parameters" in result:
+            result["ItemSelector"] = result.pop("Parameters")
+        result.update(self.distributed)
+        processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}}
+        result["ItemProcessor"] = {**processor, **self.emit_iterator()}
         return result
 
 

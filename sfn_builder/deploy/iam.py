@@ -14,7 +14,7 @@ from typing import Any
 from ..model import Workflow
 from ..naming import CACHE_LOOKUP, job_prefix, resource_name
 from ..steps import KINDS
-from ..steps.base import Arns, statement
+from ..steps.base import Arns, literal_prefix, statement
 
 VERSION = "2012-10-17"
 # CloudWatch Logs delivery for Step Functions: AWS's documented list ("IAM policies for
@@ -63,6 +63,7 @@ def execution_policy(
     statements: list[dict[str, Any]] = []
     for step in workflow.steps.values():
         statements.extend(KINDS[step.type].iam_statements(step, workflow, arns))
+        statements.extend(distributed_map_statements(step, workflow, arns))
     if topic_arn is not None:
         statements.append(statement(["sns:Publish"], [topic_arn]))
     if any(step.cache for step in workflow.steps.values()):
@@ -76,6 +77,35 @@ def execution_policy(
         group = arns.arn("logs", f"log-group:{log_group_name(workflow.name)}")
         statements.append(statement(LOG_STREAM_ACTIONS, [group, f"{group}:*"]))
     return policy(statements) if statements else None
+
+
+def distributed_map_statements(step: Any, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
+    """A step whose items are in S3 (a Distributed Map; AWS's "IAM policies for Distributed Map"): read
+    its items, write its results, and run its child executions (of this state machine) and stop them."""
+    if step.for_each is None or step.for_each.source is None:
+        return []
+    source = step.for_each.source
+    bucket = f"arn:{arns.partition}:s3:::{source.bucket}"
+    known = literal_prefix(source.key)
+    if source.format == "objects":
+        found = [statement(["s3:ListBucket"], [bucket], {"StringLike": {"s3:prefix": [f"{known}*"]}})]
+    else:
+        found = [statement(["s3:GetObject"], [f"{bucket}/{known}*" if known != source.key else f"{bucket}/{known}"])]
+    if step.for_each.results is not None:
+        results_bucket, _, prefix = step.for_each.results[len("s3://") :].partition("/")
+        found.append(
+            statement(
+                ["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"],
+                [f"arn:{arns.partition}:s3:::{results_bucket}/{literal_prefix(prefix)}*"],
+            )
+        )
+    machine = arns.arn("states", f"stateMachine:{workflow.name}")
+    found.append(statement(["states:StartExecution"], [machine]))
+    # <machine>/<map run label>:<name>; the children are Standard executions, and the express form is
+    # listed as AWS's authorization reference lists both resource types for these actions
+    children = [arns.arn("states", f"{kind}:{workflow.name}/*:*") for kind in ("execution", "express")]
+    found.append(statement(["states:DescribeExecution", "states:StopExecution"], children))
+    return found
 
 
 def trust_policy(services: list[str], arns: Arns, source_arns: list[str]) -> dict[str, Any]:

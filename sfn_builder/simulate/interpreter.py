@@ -33,6 +33,12 @@ Task states from mocked responses. `install()` adds what it lacks here:
 - completion markers (module `markers`) answered from MARKERS, as the DynamoDB table answers
   them: a Network's branches run in dependency order, so a step finds what it needs done;
 - a definition parsed once per version of it: the parsed program is kept (module `program_cache`);
+- Distributed Maps read simulated items instead of S3 (three, shaped after what the item selector
+  and the iterator read of each item; for a prefix, object listings) and write no results to S3;
+  their items run one after another (a loop: moto recursed once per item), and a Map run whose
+  failed items exceed its tolerated failure count or percentage fails with
+  `States.ExceedToleratedFailureThreshold`, as in AWS (moto counted them and went on);
+  JSONL and manifest item files read as JSON lists, which moto's parser knows;
 - quiet logs: moto logs whole parse trees when a state fails.
 
 It is installed in-process by `simulate` and in the embedded emulator's process.
@@ -107,6 +113,7 @@ def install() -> None:
         _cache_lookups_from_the_store()
         _markers_from_the_store()
         _programs_from_the_cache()
+        _items_from_the_simulation()
         _installed = True
 
 
@@ -518,13 +525,192 @@ def _marker_answer(resource: str, parameters: dict[str, Any]) -> Any:
 
 
 def _programs_from_the_cache() -> None:
+    """Executions (and, in the emulator, the check of a new definition) parse each definition once."""
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     from .program_cache import load_or_parse
 
+    def parsed(definition: str) -> Any:
+        readable = _with_simulated_items(definition)
+        return load_or_parse(definition, lambda: AmazonStateLanguageParser.parse(readable)[0])
+
     def entrypoint(self: Any) -> Any:
-        definition = self._evaluation_details.state_machine_details.definition
-        return load_or_parse(definition, lambda: AmazonStateLanguageParser.parse(definition)[0])
+        return parsed(self._evaluation_details.state_machine_details.definition)
+
+    original_check = StepFunctionsParserBackend._validate_definition
+
+    def check(definition: str) -> None:
+        try:
+            parsed(definition)
+        except Exception:
+            original_check(definition)  # moto's own error for a definition it cannot read
 
     ExecutionWorker._get_evaluation_entrypoint = entrypoint
+    StepFunctionsParserBackend._validate_definition = staticmethod(check)
+
+
+SIMULATED_ITEMS: dict[str, tuple[list[Any], str]] = {}  # a Distributed Map's name -> (its items, their format)
+SIMULATED_ITEM_COUNT = 3
+_ITEM_READS = re.compile(r"\$\.item((?:\.[A-Za-z_][A-Za-z0-9_]*)*)")
+
+
+def _with_simulated_items(definition: str) -> str:
+    """Record the simulated items of each Distributed Map; the definition as moto's parser reads it."""
+    if '"ItemReader"' not in definition:
+        return definition
+    from ..asl import walk_states
+
+    document = json.loads(definition)
+    for name, body in walk_states(document):
+        reader = body.get("ItemReader")
+        if reader is None:
+            continue
+        config = reader.get("ReaderConfig", {})
+        SIMULATED_ITEMS[name] = (simulated_items(body), config.get("InputType", "JSON"))
+        if config.get("InputType") in ("JSONL", "MANIFEST"):
+            config["InputType"] = "JSON"  # the simulated items are a JSON list whatever the file's format
+    return json.dumps(document)
+
+
+def simulated_items(map_state: dict[str, Any]) -> list[Any]:
+    """Items with every member the item selector and the iterator read (`$.item.x.y`), or listed objects."""
+    reader = map_state["ItemReader"]
+    count = range(1, SIMULATED_ITEM_COUNT + 1)
+    if reader["Resource"].endswith("listObjectsV2"):
+        prefix = reader.get("Parameters", {}).get("Prefix", "")
+        return [
+            {
+                "Key": f"{prefix}simulated-object-{n}",
+                "Size": 1024 * n,
+                "ETag": f'"{n:032x}"',
+                "LastModified": "2024-01-01T00:00:00.000Z",
+                "StorageClass": "STANDARD",
+            }
+            for n in count
+        ]
+    text = json.dumps(map_state.get("ItemProcessor", {}))
+    paths = {match.group(1) for match in _ITEM_READS.finditer(text) if match.group(1)}
+    if not paths:
+        return [f"simulated-item-{n}" for n in count]
+    items = []
+    for n in count:
+        item: dict[str, Any] = {}
+        for path in sorted(paths, key=len):
+            *parents, leaf = path.strip(".").split(".")
+            node = item
+            for part in parents:
+                child = node.setdefault(part, {})
+                node = child if isinstance(child, dict) else node
+            node.setdefault(leaf, f"simulated-{leaf}-{n}")
+        items.append(item)
+    return items
+
+
+def _items_from_the_simulation() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import resource_eval_s3
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+        resource_eval_s3 as writer_s3,
+    )
+
+    reader = resource_eval_s3.ResourceEvalS3
+
+    def get_object(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+        env.stack.pop()
+        items, input_type = SIMULATED_ITEMS.get(env.next_state_name, ([], "JSON"))
+        env.stack.append(_csv(items) if input_type == "CSV" else json.dumps(items))
+
+    def list_objects_v2(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+        env.stack.pop()
+        env.stack.append(SIMULATED_ITEMS.get(env.next_state_name, ([], ""))[0])
+
+    reader._handle_get_object = staticmethod(get_object)
+    reader._handle_list_objects_v2 = staticmethod(list_objects_v2)
+
+    def put_object(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+        """What the ResultWriter answers, without writing to S3."""
+        parameters = env.stack.pop()
+        env.stack.pop()
+        run = env.map_run_record_pool_manager.get_all().pop()
+        prefix = parameters.get("Prefix", "")
+        prefix += "/" if prefix and not prefix.endswith("/") else ""
+        key = f"{prefix}{run.map_run_arn.split(':')[-1]}/manifest.json"
+        details = {"Bucket": parameters["Bucket"], "Key": key}
+        env.stack.append({"MapRunArn": run.map_run_arn, "ResultWriterDetails": details})
+
+    writer_s3.ResourceEvalS3._handle_put_object = staticmethod(put_object)
+    _distributed_items_in_order_and_counted()
+
+
+def _distributed_items_in_order_and_counted() -> None:
+    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component as distributed,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+        distributed_item_processor_worker as workers,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    original_run = distributed.DistributedIterationComponent._map_run
+
+    def map_run(self: Any, env: Any, eval_input: Any) -> None:
+        original_run(self, env, eval_input)
+        items = eval_input.map_run_record.item_counter
+        failed, total = items.failed.get(), max(items.total.get(), 1)
+        count = eval_input.tolerated_failure_count or 0
+        percentage = eval_input.tolerated_failure_percentage or 0.0
+        if failed > count and failed * 100.0 / total > percentage:
+            cause = "The specified tolerated failure threshold was exceeded"
+            details = MapRunFailedEventDetails(error=EXCEEDED, cause=cause)
+            raise FailureEventException(
+                failure_event=FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold),
+                    event_type=HistoryEventType.MapRunFailed,
+                    event_details=EventDetails(mapRunFailedEventDetails=details),
+                )
+            )
+
+    def eval_pool(self: Any, job: Any, worker_frame: Any) -> None:
+        """moto's `_eval_pool` as a loop instead of a recursion per item."""
+        while job is not None:
+            job_frame = worker_frame.open_inner_frame()
+            self._eval_job(env=job_frame, job=job)
+            worker_frame.delete_frame(job_frame)
+            next_job = None if isinstance(job.job_output, Exception) or self.stopped() else self._job_pool.next_job()
+            if next_job is None:
+                break  # moto closes the frame before the job: the Map state waits for the jobs
+            self._job_pool.close_job(job)
+            job = next_job
+        self._env.delete_frame(worker_frame)
+        if job is not None:
+            self._job_pool.close_job(job)
+
+    distributed.DistributedIterationComponent._map_run = map_run
+    workers.DistributedItemProcessorWorker._eval_pool = eval_pool
+
+
+EXCEEDED = "States.ExceedToleratedFailureThreshold"
+
+
+def _csv(items: list[Any]) -> str:
+    import csv
+    import io
+
+    columns = sorted({key for item in items if isinstance(item, dict) for key in item})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for item in items:
+        writer.writerow([item.get(column, "") if isinstance(item, dict) else item for column in columns])
+    return out.getvalue()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..asl import inner_blocks
 from ..naming import gate_role, marker_role
 from .results import all_states, is_failure_state, reads_report, report_contents, success_result, task_states
 
@@ -108,8 +109,8 @@ def map_task_states(definition: dict[str, Any]) -> set[str]:
     """
     inside = set()
     for _, body in all_states(definition):
-        if "Iterator" in body:
-            inside.update(name for name, _ in all_states(body["Iterator"]))
+        if body["Type"] == "Map":
+            inside.update(name for block in inner_blocks(body) for name, _ in all_states(block))
     return inside
 
 

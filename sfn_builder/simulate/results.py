@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..asl import inner_blocks
+
 ACCOUNT, REGION = "123456789012", "us-east-1"
 STARTED, ENDED = 1767236400.0, 1767237000.0  # 2026-01-01 03:00 UTC, ten minutes later
 JOB_SUFFIX = "0123456789ab"
@@ -31,7 +33,7 @@ def task_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any
 def all_states(block: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     for name, state in block["States"].items():
         yield name, state
-        for inner in [*state.get("Branches", []), *([state["Iterator"]] if "Iterator" in state else [])]:
+        for inner in inner_blocks(state):
             yield from all_states(inner)
 
 
