@@ -632,15 +632,16 @@ class _Builder:
         iterator = Scope()
         first, _ = self.task_unit(step, iterator, in_map=True)
         items = step.for_each.items
-        options: dict[str, Any] = {"result_path": None}
+        fields: dict[str, Any] = {}  # in the order the SDK writes them
         if step.for_each.source is not None:
-            options["distributed"] = self.item_reader(step)
+            fields["distributed"] = self.item_reader(step)
         elif isinstance(items, str):
             ref = parse_template(items).single_reference
             assert ref is not None
-            options["items_path"] = self.renderer.path(ref)
+            fields["items_path"] = self.renderer.path(ref)
         else:
-            options["items_path"] = f"$.items.{self.keys[step.name]}"
+            fields["items_path"] = f"$.items.{self.keys[step.name]}"
+        options: dict[str, Any] = {"result_path": None}
         if step.name in self.kept:
             options["result_path"] = self.renderer.result_path(step.name)
         if step.for_each.max_concurrency is not None:
@@ -648,6 +649,7 @@ class _Builder:
         state = sdk.Map(
             step.name,
             lambda: iterator.emit(first),
+            **fields,
             parameters=self.item_document(step),
             comment=step.comment,
             **options,
