@@ -94,6 +94,17 @@ class Plan:
         return [*self.scopes.problems, *notes]
 
 
+def children(node: Node) -> tuple[Node, ...]:
+    """A plan node's parts: a sequence's items, a Parallel's branches, a Network's members."""
+    if isinstance(node, Sequence):
+        return node.items
+    if isinstance(node, Parallel):
+        return node.branches
+    if isinstance(node, Network):
+        return node.members
+    return ()
+
+
 def networks(node: Node | None) -> list[Network]:
     """The Networks in a plan node (a workflow with any needs the markers table)."""
     found: list[Network] = []
@@ -102,10 +113,7 @@ def networks(node: Node | None) -> list[Network]:
         current = stack.pop()
         if isinstance(current, Network):
             found.append(current)
-        elif isinstance(current, Sequence):
-            stack.extend(current.items)
-        elif isinstance(current, Parallel):
-            stack.extend(current.branches)
+        stack.extend(children(current))
     return found
 
 
@@ -117,15 +125,7 @@ def leaves(node: Node | None) -> list[str]:
         current = stack.pop()
         if isinstance(current, Leaf):
             out.append(current.step)
-        else:
-            children = (
-                current.items
-                if isinstance(current, Sequence)
-                else current.members
-                if isinstance(current, Network)
-                else current.branches
-            )
-            stack.extend(reversed(children))
+        stack.extend(reversed(children(current)))
     return out
 
 
