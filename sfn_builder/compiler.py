@@ -110,7 +110,9 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     if definition is None and networks(plan.main) and _too_large(built):
         nested = make_plan(graph, nested=True)
         definition, fallback = _built(analysis, nested, requests)
-        if definition is not None:
+        if definition is None:
+            built = fallback  # the smallest definition sfn-build can make is too large too: say that one
+        else:
             size = next(p for p in built if p.message.startswith(_TOO_LARGE)).message
             built = [
                 document.place(
