@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -163,12 +162,9 @@ def _error_apis() -> dict[str, tuple[str, str]]:
 
 
 def _botocore_version() -> str:
-    try:
-        return metadata.version("botocore")
-    except metadata.PackageNotFoundError:
-        import botocore
+    import botocore  # its package module only (importlib.metadata costs more than botocore itself)
 
-        return botocore.__version__
+    return botocore.__version__
 
 
 def _cache_dir() -> Path:

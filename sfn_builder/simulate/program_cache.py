@@ -16,7 +16,6 @@ import stat
 import sys
 from collections.abc import Callable
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +63,12 @@ def _key(definition: str) -> str:
 
 @cache
 def _salt() -> str:
+    import moto
+
     from . import interpreter
 
     source = Path(interpreter.__file__).read_bytes()
-    return f"{sys.version}|moto {metadata.version('moto')}|{hashlib.sha256(source).hexdigest()}"
+    return f"{sys.version}|moto {moto.__version__}|{hashlib.sha256(source).hexdigest()}"
 
 
 def _folder() -> Path:
