@@ -141,26 +141,32 @@ def test_a_network_too_large_for_step_functions_falls_back_to_parallel_states_an
     assert [p for p in compilation.problems if "also waits" in p.message]
 
 
-def test_a_step_waiting_before_its_need_is_done_is_released_by_the_signal(write_spec):
-    """On moto's own interpreter (branches in threads, Wait states in real time, DynamoDB): d registers
-    its task token before b is done and starts when b signals, without waiting for a."""
+def on_moto(spec: str) -> dict:
+    """The run of a spec on moto's own interpreter (tests/markers_on_moto.py, in a process of its own)."""
     import subprocess
     import sys
 
     from conftest import ROOT
 
-    spec = write_spec(
-        "version: 1\nname: timed-n\nsteps:\n"
-        "  a: {type: wait, seconds: 3}\n  b: {type: wait, seconds: 1}\n"
-        "  c: {type: wait, seconds: 1, needs: [a, b]}\n  d: {type: wait, seconds: 1, needs: [b]}\n"
-    )
     result = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "markers_on_moto.py"), spec],
         capture_output=True, text=True, timeout=120, check=False,
     )
     run = json.loads(result.stdout.strip().splitlines()[-1])
-    times = run["times"]
     assert run["status"] == "SUCCEEDED", result.stderr[-2000:]
+    return run
+
+
+def test_a_step_waiting_before_its_need_is_done_is_released_by_the_signal(write_spec):
+    """On moto's own interpreter (branches in threads, Wait states in real time, DynamoDB): d registers
+    its task token before b is done and starts when b signals, without waiting for a."""
+    spec = write_spec(
+        "version: 1\nname: timed-n\nsteps:\n"
+        "  a: {type: wait, seconds: 3}\n  b: {type: wait, seconds: 1}\n"
+        "  c: {type: wait, seconds: 1, needs: [a, b]}\n  d: {type: wait, seconds: 1, needs: [b]}\n"
+    )
+    run = on_moto(spec)
+    times = run["times"]
     assert times["d.after-b"]["entered"] < times["b"]["exited"]  # registered before b was done
     assert times["b"]["exited"] <= times["d"]["entered"] < times["a"]["exited"]  # released by b, not a
     assert times["c"]["entered"] >= times["a"]["exited"]
@@ -170,10 +176,6 @@ def test_a_step_waiting_before_its_need_is_done_is_released_by_the_signal(write_
 def test_results_reach_a_step_released_by_a_signal(write_spec):
     """d waits for b (which runs after w) and reads b's result: it arrives with b's signal."""
     import re
-    import subprocess
-    import sys
-
-    from conftest import ROOT
 
     topic = "arn:aws:sns:us-east-1:123456789012:news"
     spec = write_spec(
@@ -183,12 +185,7 @@ def test_results_reach_a_step_released_by_a_signal(write_spec):
         "  c: {type: wait, seconds: 1, needs: [a, b]}\n"
         f"  d: {{type: sns, needs: [b], topic: '{topic}', message: 'after ${{steps.b.MessageId}}'}}\n"
     )
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "markers_on_moto.py"), spec],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
-    run = json.loads(result.stdout.strip().splitlines()[-1])
+    run = on_moto(spec)
     times = run["times"]
-    assert run["status"] == "SUCCEEDED", result.stderr[-2000:]
     assert times["d.after-b"]["entered"] < times["b"]["exited"] <= times["d"]["entered"] < times["a"]["exited"]
     assert re.fullmatch(r"after [0-9a-f-]{36}", run["requests"]["d"]["Message"])
