@@ -111,7 +111,9 @@ def _steps_only(path: list[Visit]) -> list[Visit]:
         role = gate_role(visit.state)
         step = visit.state.rpartition(".")[0]
         if marker_role(visit.state):
-            if visit.outcome == "failed" and visit.error not in ALREADY_DONE:
+            if visit.outcome == "cancelled":  # a branch that would have waited first: its step never started
+                shown.append(replace(visit, state=step))
+            elif visit.outcome == "failed" and visit.error not in ALREADY_DONE:
                 shown.append(visit)  # the markers table failed it: the step's failure path follows
             continue
         if role in REUSE_ROLES:
