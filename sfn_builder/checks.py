@@ -305,6 +305,7 @@ def _templates(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
             for field, value in (
                 ("tolerated_failure_percentage", step.for_each.tolerated_failure_percentage),
                 ("results", step.for_each.results),
+                ("format", step.for_each.format),
             ):
                 if value is not None:
                     yield Problem(

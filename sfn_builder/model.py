@@ -83,6 +83,7 @@ class ForEach:
     source: ItemSource | None = None  # items read from S3 (a Distributed Map)
     tolerated_failure_percentage: float | None = None
     results: str | None = None  # s3://bucket/prefix/ where a Distributed Map writes the items' results
+    format: str | None = None  # how an S3 file of items is written, as the spec says (else from its name)
 
 
 @dataclass(frozen=True)
@@ -366,6 +367,7 @@ def _for_each(raw: Mapping[str, Any] | None) -> ForEach | None:
         source,
         float(tolerated) if tolerated is not None else None,
         raw.get("results"),
+        raw.get("format"),
     )
 
 
