@@ -352,6 +352,13 @@ def _item_source(step: Step, workflow: Workflow, graph: StepGraph) -> Iterator[P
         yield from check_s3_uri(step.for_each.results, ("steps", step.name, "for_each", "results"))
     if "${" in source.bucket:
         yield Problem("the bucket of a step's items cannot be templated", path, hint="write the bucket name")
+    if source.format == "objects" and step.for_each.format is not None:
+        yield Problem(
+            f"{step.for_each.items!r} is a prefix: its items are the objects under it, so for_each.format "
+            "does not apply",
+            ("steps", step.name, "for_each", "format"),
+            hint="name one file of items instead (s3://bucket/items.json), or remove format",
+        )
     if source.format is None:
         yield Problem(
             f"cannot tell how the items in {step.for_each.items!r} are written",

@@ -79,6 +79,7 @@ def test_tolerated_failures_and_results_in_s3(write_spec):
         ("s3://ml-data/${steps.done.Payload}/list.json", "", "may only use ${input.NAME}"),
         ("${input.run_date}", "\n      results: s3://ml-data/results/", "applies to items in S3 only"),
         ("${input.run_date}", "\n      format: csv", "applies to items in S3 only"),
+        ("s3://ml-data/shards/", "\n      format: manifest", "is a prefix"),
     ],
 )
 def test_item_sources_sfn_build_cannot_run_are_refused_at_their_line(write_spec, items, extra, said):
