@@ -68,7 +68,7 @@ class Scope:
     def emit(self, start: Any) -> dict[str, Any]:
         return {
             "StartAt": start.state_id,
-            "States": {state.state_id: state_dict(state) for state in [*self.states, *self.tail]},
+            "States": {state.state_id: sdk.state_dict(state) for state in [*self.states, *self.tail]},
         }
 
 
@@ -76,12 +76,6 @@ class Scope:
 CACHE_EXCLUDED = frozenset({"ProcessingJobName", "TrainingJobName", "TransformJobName", "JobName", "Tags"})
 LAMBDA_SERVICE_ERRORS = ("Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                          "Lambda.TooManyRequestsException")
-
-
-def state_dict(state: Any) -> dict[str, Any]:
-    """A state's ASL with `Type` first, as people write it."""
-    body = state.to_dict()
-    return {"Type": body.pop("Type"), **body}
 
 
 @dataclass

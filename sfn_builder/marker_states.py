@@ -106,7 +106,7 @@ def signal_states(step: str, step_key: str, table: str, *, sends_results: bool) 
         selector["output"] = "{}"
     notify = sdk.Map(
         aux_state(step, "notify"),
-        lambda: {"StartAt": notify_one.state_id, "States": {notify_one.state_id: _typed_first(notify_one)}},
+        lambda: {"StartAt": notify_one.state_id, "States": {notify_one.state_id: sdk.state_dict(notify_one)}},
         items_path=f"{MARKER_STATE}.Attributes.waiters.SS",
         parameters=selector,
         result_path=None,
@@ -114,11 +114,6 @@ def signal_states(step: str, step_key: str, table: str, *, sends_results: bool) 
     waiters.add_choice(sdk.ChoiceRule.IsPresent(variable=f"{MARKER_STATE}.Attributes.waiters", value=True), notify)
     done.next(waiters)
     return done, waiters, notify
-
-
-def _typed_first(state: Any) -> dict[str, Any]:
-    body = state.to_dict()
-    return {"Type": body.pop("Type"), **body}
 
 
 def clear_states(name: str, step_keys: list[str], table: str) -> list[Any]:

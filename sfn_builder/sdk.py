@@ -104,6 +104,12 @@ class Fail(_Fields, _states.Fail):
 Emit = Callable[[], dict[str, Any]]
 
 
+def state_dict(state: Any) -> dict[str, Any]:
+    """A state's ASL with `Type` first, as people write it."""
+    body = state.to_dict()
+    return {"Type": body.pop("Type"), **body}
+
+
 class Parallel(_Rendered, _states.Parallel):
     """A Parallel state whose branches are emitted by the builder's scopes."""
 
