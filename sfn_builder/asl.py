@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 ALERT_RESOURCE = "arn:aws:states:::sns:publish"
@@ -21,6 +21,15 @@ def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any
                 stack.append(body["Iterator"])
             if "ItemProcessor" in body:
                 stack.append(body["ItemProcessor"])
+
+
+def joined(definition: dict[str, Any], parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A split workflow's definition with its parts' states beside its own (state names are unique across
+    them): what reads states by name sees every state. Not a definition to run."""
+    states = dict(definition.get("States", {}))
+    for part in parts:
+        states.update(part["States"])
+    return {**definition, "States": states}
 
 
 def inner_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ Map iterator) in the order they are made; failure paths come last.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,11 +31,13 @@ from .naming import (
     aux_state,
     job_prefix,
     markers_table,
+    part_machine,
+    part_state,
     resource_name,
     result_keys,
 )
 from .payload import Renderer, jsonpath, quote
-from .plan import Leaf, Network, Node, Parallel, Plan, Sequence, leaves
+from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, leaves
 from .results import ResultSpec, member_reads, result_specs, step_references
 from .service_models import input_shape
 from .steps import KINDS
@@ -42,6 +45,10 @@ from .steps.nested import arn_in_own_account
 from .steps.processing import report_uri
 from .templates import Reference, parse_path, parse_template
 
+PART_RESOURCE = "arn:aws:states:::states:startExecution.sync:2"
+PART_START_ERRORS = ["StepFunctions.ExecutionLimitExceeded", "StepFunctions.SdkClientException"]
+PARENT_EXECUTION = "sfn_build_parent"  # a part's input: the name and start time of the execution that started it
+_CONTEXT_IN_PART = re.compile(r"\$\$\.Execution\.(Id|Name|StartTime)\b")
 REPORT_RESOURCE = "arn:aws:states:::aws-sdk:s3:getObject"
 REPORT_SIZE_RESOURCE = "arn:aws:states:::aws-sdk:s3:headObject"
 # Reports are read into the state, which Step Functions limits to 256 KiB: they share 192 KiB of it
@@ -110,9 +117,10 @@ def close(exits: list[Exit], scope: Scope, name: str) -> None:
 
 def build_definition(
     workflow: Workflow, plan: Plan, graph: StepGraph, requests: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
-    """The ASL definition of a validated workflow."""
-    return _Builder(workflow, plan, graph, requests).build()
+) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """The ASL definition of a validated workflow, and of each of its plan's Parts by number."""
+    builder = _Builder(workflow, plan, graph, requests)
+    return builder.build(), builder.parts
 
 
 class _Builder:
@@ -132,6 +140,7 @@ class _Builder:
             if step.for_each is not None and not isinstance(step.for_each.items, str)
         }
         self.parallel_count = 0
+        self.parts: dict[int, dict[str, Any]] = {}
         reports = sum(1 for step in workflow.steps.values() if step.type == "processing" and report_uri(step))
         self.report_limit = min(REPORT_LIMIT_BYTES, REPORT_BUDGET_BYTES // max(reports, 1))
 
@@ -230,7 +239,82 @@ class _Builder:
             return Block(first.entry, exits), available
         if isinstance(node, Network):
             return self.network(node, scope, available)
+        if isinstance(node, Part):
+            return self.part(node, scope, available)
         return self.parallel(node, scope, available)
+
+    def part(self, node: Part, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
+        """A Part: its own state machine, given the state document and returning it (module `split`)."""
+        child = Scope()
+        block, after = self.node(node.node, child, available)
+        state_id = part_state(node.number)
+        close(block.exits, child, aux_state(state_id, "done"))
+        inside = leaves(node.node)
+        names = ", ".join(inside[:6]) + (", ..." if len(inside) > 6 else "")
+        machine = part_machine(self.workflow.name, node.number)
+        comment = f"Part {node.number} of workflow {self.workflow.name}: runs {names}."
+        self.parts[node.number] = from_parent_execution({"Comment": comment, **child.emit(block.entry)})
+        document = {"input.$": "$.input", "steps.$": "$.steps"}
+        selector = {"input.$": "$.Output.input", "steps.$": "$.Output.steps"}
+        if self.literal_items:
+            document["items.$"] = "$.items"
+            selector["items.$"] = "$.Output.items"
+        parameters = {
+            "StateMachineArn.$": str(arn_in_own_account("states", f"stateMachine:{machine}")),
+            "Name.$": "States.UUID()",
+            "Input": {
+                **document,
+                PARENT_EXECUTION: {"Name.$": "$$.Execution.Name", "StartTime.$": "$$.Execution.StartTime"},
+                "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
+            },
+        }
+        task = scope.add(
+            sdk.Task(
+                state_id,
+                resource=PART_RESOURCE,
+                parameters=parameters,
+                result_selector=selector,
+                result_path="$",
+                comment=f"Runs {names} in state machine {machine}.",
+            )
+        )
+        task.add_retry(sdk.Retry(error_equals=PART_START_ERRORS, interval_seconds=5, max_attempts=4, backoff_rate=2))
+        task.add_catch(
+            sdk.Catch(error_equals=[CATCH_ALL], next_step=self.part_failed(state_id, scope), result_path="$.error")
+        )
+        return Block(task, [next_exit(task)]), after
+
+    def part_failed(self, state_id: str, scope: Scope) -> Any:
+        """Fail as the part did: with its failed step's error and cause when it has them."""
+        generic = scope.add(
+            sdk.Fail(
+                aux_state(state_id, "failed"),
+                error=f"{state_id}.Failed",
+                cause_path=f"States.Format('{state_id} failed. {{}}: {{}}', $.error.Error, $.error.Cause)",
+            ),
+            at_end=True,
+        )
+        read = sdk.Pass(
+            aux_state(state_id, "read-failure"),
+            parameters={"error.$": "$.error", "part.$": "States.StringToJson($.error.Cause)"},
+        )
+        which = sdk.Choice(aux_state(state_id, "step-failed"))
+        for key, error, cause in (("pascal", "Error", "Cause"), ("camel", "error", "cause")):
+            fail = scope.add(
+                sdk.Fail(
+                    aux_state(state_id, f"failed-as-{key}"), error_path=f"$.part.{error}", cause_path=f"$.part.{cause}"
+                ),
+                at_end=True,
+            )
+            which.add_choice(sdk.ChoiceRule.IsPresent(variable=f"$.part.{error}", value=True), fail)
+        which.default_choice(generic)
+        read.next(which)
+        failed = sdk.Choice(aux_state(state_id, "failure"))
+        failed.add_choice(sdk.ChoiceRule.StringEquals(variable="$.error.Error", value="States.TaskFailed"), read)
+        failed.default_choice(generic)
+        for state in (failed, read, which):
+            scope.add(state, at_end=True)
+        return failed
 
     def parallel(self, node: Parallel, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
         self.parallel_count += 1
@@ -880,6 +964,30 @@ _COMPARATORS = {
     "less_than": ("LessThan", False),
     "less_than_or_equal": ("LessThanEquals", False),
 }
+
+
+def from_parent_execution(definition: dict[str, Any]) -> dict[str, Any]:
+    """A part's definition reading the execution's id, name and start time from its parent's.
+
+    Job tags, alert links, completion markers and `${execution.*}` then name the workflow's
+    execution, as they do in a workflow of one state machine.
+    """
+    places = {
+        "Id": "$$.Execution.Input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID",
+        "Name": f"$$.Execution.Input.{PARENT_EXECUTION}.Name",
+        "StartTime": f"$$.Execution.Input.{PARENT_EXECUTION}.StartTime",
+    }
+
+    def rewritten(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: rewritten(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rewritten(v) for v in value]
+        if isinstance(value, str) and key.endswith(".$") and key != "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$":
+            return _CONTEXT_IN_PART.sub(lambda match: places[match.group(1)], value)
+        return value
+
+    return rewritten(definition)
 
 
 def _family(json_type: str) -> str:

@@ -1,23 +1,26 @@
 """Compile: an analysed spec -> checked requests -> ASL definition -> JSON text.
 
-Nothing is written unless every task's request fits its API's shape and the
-definition fits Step Functions' 1 MB limit.
+Nothing is written unless every task's request fits its API's shape and every
+definition fits Step Functions' 1 MB limit: a larger workflow is split into
+parts, state machines its own starts (module `split`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .asl import walk_states
+from .asl import joined, walk_states
 from .asl_rules import asl_findings
+from .naming import part_machine
 from .payload import RenderError
 from .plan import Plan, make_plan, networks
 from .problems import Problem, Severity, errors_in
 from .request_check import RunTimeValue, check_parameters, check_request
 from .runtime_types import type_problems
 from .service_models import input_shape
+from .split import Splitter, step_sizes
 from .steps import KINDS
 from .validate import Analysis
 
@@ -28,9 +31,13 @@ _REPORT = "please report it with the spec; nothing was written"
 
 @dataclass(frozen=True)
 class Compilation:
+    """The definition of the workflow's state machine and, when it is too large for one, of its parts
+    (numbered from 1; module `split`)."""
+
     analysis: Analysis
     definition: dict[str, Any] | None
     problems: tuple[Problem, ...]
+    parts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -39,6 +46,19 @@ class Compilation:
     def json(self) -> str:
         """The definition as deterministic, readable JSON (for files and people)."""
         return json.dumps(self.definition or {}, indent=2, ensure_ascii=False) + "\n"
+
+    def machines(self) -> dict[str, dict[str, Any]]:
+        """The parts' definitions by state machine name."""
+        assert self.analysis.workflow is not None
+        return {part_machine(self.analysis.workflow.name, number): part for number, part in self.parts.items()}
+
+    def whole(self) -> dict[str, Any]:
+        """The definition with its parts' states beside its own, for what reads states by name."""
+        return joined(self.definition or {}, self.parts.values())
+
+    def part_json(self, number: int) -> str:
+        """Part `number`'s definition, as `json` writes the workflow's."""
+        return json.dumps(self.parts[number], indent=2, ensure_ascii=False) + "\n"
 
     def compact_json(self) -> str:
         """The definition as Step Functions receives it (and its size limit counts it)."""
@@ -104,32 +124,28 @@ def compile_analysis(analysis: Analysis) -> Compilation:
 
     at_least = _size_at_least(plan, requests)
     if at_least > MAX_DEFINITION_BYTES:  # not worth building: falls back at once
-        definition, built = None, [document.place(_too_large_problem(at_least, markers=True, lower_bound=True))]
+        built = _Built(None, {}, [document.place(_too_large_problem(at_least, markers=True, lower_bound=True))])
     else:
-        definition, built = _built(analysis, plan, requests)
-    if definition is None and networks(plan.main) and _too_large(built):
+        built = _split_if_too_large(analysis, plan, requests, _built(analysis, plan, requests))
+    if built.definition is None and networks(plan.main) and _too_large(built.problems):
         nested = make_plan(graph, nested=True)
-        definition, fallback = _built(analysis, nested, requests)
-        if definition is None:
+        fallback = _split_if_too_large(analysis, nested, requests, _built(analysis, nested, requests))
+        if fallback.definition is None:
             built = fallback  # the smallest definition sfn-build can make is too large too: say that one
         else:
-            size = next(p for p in built if p.message.startswith(_TOO_LARGE)).message
-            built = [
-                document.place(
-                    Problem(
-                        f"{size.removesuffix('.')}; so this workflow uses Parallel states only, "
-                        "and some steps also wait for steps they do not need",
-                        ("steps",),
-                        hint="split the workflow into nested workflows (`workflow` steps) to keep every step "
-                        "waiting for exactly its needs",
-                        severity=Severity.WARNING,
-                    )
-                ),
-                *(document.place(problem) for problem in nested.problems()),
-                *fallback,
-            ]
-    problems += built
-    return Compilation(analysis, definition, tuple(problems))
+            size = next(p for p in built.problems if p.message.startswith(_TOO_LARGE)).message
+            warning = Problem(
+                f"{size.removesuffix('.')}; so this workflow uses Parallel states only, "
+                "and some steps also wait for steps they do not need",
+                ("steps",),
+                hint="split the workflow into nested workflows (`workflow` steps) to keep every step "
+                "waiting for exactly its needs",
+                severity=Severity.WARNING,
+            )
+            problems_then = [document.place(warning), *(document.place(p) for p in nested.problems())]
+            built = _Built(fallback.definition, fallback.parts, [*problems_then, *fallback.problems])
+    problems += built.problems
+    return Compilation(analysis, built.definition, tuple(problems), built.parts)
 
 
 # Fewer bytes than any wait for a need, and than the states of a step others wait for, take.
@@ -165,27 +181,67 @@ def _too_large(problems: list[Problem]) -> bool:
     return any(problem.message.startswith(_TOO_LARGE) for problem in problems)
 
 
-def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> tuple[Any, list[Problem]]:
-    """The definition of a plan (None when it cannot be built or is refused), and its problems."""
+@dataclass(frozen=True)
+class _Built:
+    """A built definition and its parts' (None when refused), its problems, and what was too large."""
+
+    definition: dict[str, Any] | None
+    parts: dict[int, dict[str, Any]]
+    problems: list[Problem]
+    too_large: dict[str, Any] | None = None
+
+
+def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
+    """The definitions of a plan (None when one cannot be built or is refused), and their problems."""
     from .build import build_definition  # imports the Step Functions SDK: only when compiling
 
     workflow, graph, document = analysis.workflow, analysis.graph, analysis.document
     assert workflow is not None and graph is not None and document is not None
     problems: list[Problem] = []
     try:
-        definition = build_definition(workflow, plan, graph, requests)
+        definition, parts = build_definition(workflow, plan, graph, requests)
     except RenderError as error:
-        return None, [document.place(Problem(str(error), ("steps",)))]
-    problems += _check_added_tasks(definition, document)
-    problems += [
-        document.place(Problem(f"{_BUG} ({finding})", ("steps",), hint=_REPORT)) for finding in asl_findings(definition)
-    ]
+        return _Built(None, {}, [document.place(Problem(str(error), ("steps",)))])
+    for each in (definition, *parts.values()):
+        problems += _check_added_tasks(each, document)
+        problems += [
+            document.place(Problem(f"{_BUG} ({finding})", ("steps",), hint=_REPORT)) for finding in asl_findings(each)
+        ]
     if errors_in(problems):
-        return None, problems
+        return _Built(None, {}, problems)
     try:
-        size = len(compact(definition).encode())
+        size = max(len(compact(each).encode()) for each in (definition, *parts.values()))
     except ValueError:
-        return None, [document.place(Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT))]
+        not_json = Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT)
+        return _Built(None, {}, [document.place(not_json)])
     if size > MAX_DEFINITION_BYTES:
-        return None, [*problems, document.place(_too_large_problem(size, markers=bool(networks(plan.main))))]
-    return definition, problems
+        too_large = document.place(_too_large_problem(size, markers=bool(networks(plan.main))))
+        return _Built(None, {}, [*problems, too_large], definition)
+    return _Built(definition, parts, problems)
+
+
+# Each part's size by estimate: a margin under the limit for the estimate's error.
+PART_BUDGET_BYTES = 800 * 1024
+
+
+def _split_if_too_large(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]], built: _Built) -> _Built:
+    """A definition too large for Step Functions split into parts (module `split`), when it can be.
+
+    Markers are keyed by the workflow's execution, but a network is never cut: a plan whose
+    networks are too large for a part is left to the Parallel-only fallback.
+    """
+    workflow = analysis.workflow
+    assert workflow is not None
+    if built.too_large is None or workflow.type != "standard":  # an Express workflow cannot wait for another
+        return built
+    sizes = step_sizes(built.too_large)
+    budget = PART_BUDGET_BYTES
+    for _ in range(4):
+        split = Splitter(sizes, budget).split(plan)
+        if split is None:
+            return built
+        attempt = _built(analysis, split, requests)
+        if attempt.too_large is None:
+            return attempt
+        budget //= 2
+    return built

@@ -130,9 +130,14 @@ MARKER_ROLE_PREFIXES = ("after-", "read-", "got-", "markers-cleared-")
 def gate_role(state: str) -> str | None:
     """The role of a step's gate, reuse or marker state (`train.cache-hit` -> "cache-hit"), else None."""
     role = state.rpartition(".")[2] if "." in state else ""
-    if role in GATE_ROLES or role in REUSE_ROLES or marker_role(state):
+    if role in GATE_ROLES or role in REUSE_ROLES or marker_role(state) or part_role(state):
         return role
     return None
+
+
+def part_role(state: str) -> bool:
+    """Whether a state starts a split workflow's part or passes its failure on (module `split`)."""
+    return state.startswith(PART_STATE_PREFIX)
 
 
 def marker_role(state: str) -> bool:
@@ -161,6 +166,19 @@ def resource_name(workflow: str, suffix: str = "", limit: int = 64) -> str:
     if len(workflow) + len(tail) <= limit:
         return workflow + tail
     return short_name(workflow, limit - len(tail)) + tail
+
+
+def part_machine(workflow: str, number: int) -> str:
+    """The state machine of a workflow's part `number` (module `split`)."""
+    return resource_name(workflow, f"part-{number}", limit=80)
+
+
+PART_STATE_PREFIX = "workflow.part-"
+
+
+def part_state(number: int) -> str:
+    """The parent's state that runs part `number` ('workflow.' never starts a step's own state)."""
+    return f"{PART_STATE_PREFIX}{number}"
 
 
 def markers_table(workflow: str) -> str:

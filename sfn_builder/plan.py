@@ -50,7 +50,15 @@ class Network:
     needs: tuple[tuple[int, ...], ...]
 
 
-Node = Leaf | Sequence | Parallel | Network
+@dataclass(frozen=True)
+class Part:
+    """A node run as a state machine of its own (a definition too large for one; module `split`)."""
+
+    number: int
+    node: Node
+
+
+Node = Leaf | Sequence | Parallel | Network | Part
 
 
 @dataclass(frozen=True)
@@ -95,14 +103,31 @@ class Plan:
 
 
 def children(node: Node) -> tuple[Node, ...]:
-    """A plan node's parts: a sequence's items, a Parallel's branches, a Network's members."""
+    """A plan node's parts: a sequence's items, a Parallel's branches, a Network's members, a Part's node."""
     if isinstance(node, Sequence):
         return node.items
     if isinstance(node, Parallel):
         return node.branches
     if isinstance(node, Network):
         return node.members
+    if isinstance(node, Part):
+        return (node.node,)
     return ()
+
+
+def parts(node: Node | None) -> list[Part]:
+    """The Parts of a plan node, in order."""
+    return [current for current in _walk(node) if isinstance(current, Part)]
+
+
+def _walk(node: Node | None) -> list[Node]:
+    out: list[Node] = []
+    stack: list[Node] = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(reversed(children(current)))
+    return out
 
 
 def networks(node: Node | None) -> list[Network]:

@@ -342,7 +342,8 @@ def test_an_execution_name_with_path_separators_never_reaches_outside_the_cases_
     victim.write_text('{"precious": true}')
     definition = {"StartAt": "done", "States": {"done": {"Type": "Succeed"}}}
     machine = SimpleNamespace(name="churn", definition=json.dumps(definition))
-    execution = SimpleNamespace(name="../victim", state_machine=machine, input_data={})
+    arn = "arn:aws:states:us-east-1:123456789012:execution:churn:x"
+    execution = SimpleNamespace(name="../victim", execution_arn=arn, state_machine=machine, input_data={})
     _mocked_case(execution, cases)
     assert victim.read_text() == '{"precious": true}'
     leave_case(cases, "churn", "../../elsewhere/x", {})

@@ -67,7 +67,7 @@ def _prepared(args: argparse.Namespace):
     from ..deploy.publish import prepare
 
     aws = _connect(args)
-    return prepare(compilation.analysis.workflow, compilation.definition, aws)
+    return prepare(compilation.analysis.workflow, compilation.definition, aws, compilation.parts)
 
 
 def _print_changes(changes, where: str) -> None:
@@ -119,7 +119,7 @@ def create(args: argparse.Namespace) -> int:
     workflow = compilation.analysis.workflow
     aws = _connect(args)
     with locked(aws, workflow.name):  # a second create waits, then plans from what the first made
-        publication = prepare(workflow, compilation.definition, aws)
+        publication = prepare(workflow, compilation.definition, aws, compilation.parts)
         print(f"Publishing {workflow.name} to account {aws.account}, {aws.region}:")
         _print_changes(publication.changes, workflow.name)
         if publication.changes:
@@ -219,7 +219,7 @@ def resume(args: argparse.Namespace) -> int:
     resumable = {k: v for k, v in new_input.items() if not k.startswith("sfn_build")}
     plan = plan_resume(
         workflow,
-        (executions.definition_run_by(aws, earlier["executionArn"]), compilation.definition),
+        (executions.definition_run_by(aws, earlier["executionArn"], with_parts=True), compilation.whole()),
         executions.history(aws, earlier["executionArn"]),
         ({k: v for k, v in earlier_input.items() if not k.startswith("sfn_build")}, resumable),
         args.from_steps,
@@ -307,7 +307,7 @@ def _start(args: argparse.Namespace, aws, compilation, execution_input: dict, na
     workflow = compilation.analysis.workflow
     if args.local:
         try:
-            case = outcomes.mocked_case("execute", args, workflow, compilation.definition, execution_input)
+            case = outcomes.mocked_case("execute", args, workflow, compilation.whole(), execution_input)
         except outcomes.OutcomeError as error:
             print(f"sfn-build execute: {error}", file=sys.stderr)
             return EXIT_USAGE if error.usage else EXIT_FAILED

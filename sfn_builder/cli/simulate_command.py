@@ -18,7 +18,7 @@ def simulate(args: argparse.Namespace) -> int:
     compilation = compile_file(args.spec)
     if not compilation.ok:
         return EXIT_FAILED
-    workflow, definition = compilation.analysis.workflow, compilation.definition
+    workflow, definition = compilation.analysis.workflow, compilation.whole()
     given = json_object(args.input, "simulate")
     if given is None or not checked_input(workflow, given, "simulate"):
         return EXIT_USAGE
@@ -34,7 +34,10 @@ def simulate(args: argparse.Namespace) -> int:
     cache, at = _cache_store(args), _start_time(args)
     if cache is None or at is False:
         return EXIT_USAGE
-    result = engine.run(definition, workflow.name, given, case, progress=_progress, cache=cache, at=at)
+    result = engine.run(
+        compilation.definition, workflow.name, given, case, progress=_progress, cache=cache, at=at,
+        parts=compilation.machines(),
+    )
     _show(workflow.name, result, engine.rule_alerts(workflow, definition, result))
     if args.cache and write(args.cache, cache.to_json()) != EXIT_OK:
         return EXIT_FAILED

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..problems import errors_in
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, compile_file, report, write
@@ -49,13 +50,35 @@ def compile_(args: argparse.Namespace) -> int:
         from ..simulate.mock_config import default_config
 
         defaults = {f.name: f.default for f in workflow.inputs if f.has_default}
-        document = default_config(definition, workflow.name, defaults)
+        document = default_config(compilation.whole(), workflow.name, defaults)
         return write(args.output, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     if args.format == "cloudformation":
         from ..deploy.cloudformation import template
 
-        return write(args.output, json.dumps(template(workflow, definition), indent=2, ensure_ascii=False) + "\n")
-    return write(args.output, compilation.json())
+        document = template(workflow, definition, compilation.parts)
+        return write(args.output, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    status = write(args.output, compilation.json())
+    return status or _write_parts(args.output, compilation)
+
+
+def _write_parts(output: str | None, compilation: Any) -> int:
+    """A split workflow's parts beside its definition: FILE.json -> FILE.part-N.json."""
+    if not compilation.parts:
+        return EXIT_OK
+    if output is None or output == "-" or not Path(output).is_file():
+        print(
+            f"note: this workflow runs as {len(compilation.parts) + 1} state machines (its definition is over "
+            "Step Functions' 1 MB); use -o FILE to write its parts too, as FILE.part-N.json",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    path = Path(output)
+    for number in sorted(compilation.parts):
+        part = path.with_name(f"{path.stem}.part-{number}{path.suffix or '.json'}")
+        status = write(str(part), compilation.part_json(number))
+        if status:
+            return status
+    return EXIT_OK
 
 
 def graph(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,13 +57,16 @@ class AlertRule:
     transformer: dict[str, Any]
 
 
-def alert_rules(workflow: Workflow, state_machine_arn: str, definition: dict[str, Any]) -> list[AlertRule]:
+def alert_rules(
+    workflow: Workflow, state_machine_arn: str, definition: dict[str, Any], parts: Iterable[dict[str, Any]] = ()
+) -> list[AlertRule]:
+    """The workflow's alert rules; `parts`: the definitions of its parts, whose step alerts count too."""
     notifications = workflow.notifications
     if notifications is None:
         return []
     rules = []
     if notifications.on_execution:
-        rules.append(_execution_rule(workflow, state_machine_arn, definition, notifications.on_execution))
+        rules.append(_execution_rule(workflow, state_machine_arn, [definition, *parts], notifications.on_execution))
     if notifications.on_jobs:
         for events, prefixes in _job_kinds(workflow).values():
             statuses = [events.statuses[s] for s in notifications.on_jobs if s in events.statuses]
@@ -76,10 +80,11 @@ def alert_rules(workflow: Workflow, state_machine_arn: str, definition: dict[str
 
 
 def _execution_rule(
-    workflow: Workflow, state_machine_arn: str, definition: dict[str, Any], statuses: tuple[str, ...]
+    workflow: Workflow, state_machine_arn: str, definitions: list[dict[str, Any]], statuses: tuple[str, ...]
 ) -> AlertRule:
+    """Executions of the workflow's own state machine (a part's failure fails it too: one alert)."""
     detail: dict[str, Any] = {"stateMachineArn": [state_machine_arn], "status": list(statuses)}
-    alerted = alerted_errors(definition)
+    alerted = sorted({error for definition in definitions for error in alerted_errors(definition)})
     if alerted:
         detail["error"] = [{"anything-but": alerted}, {"exists": False}]
     paths = {

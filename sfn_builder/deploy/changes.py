@@ -66,7 +66,7 @@ def plan_changes(aws: Aws, workflow: Workflow, desired: list[Resource]) -> list[
     actual_machine: dict[str, Any] | None = None
     for resource in desired:
         actual = DRIVERS[resource.kind].read(aws, resource.name, workflow.name)
-        if resource.kind == STATE_MACHINE:
+        if resource.key == (STATE_MACHINE, workflow.name):
             actual_machine = actual
         if actual is None:
             changes.append(Change(ADD, resource.kind, resource.name, resource, None))

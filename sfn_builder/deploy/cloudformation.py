@@ -40,8 +40,10 @@ PSEUDO = Arns(*_MARKS)
 DESCRIPTION_BYTES = 1024  # CloudFormation's limit on a template's Description
 
 
-def template(workflow: Workflow, definition: dict[str, Any]) -> dict[str, Any]:
-    resources = desired_resources(workflow, definition, PSEUDO)
+def template(
+    workflow: Workflow, definition: dict[str, Any], parts: dict[int, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    resources = desired_resources(workflow, definition, PSEUDO, parts)
     body: dict[str, Any] = {}
     outputs: dict[str, Any] = {}
     earlier: list[str] = []

@@ -107,19 +107,27 @@ def case_file(cases: Path, state_machine: str, execution: str) -> Path:
     return cases / f"{digest[:40]}.json"
 
 
+_CASES_RUN: dict[str, Any] = {}  # execution ARN -> the case it ran with, for the parts it starts
+
+
 def _mocked_case(execution: Any, cases: Path) -> Any:
-    """The case left for this execution (read once), else every job succeeding."""
+    """The case left for this execution (read once), else its workflow execution's when it is a part
+    of a split workflow (that case holds every state of the parts), else every job succeeding."""
     from ..simulate.engine import to_moto
     from ..simulate.mock_config import case_from, success_case
 
     machine = execution.state_machine
+    given = execution.input_data if isinstance(execution.input_data, dict) else {}
     left = case_file(cases, machine.name, execution.name)
+    started_by = given.get("AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
     if left.is_file():
         case = case_from(json.loads(left.read_text(encoding="utf-8")), machine.name, execution.name)
         left.unlink()
+    elif isinstance(started_by, str) and started_by in _CASES_RUN:
+        case = _CASES_RUN[started_by]
     else:
-        given = execution.input_data if isinstance(execution.input_data, dict) else {}
         case = success_case(json.loads(machine.definition), given)
+    _CASES_RUN[execution.execution_arn] = case
     return to_moto(case, machine.name)
 
 

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..asl import joined
 from ..history import state_of
 from ..markers import ALREADY_DONE
 from ..model import Workflow
-from ..naming import REUSE_ROLES, gate_role, marker_role
+from ..naming import REUSE_ROLES, gate_role, marker_role, part_role
+from ..part_history import part_execution, spliced
 from .aws import Aws, AwsError, call
 from .publish import arns_of
 from .resources import state_machine_arn
@@ -62,14 +64,25 @@ def find_execution(aws: Aws, workflow: Workflow, wanted: str | None) -> dict[str
     return describe_execution(aws, recent[0]["executionArn"])
 
 
-def definition_run_by(aws: Aws, execution_arn: str) -> dict[str, Any]:
-    """The definition an execution ran (the state machine may have changed since)."""
+def definition_run_by(aws: Aws, execution_arn: str, *, with_parts: bool = False) -> dict[str, Any]:
+    """The definition an execution ran (the state machine may have changed since); `with_parts`: with
+    the states of the parts it started beside its own (asl.joined), for reading states by name."""
     found = call(
         aws.client("stepfunctions").describe_state_machine_for_execution,
         what=f"execution {execution_arn}",
         executionArn=execution_arn,
     )
-    return json.loads(found["definition"])
+    definition = json.loads(found["definition"])
+    if not with_parts or not any(part_role(name) for name in definition.get("States", {})):
+        return definition
+    by_id: dict[int, dict[str, Any]] = {}
+    parts = []
+    for event in _history(aws, execution_arn):
+        by_id[event["id"]] = event
+        child = part_execution(event, by_id)
+        if child is not None:
+            parts.append(definition_run_by(aws, child, with_parts=True))
+    return joined(definition, parts)
 
 
 def version(definition: dict[str, Any] | None) -> str | None:
@@ -97,8 +110,8 @@ def redrive(aws: Aws, execution_arn: str) -> None:
 
 
 def history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:
-    """Every event of an execution, oldest first."""
-    return _history(aws, execution_arn)
+    """Every event of an execution, oldest first, with its parts' where they ran (module `part_history`)."""
+    return spliced(_history(aws, execution_arn), lambda child: _history(aws, child))
 
 
 def start_execution(aws: Aws, workflow: Workflow, execution_input: dict[str, Any], name: str) -> str:
@@ -112,8 +125,9 @@ def describe_execution(aws: Aws, execution_arn: str) -> dict[str, Any]:
     )
 
 
-def follow(aws: Aws, execution_arn: str, poll: float = 2.0) -> Iterator[Progress]:
-    """The execution's progress as it happens, until it ends."""
+def follow(aws: Aws, execution_arn: str, poll: float = 2.0, *, part: bool = False) -> Iterator[Progress]:
+    """The execution's progress as it happens, until it ends; a part it starts is followed while it runs
+    (`part`: this is one, whose own end its workflow's execution tells)."""
     reader = HistoryReader()
     seen = 0
     while True:
@@ -121,8 +135,11 @@ def follow(aws: Aws, execution_arn: str, poll: float = 2.0) -> Iterator[Progress
         for event in _events_after(aws, execution_arn, seen):
             seen = max(seen, event["id"])
             progress = reader.read(event)
-            if progress is not None:
+            if progress is not None and not (part and progress.state == ""):
                 yield progress
+            child = part_execution(event, reader.by_id)
+            if child is not None:
+                yield from follow(aws, child, poll, part=True)
         if ended:
             return
         time.sleep(poll)
@@ -131,7 +148,7 @@ def follow(aws: Aws, execution_arn: str, poll: float = 2.0) -> Iterator[Progress
 def failure(aws: Aws, execution_arn: str) -> tuple[str, str, str] | None:
     """(failing state, error, cause) of a failed execution."""
     reader = HistoryReader()
-    for event in _history(aws, execution_arn):
+    for event in history(aws, execution_arn):
         reader.read(event)
     return reader.failure
 
@@ -178,8 +195,11 @@ class HistoryReader:
         return self.last_state_failure or self.execution_failure
 
     def read(self, event: dict[str, Any]) -> Progress | None:
-        """The progress an event shows; a step's gates show only when they reuse a result (or fail)."""
+        """The progress an event shows; a step's gates show only when they reuse a result (or fail); the
+        states that run a split workflow's parts never (their steps show)."""
         progress = self._read(event)
+        if progress is not None and part_role(progress.state):
+            return None
         role = gate_role(progress.state) if progress is not None else None
         if progress is not None and marker_role(progress.state):  # shown only when the markers table failed
             return progress if progress.event == "failed" and ALREADY_DONE[0] not in progress.detail else None
@@ -216,6 +236,8 @@ class HistoryReader:
                 self.execution_failure = (state_of(event, self.by_id), error, cause)  # a Fail state's, or ""
                 return Progress("", "failed", f"{error}: {cause}".strip(": "))
             state = state_of(event, self.by_id)
+            if part_role(state):  # a part failed as its step did: the step's failure tells it
+                return None
             self.failing.add(state)
             self.last_state_failure = (state, error, cause)
             return Progress(state, "failed", f"{error}: {cause}".strip(": "))

@@ -56,14 +56,21 @@ MARKER_ACTIONS = ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:Updat
 
 
 def execution_policy(
-    workflow: Workflow, arns: Arns, topic_arn: str | None, markers_table: str | None = None
+    workflow: Workflow,
+    arns: Arns,
+    topic_arn: str | None,
+    markers_table: str | None = None,
+    machine_of: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """The state machine role's policy; None when the workflow calls no service at all. With a markers
-    table (module `markers`): its items, and signalling the tasks waiting on them."""
+    """The role's policy (of the state machine and its parts); None when the workflow calls no service
+    at all. With a markers table (module `markers`): its items, and signalling the tasks waiting on them.
+    `machine_of`: the part machine each step of a split workflow runs in (module `split`)."""
+    machine_of = machine_of or {}
     statements: list[dict[str, Any]] = []
     for step in workflow.steps.values():
         statements.extend(KINDS[step.type].iam_statements(step, workflow, arns))
-        statements.extend(distributed_map_statements(step, workflow, arns))
+        statements.extend(distributed_map_statements(step, workflow, arns, machine_of.get(step.name)))
+    statements.extend(part_statements(sorted(set(machine_of.values())), arns))
     if topic_arn is not None:
         statements.append(statement(["sns:Publish"], [topic_arn]))
     if any(step.cache for step in workflow.steps.values()):
@@ -79,9 +86,29 @@ def execution_policy(
     return policy(statements) if statements else None
 
 
-def distributed_map_statements(step: Any, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
+def part_statements(machines: list[str], arns: Arns) -> list[dict[str, Any]]:
+    """Start the parts of a split workflow and wait for them (AWS's policy for startExecution.sync)."""
+    if not machines:
+        return []
+    return [
+        statement(["states:StartExecution"], [arns.arn("states", f"stateMachine:{name}") for name in machines]),
+        statement(
+            ["states:DescribeExecution", "states:StopExecution"],
+            [arns.arn("states", f"execution:{name}:*") for name in machines],
+        ),
+        statement(
+            ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            [arns.managed_rule("StepFunctionsGetEventsForStepFunctionsExecutionRule")],
+        ),
+    ]
+
+
+def distributed_map_statements(
+    step: Any, workflow: Workflow, arns: Arns, machine_name: str | None = None
+) -> list[dict[str, Any]]:
     """A step whose items are in S3 (a Distributed Map; AWS's "IAM policies for Distributed Map"): read
-    its items, write its results, and run its child executions (of this state machine) and stop them."""
+    its items, write its results, and run its child executions (of the state machine it runs in,
+    `machine_name` or the workflow's) and stop them."""
     if step.for_each is None or step.for_each.source is None:
         return []
     source = step.for_each.source
@@ -99,11 +126,11 @@ def distributed_map_statements(step: Any, workflow: Workflow, arns: Arns) -> lis
                 [f"arn:{arns.partition}:s3:::{results_bucket}/{literal_prefix(prefix)}*"],
             )
         )
-    machine = arns.arn("states", f"stateMachine:{workflow.name}")
-    found.append(statement(["states:StartExecution"], [machine]))
+    name = machine_name or workflow.name
+    found.append(statement(["states:StartExecution"], [arns.arn("states", f"stateMachine:{name}")]))
     # <machine>/<map run label>:<name>; the children are Standard executions, and the express form is
     # listed as AWS's authorization reference lists both resource types for these actions
-    children = [arns.arn("states", f"{kind}:{workflow.name}/*:*") for kind in ("execution", "express")]
+    children = [arns.arn("states", f"{kind}:{name}/*:*") for kind in ("execution", "express")]
     found.append(statement(["states:DescribeExecution", "states:StopExecution"], children))
     return found
 

@@ -47,8 +47,10 @@ def locked(aws: Aws, workflow_name: str) -> AbstractContextManager[None]:
     return held(aws, f"workflow-{workflow_name}", f"the workflow {workflow_name}")
 
 
-def prepare(workflow: Workflow, definition: dict[str, Any], aws: Aws) -> Publication:
-    resources = desired_resources(workflow, definition, arns_of(aws))
+def prepare(
+    workflow: Workflow, definition: dict[str, Any], aws: Aws, parts: dict[int, dict[str, Any]] | None = None
+) -> Publication:
+    resources = desired_resources(workflow, definition, arns_of(aws), parts)
     return Publication(workflow, aws, resources, plan_changes(aws, workflow, resources))
 
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from importlib import resources as package_files
 from typing import Any
 
+from ..asl import walk_states
 from ..markers import KEY_ATTRIBUTE, uses_markers
 from ..model import Workflow
-from ..naming import CACHE_LOOKUP, TAG_WORKFLOW, markers_table, owned_tags, resource_name
+from ..naming import CACHE_LOOKUP, TAG_WORKFLOW, markers_table, owned_tags, part_machine, resource_name
 from ..steps.base import Arns
 from .alerts import alert_rules
 from .iam import (
@@ -94,21 +95,30 @@ def schedule_group_name(workflow: str) -> str:
     return "sfn-build-" + resource_name(workflow, limit=54)
 
 
-def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns) -> list[Resource]:
-    """What `create` makes for this workflow, in creation order."""
+def desired_resources(
+    workflow: Workflow, definition: dict[str, Any], arns: Arns, parts: dict[int, dict[str, Any]] | None = None
+) -> list[Resource]:
+    """What `create` makes for this workflow, in creation order; `parts`: the definitions of a split
+    workflow's parts by number (module `split`), each a state machine of its own."""
+    parts = parts or {}
+    part_names = {number: part_machine(workflow.name, number) for number in sorted(parts)}
     tags = owned_tags(workflow.tags, {TAG_WORKFLOW: workflow.name})
     machine_arn = state_machine_arn(workflow, arns)
     topic = topic_arn(workflow, arns)
     path = role_path(workflow.name)
     resources: list[Resource] = []
-    table = markers_table(workflow.name) if uses_markers(definition) else None
+    table = markers_table(workflow.name) if any(map(uses_markers, [definition, *parts.values()])) else None
     table_arn = arns.arn("dynamodb", f"table/{table}") if table else None
 
     role_arn = workflow.execution_role
     if role_arn is None:
         role_name = resource_name(workflow.name, "sfn")
         role_arn = arns.arn("iam", f"role{path}{role_name}", regional=False)
-        document = execution_policy(workflow, arns, topic, table_arn)
+        machine_of = {
+            step: part_names[number] for number, part in parts.items() for step in _steps_in(part, workflow)
+        }
+        document = execution_policy(workflow, arns, topic, table_arn, machine_of)
+        machines = [machine_arn, *(arns.arn("states", f"stateMachine:{name}") for name in part_names.values())]
         resources.append(
             Resource(
                 ROLE,
@@ -116,7 +126,7 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
                 {
                     "path": path,
                     "description": f"Runs the {workflow.name} state machine (made by sfn-build)",
-                    "trust": trust_policy(["states.amazonaws.com"], arns, [machine_arn]),
+                    "trust": trust_policy(["states.amazonaws.com"], arns, machines),
                     "policies": {"sfn-build": document} if document else {},
                     "tags": tags,
                 },
@@ -136,7 +146,7 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
             "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": arns.arn("logs", f"log-group:{group}:*")}}],
         }
 
-    rules = alert_rules(workflow, machine_arn, definition)
+    rules = alert_rules(workflow, machine_arn, definition, parts.values())
     rule_arns = [arns.arn("events", f"rule/{resource_name(workflow.name, r.suffix)}") for r in rules]
     detailed = workflow.notifications is not None and workflow.notifications.format == "detailed"
     publishers = [] if detailed else rule_arns
@@ -199,19 +209,11 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
         )
 
     resources.extend(_cache_lookup(workflow, arns, path, tags))
-    resources.append(
-        Resource(
-            STATE_MACHINE,
-            workflow.name,
-            {
-                "definition": definition,
-                "role": role_arn,
-                "type": workflow.type.upper(),
-                "logging": logging,
-                "tags": machine_tags,
-            },
-        )
-    )
+    machine = {"role": role_arn, "type": workflow.type.upper(), "logging": logging}
+    for number, name in part_names.items():  # before the workflow's machine, which starts them
+        resources.append(Resource(STATE_MACHINE, name, {"definition": parts[number], **machine, "tags": tags}))
+    own = {"definition": definition, **machine, "tags": machine_tags}
+    resources.append(Resource(STATE_MACHINE, workflow.name, own))
 
     for rule, rule_arn in zip(rules, rule_arns, strict=True):
         target: dict[str, Any] = {"Id": "alerts", "Arn": formatter_arn or topic}
@@ -234,6 +236,11 @@ def desired_resources(workflow: Workflow, definition: dict[str, Any], arns: Arns
 
     resources.extend(_schedules(workflow, arns, machine_arn, tags))
     return resources
+
+
+def _steps_in(definition: dict[str, Any], workflow: Workflow) -> set[str]:
+    """The workflow's steps whose states a definition holds."""
+    return {name.split(".", 1)[0] for name, _ in walk_states(definition)} & workflow.steps.keys()
 
 
 def _cache_lookup(workflow: Workflow, arns: Arns, path: str, tags: dict[str, str]) -> list[Resource]:

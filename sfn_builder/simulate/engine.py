@@ -42,6 +42,7 @@ class Run:
     waited_seconds: float = 0.0
     execution_arn: str = ""
     state_machine_arn: str = ""
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def status_event(self) -> dict[str, Any]:
         """The Execution Status Change event Step Functions sends when this execution ends."""
@@ -65,7 +66,7 @@ class Run:
 
     @property
     def path(self) -> list[Visit]:
-        return visits(self.events, self.definition)
+        return visits(self.events, self.definition, self.parts.values())
 
     @property
     def alerts(self) -> list[Alert]:
@@ -90,13 +91,41 @@ def run(
     progress: Callable[[int], None] | None = None,
     cache: CacheStore | None = None,
     at: float | None = None,
+    parts: dict[str, dict[str, Any]] | None = None,
 ) -> Run:
     """Execute `definition` with the tasks answered by `case`; `progress` hears the number of
     history events every PROGRESS_SECONDS of a long run. Cache lookups are answered from `cache`
     (none: every lookup misses), and the cached jobs the run completes are recorded in it; `at`
-    (epoch seconds) is when the simulated run starts."""
+    (epoch seconds) is when the simulated run starts. `parts`: a split workflow's part machines
+    by name (module `split`); the executions the workflow starts of them run here too, their
+    events in its history where the task that started them waits."""
     interpreter.install()
     interpreter.CACHE = cache if cache is not None else CacheStore()
+    waited_before = interpreter.CLOCK.seconds
+    if at is not None:
+        interpreter.CLOCK.moved_to(at)
+    interpreter.PARTS = {
+        name: lambda given, named, d=part, n=name: _execute(d, n, named, given, case, None)
+        for name, part in (parts or {}).items()
+    }
+    try:
+        result = _execute(definition, state_machine, execution, execution_input, case, progress)
+    finally:
+        interpreter.PARTS = {}
+    interpreter.CACHE.record(result.events, interpreter.CLOCK.time())
+    result.waited_seconds = interpreter.CLOCK.seconds - waited_before
+    result.parts = parts or {}
+    return result
+
+
+def _execute(
+    definition: dict[str, Any],
+    state_machine: str,
+    execution: str,
+    execution_input: dict[str, Any],
+    case: Case,
+    progress: Callable[[int], None] | None,
+) -> Run:
     from moto.stepfunctions.parser.api import StateMachineType
     from moto.stepfunctions.parser.asl.eval.evaluation_details import (
         AWSExecutionDetails,
@@ -131,9 +160,6 @@ def run(
             definition=json.dumps(definition, ensure_ascii=False),  # as `create` sends it
         ),
     )
-    waited_before = interpreter.CLOCK.seconds
-    if at is not None:
-        interpreter.CLOCK.moved_to(at)
     worker = ExecutionWorker(
         evaluation_details=details,
         exec_comm=Done(),
@@ -146,17 +172,15 @@ def run(
     env = worker.env
     state = env.program_state()
     events = [dict(event) for event in env.event_manager.get_event_history()]
-    interpreter.CACHE.record(events, interpreter.CLOCK.time())
-    waited = interpreter.CLOCK.seconds - waited_before
     arns = {"execution_arn": execution_arn, "state_machine_arn": machine_arn}
     if isinstance(state, ProgramEnded):
-        return Run("SUCCEEDED", env.states.get_input(), None, None, events, definition, waited, **arns)
+        return Run("SUCCEEDED", env.states.get_input(), None, None, events, definition, **arns)
     if isinstance(state, ProgramError):
         error = state.error or {}
-        return Run("FAILED", None, error.get("error"), error.get("cause"), events, definition, waited, **arns)
+        return Run("FAILED", None, error.get("error"), error.get("cause"), events, definition, **arns)
     if isinstance(state, ProgramTimedOut):
-        return Run("TIMED_OUT", None, "States.Timeout", None, events, definition, waited, **arns)
-    return Run("ABORTED", None, None, None, events, definition, waited, **arns)
+        return Run("TIMED_OUT", None, "States.Timeout", None, events, definition, **arns)
+    return Run("ABORTED", None, None, None, events, definition, **arns)
 
 
 PROGRESS_SECONDS = 5.0
@@ -190,7 +214,7 @@ def rule_alerts(workflow: Any, definition: dict[str, Any], run: Run) -> list[tup
     from ..deploy.alerts import alert_rules, matching_messages
     from ..naming import resource_name
 
-    rules = alert_rules(workflow, run.state_machine_arn, definition)
+    rules = alert_rules(workflow, run.state_machine_arn, definition, run.parts.values())
     return [
         (resource_name(workflow.name, rule.suffix), message)
         for rule, message in matching_messages(rules, run.status_event())

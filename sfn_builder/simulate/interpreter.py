@@ -42,6 +42,10 @@ Task states from mocked responses. `install()` adds what it lacks here:
   failed items exceed its tolerated failure count or percentage fails with
   `States.ExceedToleratedFailureThreshold`, as in AWS (moto counted them and went on);
   JSONL and manifest item files read as JSON lists, which moto's parser knows;
+- a split workflow's parts (module `split`) run in-process when the workflow starts them, as the
+  engine's PARTS say: their events go into the history where the starting task waits (ids
+  renumbered), and moto's own `.sync:2` code reads how they ended, output or error; a `.sync`
+  task's DescribeExecution result has AWS's capitalised member names (moto's kept boto3's);
 - quiet logs: moto logs whole parse trees when a state fails.
 
 It is installed in-process by `simulate` and in the embedded emulator's process.
@@ -55,11 +59,14 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from .. import markers
 from ..imports import load_alone
 from ..naming import marker_role
+from ..part_history import EXECUTION_EVENTS
 from .cache_store import CacheStore
 from .results import JOB_SUFFIX
 
@@ -92,6 +99,9 @@ class VirtualClock:
 CLOCK = VirtualClock()
 CACHE = CacheStore()  # where cache lookups are answered (module `cache_store`); `engine.run` sets it
 MARKERS: dict[str, dict[str, Any]] = {}  # the markers table: item key -> item (`done`, `payload`)
+# A split workflow's part machines by name (module `split`): each runs an execution of its part,
+# given the input and name, and returns it as the engine's Run (with its events).
+PARTS: dict[str, Callable[[dict[str, Any], str], Any]] = {}
 
 
 def install() -> None:
@@ -118,6 +128,7 @@ def install() -> None:
         _programs_from_the_cache()
         _items_from_the_simulation()
         _json_copies()
+        _parts_run_in_process()
         _installed = True
 
 
@@ -797,3 +808,82 @@ def _json_copies() -> None:
         module = importlib.import_module(name)
         if getattr(module, "copy", None) is not None:
             module.copy = _JsonCopy()
+
+
+def _parts_run_in_process() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_sfn as sfn
+
+    original_eval = sfn.StateTaskServiceSfn._eval_service_task
+    original_client = sfn.boto_client_for
+    ended: dict[str, dict[str, Any]] = {}  # execution ARN -> what DescribeExecution says of it
+
+    def _eval_service_task(
+        self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict, state_credentials: Any
+    ) -> None:
+        machine = str(normalised_parameters.get("StateMachineArn", "")).rsplit(":", 1)[-1]
+        if self._get_boto_service_action() != "start_execution" or machine not in PARTS:
+            original_eval(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+            return
+        started = datetime.now(UTC)
+        given = json.loads(normalised_parameters.get("Input") or "{}")
+        run = PARTS[machine](given, normalised_parameters.get("Name") or "part")
+        _splice(env.event_manager, run.events)
+        ended[run.execution_arn] = {
+            "executionArn": run.execution_arn,
+            "stateMachineArn": run.state_machine_arn,
+            "name": run.execution_arn.rsplit(":", 1)[-1],
+            "status": run.status,
+            "startDate": started,
+            "stopDate": datetime.now(UTC),
+            "input": json.dumps(given),
+            **({"output": json.dumps(run.output)} if run.status == "SUCCEEDED" else {}),
+            **{key: value for key, value in (("error", run.error), ("cause", run.cause)) if value is not None},
+        }
+        env.stack.append({"ExecutionArn": run.execution_arn, "StartDate": started})
+
+    class _Client:
+        """A Step Functions client that knows the parts' executions and asks AWS (moto) about others."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            self._kwargs = kwargs
+
+        def describe_execution(self, executionArn: str) -> dict[str, Any]:
+            if executionArn in ended:
+                return dict(ended[executionArn])
+            return original_client(**self._kwargs).describe_execution(executionArn=executionArn)
+
+        def start_execution(self, **parameters: Any) -> dict[str, Any]:
+            """StartExecution with the task's parameters (ASL's capitalised names; boto3's are not), its
+            result as the task sees it."""
+            response = original_client(**self._kwargs).start_execution(
+                **{key[:1].lower() + key[1:]: value for key, value in parameters.items()}
+            )
+            return {key[:1].upper() + key[1:]: value for key, value in response.items()}
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(original_client(**self._kwargs), name)
+
+    def _normalise_response(self: Any, response: Any, _service: Any = None, service_action_name: Any = None) -> None:
+        """DescribeExecution as the `.sync` integrations give it: member names capitalised, as AWS's."""
+        if service_action_name == "describe_execution" and isinstance(response, dict):
+            named = {key[:1].upper() + key[1:]: value for key, value in response.items()}
+            response.clear()
+            response.update(named)
+
+    sfn.StateTaskServiceSfn._eval_service_task = _eval_service_task
+    sfn.StateTaskServiceSfn._normalise_response = _normalise_response
+    sfn.boto_client_for = _Client
+
+
+def _splice(manager: Any, events: list[dict[str, Any]]) -> None:
+    """A part execution's state events added to the history that started it, with ids of its own."""
+    history = manager._history_event_list
+    anchor = history[-1]["id"] if history else 0
+    ids = {0: anchor}
+    for event in events:
+        new_id = manager._event_id_gen.get()
+        ids[event["id"]] = new_id
+        if event["type"] in EXECUTION_EVENTS:
+            ids[event["id"]] = ids.get(event.get("previousEventId", 0), anchor)
+            continue
+        history.append({**event, "id": new_id, "previousEventId": ids.get(event.get("previousEventId", 0), anchor)})

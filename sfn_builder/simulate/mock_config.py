@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..asl import inner_blocks
-from ..naming import gate_role, marker_role
+from ..naming import gate_role, marker_role, part_role
 from .results import all_states, is_failure_state, reads_report, report_contents, success_result, task_states
 
 HAPPY_PATH = "HappyPath"
@@ -79,7 +79,8 @@ def success_case(definition: dict[str, Any], execution_input: dict[str, Any]) ->
     return {
         name: [Attempts(0, (MAP_INVOCATIONS if name in in_maps else 1) - 1, _result(name, state, reports))]
         for name, state in task_states(definition)
-        if not marker_role(name)  # completion markers are the markers table's to answer, not a mock's
+        # completion markers are the markers table's to answer, and parts run: not a mock's
+        if not marker_role(name) and not part_role(name)
     }
 
 

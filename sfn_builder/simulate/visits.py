@@ -9,12 +9,13 @@ cancelled: Step Functions stops it when the Parallel or Map state fails.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..history import entry_of
 from ..markers import ALREADY_DONE
-from ..naming import REUSE_ROLES, gate_role, marker_role
+from ..naming import PART_STATE_PREFIX, REUSE_ROLES, gate_role, marker_role, part_role
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,14 @@ class _Open:
         return Visit(self.state, self.outcome, attempts, self.error, self.cause, retried, self.item, self.note)
 
 
-def visits(events: list[dict[str, Any]], definition: dict[str, Any]) -> list[Visit]:
-    """Each state entry in order, with how it ended, its attempts and its Map item."""
+def visits(
+    events: list[dict[str, Any]], definition: dict[str, Any], parts: Iterable[dict[str, Any]] = ()
+) -> list[Visit]:
+    """Each state entry in order, with how it ended, its attempts and its Map item; `parts`: the
+    definitions of a split workflow's parts, whose events the history holds where they ran."""
     states = _state_bodies(definition)
+    for part in parts:
+        states.update(_state_bodies(part))
     by_id = {event["id"]: event for event in events}
     entries: dict[int, _Open] = {}
     rows: list[_Open] = []
@@ -105,9 +111,16 @@ def visits(events: list[dict[str, Any]], definition: dict[str, Any]) -> list[Vis
 def _steps_only(path: list[Visit]) -> list[Visit]:
     """The path without the steps' gates (resume, cache lookup) and completion markers (a marker's
     "already done" is how waiting for a finished step ends): a step whose earlier result was reused
-    is one `reused` or `cached` visit; a step not started (its gate not started) is named itself."""
+    is one `reused` or `cached` visit; a step not started (its gate not started) is named itself. A
+    split workflow's part states show only when the part failed before any of its steps did."""
     shown = []
+    step_failed = any(v.outcome == "failed" and not part_role(v.state) for v in path)
     for visit in path:
+        if part_role(visit.state):  # a part of a split workflow: its steps are in the path
+            started_it = "." not in visit.state.removeprefix(PART_STATE_PREFIX)
+            if started_it and visit.outcome == "failed" and not step_failed:
+                shown.append(visit)  # it failed before any of its steps did (it could not start, say)
+            continue
         role = gate_role(visit.state)
         step = visit.state.rpartition(".")[0]
         if marker_role(visit.state):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
+from ...naming import part_machine
 from ..aws import Aws, AwsError, call
 from ..resources import STATE_MACHINE, Resource
 from .base import Driver, check_owner, missing, retry_while_propagating, tag_changes, tag_dict, tag_list
+
+_PART = re.compile(r"-part-(\d{1,6})\Z")
 
 
 class StateMachineDriver(Driver):
@@ -35,7 +39,17 @@ class StateMachineDriver(Driver):
         }
 
     def owned_names(self, aws: Aws, workflow: str) -> list[str]:
-        return [workflow] if self.owns(aws, workflow, workflow) else []
+        """The workflow's state machine and its parts' (`<workflow>-part-N`, module `split`)."""
+        names = [workflow] if self.owns(aws, workflow, workflow) else []
+        paginator = aws.client("stepfunctions").get_paginator("list_state_machines")
+        pages = call(lambda: list(paginator.paginate()), what="the state machines")
+        for page in pages:
+            for machine in page["stateMachines"]:
+                name = machine["name"]
+                number = _PART.search(name)
+                if number and name == part_machine(workflow, int(number.group(1))) and self.owns(aws, name, workflow):
+                    names.append(name)
+        return names
 
     def create(self, aws: Aws, resource: Resource) -> None:
         sfn, spec = aws.client("stepfunctions"), resource.spec

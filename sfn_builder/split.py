@@ -1,0 +1,112 @@
+"""Split: a plan too large for one state machine -> a parent plan whose Parts run as machines of their own.
+
+Step Functions accepts definitions of at most 1 MB. When a workflow's is
+larger, its main flow is cut into Parts of at most a budget each, by estimate:
+runs of consecutive items of a sequence, groups of a Parallel's branches, and
+inside an item too large alone, the same again. The parent keeps the shape of
+the plan with each Part in place of what it holds, so every step still starts
+when the same steps are done. A part is published as `<workflow>-part-N` and
+started by the parent with `startExecution.sync:2` (see build's `part`).
+
+Estimates come from a built definition: each state's bytes are counted to the
+step whose name it carries, and each Parallel state's to its branches' items.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from .asl import walk_states
+from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, children
+
+# A Parallel state around branches (its ResultSelector, comment and per-branch end) by estimate.
+PARALLEL_BYTES = 400
+BRANCH_BYTES = 150
+# What a Part costs its parent (a task that starts it and four states that pass its failure on).
+PART_BYTES = 2500
+
+
+def step_sizes(definition: dict[str, Any]) -> dict[str, int]:
+    """Bytes of the states each step owns (its own state and the `<step>.<role>` states, nested ones too)."""
+    sizes: dict[str, int] = {}
+    for name, state in walk_states(definition):
+        owner = name.split(".", 1)[0]
+        own = {key: value for key, value in state.items() if key not in ("Branches", "Iterator", "ItemProcessor")}
+        sizes[owner] = sizes.get(owner, 0) + len(json.dumps(own, separators=(",", ":"), ensure_ascii=False))
+    return sizes
+
+
+class Splitter:
+    """Moves a plan's bulk into Parts of at most `budget` bytes by estimate."""
+
+    def __init__(self, sizes: dict[str, int], budget: int) -> None:
+        self.sizes = sizes
+        self.budget = budget
+        self.numbers: Iterator[int] = itertools.count(1)
+
+    def size(self, node: Node) -> int:
+        if isinstance(node, Leaf):
+            return self.sizes.get(node.step, 0)
+        inner = sum(self.size(child) for child in children(node))
+        if isinstance(node, Parallel | Network):
+            return inner + PARALLEL_BYTES + BRANCH_BYTES * len(children(node))
+        return inner
+
+    def split(self, plan: Plan) -> Plan | None:
+        """The plan with Parts, or None when its main flow cannot be cut small enough."""
+        if plan.main is None:
+            return None
+        main = self.shrink(plan.main)
+        if not any(isinstance(node, Part) for node in _nodes(main)):
+            return None
+        return replace(plan, main=main)
+
+    def shrink(self, node: Node) -> Node:
+        """`node` with what it holds grouped into Parts (a node too large alone is shrunk inside)."""
+        if isinstance(node, Sequence):
+            items = [self._grouped(group, Sequence) for group in self._groups(node.items, branches=False)]
+            return items[0] if len(items) == 1 else Sequence(tuple(items))
+        if isinstance(node, Parallel):
+            groups = self._groups(node.branches, branches=True)
+            return Parallel(tuple(self._grouped(group, Parallel) for group in groups))
+        return node  # a step or a network: it stays whole
+
+    def _groups(self, nodes: tuple[Node, ...], branches: bool) -> list[list[Node]]:
+        """Consecutive nodes packed into groups within the budget (`branches`: of a Parallel state, whose
+        bytes count too); a node larger alone is a group of one."""
+        each, start = (BRANCH_BYTES, PARALLEL_BYTES) if branches else (0, 0)
+        groups: list[list[Node]] = []
+        used = self.budget
+        for node in nodes:
+            size = self.size(node) + each
+            if used + size > self.budget:
+                groups.append([])
+                used = start
+            groups[-1].append(node)
+            used += size
+        return groups
+
+    def _grouped(self, group: list[Node], kind: Callable[[tuple[Node, ...]], Node]) -> Node:
+        node = group[0] if len(group) == 1 else kind(tuple(group))
+        if self.size(node) > self.budget:
+            return self.shrink(node)
+        if isinstance(node, Leaf) and not _worth_a_part(node, self):
+            return node
+        return Part(next(self.numbers), node)
+
+
+def _worth_a_part(leaf: Leaf, splitter: Splitter) -> bool:
+    """A single small step stays in the parent: its Part would cost the parent more than the step."""
+    return splitter.size(leaf) > PART_BYTES
+
+
+def _nodes(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(children(current))

@@ -1,0 +1,235 @@
+"""A workflow over Step Functions' 1 MB: split into parts that the workflow starts, published, run and
+deleted together."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import compile_text
+
+from sfn_builder import compiler
+from sfn_builder.asl import walk_states
+from sfn_builder.deploy.aws import Aws, Target
+from sfn_builder.deploy.changes import ADD, REMOVE
+from sfn_builder.deploy.publish import apply, plan_removal, prepare, remove
+from sfn_builder.deploy.resources import ROLE, RULE, STATE_MACHINE, desired_resources
+from sfn_builder.part_history import spliced
+from sfn_builder.simulate import engine
+from sfn_builder.simulate.mock_config import failure, success_case
+from sfn_builder.steps.base import Arns
+
+HEADER = """\
+version: 1
+name: wide
+input:
+  day: {type: string, default: today}
+defaults:
+  sagemaker:
+    role: arn:aws:iam::123456789012:role/wide-sagemaker
+    image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/wide:1
+    instance_type: ml.m5.xlarge
+notifications:
+  topic: {name: wide-alerts}
+  on_execution: [FAILED]
+steps:
+"""
+STEP = """\
+  s{n}:
+    type: processing
+    needs: [{needs}]
+    entrypoint: [python3, run.py]
+    arguments: {{day: "${{input.day}}", run: "${{execution.name}}"}}
+    outputs: [{{source: /opt/ml/processing/output, destination: "s3://wide-data/out/{n}/"}}]
+"""
+LAST = """\
+  tell:
+    type: lambda
+    needs: [{needs}]
+    function: tell
+    payload: {{first: "${{steps.s0.ProcessingJobStatus}}", day: "${{input.day}}"}}
+"""
+
+
+def chain(size: int) -> str:
+    steps = "".join(STEP.format(n=n, needs=f"s{n - 1}" if n else "") for n in range(size))
+    return HEADER + steps + LAST.format(needs=f"s{size - 1}")
+
+
+def fan(width: int) -> str:
+    steps = "".join(STEP.format(n=n, needs="s0" if n else "") for n in range(width))
+    return HEADER + steps + LAST.format(needs=", ".join(f"s{n}" for n in range(1, width)))
+
+
+@pytest.fixture
+def small_limit(monkeypatch):
+    """Step Functions' limit as if it were 20 KB (so that a few steps need parts)."""
+    monkeypatch.setattr(compiler, "MAX_DEFINITION_BYTES", 20_000)
+    monkeypatch.setattr(compiler, "PART_BUDGET_BYTES", 12_000)
+
+
+def states_by_definition(compilation) -> dict[str, set[str]]:
+    machines = {"wide": compilation.definition, **compilation.machines()}
+    return {name: {state for state, _ in walk_states(definition)} for name, definition in machines.items()}
+
+
+def test_a_workflow_over_one_megabyte_runs_as_parts_each_within_the_limit(write_spec):
+    compilation = compile_text(write_spec, chain(900))
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    assert len(compilation.parts) >= 2
+    for definition in (compilation.definition, *compilation.parts.values()):
+        assert len(compiler.compact(definition).encode()) <= 1024 * 1024
+    owners = states_by_definition(compilation)
+    for step in [f"s{n}" for n in range(900)] + ["tell"]:
+        assert sum(step in states for states in owners.values()) == 1, step
+    started = [
+        body["Parameters"]["StateMachineArn.$"]
+        for _, body in walk_states(compilation.definition)
+        if body.get("Resource") == "arn:aws:states:::states:startExecution.sync:2"
+    ]
+    assert [arn.split("stateMachine:")[1].split("'")[0] for arn in started] == sorted(compilation.machines())
+
+
+def test_an_express_workflow_over_one_megabyte_is_an_error_that_says_so(write_spec):
+    """An Express workflow cannot wait for another execution: it cannot be split."""
+    step = "  s{n}:\n    type: sns\n    topic: arn:aws:sns:eu-west-1:111122223333:t\n    message: '" + "m" * 3000
+    step += "'\n"
+    text = "version: 1\nname: big\ntype: express\nsteps:\n" + "".join(step.format(n=n) for n in range(400))
+    compilation = compile_text(write_spec, text)
+    assert not compilation.ok
+    assert any("Step Functions accepts at most 1,048,576" in problem.message for problem in compilation.problems)
+
+
+def test_parts_name_the_workflow_s_execution_in_job_tags_and_templates(write_spec, small_limit):
+    compilation = compile_text(write_spec, chain(12))
+    assert compilation.ok and compilation.parts
+    text = json.dumps(list(compilation.parts.values()))
+    assert "$$.Execution.Id" not in text and "$$.Execution.Name" not in text
+    assert "States.Hash($$.Execution.Input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID, 'MD5')" in text
+    assert "$$.Execution.Input.sfn_build_parent.Name" in text
+
+
+def test_compile_writes_the_parts_beside_the_definition(write_spec, small_limit, cli, tmp_path):
+    spec = write_spec(chain(12))
+    code, _, err = cli("compile", spec, "-o", str(tmp_path / "wide.json"))
+    assert code == 0, err
+    parts = sorted(path.name for path in tmp_path.glob("wide.part-*.json"))
+    assert parts and parts[0] == "wide.part-1.json"
+    assert f"wrote {tmp_path / 'wide.part-1.json'}" in err
+
+
+@pytest.mark.parametrize("shape", [chain, fan])
+def test_a_split_workflow_simulates_every_step_in_order_and_later_parts_read_earlier_results(
+    write_spec, small_limit, shape
+):
+    compilation = compile_text(write_spec, shape(12))
+    assert compilation.ok and len(compilation.parts) >= 2
+    whole = compilation.whole()
+    run = engine.run(
+        compilation.definition, "wide", {"day": "monday"}, success_case(whole, {}), parts=compilation.machines()
+    )
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    visited = [visit.state for visit in run.path if visit.outcome == "succeeded"]
+    assert [state for state in visited if state.startswith("s") or state == "tell"] == [
+        *(f"s{n}" for n in range(12)),
+        "tell",
+    ]
+    scheduled = [
+        json.loads(event["taskScheduledEventDetails"]["parameters"])
+        for event in run.events
+        if "taskScheduledEventDetails" in event
+    ]
+    tell = next(p for p in scheduled if p.get("FunctionName") == "tell")
+    assert tell["Payload"] == {"first": "Completed", "day": "monday"}
+
+
+def test_a_failing_step_in_a_part_fails_the_workflow_naming_the_step_and_alerts_once(write_spec, small_limit):
+    compilation = compile_text(write_spec, chain(12))
+    whole = compilation.whole()
+    case = {**success_case(whole, {}), "s9": failure(whole, "s9")}
+    run = engine.run(compilation.definition, "wide", {}, case, parts=compilation.machines())
+    assert (run.status, run.error) == ("FAILED", "s9.Failed")
+    assert next(visit.state for visit in run.path if visit.outcome == "failed") == "s9"
+    assert not any(visit.state.startswith("workflow.part-") for visit in run.path)
+    assert engine.rule_alerts(compilation.analysis.workflow, compilation.definition, run) == []
+    assert [alert.state for alert in run.alerts] == ["s9.alert"]
+
+
+def test_the_role_may_start_the_parts_and_the_alert_rule_watches_the_workflow_only(write_spec, small_limit):
+    compilation = compile_text(write_spec, chain(12))
+    arns = Arns("aws", "us-east-1", "123456789012")
+    resources = desired_resources(compilation.analysis.workflow, compilation.definition, arns, compilation.parts)
+    machines = [r.name for r in resources if r.kind == STATE_MACHINE]
+    assert machines == [*sorted(compilation.machines()), "wide"]  # the parts first: the workflow starts them
+    role = next(r for r in resources if r.kind == ROLE)
+    sources = role.spec["trust"]["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert sorted(sources) == sorted(f"arn:aws:states:us-east-1:123456789012:stateMachine:{m}" for m in machines)
+    statements = role.spec["policies"]["sfn-build"]["Statement"]
+    by_action = {action: s["Resource"] for s in statements for action in s["Action"]}
+    assert sorted(by_action["states:StartExecution"]) == sorted(
+        f"arn:aws:states:us-east-1:123456789012:stateMachine:{m}" for m in compilation.machines()
+    )
+    rule = next(r for r in resources if r.kind == RULE)
+    assert rule.spec["pattern"]["detail"]["stateMachineArn"] == [
+        "arn:aws:states:us-east-1:123456789012:stateMachine:wide"
+    ]
+    alerted = rule.spec["pattern"]["detail"]["error"][0]["anything-but"]
+    assert set(alerted) == {f"s{n}.Failed" for n in range(12)} | {"tell.Failed"}  # alerted by the steps
+
+
+def test_create_plan_and_delete_handle_the_parts_together(write_spec, small_limit, emulator):
+    aws = Aws.connect(Target(endpoint_url=emulator, local=True))
+    big, small = compile_text(write_spec, chain(12)), compile_text(write_spec, chain(2))
+    workflow = big.analysis.workflow
+    publication = prepare(workflow, big.definition, aws, big.parts)
+    added = {c.name for c in publication.changes if c.action == ADD and c.kind == STATE_MACHINE}
+    assert added == {"wide", *big.machines()}
+    apply(publication, lambda change: None)
+    assert prepare(workflow, big.definition, aws, big.parts).changes == []
+
+    assert not small.parts
+    shrunk = prepare(small.analysis.workflow, small.definition, aws, small.parts)
+    assert {c.name for c in shrunk.changes if c.action == REMOVE} == set(big.machines())
+    apply(shrunk, lambda change: None)
+    apply(prepare(workflow, big.definition, aws, big.parts), lambda change: None)
+    changes = plan_removal(aws, "wide")
+    assert {c.name for c in changes if c.kind == STATE_MACHINE} == {"wide", *big.machines()}
+    remove(aws, "wide", changes, lambda change: None)
+    names = [m["name"] for m in aws.client("stepfunctions").list_state_machines()["stateMachines"]]
+    assert names == []
+
+
+PART = "workflow.part-1"
+
+
+def test_a_history_reads_as_one_with_its_parts_events_where_they_ran():
+    started = {
+        "id": 3,
+        "previousEventId": 2,
+        "type": "TaskSubmitted",
+        "taskSubmittedEventDetails": {
+            "resource": "startExecution.sync:2",
+            "output": json.dumps({"ExecutionArn": "arn:child"}),
+        },
+    }
+    parent = [
+        {"id": 1, "previousEventId": 0, "type": "ExecutionStarted"},
+        {"id": 2, "previousEventId": 1, "type": "TaskStateEntered", "stateEnteredEventDetails": {"name": PART}},
+        started,
+        {"id": 4, "previousEventId": 3, "type": "TaskSucceeded"},
+    ]
+    child = [
+        {"id": 1, "previousEventId": 0, "type": "ExecutionStarted"},
+        {"id": 2, "previousEventId": 1, "type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "s0"}},
+        {"id": 3, "previousEventId": 2, "type": "TaskSucceeded"},
+        {"id": 4, "previousEventId": 3, "type": "ExecutionSucceeded"},
+    ]
+    events = spliced(parent, {"arn:child": child}.__getitem__)
+    assert [(e["id"], e["previousEventId"], e["type"]) for e in events] == [
+        (1, 0, "ExecutionStarted"),
+        (2, 1, "TaskStateEntered"),
+        (3, 2, "TaskSubmitted"),
+        (4, 3, "TaskStateEntered"),
+        (5, 4, "TaskSucceeded"),
+        (6, 3, "TaskSucceeded"),
+    ]
