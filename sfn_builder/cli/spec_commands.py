@@ -12,6 +12,7 @@ from ..problems import errors_in
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, compile_file, report, write
 
 GRAPH_FORMATS = ("svg", "png", "mermaid", "dot")
+MAX_TEMPLATE_BYTES = 1_000_000  # a CloudFormation template body read from S3
 
 
 def validate(args: argparse.Namespace) -> int:
@@ -56,7 +57,15 @@ def compile_(args: argparse.Namespace) -> int:
         from ..deploy.cloudformation import template
 
         document = template(workflow, definition, compilation.parts)
-        return write(args.output, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        size = len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > MAX_TEMPLATE_BYTES:
+            print(
+                f"warning: the template is {size:,} bytes (minified); CloudFormation takes at most "
+                f"{MAX_TEMPLATE_BYTES:,} (from S3)\n  hint: publish this workflow with `sfn-build create`",
+                file=sys.stderr,
+            )
+        return write(args.output, text)
     status = write(args.output, compilation.json())
     return status or _write_parts(args.output, compilation)
 
