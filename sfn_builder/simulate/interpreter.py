@@ -301,7 +301,9 @@ def _definite_json_paths() -> None:
         steps = _simple_steps(path)
         if steps is not None:  # `$`, `.name` and `[n]` only: walked directly
             found = _walk(steps, data)
-            return original(path, data) if found is _MISSING else found  # missing: moto's own error
+            if found is _MISSING:  # moto's own error, without parsing the path (a Choice's IsPresent asks often)
+                raise json_path.NoSuchJsonPathError(json_path=path, data=data)
+            return found
         if not _INDEFINITE.search(path):
             matches = json_path.parse(path).find(data)
             if len(matches) == 1:
