@@ -10,7 +10,10 @@ completion markers; and `exact`, the default), it draws each job's duration from
   (no resume, no cache hit);
 - a branch waiting for a completion marker (`<step>.after-<need>`) goes on when
   the branch that signals it got there (the signalling delay, one DynamoDB
-  update and one SendTaskSuccess call, is left out and stated per dependency).
+  update and one SendTaskSuccess call, is left out and stated per dependency);
+- a definition over 1 MB runs as parts (module `split`): a `workflow.part-N` task
+  takes as long as its part's definition does (the start of an execution is left
+  out, like the signalling delay).
 
 The ratio is the model's finish time over the critical path (the longest chain
 of needs with the same durations): 1.00 means no job waits for one it does not
@@ -40,12 +43,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from specs import edges, spec
 
 from sfn_builder.markers import SIGNAL_RESOURCE, WAIT_RESOURCE
+from sfn_builder.naming import PART_STATE_PREFIX
 
 SIZES = (10, 30, 100, 300)
 _MARKER_KEY = re.compile(r"#([A-Za-z0-9_]+)'")
 
 
-def compile_dag(size: int, parallelism: str) -> dict[str, Any]:
+def compile_dag(size: int, parallelism: str) -> Any:
     from sfn_builder.compiler import compile_analysis
     from sfn_builder.loader import load_text
     from sfn_builder.validate import analyze
@@ -54,14 +58,15 @@ def compile_dag(size: int, parallelism: str) -> dict[str, Any]:
     compilation = compile_analysis(analyze(load_text(text, f"dag-{size}.yaml")))
     if not compilation.ok:
         raise SystemExit(f"dag {size} ({parallelism}) does not compile: {compilation.problems[:3]}")
-    return compilation.definition
+    return compilation
 
 
 class TimingModel:
     """Finish times of a definition's states, given each job's duration."""
 
-    def __init__(self, durations: dict[str, float]) -> None:
+    def __init__(self, durations: dict[str, float], parts: dict[int, dict[str, Any]]) -> None:
         self.durations = durations
+        self.parts = parts
         self.signals: dict[str, float] = {}
         self.waits = 0  # marker waits that held a branch back
 
@@ -83,6 +88,8 @@ class TimingModel:
 
     def task(self, name: str, body: dict[str, Any], now: float) -> float:
         resource = body["Resource"]
+        if name.startswith(PART_STATE_PREFIX):
+            return self.run(self.parts[int(name.removeprefix(PART_STATE_PREFIX))], now)
         if resource in (WAIT_RESOURCE, SIGNAL_RESOURCE):
             key = _MARKER_KEY.search(body["Parameters"]["Key"]["marker"]["S.$"]).group(1)
             if resource == SIGNAL_RESOURCE:
@@ -103,23 +110,25 @@ def critical_path(size: int, durations: dict[str, float]) -> float:
     return max(finish.values())
 
 
-def ratios(definition: dict[str, Any], size: int, draws: int, seed: int = 11) -> tuple[float, float]:
+def ratios(compilation: Any, size: int, draws: int, seed: int = 11) -> tuple[float, float]:
     rng = random.Random(seed)
     values = []
     for _ in range(draws):
         durations = {f"step_{n}": rng.uniform(0.5, 3.0) for n in range(size)}
-        values.append(TimingModel(durations).run(definition, 0.0) / critical_path(size, durations))
+        model = TimingModel(durations, compilation.parts)
+        values.append(model.run(compilation.definition, 0.0) / critical_path(size, durations))
     return statistics.mean(values), max(values)
 
 
-def simulated(definition: dict[str, Any], size: int) -> tuple[str, float]:
+def simulated(compilation: Any, size: int) -> tuple[str, float]:
     """The exact definition run in the simulator: its status (every step must run once) and seconds."""
     from sfn_builder.simulate import engine
     from sfn_builder.simulate.mock_config import success_case
 
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
-        run = engine.run(definition, f"bench-dag-{size}", {}, success_case(definition, {}))
+        case = success_case(compilation.whole(), {})
+        run = engine.run(compilation.definition, f"bench-dag-{size}", {}, case, parts=compilation.machines())
     seconds = time.perf_counter() - start
     ran = [visit.state for visit in run.path if visit.state.startswith("step_")]
     if run.status != "SUCCEEDED" or sorted(ran) != sorted(f"step_{n}" for n in range(size)):
@@ -139,7 +148,7 @@ def main() -> None:
         before = ratios(compile_dag(size, "nested"), size, args.draws)
         exact = compile_dag(size, "exact")
         after = ratios(exact, size, args.draws)
-        signals = sum(1 for _ in re.finditer(re.escape(WAIT_RESOURCE), json.dumps(exact)))
+        signals = sum(1 for _ in re.finditer(re.escape(WAIT_RESOURCE), json.dumps(exact.whole())))
         status, seconds = simulated(exact, size)
         rows.append({"steps": size, "nested": before, "exact": after, "waits": signals, "simulate": [status, seconds]})
         print(

@@ -247,13 +247,16 @@ class _Builder:
         """A Part: its own state machine, given the state document and returning it (module `split`)."""
         child = Scope()
         block, after = self.node(node.node, child, available)
-        state_id = part_state(node.number)
-        close(block.exits, child, aux_state(state_id, "done"))
-        inside = leaves(node.node)
-        names = ", ".join(inside[:6]) + (", ..." if len(inside) > 6 else "")
-        machine = part_machine(self.workflow.name, node.number)
-        comment = f"Part {node.number} of workflow {self.workflow.name}: runs {names}."
-        self.parts[node.number] = from_parent_execution({"Comment": comment, **child.emit(block.entry)})
+        close(block.exits, child, aux_state(part_state(node.number), "done"))
+        task = self.part_task(node.number, leaves(node.node), child, block.entry, scope)
+        return Block(task, [next_exit(task)]), after
+
+    def part_task(self, number: int, steps: list[str], child: Scope, start: Any, scope: Scope) -> Any:
+        """Make part `number` of the `child` states (from `start`), and the task in `scope` that runs it."""
+        names = ", ".join(steps[:6]) + (", ..." if len(steps) > 6 else "")
+        machine = part_machine(self.workflow.name, number)
+        comment = f"Part {number} of workflow {self.workflow.name}: runs {names}."
+        self.parts[number] = from_parent_execution({"Comment": comment, **child.emit(start)})
         document = {"input.$": "$.input", "steps.$": "$.steps"}
         selector = {"input.$": "$.Output.input", "steps.$": "$.Output.steps"}
         if self.literal_items:
@@ -268,6 +271,7 @@ class _Builder:
                 "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id",
             },
         }
+        state_id = part_state(number)
         task = scope.add(
             sdk.Task(
                 state_id,
@@ -282,7 +286,7 @@ class _Builder:
         task.add_catch(
             sdk.Catch(error_equals=[CATCH_ALL], next_step=self.part_failed(state_id, scope), result_path="$.error")
         )
-        return Block(task, [next_exit(task)]), after
+        return task
 
     def part_failed(self, state_id: str, scope: Scope) -> Any:
         """Fail as the part did: with its failed step's error and cause when it has them."""
@@ -327,13 +331,7 @@ class _Builder:
             close(block.exits, branch_scope, aux_state(name, f"{index + 1}.done"))
             emitters.append(lambda s=branch_scope, b=block: s.emit(b.entry))
             produced += [(index, step) for step in after if step not in available]
-        steps = {f"{self.keys[s]}.$": f"$[0].steps.{self.keys[s]}" for s in available}
-        steps.update({f"{self.keys[s]}.$": f"$[{i}].steps.{self.keys[s]}" for i, s in produced})
-        selector: dict[str, Any] = {"input.$": "$[0].input", "steps": steps}
-        if self.literal_items:
-            selector["items.$"] = "$[0].items"
-        if self.handling:
-            selector["error.$"] = "$[0].error"
+        selector = self._branches_selector(available, produced)
         steps_inside = leaves(node)
         names = ", ".join(steps_inside[:6]) + (", ..." if len(steps_inside) > 6 else "")
         state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=f"Runs {names}."))
@@ -382,18 +380,14 @@ class _Builder:
             close(exits, branch, aux_state(name, f"{index + 1}.done"))
             emitters.append(lambda s=branch, e=entry: s.emit(e))
             produced += [(index, step) for step in after if step not in available and owner.get(step) == index]
-        steps = {f"{self.keys[s]}.$": f"$[0].steps.{self.keys[s]}" for s in available}
-        steps.update({f"{self.keys[s]}.$": f"$[{i}].steps.{self.keys[s]}" for i, s in produced})
-        selector: dict[str, Any] = {"input.$": "$[0].input", "steps": steps}
-        if self.literal_items:
-            selector["items.$"] = "$[0].items"
         inside = leaves(node)
         names = ", ".join(inside[:6]) + (", ..." if len(inside) > 6 else "")
-        state = scope.add(
-            sdk.Parallel(
-                name, emitters, result_selector=selector, comment=f"Runs {names}, each when its own needs are done."
-            )
-        )
+        comment = f"Runs {names}, each when its own needs are done."
+        if node.groups:
+            emitters, produced = self._network_parts(node, emitters, produced, available, steps_of)
+            comment = f"Runs {names} in {len(node.groups)} parts, each step when its own needs are done."
+        selector = self._branches_selector(available, produced)
+        state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=comment))
         cleared = marker_states.clear_states(name, [self.keys[steps_of[i][-1]] for i in signalling], table)
         last = state
         for clear in cleared:
@@ -404,6 +398,51 @@ class _Builder:
             clear.add_catch(sdk.Catch(error_equals=[CATCH_ALL], next_step=None, result_path=None))
         exit_ = Exit(lambda target, c=cleared: _go_on(c, target), needs_terminal=True) if cleared else next_exit(state)
         return Block(state, [exit_]), [*available, *(s for _, s in produced)]
+
+    def _network_parts(
+        self,
+        node: Network,
+        emitters: list[sdk.Emit],
+        produced: list[tuple[int, str]],
+        available: list[str],
+        steps_of: list[list[str]],
+    ) -> tuple[list[sdk.Emit], list[tuple[int, str]]]:
+        """A split network: each group of its members runs as a part, a Parallel state of their branches
+        (markers are keyed by the workflow's execution, so they wait for each other across parts); the
+        branches of the network's own Parallel state run the parts. Its emitters and what each produces."""
+        part_emitters: list[sdk.Emit] = []
+        part_produced: list[tuple[int, str]] = []
+        for position, (group, number) in enumerate(zip(node.groups, node.numbers, strict=True)):
+            self.parallel_count += 1
+            inner_produced = [(group.index(i), step) for i, step in produced if i in group]
+            steps = [step for i in group for step in steps_of[i]]
+            child = Scope()
+            inner = child.add(
+                sdk.Parallel(
+                    f"parallel.{self.parallel_count}",
+                    [emitters[i] for i in group],
+                    result_selector=self._branches_selector(available, inner_produced),
+                    comment=f"Runs {', '.join(steps[:6])}{', ...' if len(steps) > 6 else ''}, each when its own "
+                    "needs are done.",
+                )
+            )
+            branch = Scope()
+            task = self.part_task(number, steps, child, inner, branch)
+            part_emitters.append(lambda s=branch, t=task: s.emit(t))
+            part_produced += [(position, step) for _, step in inner_produced]
+        return part_emitters, part_produced
+
+    def _branches_selector(self, available: list[str], produced: list[tuple[int, str]]) -> dict[str, Any]:
+        """A Parallel state's ResultSelector: the state document, each kept result from the branch (index)
+        that produced it, the others from the first."""
+        steps = {f"{self.keys[s]}.$": f"$[0].steps.{self.keys[s]}" for s in available}
+        steps.update({f"{self.keys[s]}.$": f"$[{i}].steps.{self.keys[s]}" for i, s in produced})
+        selector: dict[str, Any] = {"input.$": "$[0].input", "steps": steps}
+        if self.literal_items:
+            selector["items.$"] = "$[0].items"
+        if self.handling:
+            selector["error.$"] = "$[0].error"
+        return selector
 
     def marker_wait(self, step: str, need: str, scope: Scope, have: list[str], received: list[str]) -> Block:
         """Wait for `need`'s marker; with `received` keys, put the results it sends into `$.steps`."""

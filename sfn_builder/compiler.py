@@ -122,11 +122,7 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     if errors_in(problems):
         return Compilation(analysis, None, tuple(problems))
 
-    at_least = _size_at_least(plan, requests)
-    if at_least > MAX_DEFINITION_BYTES:  # not worth building: falls back at once
-        built = _Built(None, {}, [document.place(_too_large_problem(at_least, markers=True, lower_bound=True))])
-    else:
-        built = _split_if_too_large(analysis, plan, requests, _built(analysis, plan, requests))
+    built = _split_if_too_large(analysis, plan, requests, _built(analysis, plan, requests))
     if built.definition is None and networks(plan.main) and _too_large(built.problems):
         nested = make_plan(graph, nested=True)
         fallback = _split_if_too_large(analysis, nested, requests, _built(analysis, nested, requests))
@@ -148,26 +144,10 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     return Compilation(analysis, built.definition, tuple(problems), built.parts)
 
 
-# Fewer bytes than any wait for a need, and than the states of a step others wait for, take.
-WAIT_BYTES_AT_LEAST = 500
-SIGNAL_BYTES_AT_LEAST = 1000
-
-
-def _size_at_least(plan: Plan, requests: dict[str, dict[str, Any]]) -> int:
-    """A lower bound of a definition with completion markers (0 without): its requests and markers."""
-    found = networks(plan.main)
-    if not found:
-        return 0
-    waits = sum(len(needs) for network in found for needs in network.needs)
-    signalling = sum(len({need for needs in network.needs for need in needs}) for network in found)
-    requests_size = sum(len(compact(request)) for request in requests.values())
-    return requests_size + WAIT_BYTES_AT_LEAST * waits + SIGNAL_BYTES_AT_LEAST * signalling
-
-
-def _too_large_problem(size: int, *, markers: bool, lower_bound: bool = False) -> Problem:
+def _too_large_problem(size: int, *, markers: bool) -> Problem:
     what = _TOO_LARGE if markers else "the state machine definition is"
     return Problem(
-        f"{what} {'at least ' if lower_bound else ''}{size:,} bytes; Step Functions accepts at most "
+        f"{what} {size:,} bytes; Step Functions accepts at most "
         f"{MAX_DEFINITION_BYTES:,}.",
         ("steps",),
         hint="move part of the steps into another workflow and start it with a `workflow` step",

@@ -48,6 +48,9 @@ class Network:
 
     members: tuple[Node, ...]
     needs: tuple[tuple[int, ...], ...]
+    # In a workflow split into parts (module `split`): consecutive members run by each part, and its number.
+    groups: tuple[tuple[int, ...], ...] = ()
+    numbers: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,21 +116,6 @@ def children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Part):
         return (node.node,)
     return ()
-
-
-def parts(node: Node | None) -> list[Part]:
-    """The Parts of a plan node, in order."""
-    return [current for current in _walk(node) if isinstance(current, Part)]
-
-
-def _walk(node: Node | None) -> list[Node]:
-    out: list[Node] = []
-    stack: list[Node] = [node] if node is not None else []
-    while stack:
-        current = stack.pop()
-        out.append(current)
-        stack.extend(reversed(children(current)))
-    return out
 
 
 def networks(node: Node | None) -> list[Network]:

@@ -61,7 +61,7 @@ class Splitter:
         if plan.main is None:
             return None
         main = self.shrink(plan.main)
-        if not any(isinstance(node, Part) for node in _nodes(main)):
+        if not any(isinstance(node, Part) or (isinstance(node, Network) and node.groups) for node in _nodes(main)):
             return None
         return replace(plan, main=main)
 
@@ -73,7 +73,21 @@ class Splitter:
         if isinstance(node, Parallel):
             groups = self._groups(node.branches, branches=True)
             return Parallel(tuple(self._grouped(group, Parallel) for group in groups))
-        return node  # a step or a network: it stays whole
+        if isinstance(node, Network):
+            return self._grouped_network(node)
+        return node  # a step: it stays whole
+
+    def _grouped_network(self, node: Network) -> Network:
+        """A network's members in parts of consecutive members (they are in dependency order, so a part
+        waits only for members of its own or earlier parts); the markers work across state machines."""
+        groups: list[tuple[int, ...]] = []
+        start = 0
+        for group in self._groups(node.members, branches=True):
+            groups.append(tuple(range(start, start + len(group))))
+            start += len(group)
+        if len(groups) == 1:
+            return node  # one member too large alone: it cannot be cut
+        return replace(node, groups=tuple(groups), numbers=tuple(next(self.numbers) for _ in groups))
 
     def _groups(self, nodes: tuple[Node, ...], branches: bool) -> list[list[Node]]:
         """Consecutive nodes packed into groups within the budget (`branches`: of a Parallel state, whose

@@ -126,20 +126,33 @@ def test_nested_workflows_have_no_table_and_the_export_has_one(write_spec):
     assert not [r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
 
 
-def test_a_network_too_large_for_step_functions_falls_back_to_parallel_states_and_says_so(write_spec):
+def test_a_network_too_large_for_one_state_machine_runs_in_parts_with_the_same_waits(write_spec, monkeypatch):
     import sys
 
     from conftest import ROOT
+
+    from sfn_builder import compiler
+    from sfn_builder.asl import walk_states
 
     sys.path.insert(0, str(ROOT / "bench"))
     from specs import spec
 
     compilation = compile_text(write_spec, spec("dag", 300))
     assert compilation.ok
-    said = [p.message for p in compilation.problems if "with completion markers" in p.message]
-    assert said and "Parallel states only" in said[0]
-    assert "markers" not in json.dumps(compilation.definition)
-    assert [p for p in compilation.problems if "also waits" in p.message]
+    assert not [p for p in compilation.problems if "also waits" in p.message or "Parallel states only" in p.message]
+    assert len(compilation.parts) >= 2
+    outer = network_of(compilation.definition)
+    assert [next(iter(branch["States"])) for branch in outer["Branches"]] == [
+        f"workflow.part-{n}" for n in sorted(compilation.parts)
+    ]
+    monkeypatch.setattr(compiler, "MAX_DEFINITION_BYTES", 10 * 1024 * 1024)  # as if the limit were larger
+    whole = compile_text(write_spec, spec("dag", 300))
+    assert not whole.parts
+
+    def waits(definition: dict) -> set[str]:
+        return {name for name, _ in walk_states(definition) if ".after-" in name}
+
+    assert waits(compilation.whole()) == waits(whole.definition) != set()
 
 
 def on_moto(spec: str) -> dict:

@@ -233,3 +233,23 @@ def test_a_history_reads_as_one_with_its_parts_events_where_they_ran():
         (5, 4, "TaskSucceeded"),
         (6, 3, "TaskSucceeded"),
     ]
+
+
+def test_a_network_split_into_parts_runs_every_step_once_and_fails_naming_the_step(write_spec, small_limit):
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from specs import spec
+
+    compilation = compile_text(write_spec, spec("dag", 20))
+    assert compilation.ok and len(compilation.parts) >= 2
+    assert not [p for p in compilation.problems if "also waits" in p.message]
+    whole = compilation.whole()
+    run = engine.run(compilation.definition, "dag", {}, success_case(whole, {}), parts=compilation.machines())
+    ran = [visit.state for visit in run.path if visit.state.startswith("step_")]
+    assert run.status == "SUCCEEDED" and sorted(ran) == sorted(f"step_{n}" for n in range(20))
+    case = {**success_case(whole, {}), "step_17": failure(whole, "step_17")}
+    failed = engine.run(compilation.definition, "dag", {}, case, parts=compilation.machines())
+    assert (failed.status, failed.error) == ("FAILED", "step_17.Failed")
