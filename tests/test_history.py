@@ -67,3 +67,28 @@ def test_the_timeline_shows_parallel_steps_overlapping_and_each_attempt(write_sp
     events_bar, users_bar = bars["clean_events"], bars["clean_users"]
     assert users_bar[0] < events_bar[1] and events_bar[0] < users_bar[1]  # they overlap: they ran at once
     assert "clean_users: succeeded, 19m00s, 2 attempts" in svg
+
+
+def test_a_step_failing_in_a_parallel_branch_is_named_as_the_failure_not_the_branch_end():
+    from sfn_builder.deploy.executions import HistoryReader
+
+    def entered(id_: int, previous: int, name: str) -> dict:
+        return {"id": id_, "previousEventId": previous, "type": "TaskStateEntered",
+                "stateEnteredEventDetails": {"name": name}}
+
+    events = [
+        {"id": 1, "previousEventId": 0, "type": "ExecutionStarted"},
+        {"id": 2, "previousEventId": 1, "type": "ParallelStateEntered", "stateEnteredEventDetails": {"name": "p"}},
+        entered(3, 2, "train"),
+        {"id": 4, "previousEventId": 3, "type": "TaskFailed",
+         "taskFailedEventDetails": {"error": "States.TaskFailed", "cause": "out of memory"}},
+        {"id": 5, "previousEventId": 4, "type": "FailStateEntered",
+         "stateEnteredEventDetails": {"name": "train.failed"}},
+        {"id": 6, "previousEventId": 5, "type": "ParallelStateFailed"},
+        {"id": 7, "previousEventId": 6, "type": "ExecutionFailed",
+         "executionFailedEventDetails": {"error": "train.Failed", "cause": "Step train failed."}},
+    ]
+    reader = HistoryReader()
+    for event in events:
+        reader.read(event)
+    assert reader.failure == ("train", "States.TaskFailed", "out of memory")

@@ -229,6 +229,8 @@ class HistoryReader:
             if self.last_state_failure and self.last_state_failure[0] == state:
                 self.last_state_failure = None
             return Progress(state, "retrying")
+        if kind in ("ParallelStateFailed", "MapStateFailed"):  # what failed inside one has said so already
+            return None
         if kind.endswith(("Failed", "TimedOut", "Aborted")) and not kind.startswith("MapIteration"):
             details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             error, cause = details.get("error", kind), details.get("cause", "")
