@@ -20,7 +20,7 @@ from .problems import Problem, Severity, errors_in
 from .request_check import RunTimeValue, check_parameters, check_request
 from .runtime_types import type_problems
 from .service_models import input_shape
-from .split import Splitter, step_sizes
+from .split import Splitter, estimated_sizes, step_sizes
 from .steps import KINDS
 from .validate import Analysis
 
@@ -122,10 +122,10 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     if errors_in(problems):
         return Compilation(analysis, None, tuple(problems))
 
-    built = _split_if_too_large(analysis, plan, requests, _built(analysis, plan, requests))
+    built = _within_limit(analysis, plan, requests)
     if built.definition is None and networks(plan.main) and _too_large(built.problems):
         nested = make_plan(graph, nested=True)
-        fallback = _split_if_too_large(analysis, nested, requests, _built(analysis, nested, requests))
+        fallback = _within_limit(analysis, nested, requests)
         if fallback.definition is None:
             built = fallback  # the smallest definition sfn-build can make is too large too: say that one
         else:
@@ -200,28 +200,41 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
     return _Built(definition, parts, problems)
 
 
-# Each part's size by estimate: a margin under the limit for the estimate's error.
-PART_BUDGET_BYTES = 800 * 1024
-
-
-def _split_if_too_large(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]], built: _Built) -> _Built:
-    """A definition too large for Step Functions split into parts (module `split`), when it can be.
-
-    Markers are keyed by the workflow's execution, but a network is never cut: a plan whose
-    networks are too large for a part is left to the Parallel-only fallback.
-    """
+def _within_limit(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
+    """The plan built, split into parts (module `split`) when it is over 1 MB and can be: by sizes
+    estimated from the requests when that is plain (no definition of it all is built), else by the
+    sizes of the states of the one built. An Express workflow cannot wait for another: not split."""
     workflow = analysis.workflow
     assert workflow is not None
-    if built.too_large is None or workflow.type != "standard":  # an Express workflow cannot wait for another
+    standard = workflow.type == "standard"
+    estimated = estimated_sizes(workflow, plan, requests)
+    if standard and sum(estimated.values()) > PLAINLY_TOO_LARGE * MAX_DEFINITION_BYTES:
+        parted = _split(analysis, plan, requests, estimated)
+        if parted is not None:
+            return parted
+    built = _built(analysis, plan, requests)
+    if built.too_large is None or not standard:
         return built
-    sizes = step_sizes(built.too_large)
+    return _split(analysis, plan, requests, step_sizes(built.too_large)) or built
+
+
+# Each part's size by estimate: a margin under the limit for the estimate's error; and how far over
+# the limit an estimate must be to be trusted without building it all.
+PART_BUDGET_BYTES = 800 * 1024
+PLAINLY_TOO_LARGE = 1.5
+
+
+def _split(
+    analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]], sizes: dict[str, int]
+) -> _Built | None:
+    """The plan in parts of the budget by `sizes` (halved while a part is still too large), or None."""
     budget = PART_BUDGET_BYTES
     for _ in range(4):
-        split = Splitter(sizes, budget).split(plan)
-        if split is None:
-            return built
-        attempt = _built(analysis, split, requests)
+        parted = Splitter(sizes, budget).split(plan)
+        if parted is None:
+            return None
+        attempt = _built(analysis, parted, requests)
         if attempt.too_large is None:
             return attempt
         budget //= 2
-    return built
+    return None

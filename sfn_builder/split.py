@@ -8,8 +8,10 @@ the plan with each Part in place of what it holds, so every step still starts
 when the same steps are done. A part is published as `<workflow>-part-N` and
 started by the parent with `startExecution.sync:2` (see build's `part`).
 
-Estimates come from a built definition: each state's bytes are counted to the
-step whose name it carries, and each Parallel state's to its branches' items.
+Sizes come from a built definition (each state's bytes counted to the step whose
+name it carries), or, for a workflow plainly too large, from estimates: each
+step's request and what the compiler adds around it. Either way the parts are
+built and measured.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from dataclasses import replace
 from typing import Any
 
 from .asl import walk_states
-from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, children
+from .model import Workflow
+from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, children, leaves, networks
 
 # A Parallel state around branches (its ResultSelector, comment and per-branch end) by estimate.
 PARALLEL_BYTES = 400
@@ -30,13 +33,42 @@ BRANCH_BYTES = 150
 PART_BYTES = 2500
 
 
+# A step's states beyond its request (resume gate, catch, failure), an alert state, a marker wait and
+# a step's signalling, by estimate (measured on the bench's specs and the examples: a little over).
+STEP_BYTES = 700
+ALERT_BYTES = 1800
+WAIT_BYTES = 900
+SIGNAL_BYTES = 1300
+
+
+def estimated_sizes(workflow: Workflow, plan: Plan, requests: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Each step's bytes in a definition by estimate, from its request and what the compiler adds."""
+    alert = ALERT_BYTES if workflow.notifications is not None else 0
+    sizes = {
+        name: STEP_BYTES + alert + (len(_compact(requests[name])) if name in requests else 0)
+        for name in workflow.steps
+    }
+    for network in networks(plan.main):
+        signalling = {need for needs in network.needs for need in needs}
+        for index, member in enumerate(network.members):
+            steps = leaves(member)
+            sizes[steps[0]] += WAIT_BYTES * len(network.needs[index])
+            if index in signalling:
+                sizes[steps[-1]] += SIGNAL_BYTES
+    return sizes
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def step_sizes(definition: dict[str, Any]) -> dict[str, int]:
     """Bytes of the states each step owns (its own state and the `<step>.<role>` states, nested ones too)."""
     sizes: dict[str, int] = {}
     for name, state in walk_states(definition):
         owner = name.split(".", 1)[0]
         own = {key: value for key, value in state.items() if key not in ("Branches", "Iterator", "ItemProcessor")}
-        sizes[owner] = sizes.get(owner, 0) + len(json.dumps(own, separators=(",", ":"), ensure_ascii=False))
+        sizes[owner] = sizes.get(owner, 0) + len(_compact(own))
     return sizes
 
 
