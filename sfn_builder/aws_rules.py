@@ -12,6 +12,7 @@ workflows can never send.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -26,7 +27,15 @@ MAX_DELAY_SECONDS = 31_622_400  # a Retrier's MaxDelaySeconds
 MAX_SPEC_TAGS = 47  # SageMaker, Batch and Step Functions take 50 tags; sfn-build adds up to three to a job
 CATCH_ALL = "States.ALL"
 # The characters SageMaker, Batch and Step Functions all accept in tag keys and values.
-_TAG_TEXT = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
+_TAG_SYMBOLS = frozenset("_.:/=+-@")
+
+
+def _tag_text(text: str) -> bool:
+    """Whether AWS takes `text` in a tag: `[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*` (letters, separators and
+    numbers of any script, and those symbols), read by Unicode category."""
+    return all(char in _TAG_SYMBOLS or unicodedata.category(char)[0] in "LZN" for char in text)
+
+
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
 
 
@@ -48,9 +57,6 @@ def aws_problems(workflow: Workflow, data: Mapping[str, Any]) -> list[Problem]:
 def _tags(workflow: Workflow) -> Iterator[Problem]:
     if not workflow.tags:
         return
-    import regex  # reads \p{L}; imported only for specs with tags
-
-    text = regex.compile(_TAG_TEXT)
     if len(workflow.tags) > MAX_SPEC_TAGS:
         yield Problem(
             f"{len(workflow.tags)} tags: AWS takes 50 per resource and sfn-build adds up to 3 to a job",
@@ -65,7 +71,7 @@ def _tags(workflow: Workflow) -> Iterator[Problem]:
                 hint="choose a key without that prefix",
                 on_key=True,
             )
-        elif not text.fullmatch(key):
+        elif not _tag_text(key):
             yield Problem(
                 f"the tag key {key!r} has characters AWS tag keys refuse",
                 ("tags", key),
@@ -78,7 +84,7 @@ def _tags(workflow: Workflow) -> Iterator[Problem]:
                 ("tags", key),
                 hint="tags are set when the workflow is published, not per execution: write the value itself",
             )
-        elif not text.fullmatch(value):
+        elif not _tag_text(value):
             yield Problem(
                 f"the tag value {value!r} has characters AWS tag values refuse",
                 ("tags", key),

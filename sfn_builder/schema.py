@@ -13,11 +13,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-
-from .leaf_checks import LeafCheckingValidator
 from .problems import Path, Problem, did_you_mean
+from .schema_tests import Tests
 
 DURATION_PATTERN = "^[0-9]+(s|m|h|d)$"
 _JSON_TYPES = {
@@ -39,6 +36,13 @@ def workflow_schema() -> dict[str, Any]:
 
 
 @cache
+def _valid_at_once() -> Any:
+    """A direct test of the whole schema (module `schema_tests`): True only for a valid spec."""
+    schema = workflow_schema()
+    return Tests(schema).test(schema)
+
+
+@cache
 def _validators() -> tuple[Any, Any, dict[str, Any]]:
     """Validators of the spec without its steps, of a step's `type`, and of each step type.
 
@@ -47,6 +51,8 @@ def _validators() -> tuple[Any, Any, dict[str, Any]]:
     `type` here gives the same errors several times faster; not descending into
     leaves that are plainly valid (`leaf_checks`) halves what is left.
     """
+    from .leaf_checks import LeafCheckingValidator  # jsonschema: only for a spec that is not plainly valid
+
     schema = workflow_schema()
     definitions = schema["$defs"]
     outline = json.loads(json.dumps(schema))
@@ -60,7 +66,11 @@ def _validators() -> tuple[Any, Any, dict[str, Any]]:
 
 
 def schema_problems(data: dict[str, Any]) -> list[Problem]:
-    """Every way `data` breaks the schema, as problems with document paths."""
+    """Every way `data` breaks the schema, as problems with document paths. A spec the direct test
+    passes has none (jsonschema is not even imported); the others are checked by jsonschema."""
+    test = _valid_at_once()
+    if test is not None and test(data):
+        return []
     outline, step_outline, per_type = _validators()
     errors = [(error, ()) for error in outline.iter_errors(data)]
     steps = data.get("steps")
@@ -89,12 +99,15 @@ def _inline(node: Any, definitions: dict[str, Any], seen: tuple[str, ...] = ()) 
 
 def full_schema_problems(data: dict[str, Any]) -> list[Problem]:
     """The same problems from the schema as written (slower; used to test the dispatch)."""
+    from jsonschema import Draft202012Validator
+
     return [
         problem for error in Draft202012Validator(workflow_schema()).iter_errors(data) for problem in _translate(error)
     ]
 
 
-def _translate(error: ValidationError, prefix: Path = ()) -> list[Problem]:
+def _translate(error: Any, prefix: Path = ()) -> list[Problem]:
+    """A jsonschema ValidationError as problems for the person writing the spec."""
     path: Path = (*prefix, *error.absolute_path)
     validator, schema, instance = error.validator, error.schema, error.instance
     if validator == "additionalProperties" and isinstance(instance, dict):
@@ -129,6 +142,8 @@ def _translate(error: ValidationError, prefix: Path = ()) -> list[Problem]:
         wanted = " or ".join(_JSON_TYPES.get(n, n) for n in names)
         return [Problem(f"expected {wanted}, found {_describe(instance)}", path)]
     if validator in ("anyOf", "oneOf") and error.context:
+        from jsonschema.exceptions import best_match
+
         return _translate(best_match(error.context), prefix)
     if schema.get("pattern") == DURATION_PATTERN and validator in ("pattern", "type", "minimum"):
         return [

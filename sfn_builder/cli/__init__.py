@@ -8,13 +8,23 @@ SDKs, moto) happen inside the commands that need them.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .. import __version__
-from . import aws_commands, outcomes, simulate_command, spec_commands
+from . import outcomes, spec_commands
 from .common import EXIT_FAILED, EXIT_OK
+
+
+def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A command of a module imported when it runs: `validate` does not load what `create` needs."""
+
+    def run(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)(args)
+
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,7 +113,7 @@ def parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--at", metavar="TIME", help="the simulated start time, for cache expiry (ISO 8601)")
     outcomes.add_arguments(simulate)
-    simulate.set_defaults(run=simulate_command.simulate)
+    simulate.set_defaults(run=_command("simulate_command", "simulate"))
 
     aws_options = argparse.ArgumentParser(add_help=False)
     where = aws_options.add_argument_group("where")
@@ -114,26 +124,26 @@ def parser() -> argparse.ArgumentParser:
 
     plan = commands.add_parser("plan", parents=[aws_options], help="show what `create` would add, change and remove")
     plan.add_argument("spec", metavar="SPEC")
-    plan.set_defaults(run=aws_commands.plan)
+    plan.set_defaults(run=_command("aws_commands", "plan"))
 
     create = commands.add_parser(
         "create", parents=[aws_options], help="publish the workflow with its role, schedule and alerts"
     )
     create.add_argument("spec", metavar="SPEC")
     create.add_argument("--yes", "-y", action="store_true", help="apply without asking")
-    create.set_defaults(run=aws_commands.create)
+    create.set_defaults(run=_command("aws_commands", "create"))
 
     delete = commands.add_parser("delete", parents=[aws_options], help="remove everything `create` made")
     delete.add_argument("spec", metavar="SPEC")
     delete.add_argument("--yes", "-y", action="store_true", help="remove without asking")
-    delete.set_defaults(run=aws_commands.delete)
+    delete.set_defaults(run=_command("aws_commands", "delete"))
 
     execute = commands.add_parser("execute", parents=[aws_options], help="start an execution")
     execute.add_argument("spec", metavar="SPEC")
     execute.add_argument("--input", metavar="JSON|@FILE", help="the execution input (default: {})")
     execute.add_argument("--wait", action="store_true", help="follow the execution until it ends")
     outcomes.add_arguments(execute)  # with --local only: the emulator runs no jobs
-    execute.set_defaults(run=aws_commands.execute)
+    execute.set_defaults(run=_command("aws_commands", "execute"))
 
     resume = commands.add_parser(
         "resume",
@@ -161,7 +171,7 @@ def parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("--wait", action="store_true", help="follow the execution until it ends")
     outcomes.add_arguments(resume)  # with --local only
-    resume.set_defaults(run=aws_commands.resume)
+    resume.set_defaults(run=_command("aws_commands", "resume"))
 
     history = commands.add_parser(
         "history", parents=[aws_options], help="show an execution step by step (and draw it as a timeline)"
@@ -172,19 +182,19 @@ def parser() -> argparse.ArgumentParser:
     )
     history.add_argument("--last", action="store_true", help="the most recent execution (the default)")
     history.add_argument("-o", "--output", metavar="FILE", help="also draw the run as a timeline (SVG)")
-    history.set_defaults(run=aws_commands.history)
+    history.set_defaults(run=_command("aws_commands", "history"))
 
     stop = commands.add_parser("stop", parents=[aws_options], help="stop a running execution (or all of them)")
     stop.add_argument("spec", metavar="SPEC")
     stop.add_argument("execution", metavar="EXECUTION", nargs="?", help="its name or ARN (default: every running one)")
     stop.add_argument("--yes", "-y", action="store_true", help="stop them all without asking")
-    stop.set_defaults(run=aws_commands.stop)
+    stop.set_defaults(run=_command("aws_commands", "stop"))
 
     status = commands.add_parser("status", parents=[aws_options], help="list recent executions")
     status.add_argument("spec", metavar="SPEC")
-    status.set_defaults(run=aws_commands.status)
+    status.set_defaults(run=_command("aws_commands", "status"))
 
     emulator = commands.add_parser("local", help="start, inspect or stop the embedded local AWS emulator")
     emulator.add_argument("action", choices=("start", "status", "stop"))
-    emulator.set_defaults(run=aws_commands.local)
+    emulator.set_defaults(run=_command("aws_commands", "local"))
     return root
