@@ -12,6 +12,7 @@ Map iterator) in the order they are made; failure paths come last.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -158,11 +159,17 @@ class _Builder:
             link(exits, block.entry)
             exits = block.exits
         close(exits, scope, "workflow.done")
-        definition: dict[str, Any] = {}
-        if self.workflow.description:
-            definition["Comment"] = self.workflow.description
-        definition.update(scope.emit(start))
-        return definition
+        comment = " ".join(filter(None, [self.workflow.description, self._parts_note()]))
+        return {**({"Comment": comment} if comment else {}), **scope.emit(start)}
+
+    def _parts_note(self) -> str:
+        """A split workflow's definition names its parts' digest: a change to a part changes it too, so
+        one definition's version tells what an execution ran."""
+        if not self.parts:
+            return ""
+        text = json.dumps([self.parts[number] for number in sorted(self.parts)], sort_keys=True)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+        return f"(Runs as {len(self.parts) + 1} state machines; parts {digest}.)"
 
     def _input(self, scope: Scope) -> tuple[Any, list[Exit]]:
         """The state document: the execution input over the declared defaults, and literal item lists.

@@ -130,7 +130,7 @@ MARKER_ROLE_PREFIXES = ("after-", "read-", "got-", "markers-cleared-")
 def gate_role(state: str) -> str | None:
     """The role of a step's gate, reuse or marker state (`train.cache-hit` -> "cache-hit"), else None."""
     role = state.rpartition(".")[2] if "." in state else ""
-    if role in GATE_ROLES or role in REUSE_ROLES or marker_role(state) or part_role(state):
+    if role in GATE_ROLES or role in REUSE_ROLES or marker_role(state):
         return role
     return None
 

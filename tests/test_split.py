@@ -253,3 +253,26 @@ def test_a_network_split_into_parts_runs_every_step_once_and_fails_naming_the_st
     case = {**success_case(whole, {}), "step_17": failure(whole, "step_17")}
     failed = engine.run(compilation.definition, "dag", {}, case, parts=compilation.machines())
     assert (failed.status, failed.error) == ("FAILED", "step_17.Failed")
+
+
+def test_the_picture_of_a_split_network_shows_the_parts_it_starts(write_spec, small_limit):
+    import sys
+
+    from conftest import ROOT
+
+    from sfn_builder.picture import render
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from specs import spec
+
+    compilation = compile_text(write_spec, spec("dag", 20))
+    svg = render(compilation.definition, "svg", title="dag")
+    assert all(f"workflow.part-{number}" in svg for number in compilation.parts)
+
+
+def test_a_change_to_a_part_changes_the_workflow_s_own_definition(write_spec, small_limit):
+    """`status`, `execute` and `resume --redrive` tell definitions apart by the workflow's own."""
+    before = compile_text(write_spec, chain(12))
+    after = compile_text(write_spec, chain(12).replace("run.py", "train.py", 1))
+    assert before.parts != after.parts
+    assert before.definition != after.definition
