@@ -24,7 +24,11 @@ from .split import Splitter, estimated_sizes, step_sizes
 from .steps import KINDS
 from .validate import Analysis
 
+# Step Functions takes a definition of at most 1 MB, in a request of at most 1 MB: CreateStateMachine's
+# JSON body holds the definition as a string (its quotes escaped) beside the name, role, logging and
+# tags, for which REQUEST_ROOM_BYTES are kept.
 MAX_DEFINITION_BYTES = 1024 * 1024
+REQUEST_ROOM_BYTES = 32 * 1024
 _BUG = "sfn-build made a definition Step Functions would refuse, a bug in sfn-build, not in the spec"
 _REPORT = "please report it with the spec; nothing was written"
 
@@ -144,11 +148,16 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     return Compilation(analysis, built.definition, tuple(problems), built.parts)
 
 
+def request_bytes(definition: dict[str, Any]) -> int:
+    """The bytes a definition takes in the CreateStateMachine request: as a JSON string, escaped."""
+    return len(json.dumps(compact(definition), ensure_ascii=False).encode())
+
+
 def _too_large_problem(size: int, *, markers: bool) -> Problem:
     what = _TOO_LARGE if markers else "the state machine definition is"
     return Problem(
-        f"{what} {size:,} bytes; Step Functions accepts at most "
-        f"{MAX_DEFINITION_BYTES:,}.",
+        f"{what} {size:,} bytes as the CreateStateMachine request holds it; Step Functions accepts requests of "
+        f"at most {MAX_DEFINITION_BYTES:,} bytes (and sfn-build keeps {REQUEST_ROOM_BYTES:,} for the rest of it).",
         ("steps",),
         hint="move part of the steps into another workflow and start it with a `workflow` step",
     )
@@ -190,11 +199,11 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
     if errors_in(problems):
         return _Built(None, {}, problems)
     try:
-        size = max(len(compact(each).encode()) for each in (definition, *parts.values()))
+        size = max(request_bytes(each) for each in (definition, *parts.values()))
     except ValueError:
         not_json = Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT)
         return _Built(None, {}, [document.place(not_json)])
-    if size > MAX_DEFINITION_BYTES:
+    if size > MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
         too_large = document.place(_too_large_problem(size, markers=bool(networks(plan.main))))
         return _Built(None, {}, [*problems, too_large], definition)
     return _Built(definition, parts, problems)
