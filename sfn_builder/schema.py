@@ -36,40 +36,60 @@ def workflow_schema() -> dict[str, Any]:
 
 
 @cache
-def _valid_at_once() -> Any:
-    """A direct test of the whole schema (module `schema_tests`): True only for a valid spec."""
-    schema = workflow_schema()
-    return Tests(schema).test(schema)
-
-
-@cache
-def _validators() -> tuple[Any, Any, dict[str, Any]]:
-    """Validators of the spec without its steps, of a step's `type`, and of each step type.
+def _dispatched() -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
+    """The schema of the spec without its steps, of a step's `type`, and of each step type.
 
     The schema picks a step's definition with an if/then per type, which editors
-    understand; jsonschema would try all twelve on every step. Dispatching on
-    `type` here gives the same errors several times faster; not descending into
-    leaves that are plainly valid (`leaf_checks`) halves what is left.
+    understand; checking all twelve on every step is slow. Dispatching on `type`
+    here gives the same errors several times faster.
     """
-    from .leaf_checks import LeafCheckingValidator  # jsonschema: only for a spec that is not plainly valid
-
     schema = workflow_schema()
     definitions = schema["$defs"]
     outline = json.loads(json.dumps(schema))
     outline["properties"]["steps"]["additionalProperties"] = True
     step = {key: value for key, value in definitions["step"].items() if key != "allOf"}
     per_type = {
-        name: LeafCheckingValidator({**_inline(definitions[f"{name}_step"], definitions), "$defs": definitions})
+        name: {**_inline(definitions[f"{name}_step"], definitions), "$defs": definitions}
         for name in step["properties"]["type"]["enum"]
     }
-    return LeafCheckingValidator(outline), LeafCheckingValidator(step), per_type
+    return outline, step, per_type
+
+
+@cache
+def _direct_tests() -> tuple[Any, dict[str, Any]]:
+    """Direct tests (module `schema_tests`) of the outline and of each step type."""
+    outline, _, per_type = _dispatched()
+    return Tests(outline).test(outline), {name: Tests(schema).test(schema) for name, schema in per_type.items()}
+
+
+def _plainly_valid(data: dict[str, Any]) -> bool:
+    """True only for a spec the schema accepts (False: jsonschema decides, and says why)."""
+    outline, per_type = _direct_tests()
+    if outline is None or not outline(data) or not isinstance(data.get("steps"), dict):
+        return False
+    for step in data["steps"].values():
+        kind = step.get("type") if isinstance(step, dict) else None
+        test = per_type.get(kind) if isinstance(kind, str) else None
+        if test is None or not test(step):
+            return False
+    return True
+
+
+@cache
+def _validators() -> tuple[Any, Any, dict[str, Any]]:
+    """jsonschema's validators of the dispatched schemas, not descending into leaves that are plainly
+    valid (`leaf_checks`)."""
+    from .leaf_checks import LeafCheckingValidator  # jsonschema: only for a spec that is not plainly valid
+
+    outline, step, per_type = _dispatched()
+    validators = {name: LeafCheckingValidator(schema) for name, schema in per_type.items()}
+    return LeafCheckingValidator(outline), LeafCheckingValidator(step), validators
 
 
 def schema_problems(data: dict[str, Any]) -> list[Problem]:
     """Every way `data` breaks the schema, as problems with document paths. A spec the direct test
     passes has none (jsonschema is not even imported); the others are checked by jsonschema."""
-    test = _valid_at_once()
-    if test is not None and test(data):
+    if _plainly_valid(data):
         return []
     outline, step_outline, per_type = _validators()
     errors = [(error, ()) for error in outline.iter_errors(data)]

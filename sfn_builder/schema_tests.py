@@ -168,6 +168,15 @@ def _properties(tests: Tests, properties: Any, schema: dict[str, Any]) -> Test |
     if None in named.values() or other_test is None or "patternProperties" in schema:
         return None
 
+    if others is True or others == {}:  # other keys are free: only the named ones are looked at
+
+        def named_only(value: Any) -> bool:
+            if not isinstance(value, dict):
+                return True
+            return all(check(value[name]) for name, check in named.items() if name in value)
+
+        return named_only
+
     def test(value: Any) -> bool:
         if not isinstance(value, dict):
             return True
