@@ -145,7 +145,23 @@ def compile_analysis(analysis: Analysis) -> Compilation:
             problems_then = [document.place(warning), *(document.place(p) for p in nested.problems())]
             built = _Built(fallback.definition, fallback.parts, [*problems_then, *fallback.problems])
     problems += built.problems
+    if built.parts and workflow.execution_role is not None:
+        problems.append(document.place(_parts_need_the_role(workflow.name, workflow.execution_role, len(built.parts))))
     return Compilation(analysis, built.definition, tuple(problems), built.parts)
+
+
+def _parts_need_the_role(name: str, role: str, parts: int) -> Problem:
+    """The spec's own role runs the parts too: what it must allow, which `create` cannot grant it."""
+    return Problem(
+        f"this workflow runs as {parts + 1} state machines ({name} and {name}-part-1..{parts}: its definition is "
+        f"over Step Functions' 1 MB), all with the role {role}",
+        ("execution_role",),
+        hint=f"let states.amazonaws.com assume it for each of them, and allow states:StartExecution on "
+        f"stateMachine:{name}-part-*, states:DescribeExecution and states:StopExecution on "
+        f"execution:{name}-part-*:*, and events:PutTargets, events:PutRule and events:DescribeRule on "
+        "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule (or remove execution_role: create makes one)",
+        severity=Severity.WARNING,
+    )
 
 
 def request_bytes(definition: dict[str, Any]) -> int:

@@ -277,3 +277,12 @@ def test_a_change_to_a_part_changes_the_workflow_s_own_definition(write_spec, sm
     after = compile_text(write_spec, chain(12).replace("run.py", "train.py", 1))
     assert before.parts != after.parts
     assert before.definition != after.definition
+
+
+def test_a_spec_s_own_role_is_told_what_running_parts_needs(write_spec, small_limit):
+    text = chain(12).replace("version: 1\n", "version: 1\nexecution_role: arn:aws:iam::123456789012:role/mine\n")
+    compilation = compile_text(write_spec, text)
+    assert compilation.ok
+    warning = next(p for p in compilation.problems if "state machines" in p.message)
+    assert warning.severity == "warning" and warning.path == ("execution_role",)
+    assert "states:StartExecution on stateMachine:wide-part-*" in (warning.hint or "")
