@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 ALERT_RESOURCE = "arn:aws:states:::sns:publish"
 ALERT_SUFFIX = ".alert"
+
+
+def compact(definition: dict[str, Any]) -> str:
+    """A definition as `create` sends it (and its size limits count it). Raises ValueError for infinity
+    or NaN, which JSON (and so Step Functions) cannot hold."""
+    return json.dumps(definition, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .asl import joined, walk_states
+from .asl import compact, joined, walk_states
 from .asl_rules import asl_findings
 from .naming import part_machine
 from .payload import RenderError
@@ -67,11 +67,6 @@ class Compilation:
     def compact_json(self) -> str:
         """The definition as Step Functions receives it (and its size limit counts it)."""
         return compact(self.definition or {})
-
-
-def compact(definition: dict[str, Any]) -> str:
-    """Raises ValueError for infinity or NaN, which JSON (and so Step Functions) cannot hold."""
-    return json.dumps(definition, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 # The tasks the compiler adds itself, and the APIs their Parameters are for.
@@ -165,8 +160,9 @@ def _parts_need_the_role(name: str, role: str, parts: int) -> Problem:
 
 
 def request_bytes(definition: dict[str, Any]) -> int:
-    """The bytes a definition takes in the CreateStateMachine request: as a JSON string, escaped."""
-    return len(json.dumps(compact(definition), ensure_ascii=False).encode())
+    """The bytes a definition takes in the CreateStateMachine request: `create` sends it compact, and
+    botocore puts that text in the JSON body as a string, escaped (quotes, and non-ASCII as \\uXXXX)."""
+    return len(json.dumps(compact(definition)))
 
 
 def _too_large_problem(size: int, *, markers: bool) -> Problem:

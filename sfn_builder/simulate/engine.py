@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..asl import compact
 from ..history import state_of
 from . import interpreter
 from .cache_store import CacheStore
@@ -157,7 +158,7 @@ def _execute(
             arn=machine_arn,
             name=state_machine,
             typ=StateMachineType.STANDARD,
-            definition=json.dumps(definition, ensure_ascii=False),  # as `create` sends it
+            definition=compact(definition),  # as `create` sends it
         ),
     )
     worker = ExecutionWorker(

@@ -7,6 +7,7 @@ import re
 import time
 from typing import Any
 
+from ...asl import compact
 from ...naming import part_machine
 from ..aws import Aws, AwsError, call
 from ..resources import STATE_MACHINE, Resource
@@ -55,7 +56,7 @@ class StateMachineDriver(Driver):
         sfn, spec = aws.client("stepfunctions"), resource.spec
         arguments = {
             "name": resource.name,
-            "definition": json.dumps(spec["definition"]),
+            "definition": compact(spec["definition"]),
             "roleArn": spec["role"],
             "type": spec["type"],
             "loggingConfiguration": spec["logging"],
@@ -80,7 +81,7 @@ class StateMachineDriver(Driver):
             return
         changes: dict[str, Any] = {}
         if spec["definition"] != actual["definition"]:
-            changes["definition"] = json.dumps(spec["definition"])
+            changes["definition"] = compact(spec["definition"])
         if spec["role"] != actual["role"]:
             changes["roleArn"] = spec["role"]
         if spec["logging"] != actual["logging"]:
