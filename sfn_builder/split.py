@@ -1,12 +1,15 @@
 """Split: a plan too large for one state machine -> a parent plan whose Parts run as machines of their own.
 
-Step Functions accepts definitions of at most 1 MB. When a workflow's is
-larger, its main flow is cut into Parts of at most a budget each, by estimate:
-runs of consecutive items of a sequence, groups of a Parallel's branches, and
-inside an item too large alone, the same again. The parent keeps the shape of
-the plan with each Part in place of what it holds, so every step still starts
-when the same steps are done. A part is published as `<workflow>-part-N` and
-started by the parent with `startExecution.sync:2` (see build's `part`).
+Step Functions accepts a definition of at most 1 MB, in a request of at most
+1 MB (module `compiler` measures it so). When a workflow's is larger, its main
+flow is cut into Parts of at most a budget each, by estimate: runs of
+consecutive items of a sequence, groups of a Parallel's branches, groups of
+consecutive members of a network (its completion markers work across state
+machines), and inside an item too large alone, the same again. The parent keeps
+the shape of the plan with each Part in place of what it holds, so every step
+still starts when the same steps are done. A part is published as
+`<workflow>-part-N` and started by the parent with `startExecution.sync:2` (see
+build's `part_task`).
 
 Sizes come from a built definition (each state's bytes counted to the step whose
 name it carries), or, for a workflow plainly too large, from estimates: each
@@ -29,7 +32,7 @@ from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, children,
 # A Parallel state around branches (its ResultSelector, comment and per-branch end) by estimate.
 PARALLEL_BYTES = 400
 BRANCH_BYTES = 150
-# What a Part costs its parent (a task that starts it and four states that pass its failure on).
+# What a Part costs its parent (the task that starts it and the states that pass its failure on).
 PART_BYTES = 2500
 
 
