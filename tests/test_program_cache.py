@@ -61,3 +61,35 @@ def test_an_emulator_started_by_other_sfn_build_code_is_told(tmp_path, monkeypat
     assert local.outdated()
     record.write_text(json.dumps({"url": "http://127.0.0.1:1", "pid": 1, "log": "x", "code": local.code_digest()}))
     assert not local.outdated()
+
+
+def test_the_two_stage_parse_gives_moto_s_own_program_for_every_example():
+    """SLL first, LL only on an error (ANTLR's two-stage parse): the same program, pickled byte for byte."""
+    import pickle
+
+    from conftest import WORKFLOWS
+
+    from sfn_builder.asl import compact
+    from sfn_builder.compiler import compile_analysis
+    from sfn_builder.simulate import interpreter
+    from sfn_builder.validate import analyze_file
+
+    interpreter.install()
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    for workflow in WORKFLOWS:
+        text = compact(compile_analysis(analyze_file(str(workflow))).definition)
+        ours = pickle.dumps(interpreter.two_stage_parse(text))
+        assert ours == pickle.dumps(AmazonStateLanguageParser.parse(text)[0]), workflow.name
+
+
+def test_a_definition_the_fast_stage_cannot_read_gets_moto_s_own_error():
+    import pytest
+
+    from sfn_builder.simulate import interpreter
+
+    interpreter.install()
+    from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
+
+    with pytest.raises(ASLParserException):
+        interpreter.two_stage_parse('{"StartAt": "a", "States": {"a": {"Type": "Nope"}}}')
