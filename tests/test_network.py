@@ -176,7 +176,7 @@ def test_a_step_waiting_before_its_need_is_done_is_released_by_the_signal(write_
     its task token before b is done and starts when b signals, without waiting for a."""
     spec = write_spec(
         "version: 1\nname: timed-n\nsteps:\n"
-        "  a: {type: wait, seconds: 3}\n  b: {type: wait, seconds: 1}\n"
+        "  a: {type: wait, seconds: 5}\n  b: {type: wait, seconds: 1}\n"  # a margin of 4 s for a loaded machine
         "  c: {type: wait, seconds: 1, needs: [a, b]}\n  d: {type: wait, seconds: 1, needs: [b]}\n"
     )
     run = on_moto(spec)
@@ -194,7 +194,7 @@ def test_results_reach_a_step_released_by_a_signal(write_spec):
     topic = "arn:aws:sns:us-east-1:123456789012:news"
     spec = write_spec(
         "version: 1\nname: timed-results\nsteps:\n"
-        "  a: {type: wait, seconds: 3}\n  w: {type: wait, seconds: 1}\n"
+        "  a: {type: wait, seconds: 5}\n  w: {type: wait, seconds: 1}\n"  # a margin of 4 s for a loaded machine
         f"  b: {{type: sns, needs: [w], topic: '{topic}', message: b done}}\n"
         "  c: {type: wait, seconds: 1, needs: [a, b]}\n"
         f"  d: {{type: sns, needs: [b], topic: '{topic}', message: 'after ${{steps.b.MessageId}}'}}\n"
