@@ -286,3 +286,17 @@ def test_a_spec_s_own_role_is_told_what_running_parts_needs(write_spec, small_li
     warning = next(p for p in compilation.problems if "state machines" in p.message)
     assert warning.severity == "warning" and warning.path == ("execution_role",)
     assert "states:StartExecution on stateMachine:wide-part-*" in (warning.hint or "")
+
+
+def test_a_redrive_of_a_split_workflow_says_its_failed_part_starts_again(write_spec, small_limit, monkeypatch, capsys):
+    from sfn_builder.cli import aws_commands
+    from sfn_builder.deploy import executions
+
+    compilation = compile_text(write_spec, chain(12))
+    monkeypatch.setattr(executions, "definition_run_by", lambda aws, arn: compilation.definition)
+    redriven = []
+    monkeypatch.setattr(executions, "redrive", lambda aws, arn: redriven.append(arn))
+    earlier = {"name": "run-1", "status": "FAILED", "executionArn": "arn:aws:states:us-east-1:1:execution:wide:run-1"}
+    assert aws_commands._redrive(None, compilation.analysis.workflow, compilation.definition, earlier) == 0
+    assert redriven == [earlier["executionArn"]]
+    assert "the part that failed starts again from its first step" in capsys.readouterr().out

@@ -8,6 +8,7 @@ import json
 import sys
 
 from ..masking import masked_text
+from ..naming import part_role
 from . import outcomes
 from .common import (
     EXIT_FAILED,
@@ -264,6 +265,11 @@ def _redrive(aws, workflow, definition: dict, earlier: dict) -> int:
         return EXIT_USAGE
     executions.redrive(aws, earlier["executionArn"])
     print(f"Redriven {earlier['name']}: AWS runs it again from the states that failed")
+    if any(part_role(name) for name in definition.get("States", {})):
+        print(
+            f"  {workflow.name} runs as parts: the part that failed starts again from its first step (a new "
+            "execution of it); `resume` without --redrive reuses every step that succeeded"
+        )
     return EXIT_OK
 
 
