@@ -877,22 +877,29 @@ def _parts_run_in_process() -> None:
 
         def __init__(self, **kwargs: Any) -> None:
             self._kwargs = kwargs
+            self._real: Any = None
+
+        def _client(self) -> Any:
+            """The boto3 client, made once (a `.sync` task polls through it)."""
+            if self._real is None:
+                self._real = original_client(**self._kwargs)
+            return self._real
 
         def describe_execution(self, executionArn: str) -> dict[str, Any]:
             if executionArn in ended:
                 return dict(ended[executionArn])
-            return original_client(**self._kwargs).describe_execution(executionArn=executionArn)
+            return self._client().describe_execution(executionArn=executionArn)
 
         def start_execution(self, **parameters: Any) -> dict[str, Any]:
             """StartExecution with the task's parameters (ASL's capitalised names; boto3's are not), its
             result as the task sees it."""
-            response = original_client(**self._kwargs).start_execution(
+            response = self._client().start_execution(
                 **{key[:1].lower() + key[1:]: value for key, value in parameters.items()}
             )
             return {key[:1].upper() + key[1:]: value for key, value in response.items()}
 
         def __getattr__(self, name: str) -> Any:
-            return getattr(original_client(**self._kwargs), name)
+            return getattr(self._client(), name)
 
     def _normalise_response(self: Any, response: Any, _service: Any = None, service_action_name: Any = None) -> None:
         """DescribeExecution as the `.sync` integrations give it: member names capitalised, as AWS's."""
