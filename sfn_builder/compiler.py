@@ -147,13 +147,14 @@ def compile_analysis(analysis: Analysis) -> Compilation:
 
 def _parts_need_the_role(name: str, role: str, parts: int) -> Problem:
     """The spec's own role runs the parts too: what it must allow, which `create` cannot grant it."""
+    machines = [part_machine(name, number) for number in range(1, parts + 1)]
     return Problem(
-        f"this workflow runs as {parts + 1} state machines ({name} and {name}-part-1..{parts}: its definition is "
+        f"this workflow runs as {parts + 1} state machines ({name}, {', '.join(machines)}: its definition is "
         f"over Step Functions' 1 MB), all with the role {role}",
         ("execution_role",),
-        hint=f"let states.amazonaws.com assume it for each of them, and allow states:StartExecution on "
-        f"stateMachine:{name}-part-*, states:DescribeExecution and states:StopExecution on "
-        f"execution:{name}-part-*:*, and events:PutTargets, events:PutRule and events:DescribeRule on "
+        hint="let states.amazonaws.com assume it for each of them, and allow states:StartExecution on those "
+        "parts, states:DescribeExecution and states:StopExecution on their executions (execution:<part>:*), and "
+        "events:PutTargets, events:PutRule and events:DescribeRule on "
         "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule (or remove execution_role: create makes one)",
         severity=Severity.WARNING,
     )
