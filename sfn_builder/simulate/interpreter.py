@@ -116,6 +116,7 @@ def install() -> None:
         # imports all of moto's EC2 (1.5 s); load that module alone.
         load_alone("moto.batch.utils", ("moto.batch",))
         _quiet()
+        _timestamps_by_isoformat()
         _sagemaker_from_mocks()
         _states_errors_passed_on()
         _terminal_errors_not_caught()
@@ -141,6 +142,16 @@ def _quiet() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
     # asked of the logger for every component evaluated (a 10,000-item Map: 730,000 times)
     EvalComponent._log_evaluation_step = lambda self, subject="Generic": None
+
+
+def _timestamps_by_isoformat() -> None:
+    """History timestamps formatted by isoformat, a third of strftime's time (8 events per Map item)."""
+    from moto.stepfunctions.parser.asl.eval.event import event_manager
+
+    def iso_8601_milliseconds(value: datetime) -> str:
+        return value.isoformat(timespec="milliseconds")[:23] + "Z"
+
+    event_manager.iso_8601_datetime_with_milliseconds = iso_8601_milliseconds
 
 
 def _sagemaker_from_mocks() -> None:
