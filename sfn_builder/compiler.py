@@ -17,11 +17,10 @@ from .naming import part_machine
 from .payload import RenderError
 from .plan import Plan, make_plan, networks
 from .problems import Problem, Severity, errors_in
-from .request_check import RunTimeValue, check_parameters, check_request
-from .runtime_types import type_problems
+from .request_check import check_parameters
 from .service_models import input_shape
 from .split import Splitter, estimated_sizes, step_sizes
-from .steps import KINDS
+from .step_requests import step_request
 from .validate import Analysis
 
 # Step Functions takes a definition of at most 1 MB, in a request of at most 1 MB: CreateStateMachine's
@@ -100,24 +99,10 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     requests: dict[str, dict[str, Any]] = {}
     problems = list(analysis.problems)
     for name, step in workflow.steps.items():
-        kind = KINDS[step.type]
         if not step.is_task:
             continue
-        requests[name] = kind.request(step, workflow)
-        assert kind.api is not None
-        run_time: list[RunTimeValue] = []
-        for message in check_request(requests[name], input_shape(*kind.api), kind.json_members, run_time):
-            problems.append(
-                document.place(
-                    Problem(
-                        f"the {kind.api[1]} request would be rejected: {message}",
-                        ("steps", name),
-                        hint="fix the step's fields so the request fits the "
-                        f"{kind.api[0]} API's {kind.api[1]} operation",
-                    )
-                )
-            )
-        problems += [document.place(problem) for problem in type_problems(run_time, step, workflow)]
+        requests[name], found = step_request(step, workflow)
+        problems += [document.place(problem) for problem in found]
     if errors_in(problems):
         return Compilation(analysis, None, tuple(problems))
 

@@ -29,7 +29,12 @@ SAGEMAKER_DEFAULT_FIELDS = (
     "env",
     "network",
     "entrypoint",
+    "kms",
+    "network_isolation",
 )
+# Defaults a step's own value adds to rather than replaces: `kms.output` on a step keeps the default
+# volume key (encryption is not dropped by saying more).
+MERGED_DEFAULT_FIELDS = ("kms",)
 
 _AIRFLOW_SIDE = re.compile(r"^\s*(\[[^\]]*\]|[^\s\[\]>]+)\s*\Z")
 
@@ -238,6 +243,8 @@ def build_workflow(data: Mapping[str, Any]) -> Workflow:
                 if key in sagemaker_defaults and key not in config and _takes(step_type, key):
                     config[key] = sagemaker_defaults[key]
                     inherited.add(key)
+                elif key in MERGED_DEFAULT_FIELDS and key in sagemaker_defaults and _takes(step_type, key):
+                    config[key] = {**sagemaker_defaults[key], **config[key]}
         needs = list(dict.fromkeys([*raw.get("needs", []), *extra_needs.get(name, [])]))
         is_task = step_type in TASK_TYPES
         if "retry" in raw or not is_task:
@@ -289,8 +296,8 @@ _COMMON_FIELDS = ("type", "needs", "timeout", "retry", "catch", "comment", "for_
 _FIELDS_BY_TYPE = {
     "processing": set(SAGEMAKER_DEFAULT_FIELDS),
     "training": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint"},
-    "transform": {"instance_type", "instance_count", "env"},
-    "model": {"image", "role", "env", "network"},
+    "transform": {"instance_type", "instance_count", "env", "kms"},
+    "model": {"image", "role", "env", "network", "network_isolation"},
 }
 
 

@@ -25,11 +25,16 @@ RunTimeValue = tuple[str, Any, tuple]  # a `${...}` string, the shape that recei
 
 
 class _Findings(list):
-    """The problems found, and the run-time values met on the way."""
+    """The problems found ('Member.Path: message'), where each was found, and the run-time values met."""
 
     def __init__(self, run_time: list[RunTimeValue]) -> None:
         super().__init__()
         self.run_time = run_time
+        self.places: list[tuple[tuple, bool]] = []  # (member path, whether the member's name is wrong)
+
+    def add(self, path: tuple, shape: Any, message: str, *, name_wrong: bool = False) -> None:
+        self.append(f"{_label(path, shape)}: {message}")
+        self.places.append((path, name_wrong))
 
 
 def check_request(
@@ -42,9 +47,20 @@ def check_request(
 
     Every `${...}` string met is added to `run_time` with its shape and path.
     """
+    return [message for _, message, _ in located_problems(request, shape, json_members, run_time)]
+
+
+def located_problems(
+    request: Mapping[str, Any],
+    shape: Any,
+    json_members: frozenset[str] = frozenset(),
+    run_time: list[RunTimeValue] | None = None,
+) -> list[tuple[tuple, str, bool]]:
+    """`check_request`'s problems, each with the member path where it was found and whether it is
+    the member's name that is wrong (an unknown member) rather than its value."""
     problems = _Findings([] if run_time is None else run_time)
     _checker(shape)(request, (), problems, json_members)
-    return list(problems)
+    return [(path, message, name_wrong) for (path, name_wrong), message in zip(problems.places, problems, strict=True)]
 
 
 def check_parameters(parameters: Mapping[str, Any], shape: Any) -> list[str]:
@@ -99,7 +115,7 @@ def _checker(shape: Any) -> Checker:
 
         def check_boolean(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
             if not isinstance(value, bool) and not _at_run_time(value, shape, path, problems):
-                problems.append(f"{_label(path, shape)}: expected true or false, found {value!r}")
+                problems.add(path, shape, f"expected true or false, found {value!r}")
 
         return check_boolean
     return lambda value, path, problems, skip: None
@@ -110,10 +126,11 @@ def _string_checker(shape: Any) -> Checker:
         if type(value) is str:
             if "${" in value:
                 problems.run_time.append((value, shape, path))
-            elif found := _string_problems(shape, value):
-                problems.extend(f"{_label(path, shape)}: {problem}" for problem in found)
+            else:
+                for problem in _string_problems(shape, value):
+                    problems.add(path, shape, problem)
         elif type(value) is not Expr:
-            problems.append(f"{_label(path, shape)}: expected a string, found {value!r}")
+            problems.add(path, shape, f"expected a string, found {value!r}")
 
     return check_string
 
@@ -125,18 +142,19 @@ def _structure_checker(shape: Any) -> Checker:
     def check_structure(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
         if not isinstance(value, _MAPPINGS):
             if not _at_run_time(value, shape, path, problems):
-                problems.append(f"{_label(path, shape)}: expected a structure, found {type(value).__name__}")
+                problems.add(path, shape, f"expected a structure, found {type(value).__name__}")
             return
         given = {_member_name(key, members): key for key in value}
         for name in required:
             if name not in given:
-                problems.append(f"{_label(path, shape)}: missing required member {name}")
+                problems.add(path, shape, f"missing required member {name}")
         for name, key in given.items():
             member = members.get(name)
             if member is None:
-                hint = did_you_mean(key, list(members))
+                names = [n[:1].upper() + n[1:] for n in members] if key[:1].isupper() else list(members)
+                hint = did_you_mean(key, names)  # spelled as the key is: Batch members in either case
                 message = f"{shape.name} has no member {key}" + (f" ({hint})" if hint else "")
-                problems.append(f"{_label((*path, key), shape)}: {message}")
+                problems.add((*path, key), shape, message, name_wrong=True)
             elif key not in skip:
                 _checker(member)(value[key], (*path, key), problems, _NONE)
 
@@ -150,9 +168,10 @@ def _collection_checker(shape: Any, kind: str) -> Checker:
     def check_collection(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
         if not isinstance(value, list | tuple if is_list else _MAPPINGS):
             if not _at_run_time(value, shape, path, problems):
-                problems.append(f"{_label(path, shape)}: expected {expected}, found {type(value).__name__}")
+                problems.add(path, shape, f"expected {expected}, found {type(value).__name__}")
             return
-        problems.extend(f"{_label(path, shape)}: {message}" for message in _bounds(len(value), shape, noun))
+        for message in _bounds(len(value), shape, noun):
+            problems.add(path, shape, message)
         if is_list:
             check_item = _checker(shape.member)
             for index, item in enumerate(value):
@@ -174,9 +193,10 @@ def _number_checker(shape: Any, kind: str) -> Checker:
     def check_number(value: Any, path: tuple, problems: list[str], skip: frozenset[str]) -> None:
         if isinstance(value, bool) or not isinstance(value, accepted):
             if not _at_run_time(value, shape, path, problems):
-                problems.append(f"{_label(path, shape)}: expected {expected}, found {value!r}")
+                problems.add(path, shape, f"expected {expected}, found {value!r}")
         else:
-            problems.extend(_range(value, shape, _label(path, shape)))
+            for message in _range(value, shape):
+                problems.add(path, shape, message)
 
     return check_number
 
@@ -199,12 +219,12 @@ def _bounds(size: int, shape: Any, noun: str) -> Iterator[str]:
         yield f"has {size} {noun}, at most {high} allowed"
 
 
-def _range(value: float, shape: Any, label: str) -> Iterator[str]:
+def _range(value: float, shape: Any) -> Iterator[str]:
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     if low is not None and value < low:
-        yield f"{label}: {value} is below the minimum {low}"
+        yield f"{value} is below the minimum {low}"
     if high is not None and value > high:
-        yield f"{label}: {value} is above the maximum {high}"
+        yield f"{value} is above the maximum {high}"
 
 
 @lru_cache(maxsize=16384)

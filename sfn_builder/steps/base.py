@@ -97,6 +97,8 @@ class StepKind:
     result_root: ClassVar[tuple[str, ...]] = ()  # where `${steps.X.PATH}` starts in the raw result
     has_result: ClassVar[bool] = False
     runs_job: ClassVar[bool] = False  # starts a SageMaker or Batch job (named, tagged, .sync)
+    # Request members derived from other fields, which `request:` may not set: member -> what to write.
+    owned_members: ClassVar[Mapping[str, str]] = {}
 
     job_events: ClassVar[JobEvents | None] = None
     # The errors its integration raises are `<error_prefix>.<exception of api>`, or the general one.
@@ -118,6 +120,10 @@ class StepKind:
         if key in step.inherited:
             return ("defaults", "sagemaker", key)
         return ("steps", step.name, key)
+
+
+JOB_NAME_OWNED = "sfn-build names the job after the workflow and step: the policy and alerts are scoped to that name"
+ROLE_OWNED = "write the role as the step's `role:` (or defaults.sagemaker.role): iam:PassRole is granted for it"
 
 
 def job_name(workflow: Workflow, step: Step) -> Expr:

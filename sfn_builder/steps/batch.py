@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from types import MappingProxyType
 from typing import Any
 
 from ..allow_lists import values_of
 from ..model import Step, Workflow
 from ..problems import Problem
 from .base import (
+    JOB_NAME_OWNED,
     Arns,
     JobEvents,
     ResultShape,
@@ -24,6 +26,7 @@ from .base import (
 from .sagemaker_common import without_none
 
 _REVISION = re.compile(r":\d+\Z")
+_MEMORY = re.compile(r"^([0-9]+(?:\.[0-9]+)?) ?(MiB|GiB)\Z")  # as the schema allows
 
 
 class Batch(StepKind):
@@ -36,6 +39,11 @@ class Batch(StepKind):
     error_prefix = "Batch"
     general_error = "AWSBatchException"
     runs_job = True
+    owned_members = MappingProxyType({
+        "JobName": JOB_NAME_OWNED,
+        "JobQueue": "write the queue as the step's `job_queue:`: the policy allows that queue",
+        "JobDefinition": "write it as the step's `job_definition:`: the policy allows that job definition",
+    })
     job_events = JobEvents(
         "aws.batch",
         "Batch Job State Change",
@@ -77,6 +85,7 @@ class Batch(StepKind):
                 "Environment": [{"Name": k, "Value": as_text(v)} for k, v in config["env"].items()]
                 if config.get("env")
                 else None,
+                "ResourceRequirements": resource_requirements(config.get("resources")),
             }
         )
         return without_none(
@@ -92,6 +101,23 @@ class Batch(StepKind):
                 "PropagateTags": True,
             }
         )
+
+
+def resource_requirements(resources: dict[str, Any] | None) -> list[dict[str, str]] | None:
+    """`resources: {vcpus, memory, gpus}` as the container's resourceRequirements (memory in MiB)."""
+    if not resources:
+        return None
+    memory = _mebibytes(resources.get("memory"))
+    values = {"VCPU": resources.get("vcpus"), "MEMORY": memory, "GPU": resources.get("gpus")}
+    return [{"Type": kind, "Value": as_text(value)} for kind, value in values.items() if value is not None]
+
+
+def _mebibytes(memory: int | str | None) -> int | None:
+    """Memory as MiB: a number is MiB already; "16 GiB", "512MiB" are converted."""
+    if memory is None or isinstance(memory, int):
+        return memory
+    number, unit = _MEMORY.match(memory).groups()
+    return round(float(number) * (1024 if unit == "GiB" else 1))
 
 
 def _queue_arns(step: Step, workflow: Workflow, arns: Arns) -> list[str]:

@@ -8,13 +8,14 @@ names the model by computing it again.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import MappingProxyType
 from typing import Any
 
 from ..model import Step, Workflow
 from ..naming import model_name_expression, model_prefix
 from ..problems import Problem
-from .base import Arns, Expr, ResultShape, StepKind, check_s3_uri, require, statement, tag_list
-from .sagemaker_common import check_common, environment, pass_role, vpc_config, without_none
+from .base import ROLE_OWNED, Arns, Expr, ResultShape, StepKind, check_s3_uri, require, statement, tag_list
+from .sagemaker_common import check_common, environment, network_isolation, pass_role, vpc_config, without_none
 
 
 def model_name(workflow: Workflow, step: Step) -> Expr:
@@ -30,6 +31,10 @@ class ModelKind(StepKind):
     has_result = True
     error_prefix = "SageMaker"
     general_error = "AmazonSageMakerException"
+    owned_members = MappingProxyType({
+        "ModelName": "the model's name is one per execution, for the transform steps that use it and the policy",
+        "ExecutionRoleArn": ROLE_OWNED,
+    })
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
         models = [arns.arn("sagemaker", f"model/{model_prefix(workflow.name, step.name)}-*")]
@@ -64,6 +69,7 @@ class ModelKind(StepKind):
                     }
                 ),
                 "VpcConfig": vpc_config(step),
+                "EnableNetworkIsolation": network_isolation(step),
                 "Tags": tag_list(workflow),
             }
         )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import MappingProxyType
 from typing import Any
 
 from ..model import Step, Workflow
-from ..problems import Problem, did_you_mean
+from ..problems import Problem, Severity, did_you_mean
 from .base import (
+    JOB_NAME_OWNED,
+    ROLE_OWNED,
     Arns,
     JobEvents,
     ResultShape,
@@ -21,7 +24,16 @@ from .base import (
     statement,
     tag_list,
 )
-from .sagemaker_common import check_common, environment, job_statements, max_runtime_seconds, vpc_config, without_none
+from .sagemaker_common import (
+    check_common,
+    environment,
+    job_statements,
+    kms_key,
+    max_runtime_seconds,
+    network_isolation,
+    vpc_config,
+    without_none,
+)
 
 CONTAINER_ROOT = "/opt/ml/processing/"
 
@@ -67,6 +79,7 @@ class Processing(StepKind):
     error_prefix = "SageMaker"
     general_error = "AmazonSageMakerException"
     runs_job = True
+    owned_members = MappingProxyType({"ProcessingJobName": JOB_NAME_OWNED, "RoleArn": ROLE_OWNED})
     job_events = JobEvents(
         "aws.sagemaker",
         "SageMaker Processing Job State Change",
@@ -99,6 +112,13 @@ class Processing(StepKind):
         yield from require(step, self, "image", "role", "instance_type")
         yield from check_common(self, step)
         base = ("steps", step.name)
+        if kms_key(step, "output") and not step.config.get("outputs"):
+            yield Problem(
+                "kms.output encrypts the job's outputs, and the step has none",
+                (*self.field_path(step, "kms"), "output"),
+                hint="add outputs, or remove kms.output",
+                severity=Severity.WARNING,
+            )
         for kind, items, local_key, s3_key in (
             ("inputs", step.config.get("inputs", []), "destination", "source"),
             ("outputs", step.config.get("outputs", []), "source", "destination"),
@@ -184,16 +204,22 @@ class Processing(StepKind):
                     }
                 ),
                 "ProcessingResources": {
-                    "ClusterConfig": {
-                        "InstanceCount": config.get("instance_count", 1),
-                        "InstanceType": config.get("instance_type"),
-                        "VolumeSizeInGB": config.get("volume_size_gb", 30),
-                    }
+                    "ClusterConfig": without_none(
+                        {
+                            "InstanceCount": config.get("instance_count", 1),
+                            "InstanceType": config.get("instance_type"),
+                            "VolumeSizeInGB": config.get("volume_size_gb", 30),
+                            "VolumeKmsKeyId": kms_key(step, "volume"),
+                        }
+                    )
                 },
                 "ProcessingInputs": inputs or None,
-                "ProcessingOutputConfig": {"Outputs": outputs} if outputs else None,
+                "ProcessingOutputConfig": without_none({"Outputs": outputs, "KmsKeyId": kms_key(step, "output")})
+                if outputs
+                else None,
                 "Environment": environment(step),
-                "NetworkConfig": {"VpcConfig": vpc} if vpc else None,
+                "NetworkConfig": without_none({"VpcConfig": vpc, "EnableNetworkIsolation": network_isolation(step)})
+                or None,
                 "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds(step)},
                 "Tags": tag_list(workflow),
             }

@@ -13,6 +13,10 @@ from ..problems import Problem, Severity, did_you_mean
 from ..service_models import instance_types
 from .base import Arns, StepKind, check_role, literal, statement, string_map
 
+_KMS_KEY = re.compile(
+    r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[\w/+=,.@\-]+|"
+    r"arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:(key/[\w\-]+|alias/[\w/+=,.@\-]+))\Z"
+)
 _IMAGE = re.compile(r"^[\w.\-]+(:\d+)?/[\w.\-/]+(:[\w.\-]+|@sha256:[a-f0-9]{64})?\Z")
 
 
@@ -37,6 +41,14 @@ def check_common(kind: StepKind, step: Step) -> Iterator[Problem]:
                 kind.field_path(step, "instance_type"),
                 hint=did_you_mean(instance_type, allowed)
                 or f"see the {len(allowed)} types SageMaker lists for {step.type} jobs (e.g. {allowed[0]})",
+            )
+    for use, key in (config.get("kms") or {}).items():
+        text = literal(key)
+        if text is not None and not _KMS_KEY.match(text):
+            yield Problem(
+                f"{key!r} is not a KMS key",
+                (*kind.field_path(step, "kms"), use),
+                hint="write a key ID, a key ARN, alias/NAME or an alias ARN",
             )
     max_runtime = config.get("max_runtime")
     if max_runtime is not None and step.timeout is not None:
@@ -94,6 +106,16 @@ def vpc_config(step: Step) -> dict[str, Any] | None:
     if not network:
         return None
     return {"SecurityGroupIds": list(network["security_groups"]), "Subnets": list(network["subnets"])}
+
+
+def kms_key(step: Step, use: str) -> str | None:
+    """The KMS key of the step's `kms.volume` or `kms.output`."""
+    return (step.config.get("kms") or {}).get(use)
+
+
+def network_isolation(step: Step) -> bool | None:
+    """EnableNetworkIsolation: written when the spec asks for it."""
+    return True if step.config.get("network_isolation") else None
 
 
 def environment(step: Step) -> dict[str, Any] | None:

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ..model import Step, Workflow
-from ..problems import Problem
-from .base import Arns, JobEvents, ResultShape, StepKind, check_s3_uri, job_name, require, string_map, tag_list
-from .sagemaker_common import check_common, environment, job_statements, max_runtime_seconds, vpc_config, without_none
+from ..problems import Problem, Severity
+from .base import (
+    JOB_NAME_OWNED,
+    ROLE_OWNED,
+    Arns,
+    JobEvents,
+    ResultShape,
+    StepKind,
+    check_s3_uri,
+    job_name,
+    require,
+    string_map,
+    tag_list,
+)
+from .sagemaker_common import (
+    check_common,
+    environment,
+    job_statements,
+    kms_key,
+    max_runtime_seconds,
+    network_isolation,
+    vpc_config,
+    without_none,
+)
 
 
 def channels(step: Step) -> list[tuple[str, dict[str, Any]]]:
@@ -29,6 +52,7 @@ class Training(StepKind):
     error_prefix = "SageMaker"
     general_error = "AmazonSageMakerException"
     runs_job = True
+    owned_members = MappingProxyType({"TrainingJobName": JOB_NAME_OWNED, "RoleArn": ROLE_OWNED})
     job_events = JobEvents(
         "aws.sagemaker",
         "SageMaker Training Job State Change",
@@ -49,6 +73,8 @@ class Training(StepKind):
         yield from require(step, self, "image", "role", "instance_type", "output")
         yield from check_common(self, step)
         yield from check_s3_uri(step.config.get("output"), ("steps", step.name, "output"))
+        yield from _spot_problems(step)
+        yield from _metric_problems(step)
         for name, spec in channels(step):
             path = ("steps", step.name, "inputs", name)
             yield from check_s3_uri(
@@ -58,6 +84,7 @@ class Training(StepKind):
     def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
         config = step.config
         vpc = vpc_config(step)
+        spot = spot_config(step)
         input_config = [
             without_none(
                 {
@@ -79,18 +106,100 @@ class Training(StepKind):
             {
                 "TrainingJobName": job_name(workflow, step),
                 "RoleArn": config.get("role"),
-                "AlgorithmSpecification": {"TrainingImage": config.get("image"), "TrainingInputMode": "File"},
+                "AlgorithmSpecification": without_none(
+                    {
+                        "TrainingImage": config.get("image"),
+                        "TrainingInputMode": "File",
+                        "MetricDefinitions": [
+                            {"Name": name, "Regex": regex} for name, regex in config["metrics"].items()
+                        ]
+                        if config.get("metrics")
+                        else None,
+                    }
+                ),
                 "HyperParameters": string_map(config["hyperparameters"]) if config.get("hyperparameters") else None,
                 "InputDataConfig": input_config or None,
-                "OutputDataConfig": {"S3OutputPath": config.get("output")},
-                "ResourceConfig": {
-                    "InstanceCount": config.get("instance_count", 1),
-                    "InstanceType": config.get("instance_type"),
-                    "VolumeSizeInGB": config.get("volume_size_gb", 30),
-                },
+                "OutputDataConfig": without_none(
+                    {"S3OutputPath": config.get("output"), "KmsKeyId": kms_key(step, "output")}
+                ),
+                "ResourceConfig": without_none(
+                    {
+                        "InstanceCount": config.get("instance_count", 1),
+                        "InstanceType": config.get("instance_type"),
+                        "VolumeSizeInGB": config.get("volume_size_gb", 30),
+                        "VolumeKmsKeyId": kms_key(step, "volume"),
+                    }
+                ),
                 "Environment": environment(step),
                 "VpcConfig": vpc,
-                "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds(step)},
+                "EnableNetworkIsolation": network_isolation(step),
+                "EnableManagedSpotTraining": True if spot is not None else None,
+                "CheckpointConfig": {"S3Uri": spot["checkpoints"]} if spot and spot.get("checkpoints") else None,
+                "StoppingCondition": without_none(
+                    {
+                        "MaxRuntimeInSeconds": max_runtime_seconds(step),
+                        "MaxWaitTimeInSeconds": spot_max_wait_seconds(step) if spot is not None else None,
+                    }
+                ),
                 "Tags": tag_list(workflow),
             }
         )
+
+
+def spot_config(step: Step) -> dict[str, Any] | None:
+    """The step's `spot:` as a mapping ({} for `spot: true`), None without spot training."""
+    spot = step.config.get("spot")
+    if not spot:
+        return None
+    return dict(spot) if isinstance(spot, Mapping) else {}
+
+
+def spot_max_wait_seconds(step: Step) -> int:
+    """MaxWaitTimeInSeconds: `spot.max_wait`, else the step's timeout (waiting for capacity included)."""
+    from ..durations import parse_duration
+
+    max_wait = (spot_config(step) or {}).get("max_wait")
+    return parse_duration(max_wait) if max_wait is not None else int(step.timeout or max_runtime_seconds(step))
+
+
+def _spot_problems(step: Step) -> Iterator[Problem]:
+    spot = spot_config(step)
+    if spot is None:
+        return
+    from ..durations import format_duration
+
+    path = ("steps", step.name, "spot")
+    max_wait, max_runtime = spot_max_wait_seconds(step), max_runtime_seconds(step)
+    if max_wait < max_runtime:
+        yield Problem(
+            f"spot training waits at most {format_duration(max_wait)} in all, less than the job's max_runtime "
+            f"({format_duration(max_runtime)}): SageMaker refuses it",
+            (*path, "max_wait") if "max_wait" in spot else path,
+            hint="raise spot.max_wait (the run plus the time spent waiting for spot capacity), or lower max_runtime",
+        )
+    elif step.timeout is not None and max_wait > step.timeout:
+        yield Problem(
+            f"spot.max_wait ({format_duration(max_wait)}) is longer than the step's timeout "
+            f"({format_duration(step.timeout)}): the step times out before the job stops waiting",
+            (*path, "max_wait"),
+            hint="raise the step's timeout to at least spot.max_wait",
+            severity=Severity.WARNING,
+        )
+    if spot.get("checkpoints") is not None:
+        yield from check_s3_uri(spot["checkpoints"], (*path, "checkpoints"))
+
+
+def _metric_problems(step: Step) -> Iterator[Problem]:
+    for name, regex in (step.config.get("metrics") or {}).items():
+        try:
+            groups = re.compile(regex).groups
+        except re.error as error:
+            groups, reason = None, str(error)
+        else:
+            reason = "" if groups == 1 else f"it has {groups} capturing groups"
+        if groups != 1:
+            yield Problem(
+                f"metric {name!r}: {regex!r} is not a regular expression with one capturing group ({reason})",
+                ("steps", step.name, "metrics", name),
+                hint="capture the number, e.g. 'validation-auc=([0-9.]+)' (use (?:...) for other groups)",
+            )

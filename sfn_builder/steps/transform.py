@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import MappingProxyType
 from typing import Any
 
 from ..model import Step, Workflow
 from ..problems import Problem
-from .base import Arns, JobEvents, ResultShape, StepKind, check_s3_uri, job_name, require, tag_list
+from .base import JOB_NAME_OWNED, Arns, JobEvents, ResultShape, StepKind, check_s3_uri, job_name, require, tag_list
 from .model_step import model_name
-from .sagemaker_common import check_common, environment, job_statements, without_none
+from .sagemaker_common import check_common, environment, job_statements, kms_key, without_none
 
 
 class Transform(StepKind):
@@ -22,6 +23,10 @@ class Transform(StepKind):
     error_prefix = "SageMaker"
     general_error = "AmazonSageMakerException"
     runs_job = True
+    owned_members = MappingProxyType({
+        "TransformJobName": JOB_NAME_OWNED,
+        "ModelName": "write the model as the step's `model:` (a model step's name, or a SageMaker model's)",
+    })
     job_events = JobEvents(
         "aws.sagemaker",
         "SageMaker Transform Job State Change",
@@ -73,11 +78,16 @@ class Transform(StepKind):
                         "SplitType": config.get("split_type"),
                     }
                 ),
-                "TransformOutput": {"S3OutputPath": config.get("output")},
-                "TransformResources": {
-                    "InstanceCount": config.get("instance_count", 1),
-                    "InstanceType": config.get("instance_type"),
-                },
+                "TransformOutput": without_none(
+                    {"S3OutputPath": config.get("output"), "KmsKeyId": kms_key(step, "output")}
+                ),
+                "TransformResources": without_none(
+                    {
+                        "InstanceCount": config.get("instance_count", 1),
+                        "InstanceType": config.get("instance_type"),
+                        "VolumeKmsKeyId": kms_key(step, "volume"),
+                    }
+                ),
                 "Environment": environment(step),
                 "Tags": tag_list(workflow),
             }
