@@ -167,7 +167,7 @@ class _Builder:
         one definition's version tells what an execution ran."""
         if not self.parts:
             return ""
-        text = json.dumps([self.parts[number] for number in sorted(self.parts)], sort_keys=True)
+        text = json.dumps([self.parts[number] for number in sorted(self.parts)], separators=(",", ":"))
         digest = hashlib.sha256(text.encode()).hexdigest()[:12]
         return f"(Runs as {len(self.parts) + 1} state machines; parts {digest}.)"
 
@@ -1012,7 +1012,8 @@ _COMPARATORS = {
 
 
 def from_parent_execution(definition: dict[str, Any]) -> dict[str, Any]:
-    """A part's definition reading the execution's id, name and start time from its parent's.
+    """A part's definition (just emitted: rewritten in place) reading the execution's id, name and
+    start time from its parent's.
 
     Job tags, alert links, completion markers and `${execution.*}` then name the workflow's
     execution, as they do in a workflow of one state machine.
@@ -1022,17 +1023,22 @@ def from_parent_execution(definition: dict[str, Any]) -> dict[str, Any]:
         "Name": f"$$.Execution.Input.{PARENT_EXECUTION}.Name",
         "StartTime": f"$$.Execution.Input.{PARENT_EXECUTION}.StartTime",
     }
-
-    def rewritten(value: Any, key: str = "") -> Any:
-        if isinstance(value, dict):
-            return {k: rewritten(v, k) for k, v in value.items()}
-        if isinstance(value, list):
-            return [rewritten(v) for v in value]
-        if isinstance(value, str) and key.endswith(".$") and key != "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$":
-            return _CONTEXT_IN_PART.sub(lambda match: places[match.group(1)], value)
-        return value
-
-    return rewritten(definition)
+    stack: list[Any] = [definition]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(value, dict | list):
+                stack.append(value)
+            elif (
+                isinstance(value, str)
+                and isinstance(key, str)
+                and key.endswith(".$")
+                and "$$.Execution." in value
+                and key != "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$"
+            ):
+                node[key] = _CONTEXT_IN_PART.sub(lambda match: places[match.group(1)], value)
+    return definition
 
 
 def _family(json_type: str) -> str:
