@@ -98,6 +98,36 @@ def test_a_list_replaces_and_batch_members_are_written_as_step_functions_takes_t
     assert "retryStrategy" not in request
 
 
+MODEL_AND_TRANSFORM = """
+  model:
+    type: model
+    model_data: s3://ml-data/model.tar.gz
+    network_isolation: true
+    request:
+      PrimaryContainer: {Mode: SingleModel}
+  score:
+    type: transform
+    needs: [model]
+    model: model
+    input: s3://ml-data/test/
+    output: s3://ml-data/scores/
+    kms: {output: alias/scores}
+    request:
+      BatchStrategy: {strategy}
+      MaxPayloadInMB: 6
+"""
+
+
+def test_model_and_transform_steps_take_request_members_too(cli, write_spec):
+    requests = parameters(write_spec, spec(MODEL_AND_TRANSFORM.replace("{strategy}", "MultiRecord")))
+    assert requests["model"]["PrimaryContainer"]["Mode"] == "SingleModel"
+    assert requests["model"]["EnableNetworkIsolation"] is True
+    assert requests["score"]["BatchStrategy"] == "MultiRecord" and requests["score"]["MaxPayloadInMB"] == 6
+    assert requests["score"]["TransformOutput"]["KmsKeyId"] == "alias/scores"
+    (error,) = errors(cli, write_spec, spec(MODEL_AND_TRANSFORM.replace("{strategy}", "MultiRecords")))
+    assert "steps.score.request.BatchStrategy" in error and "(did you mean 'MultiRecord'?)" in error
+
+
 def test_an_unknown_member_is_reported_at_its_key_with_the_name_meant(cli, write_spec):
     prep = PREP + """    request:
       ProcessingResources: {ClusterConfig: {VolumeSizeInGb: 200}}
@@ -271,3 +301,18 @@ def test_every_member_written_lands_and_every_other_generated_member_stays(gener
     for path, value in _leaves(generated).items():
         if not any(path[: len(w)] == w or w[: len(path)] == path for w in written):
             assert _at(merged, path) == value
+
+
+def test_the_example_publishes_runs_and_is_up_to_date_on_the_emulator(private_cache, cli):
+    example = str(ROOT / "workflows" / "spot-training.yaml")
+    code, out, err = cli("create", example, "--local", "--yes")
+    assert code == 0, err
+    code, out, err = cli("execute", example, "--local", "--wait", "--fail", "score")
+    assert code == 1 and "Failed in score" in out
+    code, out, err = cli("execute", example, "--local", "--wait")
+    assert code == 0, err
+    succeeded = [line.split(":")[0] for line in out.splitlines() if line.endswith(": succeeded")]
+    assert [step for step in succeeded if step in ("features", "train", "score")] == ["features", "train", "score"]
+    assert out.rstrip().endswith("Execution SUCCEEDED")
+    assert "No changes: spot-training is up to date." in cli("plan", example, "--local")[1]
+    assert cli("delete", example, "--local", "--yes")[0] == 0
