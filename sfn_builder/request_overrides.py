@@ -37,10 +37,11 @@ def request_problems(step: Any, kind: Any) -> Iterator[Problem]:
         return
     from .service_models import input_shape
 
-    yield from owned_member_problems(overrides, kind.owned_members, input_shape(*kind.api), ("steps", step.name, FIELD))
+    shape = input_shape(*kind.api)
+    yield from _owned_member_problems(overrides, kind.owned_members, shape, ("steps", step.name, FIELD))
 
 
-def owned_member_problems(
+def _owned_member_problems(
     overrides: Mapping[str, Any], owned: Mapping[str, str], shape: Any, base: Path
 ) -> Iterator[Problem]:
     """Members `request:` may not set (`owned`: member -> the field that sets it), and reserved tags."""
