@@ -316,3 +316,18 @@ def test_the_example_publishes_runs_and_is_up_to_date_on_the_emulator(private_ca
     assert out.rstrip().endswith("Execution SUCCEEDED")
     assert "No changes: spot-training is up to date." in cli("plan", example, "--local")[1]
     assert cli("delete", example, "--local", "--yes")[0] == 0
+
+
+def test_a_secret_written_in_a_request_draws_the_secret_warning_at_its_line(cli, write_spec):
+    prep = PREP + "    request:\n      Environment: {DB_PASSWORD: hunter2, MODE: fast}\n"
+    batch = BATCH + (
+        "    request:\n      ContainerOverrides: {Environment: [{Name: API_TOKEN, Value: abc123}, "
+        "{Name: DB_PASSWORD_SECRET, Value: churn/db}, {Name: MODE, Value: fast}]}\n"
+    )
+    code, _, err = cli("validate", write_spec(spec(prep, batch)))
+    assert code == 0, err
+    warned = [line.split(": warning: ")[1].split(":")[0] for line in err.splitlines() if ": warning: " in line]
+    assert warned == [
+        "steps.prep.request.Environment.DB_PASSWORD",
+        "steps.copy.request.ContainerOverrides.Environment[0].Value",
+    ]
