@@ -22,11 +22,9 @@ from .model import TASK_TYPES, TERMINAL_TARGETS, InputField, Step, Workflow, par
 from .naming import RESERVED_INPUT_PREFIX, RESUME_INPUT
 from .problems import Path, Problem, Severity, did_you_mean
 from .references import IDENTIFIER, has_result, resolve
-from .request_overrides import FIELD as REQUEST_FIELD
 from .request_overrides import request_problems
 from .schedule import check_expression
 from .secret_checks import secret_problems
-from .step_requests import step_request
 from .steps import KINDS
 from .steps.base import check_arn, check_role, check_s3_uri
 from .steps.flow import COMBINATORS
@@ -63,18 +61,8 @@ def semantic_problems(workflow: Workflow, data: dict[str, Any]) -> tuple[list[Pr
     problems.extend(_resource_fields(workflow))
     problems.extend(secret_problems(workflow))
     problems.extend(_cache_checks(workflow, data))
-    if not any(problem.is_error for problem in problems):
-        problems.extend(_written_requests(workflow))
     graph_ok = not cycle and not any(p.path[:1] == ("dependencies",) or p.path[2:3] == ("needs",) for p in problems)
     return problems, graph if graph_ok else None
-
-
-def _written_requests(workflow: Workflow) -> Iterator[Problem]:
-    """Steps with `request:` members: their requests checked as `compile` checks them, so that `validate`
-    says what the API would refuse (the steps' fields alone make requests that fit)."""
-    for step in workflow.steps.values():
-        if step.config.get(REQUEST_FIELD):
-            yield from step_request(step, workflow)[1]
 
 
 def _names(workflow: Workflow) -> Iterator[Problem]:

@@ -101,6 +101,9 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     for name, step in workflow.steps.items():
         if not step.is_task:
             continue
+        if name in analysis.requests:  # built and checked by validate
+            requests[name] = analysis.requests[name]
+            continue
         requests[name], found = step_request(step, workflow)
         problems += [document.place(problem) for problem in found]
     if errors_in(problems):

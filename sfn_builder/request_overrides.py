@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .model import Step
 from .naming import RESERVED_TAG_PREFIXES
 from .problems import Path, Problem
+from .steps.base import StepKind
 
 FIELD = "request"
 
@@ -30,7 +32,7 @@ def with_overrides(generated: dict[str, Any], overrides: Mapping[str, Any] | Non
     return _merged(generated, overrides, shape)
 
 
-def request_problems(step: Any, kind: Any) -> Iterator[Problem]:
+def request_problems(step: Step, kind: StepKind) -> Iterator[Problem]:
     """What is wrong with a step's `request:` before the request is built: members it may not set."""
     overrides = step.config.get(FIELD)
     if not overrides or kind.api is None:

@@ -7,7 +7,9 @@ sorted; `Analysis.ok` says whether there is anything to compile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from .checks import semantic_problems
 from .graph import StepGraph
@@ -16,6 +18,7 @@ from .model import Workflow, build_workflow
 from .partial import about_set_aside, set_aside
 from .plan import Plan, PlanTooDeep, make_plan
 from .problems import Problem, SpecError, errors_in
+from .request_overrides import FIELD as REQUEST_FIELD
 from .schema import schema_problems
 from .yaml_meaning import reread_problems
 
@@ -40,6 +43,8 @@ class Analysis:
     graph: StepGraph | None
     plan: Plan | None
     problems: tuple[Problem, ...]
+    # The requests of steps with `request:` members, built and checked here (compile reuses them).
+    requests: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -58,6 +63,7 @@ def analyze_file(path: str) -> Analysis:
 def analyze(document: Document) -> Analysis:
     problems = [*schema_problems(document.data), *reread_problems(document)]
     workflow = graph = plan = None
+    requests: dict[str, dict[str, Any]] = {}
     if errors_in(problems):
         problems += _meaning_elsewhere(document.data, errors_in(problems))
     else:
@@ -76,5 +82,22 @@ def analyze(document: Document) -> Analysis:
                         hint="split the workflow into nested workflows (type: workflow steps)",
                     )
                 )
+        if not errors_in(problems):
+            requests, found = _written_requests(workflow)
+            problems += found
     placed = sorted({document.place(p) for p in problems}, key=Problem.sort_key)  # a set: each problem once
-    return Analysis(document.file, document, workflow, graph, plan, tuple(placed))
+    return Analysis(document.file, document, workflow, graph, plan, tuple(placed), requests)
+
+
+def _written_requests(workflow: Workflow) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    """The requests of the steps with `request:` members and their problems, checked as `compile`
+    checks every request: `validate` says what the API would refuse of what the spec wrote (the
+    steps' fields alone make requests that fit)."""
+    from .step_requests import step_request
+
+    requests, problems = {}, []
+    for step in workflow.steps.values():
+        if step.config.get(REQUEST_FIELD):
+            requests[step.name], found = step_request(step, workflow)
+            problems += found
+    return requests, problems
