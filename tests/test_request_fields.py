@@ -331,3 +331,8 @@ def test_a_secret_written_in_a_request_draws_the_secret_warning_at_its_line(cli,
         "steps.prep.request.Environment.DB_PASSWORD",
         "steps.copy.request.ContainerOverrides.Environment[0].Value",
     ]
+
+
+def test_batch_memory_below_what_batch_accepts_is_refused_where_written(cli, write_spec):
+    (error,) = errors(cli, write_spec, spec(BATCH + "    resources: {memory: 0.001 GiB}\n"))
+    assert "steps.copy.resources.memory" in error and "at least 4 MiB" in error

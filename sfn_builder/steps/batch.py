@@ -26,6 +26,7 @@ from .base import (
 from .sagemaker_common import without_none
 
 _REVISION = re.compile(r":\d+\Z")
+MIN_MEMORY_MIB = 4  # what Batch accepts for a container's MEMORY requirement
 _MEMORY = re.compile(r"^([0-9]+(?:\.[0-9]+)?) ?(MiB|GiB)\Z")  # as the schema allows
 
 
@@ -76,6 +77,13 @@ class Batch(StepKind):
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "job_queue", "job_definition")
+        memory = _mebibytes((step.config.get("resources") or {}).get("memory"))
+        if memory is not None and memory < MIN_MEMORY_MIB:
+            yield Problem(
+                f"resources.memory is {memory} MiB; a Batch container needs at least {MIN_MEMORY_MIB} MiB",
+                ("steps", step.name, "resources", "memory"),
+                hint="write it in MiB (2048) or with a unit (16 GiB)",
+            )
 
     def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
         config = step.config
