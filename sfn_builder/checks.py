@@ -18,7 +18,7 @@ from .allow_lists import MAX_VALUES, RESOURCE_FIELDS, possible_values
 from .aws_rules import aws_problems
 from .execution_input import matches_type
 from .graph import Jump, StepGraph
-from .model import TASK_TYPES, TERMINAL_TARGETS, InputField, Step, Workflow, parse_airflow, stands_in_for
+from .model import TASK_TYPES, TERMINAL_TARGETS, Deployment, InputField, Step, Workflow, parse_airflow, stands_in_for
 from .naming import RESERVED_INPUT_PREFIX, RESUME_INPUT
 from .problems import Path, Problem, Severity, did_you_mean
 from .references import IDENTIFIER, has_result, resolve
@@ -643,6 +643,38 @@ _TEXT_TESTS = {"matches"}
 _ORDER_TESTS = {"greater_than", "greater_than_or_equal", "less_than", "less_than_or_equal"}
 
 
+MAX_DEPLOYMENT_MINUTES = 2100  # CloudFormation's StateMachineAlias DeploymentPreference Interval
+
+
+def _deployment(deployment: Deployment) -> Iterator[Problem]:
+    """A gradual deployment's interval is whole minutes (as AWS takes it); all_at_once has no steps."""
+    base: Path = ("rollout", "deployment")
+    if deployment.type == "all_at_once":
+        for field in ("percent", "interval"):
+            if getattr(deployment, field) is not None:
+                yield Problem(
+                    f"'{field}' has no meaning for an all_at_once deployment",
+                    (*base, field),
+                    hint="use type: canary or linear to move the alias in steps, or remove it",
+                )
+        if deployment.alarms:
+            yield Problem(
+                "alarms are watched while a canary or linear deployment runs: an all_at_once one has nothing to "
+                "roll back from",
+                (*base, "alarms"),
+                hint="use type: canary or linear, or remove alarms",
+            )
+        return
+    interval = deployment.interval or 0
+    if interval % 60 or not 60 <= interval <= MAX_DEPLOYMENT_MINUTES * 60:
+        yield Problem(
+            f"a deployment interval of {interval} seconds is not a whole number of minutes from 1 to "
+            f"{MAX_DEPLOYMENT_MINUTES}",
+            (*base, "interval"),
+            hint="write it in minutes, such as 10m",
+        )
+
+
 def _choices(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
     for step in workflow.steps.values():
         if step.type != "choice":
@@ -787,6 +819,7 @@ def _workflow_level(workflow: Workflow) -> Iterator[Problem]:
                     hint=did_you_mean(schedule.timezone, sorted(zoneinfo.available_timezones()))
                     or "use an IANA name such as Europe/Amsterdam or UTC",
                 )
+    yield from _deployment(workflow.rollout.deployment)
     for step in workflow.steps.values():
         for field in ("retry", "catch"):
             if step.type not in TASK_TYPES and getattr(step, field):

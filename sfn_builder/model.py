@@ -189,6 +189,25 @@ class Logging:
 
 
 @dataclass(frozen=True)
+class Deployment:
+    """How the alias moves to a new version: at once, or by `percent` every `interval` seconds."""
+
+    type: str = "all_at_once"
+    percent: int | None = None
+    interval: int | None = None
+    alarms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """Versions and the alias the schedules start (module `deploy.drivers.aliases`)."""
+
+    alias: str = "live"
+    keep_versions: int = 10
+    deployment: Deployment = field(default_factory=Deployment)
+
+
+@dataclass(frozen=True)
 class Workflow:
     name: str
     steps: Mapping[str, Step]
@@ -201,6 +220,7 @@ class Workflow:
     notifications: Notifications | None = None
     schedules: tuple[Schedule, ...] = ()
     logging: Logging | None = None
+    rollout: Rollout = field(default_factory=Rollout)
 
     def input_field(self, name: str) -> InputField | None:
         return next((f for f in self.inputs if f.name == name), None)
@@ -289,7 +309,19 @@ def build_workflow(data: Mapping[str, Any]) -> Workflow:
         notifications=_notifications(data.get("notifications"), data.get("type", "standard")),
         schedules=_schedules(data.get("schedule")),
         logging=Logging(**data["logging"]) if "logging" in data else None,
+        rollout=_rollout(data.get("rollout", {})),
     )
+
+
+def _rollout(data: Mapping[str, Any]) -> Rollout:
+    given = data.get("deployment", {})
+    deployment = Deployment(
+        type=given.get("type", "all_at_once"),
+        percent=given.get("percent"),
+        interval=parse_duration(given["interval"]) if "interval" in given else None,
+        alarms=tuple(given.get("alarms", ())),
+    )
+    return Rollout(alias=data.get("alias", "live"), keep_versions=data.get("keep_versions", 10), deployment=deployment)
 
 
 _COMMON_FIELDS = ("type", "needs", "timeout", "retry", "catch", "comment", "for_each", "cache")

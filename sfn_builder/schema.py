@@ -171,6 +171,8 @@ def _translate(error: Any, prefix: Path = ()) -> list[Problem]:
         ]
     if validator == "const":
         return [Problem(f"must be {error.validator_value!r}, found {instance!r}", path)]
+    if validator == "pattern":
+        return [Problem(f"{_describe(instance)} is not allowed here", path, hint=schema.get("description"))]
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = {"minimum": "at least", "maximum": "at most"}.get(validator, validator)
         return [Problem(f"{instance!r} is out of range: must be {bound} {error.validator_value}", path)]

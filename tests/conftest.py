@@ -68,8 +68,9 @@ def aws_env(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def moto_server():
-    """moto's server on a free loopback port: a real HTTP AWS endpoint for the session."""
+def moto_server(tmp_path_factory):
+    """The emulator (moto's server with sfn-build's extensions, as `--local` runs it) on a free loopback
+    port: a real HTTP AWS endpoint for the session."""
     import socket
     import subprocess
     import sys
@@ -80,7 +81,17 @@ def moto_server():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "sfn_builder.deploy.emulator",
+            "--cases",
+            str(tmp_path_factory.mktemp("cases")),
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -47,7 +47,9 @@ def test_execute_local_with_a_failing_job_retries_alerts_and_fails(private_cache
     assert "register: entered" not in lines
     assert lines[-1] == "Failed in train: SageMaker.AmazonSageMakerException: simulated failure of train"
     code, out, _ = cli("status", EXAMPLE, "--local")
-    assert [line.split()[2] for line in out.strip().splitlines()] == ["FAILED"]
+    header, *rows = out.strip().splitlines()
+    assert header.endswith(": live routes to version 1")
+    assert [line.split()[2] for line in rows] == ["FAILED"]
 
 
 def test_job_outcomes_need_the_local_emulator(cli):

@@ -129,7 +129,7 @@ def test_create_makes_everything_the_spec_asks_for(emulator, spec):
     role = iam.get_role(RoleName="churn-sfn")["Role"]
     trust = role["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Principal"] == {"Service": "states.amazonaws.com"}
-    assert trust["Condition"]["ArnLike"]["aws:SourceArn"] == MACHINE
+    assert trust["Condition"]["ArnLike"]["aws:SourceArn"] == [MACHINE, f"{MACHINE}:*"]  # its versions and alias
     policy = iam.get_role_policy(RoleName="churn-sfn", PolicyName="sfn-build")["PolicyDocument"]
     by_action = {action: s for s in policy["Statement"] for action in s["Action"]}
     assert by_action["sagemaker:CreateProcessingJob"]["Resource"] == [
@@ -184,12 +184,21 @@ def test_create_makes_everything_the_spec_asks_for(emulator, spec):
     schedule = aws.client("scheduler").get_schedule(Name="churn-schedule", GroupName="sfn-build-churn")
     assert schedule["ScheduleExpression"] == "cron(0 3 * * ? *)"
     assert schedule["ScheduleExpressionTimezone"] == "Europe/Amsterdam"
-    assert schedule["Target"]["Arn"] == MACHINE
+    assert schedule["Target"]["Arn"] == f"{MACHINE}:live"  # the alias: the version rolled out
     assert json.loads(schedule["Target"]["Input"]) == {"run_date": "latest"}
     schedule_role = schedule["Target"]["RoleArn"].rsplit("/", 1)[1]
     assert iam.get_role_policy(RoleName=schedule_role, PolicyName="sfn-build")["PolicyDocument"]["Statement"] == [
-        {"Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [MACHINE]}
+        {
+            "Effect": "Allow",
+            "Action": ["states:StartExecution"],
+            "Resource": [MACHINE],
+            "Condition": {"ForAnyValue:StringEquals": {"states:StateMachineQualifier": ["live"]}},
+        }
     ]
+    (version,) = sfn.list_state_machine_versions(stateMachineArn=MACHINE)["stateMachineVersions"]
+    alias = sfn.describe_state_machine_alias(stateMachineAliasArn=f"{MACHINE}:live")
+    assert alias["routingConfiguration"] == [{"stateMachineVersionArn": f"{MACHINE}:1", "weight": 100}]
+    assert version["stateMachineVersionArn"] == f"{MACHINE}:1"
     scheduler_trust = iam.get_role(RoleName=schedule_role)["Role"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert scheduler_trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
 
@@ -215,6 +224,7 @@ def test_a_changed_spec_changes_only_what_differs_and_removes_what_is_gone(emula
     summary = {(c.action, c.kind, c.name) for c in publication.changes}
     assert summary == {
         (CHANGE, "state-machine", "churn"),
+        (CHANGE, "state-machine-alias", "churn:live"),  # to a version of the new definition
         # Stopped jobs had rules of their own (their events carry no failure reason)
         (REMOVE, "events-rule", "churn-sagemaker-processing-job-stopped-alerts"),
         (REMOVE, "events-rule", "churn-sagemaker-training-job-stopped-alerts"),
@@ -472,37 +482,23 @@ steps:
 """
 
 
-@pytest.fixture
-def interpreter(emulator):
-    """moto's server with its Step Functions interpreter on (it runs flows without jobs)."""
-    import urllib.request
-
-    def configure(on: bool) -> None:
-        body = json.dumps({"stepfunctions": {"execute_state_machine": on}}).encode()
-        request = urllib.request.Request(
-            f"{emulator}/moto-api/config", data=body, method="POST", headers={"Content-Type": "application/json"}
-        )
-        urllib.request.urlopen(request, timeout=10)
-
-    configure(True)
-    yield emulator
-    configure(False)
-
-
-def test_execute_wait_follows_the_execution_and_reports_the_failure(interpreter, write_spec, cli, aws_env):
+def test_execute_wait_follows_the_execution_and_reports_the_failure(emulator, write_spec, cli, aws_env):
     path = write_spec(FLOW)
-    assert cli("create", path, "--endpoint-url", interpreter, "--yes")[0] == 0
-    code, out, err = cli("execute", path, "--endpoint-url", interpreter, "--wait")
+    assert cli("create", path, "--endpoint-url", emulator, "--yes")[0] == 0
+    code, out, err = cli("execute", path, "--endpoint-url", emulator, "--wait")
     assert code == 0, err
     assert "pause: entered" in out and "gate: succeeded" in out
     assert out.strip().endswith("Execution SUCCEEDED")
-    code, out, _ = cli("execute", path, "--endpoint-url", interpreter, "--wait", "--input", '{"mode": "slow"}')
+    code, out, _ = cli("execute", path, "--endpoint-url", emulator, "--wait", "--input", '{"mode": "slow"}')
     assert code == 1
     assert "stop: entered" in out
     assert out.strip().endswith("Failed in stop: SlowMode: slow mode is not supported")
-    code, out, _ = cli("status", path, "--endpoint-url", interpreter)
+    code, out, _ = cli("status", path, "--endpoint-url", emulator)
     assert code == 0
-    assert [line.split()[2] for line in out.strip().splitlines()] == ["FAILED", "SUCCEEDED"]
+    header, *rows = out.strip().splitlines()
+    assert header.endswith(": live routes to version 1")
+    assert [line.split()[2] for line in rows] == ["FAILED", "SUCCEEDED"]
+    assert all("version 1, definition" in line for line in rows)  # started through the alias
 
 
 @pytest.mark.parametrize(

@@ -202,6 +202,17 @@ def test_every_role_trusts_its_service_for_this_account_and_source_only(emulator
             "Resource": f"arn:aws:sns:{REGION}:{ACCOUNT}:churn-alerts",
         }
     ]
+    machine = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:churn"
+    assert roles["churn-sfn"]["Condition"]["ArnLike"]["aws:SourceArn"] == [machine, f"{machine}:*"]
+    (schedule_role,) = [r for r in publication.resources if r.kind == ROLE and r.name == "churn-schedule"]
+    assert schedule_role.spec["policies"]["sfn-build"]["Statement"] == [
+        {  # the alias only: not the unpublished latest revision, not an old version
+            "Effect": "Allow",
+            "Action": ["states:StartExecution"],
+            "Resource": [machine],
+            "Condition": {"ForAnyValue:StringEquals": {"states:StateMachineQualifier": ["live"]}},
+        }
+    ]
     create(emulator, path)
     iam = connect(emulator).client("iam")
     stored = iam.get_role(RoleName="churn-schedule")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]

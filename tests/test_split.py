@@ -164,7 +164,8 @@ def test_the_role_may_start_the_parts_and_the_alert_rule_watches_the_workflow_on
     assert machines == [*sorted(compilation.machines()), "wide"]  # the parts first: the workflow starts them
     role = next(r for r in resources if r.kind == ROLE)
     sources = role.spec["trust"]["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"]
-    assert sorted(sources) == sorted(f"arn:aws:states:us-east-1:123456789012:stateMachine:{m}" for m in machines)
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine"
+    assert sorted(sources) == sorted([*(f"{machine}:{m}" for m in machines), f"{machine}:wide:*"])  # and its versions
     statements = role.spec["policies"]["sfn-build"]["Statement"]
     by_action = {action: s["Resource"] for s in statements for action in s["Action"]}
     assert sorted(by_action["states:StartExecution"]) == sorted(

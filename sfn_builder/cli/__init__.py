@@ -133,6 +133,18 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--yes", "-y", action="store_true", help="apply without asking")
     create.set_defaults(run=_command("aws_commands", "create"))
 
+    rollback = commands.add_parser(
+        "rollback",
+        parents=[aws_options],
+        help="move the workflow's alias back to an earlier version (what the schedules start)",
+    )
+    rollback.add_argument("spec", metavar="SPEC")
+    rollback.add_argument(
+        "--to", type=int, metavar="VERSION", help="the version (default: the one before what the alias routes to)"
+    )
+    rollback.add_argument("--yes", "-y", action="store_true", help="move it without asking")
+    rollback.set_defaults(run=_command("aws_commands", "rollback"))
+
     delete = commands.add_parser("delete", parents=[aws_options], help="remove everything `create` made")
     delete.add_argument("spec", metavar="SPEC")
     delete.add_argument("--yes", "-y", action="store_true", help="remove without asking")

@@ -400,13 +400,50 @@ def _where(args: argparse.Namespace) -> str:
 
 
 @_aws_command
-def status(args: argparse.Namespace) -> int:
-    from ..deploy.executions import definition_run_by, deployed_definition, recent_executions, resumed_from, version
+def rollback(args: argparse.Namespace) -> int:
+    from ..deploy import rollout
+    from ..deploy.publish import arns_of, locked
+    from ..deploy.resources import alias_arn
 
     workflow = valid_workflow(args.spec)
     if workflow is None:
         return EXIT_FAILED
     aws = _connect(args)
+    alias = workflow.rollout.alias
+    with locked(aws, workflow.name):
+        arn = alias_arn(workflow, arns_of(aws))
+        before = rollout.read_alias(aws, arn)
+        target = rollout.rollback_target(before, arn, args.to)
+        print(
+            f"Rolling back {workflow.name}: {alias} routes to {rollout.routes(before)}; it will route to "
+            f"version {target}."
+        )
+        if not args.yes and not _confirm("Move it?"):
+            print("Nothing changed.")
+            return EXIT_FAILED
+        rollout.route(aws, arn, {target: 100}, exists=True)
+    print(
+        f"Rolled back: {alias} routes every execution of {workflow.name} to version {target}; the schedules start "
+        f"it, and running executions keep their version.\n  `sfn-build create {args.spec}{_where(args)}` moves it "
+        "to the spec's version again."
+    )
+    return EXIT_OK
+
+
+@_aws_command
+def status(args: argparse.Namespace) -> int:
+    from ..deploy.executions import definition_run_by, deployed_definition, recent_executions, resumed_from, version
+    from ..deploy.publish import arns_of
+    from ..deploy.resources import alias_arn
+    from ..deploy.rollout import live_version
+
+    workflow = valid_workflow(args.spec)
+    if workflow is None:
+        return EXIT_FAILED
+    aws = _connect(args)
+    live = live_version(aws, alias_arn(workflow, arns_of(aws)))
+    if live is not None:
+        print(f"{workflow.name}: {live}")
     recent = recent_executions(aws, workflow)
     if not recent:
         print(f"{workflow.name} has no executions yet.")
@@ -419,6 +456,8 @@ def status(args: argparse.Namespace) -> int:
         name = execution.get("name") or execution["executionArn"].rsplit(":", 1)[1]
         ran = version(definition_run_by(aws, execution["executionArn"]))
         ran = f"definition {ran}" + (" (published now)" if ran == published else "")
+        if execution.get("stateMachineVersionArn"):
+            ran = f"version {execution['stateMachineVersionArn'].rsplit(':', 1)[1]}, {ran}"
         earlier = resumed_from(aws, execution)
         lineage = f"  resumed from {earlier.rsplit(':', 1)[1]}" if earlier else ""
         print(f"{started}  {execution['status']:10} {took:>8}  {name}  {ran}{lineage}")

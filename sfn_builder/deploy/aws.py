@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ class Aws:
 
     session: boto3.Session
     endpoint_url: str | None = None
+    local: bool = False  # the embedded emulator, whose time is virtual
     _clients: dict[str, Any] = field(default_factory=dict)
     _identity: dict[str, str] | None = None
 
@@ -61,7 +63,7 @@ class Aws:
             raise AwsError(f"there is no AWS profile named {profile!r}: see `aws configure list-profiles`") from None
         if session_region is None:
             raise AwsError("no AWS region is set: pass --region, set AWS_REGION, or configure one for the profile")
-        return cls(session, endpoint)
+        return cls(session, endpoint, target.local)
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -103,6 +105,17 @@ def call(operation: Any, *, what: str, **kwargs: Any) -> Any:
     try:
         return operation(**kwargs)
     except Exception as error:
+        raise translate(error, what) from None
+
+
+def missing(operation: Callable[..., Any], codes: tuple[str, ...], *, what: str, **kwargs: Any) -> Any | None:
+    """Call an operation; None when AWS answers one of `codes` (a read: it does not exist; a change:
+    it is already done)."""
+    try:
+        return operation(**kwargs)
+    except Exception as error:
+        if error_code(error) in codes:
+            return None
         raise translate(error, what) from None
 
 

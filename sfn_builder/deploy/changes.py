@@ -39,8 +39,11 @@ class Change:
 
     def details(self) -> list[str]:
         """What differs, field by field (the definition as a unified diff), secrets masked (module `masking`)."""
-        if self.action != CHANGE or self.desired is None or self.actual is None:
+        if self.desired is None or self.action not in (ADD, CHANGE):
             return []
+        told = DRIVERS[self.kind].change_details(self.actual, self.desired.spec)
+        if told is not None or self.actual is None:
+            return told or []
         lines: list[str] = []
         for field, wanted in self.desired.spec.items():
             current = self.actual.get(field)
@@ -70,7 +73,7 @@ def plan_changes(aws: Aws, workflow: Workflow, desired: list[Resource]) -> list[
             actual_machine = actual
         if actual is None:
             changes.append(Change(ADD, resource.kind, resource.name, resource, None))
-        elif actual != resource.spec:
+        elif DRIVERS[resource.kind].differs(actual, resource.spec):
             changes.append(Change(CHANGE, resource.kind, resource.name, resource, actual))
     for kind in reversed(ORDER):
         for name in DRIVERS[kind].owned_names(aws, workflow.name):
@@ -114,7 +117,7 @@ ALREADY_EXISTS = (
     "StateMachineAlreadyExists",  # Step Functions
     "ResourceInUseException",  # DynamoDB
 )
-GONE = ("NoSuchEntity", "ResourceNotFoundException", "NotFound", "StateMachineDoesNotExist")
+GONE = ("NoSuchEntity", "ResourceNotFoundException", "ResourceNotFound", "NotFound", "StateMachineDoesNotExist")
 
 
 def _apply(aws: Aws, workflow_name: str, change: Change) -> None:
@@ -131,7 +134,7 @@ def _apply(aws: Aws, workflow_name: str, change: Change) -> None:
         # The resource is re-read by name; `read` refuses one that is not this workflow's.
         actual = driver.read(aws, change.name, workflow_name) if error.code in (*ALREADY_EXISTS, *GONE) else None
         if change.action == ADD and error.code in ALREADY_EXISTS and actual is not None and change.desired:
-            if actual != change.desired.spec:
+            if driver.differs(actual, change.desired.spec):
                 driver.update(aws, change.desired, actual)  # finish what the first attempt started
         elif not (change.action == REMOVE and error.code in GONE and actual is None):
             raise

@@ -18,6 +18,7 @@ from ..model import Workflow
 from ..steps.base import Arns
 from .drivers.schedules import schedule_arguments
 from .resources import (
+    ALIAS,
     FUNCTION,
     LOG_GROUP,
     ORDER,
@@ -58,13 +59,18 @@ def template(
                 }
                 continue
             for logical_id, entry in _translate(resource):
-                if earlier:
-                    entry["DependsOn"] = sorted(earlier)
+                waits_for = sorted(set(earlier) - _referenced(entry))  # a Ref or GetAtt orders it already
+                if waits_for:
+                    entry["DependsOn"] = waits_for
                 body[logical_id] = _subs(entry)
                 ids_of_kind.append(logical_id)
         earlier += ids_of_kind
     machine = _logical_id(STATE_MACHINE, workflow.name)
     outputs["StateMachineArn"] = {"Description": "The state machine", "Value": {"Ref": machine}}
+    outputs["AliasArn"] = {
+        "Description": "The alias the schedules start (the version rolled out)",
+        "Value": {"Ref": _logical_id(ALIAS, f"{workflow.name}:{workflow.rollout.alias}")},
+    }
     description = f"sfn-build workflow {workflow.name}" + (f": {workflow.description}" if workflow.description else "")
     document: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -173,6 +179,8 @@ def _translate(resource: Resource) -> list[tuple[str, dict[str, Any]]]:
                 ],
             }
         return [(logical_id, {"Type": "AWS::StepFunctions::StateMachine", "Properties": properties})]
+    if resource.kind == ALIAS:
+        return _alias(resource)
     if resource.kind == RULE:
         properties = {
             "Name": name,
@@ -191,6 +199,50 @@ def _translate(resource: Resource) -> list[tuple[str, dict[str, Any]]]:
     if resource.kind == SCHEDULE:
         return [(logical_id, {"Type": "AWS::Scheduler::Schedule", "Properties": schedule_arguments(resource)})]
     raise ValueError(f"no CloudFormation type for {resource.kind}")
+
+
+def _alias(resource: Resource) -> list[tuple[str, dict[str, Any]]]:
+    """A version of the state machine's revision (a new one whenever it changes; the ones before are
+    kept to roll back to) and the alias, moved to it as the rollout's deployment says."""
+    machine_name, alias = resource.name.rsplit(":", 1)
+    machine = _logical_id(STATE_MACHINE, machine_name)
+    version_id = machine + "Version"
+    version = {
+        "Type": "AWS::StepFunctions::StateMachineVersion",
+        "UpdateReplacePolicy": "Retain",
+        "DeletionPolicy": "Retain",  # deleting the state machine deletes its versions
+        "Properties": {
+            "StateMachineArn": {"Ref": machine},
+            "StateMachineRevisionId": {"Fn::GetAtt": [machine, "StateMachineRevisionId"]},
+            "Description": "published by sfn-build",
+        },
+    }
+    deployment = resource.spec["deployment"]
+    preference: dict[str, Any] = {"StateMachineVersionArn": {"Ref": version_id}, "Type": deployment["type"].upper()}
+    if deployment["type"] != "all_at_once":
+        preference["Percentage"] = deployment["percent"]
+        preference["Interval"] = deployment["interval"] // 60
+        if deployment["alarms"]:
+            preference["Alarms"] = deployment["alarms"]
+    properties = {
+        "Name": alias,
+        "Description": f"The version that {alias} executions run (made by sfn-build)",
+        "DeploymentPreference": preference,
+    }
+    alias_resource = {"Type": "AWS::StepFunctions::StateMachineAlias", "Properties": properties}
+    return [(version_id, version), (_logical_id(ALIAS, resource.name), alias_resource)]
+
+
+def _referenced(value: Any) -> set[str]:
+    """The logical IDs a resource refers to with Ref or Fn::GetAtt."""
+    if isinstance(value, dict):
+        found = {value["Ref"]} if isinstance(value.get("Ref"), str) else set()
+        if isinstance(value.get("Fn::GetAtt"), list):
+            found.add(value["Fn::GetAtt"][0])
+        return found.union(*(_referenced(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_referenced(item) for item in value))
+    return set()
 
 
 def _logical_id(kind: str, name: str) -> str:

@@ -40,8 +40,10 @@ def _run_executions(cases: Path) -> None:
     from moto.stepfunctions.parser.backend.execution import Execution
 
     from ..simulate import interpreter
+    from . import emulator_versions
 
     interpreter.install()
+    emulator_versions.install()
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     original = Execution._get_start_execution_worker
 

@@ -20,7 +20,8 @@ from ..naming import REUSE_ROLES, gate_role, marker_role, part_role
 from ..part_history import part_execution, spliced
 from .aws import Aws, AwsError, call
 from .publish import arns_of
-from .resources import state_machine_arn
+from .resources import alias_arn, state_machine_arn
+from .rollout import read_alias, version_arn
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -115,7 +116,19 @@ def history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:
 
 
 def start_execution(aws: Aws, workflow: Workflow, execution_input: dict[str, Any], name: str) -> str:
-    started = _on_state_machine(aws, workflow, "start_execution", name=name, input=json.dumps(execution_input))
+    """Start an execution of what the schedules start: the alias (the state machine before `create`
+    made one)."""
+    alias = alias_arn(workflow, arns_of(aws))
+    if read_alias(aws, alias) is None:
+        started = _on_state_machine(aws, workflow, "start_execution", name=name, input=json.dumps(execution_input))
+    else:
+        started = call(
+            aws.client("stepfunctions").start_execution,
+            what=f"state machine {workflow.name}",
+            stateMachineArn=alias,
+            name=name,
+            input=json.dumps(execution_input),
+        )
     return started["executionArn"]
 
 
@@ -154,9 +167,15 @@ def failure(aws: Aws, execution_arn: str) -> tuple[str, str, str] | None:
 
 
 def deployed_definition(aws: Aws, workflow: Workflow) -> dict[str, Any] | None:
-    """The definition of the state machine published here (None when there is none)."""
+    """The definition executions start with here: the version the alias routes the most executions to
+    (before there is an alias, the state machine's); None when there is none."""
     try:
-        found = _on_state_machine(aws, workflow, "describe_state_machine")
+        alias = read_alias(aws, alias_arn(workflow, arns_of(aws)))
+        if alias is None:
+            found = _on_state_machine(aws, workflow, "describe_state_machine")
+        else:
+            version = version_arn(state_machine_arn(workflow, arns_of(aws)), alias.version)
+            found = call(aws.client("stepfunctions").describe_state_machine, what=version, stateMachineArn=version)
     except AwsError:
         return None
     return json.loads(found["definition"])

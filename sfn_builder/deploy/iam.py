@@ -154,9 +154,11 @@ def trust_policy(services: list[str], arns: Arns, source_arns: list[str]) -> dic
     }
 
 
-def start_execution_policy(state_machine_arn: str) -> dict[str, Any]:
-    """For a schedule's role: start this state machine and nothing else."""
-    return policy([statement(["states:StartExecution"], [state_machine_arn])])
+def start_execution_policy(state_machine_arn: str, alias: str) -> dict[str, Any]:
+    """For a schedule's role: start this state machine through its alias and nothing else (IAM authorises
+    an alias start on the state machine's ARN, the alias being the `states:StateMachineQualifier`)."""
+    only_the_alias = {"ForAnyValue:StringEquals": {"states:StateMachineQualifier": [alias]}}
+    return policy([statement(["states:StartExecution"], [state_machine_arn], only_the_alias)])
 
 
 def cache_lookup_policy(workflow: Workflow, arns: Arns, function_name: str) -> dict[str, Any]:

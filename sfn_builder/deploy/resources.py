@@ -40,11 +40,24 @@ TOPIC = "sns-topic"
 TOPIC_STATEMENT = "sns-topic-statement"
 FUNCTION = "lambda-function"
 STATE_MACHINE = "state-machine"
+ALIAS = "state-machine-alias"
 RULE = "events-rule"
 SCHEDULE_GROUP = "schedule-group"
 SCHEDULE = "schedule"
 # Creation order; removal runs the other way.
-ORDER = (ROLE, TABLE, LOG_GROUP, TOPIC, TOPIC_STATEMENT, FUNCTION, STATE_MACHINE, RULE, SCHEDULE_GROUP, SCHEDULE)
+ORDER = (
+    ROLE,
+    TABLE,
+    LOG_GROUP,
+    TOPIC,
+    TOPIC_STATEMENT,
+    FUNCTION,
+    STATE_MACHINE,
+    ALIAS,
+    RULE,
+    SCHEDULE_GROUP,
+    SCHEDULE,
+)
 LABELS = {
     ROLE: "IAM role",
     TABLE: "DynamoDB table",
@@ -53,6 +66,7 @@ LABELS = {
     TOPIC_STATEMENT: "statement in SNS topic policy",
     FUNCTION: "Lambda function",
     STATE_MACHINE: "state machine",
+    ALIAS: "state machine alias",
     RULE: "EventBridge rule",
     SCHEDULE_GROUP: "schedule group",
     SCHEDULE: "EventBridge Scheduler schedule",
@@ -76,12 +90,40 @@ class Resource:
         return f"{LABELS[self.kind]} {self.name}"
 
 
+def normalised_logging(config: dict[str, Any] | None) -> dict[str, Any]:
+    """A logging configuration as `resources` writes it (OFF has no other fields)."""
+    config = dict(config or {"level": "OFF"})
+    if config.get("level", "OFF") == "OFF":
+        return {"level": "OFF"}
+    return {
+        "level": config["level"],
+        "includeExecutionData": bool(config.get("includeExecutionData", False)),
+        "destinations": config.get("destinations", []),
+    }
+
+
 def role_path(workflow: str) -> str:
     return f"/sfn-build/{workflow}/"
 
 
 def state_machine_arn(workflow: Workflow, arns: Arns) -> str:
     return arns.arn("states", f"stateMachine:{workflow.name}")
+
+
+def alias_name(workflow: Workflow) -> str:
+    """The alias resource's name: `<state machine>:<alias>`, as it ends the alias's ARN."""
+    return f"{workflow.name}:{workflow.rollout.alias}"
+
+
+def alias_arn(workflow: Workflow, arns: Arns) -> str:
+    return arns.arn("states", f"stateMachine:{alias_name(workflow)}")
+
+
+def revision(machine: dict[str, Any]) -> str:
+    """What a state machine version holds (definition, role, logging, type), as a short digest: an alias
+    routes to the version of the spec when the digests agree."""
+    held = {key: machine[key] for key in ("definition", "role", "logging", "type")}
+    return hashlib.sha256(json.dumps(held, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
 
 
 def topic_arn(workflow: Workflow, arns: Arns) -> str | None:
@@ -118,7 +160,12 @@ def desired_resources(
             step: part_names[number] for number, part in parts.items() for step in _steps_in(part, workflow)
         }
         document = execution_policy(workflow, arns, topic, table_arn, machine_of)
-        machines = [machine_arn, *(arns.arn("states", f"stateMachine:{name}") for name in part_names.values())]
+        # an execution of a version or an alias runs as its state machine (`name:*` when AWS names the qualifier)
+        machines = [
+            machine_arn,
+            f"{machine_arn}:*",
+            *(arns.arn("states", f"stateMachine:{name}") for name in part_names.values()),
+        ]
         resources.append(
             Resource(
                 ROLE,
@@ -214,6 +261,20 @@ def desired_resources(
         resources.append(Resource(STATE_MACHINE, name, {"definition": parts[number], **machine, "tags": tags}))
     own = {"definition": definition, **machine, "tags": machine_tags}
     resources.append(Resource(STATE_MACHINE, workflow.name, own))
+    rollout = workflow.rollout
+    deployment = {
+        "type": rollout.deployment.type,
+        "percent": rollout.deployment.percent,
+        "interval": rollout.deployment.interval,
+        "alarms": list(rollout.deployment.alarms),
+    }
+    resources.append(
+        Resource(
+            ALIAS,
+            alias_name(workflow),
+            {"revision": revision(own), "keep_versions": rollout.keep_versions, "deployment": deployment},
+        )
+    )
 
     for rule, rule_arn in zip(rules, rule_arns, strict=True):
         target: dict[str, Any] = {"Id": "alerts", "Arn": formatter_arn or topic}
@@ -234,7 +295,7 @@ def desired_resources(
             )
         )
 
-    resources.extend(_schedules(workflow, arns, machine_arn, tags))
+    resources.extend(_schedules(workflow, arns, tags))
     return resources
 
 
@@ -279,9 +340,11 @@ def _cache_lookup(workflow: Workflow, arns: Arns, path: str, tags: dict[str, str
     ]
 
 
-def _schedules(workflow: Workflow, arns: Arns, machine_arn: str, tags: dict[str, str]) -> list[Resource]:
+def _schedules(workflow: Workflow, arns: Arns, tags: dict[str, str]) -> list[Resource]:
+    """The schedules, starting the state machine's alias (the version rolled out), and their role."""
     if not workflow.schedules:
         return []
+    machine_arn, target_arn = state_machine_arn(workflow, arns), alias_arn(workflow, arns)
     role_name = resource_name(workflow.name, "schedule")
     role_arn = arns.arn("iam", f"role{role_path(workflow.name)}{role_name}", regional=False)
     many = len(workflow.schedules) > 1
@@ -305,7 +368,7 @@ def _schedules(workflow: Workflow, arns: Arns, machine_arn: str, tags: dict[str,
                 "path": role_path(workflow.name),
                 "description": f"Lets the schedules of {workflow.name} start it, and nothing else (made by sfn-build)",
                 "trust": trust,
-                "policies": {"sfn-build": start_execution_policy(machine_arn)},
+                "policies": {"sfn-build": start_execution_policy(machine_arn, workflow.rollout.alias)},
                 "tags": tags,
             },
         )
@@ -326,7 +389,7 @@ def _schedules(workflow: Workflow, arns: Arns, machine_arn: str, tags: dict[str,
                         "timezone": schedule.timezone,
                         "state": "ENABLED" if schedule.enabled else "DISABLED",
                         "description": description,
-                        "target": {"Arn": machine_arn, "RoleArn": role_arn, "Input": execution_input},
+                        "target": {"Arn": target_arn, "RoleArn": role_arn, "Input": execution_input},
                     },
                 )
             )
@@ -341,7 +404,7 @@ def _schedules(workflow: Workflow, arns: Arns, machine_arn: str, tags: dict[str,
                         "schedule": schedule.expression,
                         "state": "ENABLED" if schedule.enabled else "DISABLED",
                         "targets": [
-                            {"Id": "state-machine", "Arn": machine_arn, "RoleArn": role_arn, "Input": execution_input}
+                            {"Id": "state-machine", "Arn": target_arn, "RoleArn": role_arn, "Input": execution_input}
                         ],
                         "tags": tags,
                     },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .aliases import AliasDriver
 from .base import Driver, NotOwned
 from .functions import FunctionDriver
 from .logs import LogGroupDriver
@@ -22,6 +23,7 @@ DRIVERS: dict[str, Driver] = {
         TopicStatementDriver(),
         FunctionDriver(),
         StateMachineDriver(),
+        AliasDriver(),
         RuleDriver(),
         ScheduleGroupDriver(),
         ScheduleDriver(),

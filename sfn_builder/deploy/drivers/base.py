@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from ...naming import TAG_WORKFLOW
-from ..aws import Aws, AwsError, error_code, translate
+from ..aws import Aws, AwsError, translate
 from ..resources import LABELS, Resource
 
 
@@ -46,6 +46,14 @@ class Driver:
         except NotOwned:
             return False
 
+    def differs(self, actual: dict[str, Any], spec: dict[str, Any]) -> bool:
+        """Whether the resource as it is must change to match the spec."""
+        return actual != spec
+
+    def change_details(self, actual: dict[str, Any] | None, spec: dict[str, Any]) -> list[str] | None:
+        """How adding or changing it reads in a plan; None: the fields that differ."""
+        return None
+
     def create(self, aws: Aws, resource: Resource) -> None:
         raise NotImplementedError
 
@@ -68,17 +76,6 @@ def check_owner(kind: str, name: str, tags: dict[str, str], workflow: str) -> No
     owner = tags.get(TAG_WORKFLOW)
     if owner != workflow:
         raise NotOwned(kind, name, owner)
-
-
-def missing(operation: Callable[..., Any], codes: tuple[str, ...], *, what: str, **kwargs: Any) -> Any | None:
-    """Call an operation; None when AWS answers one of `codes` (a read: it does not exist; a change:
-    it is already done)."""
-    try:
-        return operation(**kwargs)
-    except Exception as error:
-        if error_code(error) in codes:
-            return None
-        raise translate(error, what) from None
 
 
 def tag_changes(desired: dict[str, str], actual: dict[str, str]) -> tuple[dict[str, str], list[str]]:

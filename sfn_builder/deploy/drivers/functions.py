@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..aws import Aws, call
+from ..aws import Aws, call, missing
 from ..resources import FUNCTION, Resource, function_module, package_zip
-from .base import Driver, check_owner, missing, retry_while_propagating, tag_changes
+from .base import Driver, check_owner, retry_while_propagating, tag_changes
 
 _CONFIG = ("runtime", "handler", "role", "timeout", "environment")
 

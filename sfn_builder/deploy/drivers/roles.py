@@ -6,9 +6,9 @@ import json
 from typing import Any
 from urllib.parse import unquote
 
-from ..aws import Aws, call
+from ..aws import Aws, call, missing
 from ..resources import ROLE, Resource, role_path
-from .base import Driver, check_owner, missing, tag_changes, tag_dict, tag_list
+from .base import Driver, check_owner, tag_changes, tag_dict, tag_list
 
 
 class RoleDriver(Driver):

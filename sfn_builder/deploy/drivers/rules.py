@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..aws import Aws, call
+from ..aws import Aws, call, missing
 from ..resources import RULE, Resource
-from .base import Driver, check_owner, missing, tag_changes, tag_dict, tag_list
+from .base import Driver, check_owner, tag_changes, tag_dict, tag_list
 
 _TARGET_FIELDS = ("Id", "Arn", "RoleArn", "Input", "InputTransformer")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..aws import Aws, call
+from ..aws import Aws, call, missing
 from ..resources import SCHEDULE, SCHEDULE_GROUP, Resource, schedule_group_name
-from .base import Driver, check_owner, missing, tag_changes, tag_dict, tag_list
+from .base import Driver, check_owner, tag_changes, tag_dict, tag_list
 
 _NOT_FOUND = ("ResourceNotFoundException",)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from ...asl import compact
 from ...naming import part_machine
-from ..aws import Aws, AwsError, call
-from ..resources import STATE_MACHINE, Resource
-from .base import Driver, check_owner, missing, retry_while_propagating, tag_changes, tag_dict, tag_list
+from ..aws import Aws, AwsError, call, missing
+from ..resources import STATE_MACHINE, Resource, normalised_logging
+from .base import Driver, check_owner, retry_while_propagating, tag_changes, tag_dict, tag_list
 
 _PART = re.compile(r"-part-(\d{1,6})\Z")
 
@@ -35,7 +35,7 @@ class StateMachineDriver(Driver):
             "definition": json.loads(found["definition"]),
             "role": found["roleArn"],
             "type": found["type"],
-            "logging": _logging(found.get("loggingConfiguration")),
+            "logging": normalised_logging(found.get("loggingConfiguration")),
             "tags": tags,
         }
 
@@ -103,13 +103,3 @@ class StateMachineDriver(Driver):
             stateMachineArn=aws.arn("states", f"stateMachine:{name}"),
         )
 
-
-def _logging(config: dict[str, Any] | None) -> dict[str, Any]:
-    config = dict(config or {"level": "OFF"})
-    if config.get("level", "OFF") == "OFF":
-        return {"level": "OFF"}
-    return {
-        "level": config["level"],
-        "includeExecutionData": bool(config.get("includeExecutionData", False)),
-        "destinations": config.get("destinations", []),
-    }

@@ -6,9 +6,9 @@ import time
 from typing import Any
 
 from ...naming import markers_table
-from ..aws import Aws, AwsError, call
+from ..aws import Aws, AwsError, call, missing
 from ..resources import TABLE, Resource
-from .base import Driver, check_owner, missing, tag_changes, tag_dict, tag_list
+from .base import Driver, check_owner, tag_changes, tag_dict, tag_list
 
 ACTIVE_PATIENCE_SECONDS = 120.0  # a new on-demand table is usually ACTIVE within seconds
 

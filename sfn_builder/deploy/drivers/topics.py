@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 from ...naming import TAG_WORKFLOW
-from ..aws import Aws, AwsError, call
+from ..aws import Aws, AwsError, call, missing
 from ..locks import held
 from ..resources import TOPIC, TOPIC_STATEMENT, Resource
-from .base import Driver, check_owner, missing, tag_changes, tag_dict, tag_list
+from .base import Driver, check_owner, tag_changes, tag_dict, tag_list
 
 PENDING = "PendingConfirmation"
 WRITE_ATTEMPTS = 5
