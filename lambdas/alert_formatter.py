@@ -21,11 +21,18 @@ from typing import Any
 from urllib.parse import quote
 
 CONSOLE = "https://console.aws.amazon.com"
-SAGEMAKER_JOBS = {
+SAGEMAKER_JOBS = {  # detail-type -> (the job's kind in API names, console page, log group)
     "SageMaker Processing Job State Change": ("Processing", "processing-jobs", "/aws/sagemaker/ProcessingJobs"),
     "SageMaker Training Job State Change": ("Training", "jobs", "/aws/sagemaker/TrainingJobs"),
     "SageMaker Transform Job State Change": ("Transform", "transform-jobs", "/aws/sagemaker/TransformJobs"),
+    # a tuning job's logs are its training jobs', whose names start with its own
+    "SageMaker HyperParameter Tuning Job State Change": (
+        "HyperParameterTuning",
+        "hyper-tuning-jobs",
+        "/aws/sagemaker/TrainingJobs",
+    ),
 }
+_WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])")
 SUBJECT_LIMIT = 100
 
 Describe = Callable[[str, str], dict[str, Any]]  # (kind, job name) -> Describe*Job response
@@ -44,7 +51,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     sagemaker = boto3.client("sagemaker")
 
     def describe(kind: str, name: str) -> dict[str, Any]:
-        return getattr(sagemaker, f"describe_{kind.lower()}_job")(**{f"{kind}JobName": name})
+        method = _WORDS.sub("_", kind).lower()  # HyperParameterTuning: describe_hyper_parameter_tuning_job
+        return getattr(sagemaker, f"describe_{method}_job")(**{f"{kind}JobName": name})
 
     def describe_execution(arn: str) -> dict[str, Any]:
         return boto3.client("stepfunctions").describe_execution(executionArn=arn)
@@ -103,7 +111,7 @@ def _sagemaker(event: dict[str, Any], workflow: str, describe: Describe) -> tupl
     except Exception as error:  # the alert matters more than its details
         job = {"FailureReason": detail.get("FailureReason"), "_describe_error": str(error)}
     lines = [
-        f"The SageMaker {kind.lower()} job {name} of workflow {workflow} ended {status} at {event.get('time', '?')}.",
+        f"The SageMaker {_noun(kind)} job {name} of workflow {workflow} ended {status} at {event.get('time', '?')}.",
         f"Failure reason: {job.get('FailureReason') or detail.get('FailureReason') or '-'}",
     ]
     if job.get("ExitMessage"):
@@ -114,7 +122,12 @@ def _sagemaker(event: dict[str, Any], workflow: str, describe: Describe) -> tupl
         f"Job: {CONSOLE}/sagemaker/home?region={region}#/{page}/{name}",
         f"Logs: {log_link(region, log_group, name)}",
     ]
-    return _subject(f"{workflow}: {kind.lower()} job {status}"), "\n".join(lines)
+    return _subject(f"{workflow}: {_noun(kind)} job {status}"), "\n".join(lines)
+
+
+def _noun(kind: str) -> str:
+    """`processing`, `training`, `hyperparameter tuning`: the job's kind in words."""
+    return _WORDS.sub(" ", kind).lower().replace("hyper parameter", "hyperparameter")
 
 
 def _batch(event: dict[str, Any], workflow: str) -> tuple[str, str]:

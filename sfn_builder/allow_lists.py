@@ -23,6 +23,7 @@ MAX_VALUES = 100  # combinations a templated field may make (each becomes a poli
 RESOURCE_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "processing": (("role", "IAM role"),),
     "training": (("role", "IAM role"),),
+    "tuning": (("role", "IAM role"),),
     "model": (("role", "IAM role"),),
     "lambda": (("function", "Lambda function"),),
     "workflow": (("state_machine", "state machine"),),

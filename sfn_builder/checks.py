@@ -31,7 +31,7 @@ from .steps.flow import COMBINATORS
 from .templates import Reference, TemplateError, parse_path, parse_template
 
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+\Z")
-_SYNC_TYPES = ("processing", "training", "transform", "batch", "workflow")
+_SYNC_TYPES = ("processing", "training", "tuning", "transform", "batch", "workflow")
 
 
 def semantic_problems(workflow: Workflow, data: dict[str, Any]) -> tuple[list[Problem], StepGraph | None]:
@@ -631,6 +631,7 @@ def _result_name(step: Step) -> str:
     return {
         "processing": "DescribeProcessingJob response",
         "training": "DescribeTrainingJob response",
+        "tuning": "DescribeHyperParameterTuningJob response",
         "transform": "DescribeTransformJob response",
         "model": "CreateModel response (ModelArn) and ModelName",
         "batch": "DescribeJobs entry of the job, in PascalCase",

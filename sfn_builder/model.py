@@ -17,7 +17,7 @@ from typing import Any
 from .durations import parse_duration
 
 TERMINAL_TARGETS = ("succeed", "fail")
-SAGEMAKER_TYPES = ("processing", "training", "transform", "model")
+SAGEMAKER_TYPES = ("processing", "training", "tuning", "transform", "model")
 TASK_TYPES = (*SAGEMAKER_TYPES, "batch", "lambda", "sns", "workflow")
 SAGEMAKER_DEFAULT_FIELDS = (
     "image",
@@ -328,6 +328,7 @@ _COMMON_FIELDS = ("type", "needs", "timeout", "retry", "catch", "comment", "for_
 _FIELDS_BY_TYPE = {
     "processing": set(SAGEMAKER_DEFAULT_FIELDS),
     "training": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint"},
+    "tuning": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint"},
     "transform": {"instance_type", "instance_count", "env", "kms"},
     "model": {"image", "role", "env", "network", "network_isolation"},
 }
@@ -337,7 +338,7 @@ def _takes(step_type: str, key: str) -> bool:
     return key in _FIELDS_BY_TYPE[step_type]
 
 
-JOB_TYPES = ("processing", "training", "transform", "batch", "workflow")  # tasks that wait for a job
+JOB_TYPES = ("processing", "training", "tuning", "transform", "batch", "workflow")  # tasks that wait for a job
 
 
 def _scoped(policy: Mapping[str, Any], step_type: str) -> dict[str, Any] | None:
@@ -358,7 +359,8 @@ def _timeout(raw: Mapping[str, Any], defaults: Mapping[str, Any], config: Mappin
     else:
         inherited = {"lambda": 900, "sns": 60, "model": 600}.get(raw["type"], 86400)
     if config.get("max_runtime") is not None:
-        inherited = max(inherited, parse_duration(config["max_runtime"]) + 3600)
+        rounds = -(-config.get("max_jobs", 10) // config.get("max_parallel_jobs", 2)) if raw["type"] == "tuning" else 1
+        inherited = max(inherited, rounds * parse_duration(config["max_runtime"]) + 3600)
     return inherited
 
 

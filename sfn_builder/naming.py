@@ -1,7 +1,9 @@
 """Names the compiler makes: job-name prefixes, state names, result keys.
 
 Job names (SageMaker and Batch jobs, nested executions) are
-`<workflow>--<step>-<12 hex>`; model names are `<workflow>--<step>-<32 hex>`.
+`<workflow>--<step>-<12 hex>`; model names are `<workflow>--<step>-<32 hex>`;
+tuning job names, which SageMaker allows 32 characters, `<workflow>--<step>-<8 hex>`
+with shorter parts.
 
 - Each part is a *slug*: lowercase letters, digits and single hyphens.
   SageMaker lowercases job names in ARNs, which is why slugs are lowercase:
@@ -34,8 +36,10 @@ from collections.abc import Mapping
 WORKFLOW_SLUG_LENGTH = 24
 STEP_SLUG_LENGTH = 23
 MODEL_SLUG_LENGTHS = (16, 12)  # model names end in a 32-hex execution hash
+TUNING_SLUG_LENGTHS = (12, 9)  # tuning job names (at most 32 characters) end in 8 hex
 SEPARATOR = "--"  # between the workflow and the step part; never inside a slug
 UNIQUE_SUFFIX = "States.ArrayGetItem(States.StringSplit(States.UUID(), '-'), 4)"
+SHORT_UNIQUE_SUFFIX = "States.ArrayGetItem(States.StringSplit(States.UUID(), '-'), 0)"  # 8 hex
 EXECUTION_HASH = "States.Hash($$.Execution.Id, 'MD5')"
 TAG_WORKFLOW = "sfn-build:workflow"
 TAG_EXECUTION = "sfn-build:execution"
@@ -47,6 +51,7 @@ RESERVED_INPUT_PREFIX = "sfn_build"
 # The longest names this module makes (tests check these bounds against botocore):
 JOB_NAME_MAX = WORKFLOW_SLUG_LENGTH + len(SEPARATOR) + STEP_SLUG_LENGTH + 1 + 12  # 63
 MODEL_NAME_MAX = MODEL_SLUG_LENGTHS[0] + len(SEPARATOR) + MODEL_SLUG_LENGTHS[1] + 1 + 32  # 63
+TUNING_NAME_MAX = TUNING_SLUG_LENGTHS[0] + len(SEPARATOR) + TUNING_SLUG_LENGTHS[1] + 1 + 8  # 32
 _HASH_LENGTH = 8
 
 
@@ -69,7 +74,7 @@ def slug(name: str, limit: int, *, one_to_one: bool = True) -> str:
     if len(clean) <= limit and (clean == name or (clean and not one_to_one)):
         return clean
     digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_LENGTH]
-    start = clean[: limit - _HASH_LENGTH - 1].rstrip("-")
+    start = clean[: max(0, limit - _HASH_LENGTH - 1)].rstrip("-")
     return f"{start}-{digest}" if start else digest
 
 
@@ -87,6 +92,17 @@ def model_prefix(workflow: str, step: str) -> str:
     """The start of a model's name: 30 characters at most, before a 32-hex hash."""
     wf_length, step_length = MODEL_SLUG_LENGTHS
     return f"{slug(workflow, wf_length)}{SEPARATOR}{slug(step, step_length, one_to_one=False)}"
+
+
+def tuning_prefix(workflow: str, step: str) -> str:
+    """The start of a tuning job's name (SageMaker allows 32 characters), before 8 fresh hex."""
+    wf_length, step_length = TUNING_SLUG_LENGTHS
+    return f"{slug(workflow, wf_length)}{SEPARATOR}{slug(step, step_length, one_to_one=False)}"
+
+
+def tuning_name_expression(workflow: str, step: str) -> str:
+    """An intrinsic that yields a fresh, valid tuning job name on every attempt."""
+    return f"States.Format('{tuning_prefix(workflow, step)}-{{}}', {SHORT_UNIQUE_SUFFIX})"
 
 
 def job_name_expression(workflow: str, step: str) -> str:

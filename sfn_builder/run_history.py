@@ -22,10 +22,19 @@ from .naming import REUSE_ROLES
 _TIMED_ROLES = frozenset(
     {"", "each", "report-size", "report-check", "report", "resumed", "cache", "cache-hit", "cached"}
 )
-_JOB_NAME_FIELDS = ("ProcessingJobName", "TrainingJobName", "TransformJobName", "ModelName", "JobName", "Name")
+_JOB_NAME_FIELDS = (
+    "ProcessingJobName",
+    "TrainingJobName",
+    "HyperParameterTuningJobName",
+    "TransformJobName",
+    "ModelName",
+    "JobName",
+    "Name",
+)
 _SAGEMAKER_PAGES = {
     "ProcessingJobName": ("processing-jobs", "/aws/sagemaker/ProcessingJobs"),
     "TrainingJobName": ("jobs", "/aws/sagemaker/TrainingJobs"),
+    "HyperParameterTuningJobName": ("hyper-tuning-jobs", "/aws/sagemaker/TrainingJobs"),  # its jobs' logs
     "TransformJobName": ("transform-jobs", "/aws/sagemaker/TransformJobs"),
 }
 

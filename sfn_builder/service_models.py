@@ -20,11 +20,13 @@ from .files import write_atomically
 ENUMS = {
     "processing": ("sagemaker", "ProcessingInstanceType"),
     "training": ("sagemaker", "TrainingInstanceType"),
+    "tuning": ("sagemaker", "TrainingInstanceType"),
     "transform": ("sagemaker", "TransformInstanceType"),
 }
 RESULTS = {
     "processing": ("sagemaker", "DescribeProcessingJobResponse", False),
     "training": ("sagemaker", "DescribeTrainingJobResponse", False),
+    "tuning": ("sagemaker", "DescribeHyperParameterTuningJobResponse", False),
     "transform": ("sagemaker", "DescribeTransformJobResponse", False),
     "model": ("sagemaker", "CreateModelOutput", False),
     "batch": ("batch", "JobDetail", True),

@@ -89,6 +89,15 @@ def needs_of(resource: str, parameters: dict[str, Any]) -> list[Need]:
             role = {"Transform": {"RoleArn": None}}.get(kind, {})
             needs = sagemaker_job(kind, resource_type, f"{kind}JobName", {**parameters, **role})
             return [n for n in needs if n[1] is not None]
+    if integration == "sagemaker:createHyperParameterTuningJob.sync":
+        job = arn("sagemaker", f"hyper-parameter-tuning-job/{parameters['HyperParameterTuningJobName'].lower()}")
+        actions = ("Create", "Describe", "Stop")
+        needs = [(f"sagemaker:{a}HyperParameterTuningJob", job, {}) for a in actions]
+        reads = ("AddTags", "ListTags", "ListTrainingJobsForHyperParameterTuningJob")
+        needs += [(f"sagemaker:{a}", job, {}) for a in reads]
+        role = parameters["TrainingJobDefinition"]["RoleArn"]
+        needs += [("iam:PassRole", role, {"iam:PassedToService": "sagemaker.amazonaws.com"})]
+        return needs + sync_rule("StepFunctionsGetEventsForSageMakerTuningJobsRule")
     if integration == "sagemaker:createModel":
         model = arn("sagemaker", f"model/{parameters['ModelName'].lower()}")
         passed = {"iam:PassedToService": "sagemaker.amazonaws.com"}

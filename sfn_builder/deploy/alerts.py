@@ -37,7 +37,6 @@ from typing import Any
 
 from ..asl import alerted_errors
 from ..model import Workflow
-from ..naming import job_prefix
 from ..steps import KINDS
 from ..steps.base import JobEvents
 
@@ -148,7 +147,8 @@ def _job_kinds(workflow: Workflow) -> dict[str, tuple[JobEvents, list[str]]]:
     for step in workflow.steps.values():
         events = KINDS[step.type].job_events
         if events is not None:
-            kinds.setdefault(events.detail_type, (events, []))[1].append(job_prefix(workflow.name, step.name) + "-")
+            prefix = KINDS[step.type].job_prefix(workflow, step)
+            kinds.setdefault(events.detail_type, (events, []))[1].append(prefix + "-")
     return kinds
 
 

@@ -49,6 +49,8 @@ def success_result(state: dict[str, Any], reports: dict[str, Any]) -> Any:
     """What the task's API returns on success, shaped like the real response."""
     resource, parameters = state["Resource"], _literal(state.get("Parameters", {}))
     job = _job_name(state.get("Parameters", {}))
+    if resource == "arn:aws:states:::sagemaker:createHyperParameterTuningJob.sync":
+        return _tuning_job(job, parameters)
     if resource.startswith("arn:aws:states:::sagemaker:create") and resource.endswith("Job.sync"):
         kind = resource.split(":create", 1)[1].removesuffix("Job.sync")  # Processing, Training, Transform
         return _sagemaker_job(kind, job, parameters)
@@ -103,6 +105,50 @@ def _sagemaker_job(kind: str, name: str, parameters: dict[str, Any]) -> dict[str
     else:
         result.update(TransformStartTime=STARTED, TransformEndTime=ENDED)
     return result
+
+
+def _tuning_job(name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A tuning job that ran all its training jobs; the first is the best, with each searched
+    hyperparameter at the low end of its range."""
+    name = name.removesuffix(JOB_SUFFIX) + JOB_SUFFIX[:8]  # tuning job names end in 8 hex
+    config = parameters.get("HyperParameterTuningJobConfig", {})
+    count = config.get("ResourceLimits", {}).get("MaxNumberOfTrainingJobs", 1)
+    objective = config.get("HyperParameterTuningJobObjective", {})
+    tuned = {
+        item["Name"]: item["Values"][0] if "Values" in item else item["MinValue"]
+        for ranges in config.get("ParameterRanges", {}).values()
+        for item in ranges
+    }
+    best = f"{name}-001-{JOB_SUFFIX[:8]}"
+    return {
+        "HyperParameterTuningJobName": name,
+        "HyperParameterTuningJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:hyper-parameter-tuning-job/{name.lower()}",
+        "HyperParameterTuningJobConfig": config,
+        "TrainingJobDefinition": parameters.get("TrainingJobDefinition", {}),
+        "HyperParameterTuningJobStatus": "Completed",
+        "CreationTime": STARTED,
+        "HyperParameterTuningEndTime": ENDED,
+        "LastModifiedTime": ENDED,
+        "TrainingJobStatusCounters": {
+            "Completed": count, "InProgress": 0, "RetryableError": 0, "NonRetryableError": 0, "Stopped": 0
+        },
+        "ObjectiveStatusCounters": {"Succeeded": count, "Pending": 0, "Failed": 0},
+        "BestTrainingJob": {
+            "TrainingJobName": best,
+            "TrainingJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{best.lower()}",
+            "TunedHyperParameters": tuned,
+            "CreationTime": STARTED,
+            "TrainingStartTime": STARTED,
+            "TrainingEndTime": ENDED,
+            "TrainingJobStatus": "Completed",
+            "FinalHyperParameterTuningJobObjectiveMetric": {
+                "Type": objective.get("Type", "Maximize"),
+                "MetricName": objective.get("MetricName", "objective"),
+                "Value": 0.9,
+            },
+            "ObjectiveStatus": "Succeeded",
+        },
+    }
 
 
 def _batch_job(name: str, parameters: dict[str, Any]) -> dict[str, Any]:

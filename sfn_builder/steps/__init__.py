@@ -12,12 +12,14 @@ from .processing import Processing
 from .sns import Sns
 from .training import Training
 from .transform import Transform
+from .tuning import Tuning
 
 KINDS: dict[str, StepKind] = {
     kind.type: kind
     for kind in (
         Processing(),
         Training(),
+        Tuning(),
         Transform(),
         ModelKind(),
         Batch(),

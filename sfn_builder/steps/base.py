@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..model import Step, Workflow
-from ..naming import EXECUTION_HASH, TAG_EXECUTION, TAG_WORKFLOW, job_name_expression, owned_tags
+from ..naming import EXECUTION_HASH, TAG_EXECUTION, TAG_WORKFLOW, job_name_expression, job_prefix, owned_tags
 from ..problems import Path, Problem
 from ..templates import parsed
 
@@ -111,6 +111,10 @@ class StepKind:
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
         """What the state machine's role needs to run this step (least privilege)."""
         return []
+
+    def job_prefix(self, workflow: Workflow, step: Step) -> str:
+        """What the names of the jobs this step starts begin with (without the trailing hyphen)."""
+        return job_prefix(workflow.name, step.name)
 
     def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
         raise NotImplementedError(f"{self.type} steps have no request")

@@ -33,7 +33,7 @@ def check_common(kind: StepKind, step: Step) -> Iterator[Problem]:
             hint="write <registry>/<repository>:<tag>, e.g. 111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn:1.4.0",
         )
     instance_type = literal(config.get("instance_type"))
-    if instance_type is not None and step.type in ("processing", "training", "transform"):
+    if instance_type is not None and step.type in ("processing", "training", "tuning", "transform"):
         allowed = instance_types(step.type)
         if instance_type not in allowed:
             yield Problem(
@@ -64,16 +64,23 @@ def check_common(kind: StepKind, step: Step) -> Iterator[Problem]:
             )
 
 
-def job_arns(arns: Arns, resource_type: str, workflow: Workflow, step: Step) -> list[str]:
+def job_arns(arns: Arns, resource_type: str, prefix: str) -> list[str]:
     """ARNs of the jobs a step starts: its job-name prefix (lowercase, as SageMaker writes names in ARNs)."""
-    return [arns.arn("sagemaker", f"{resource_type}/{job_prefix(workflow.name, step.name)}-*")]
+    return [arns.arn("sagemaker", f"{resource_type}/{prefix}-*")]
 
 
 def job_statements(
-    arns: Arns, workflow: Workflow, step: Step, resource_type: str, job: str, managed_rule: str
+    arns: Arns,
+    workflow: Workflow,
+    step: Step,
+    resource_type: str,
+    job: str,
+    managed_rule: str,
+    prefix: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Start, watch and stop one kind of SageMaker job, tag it, and pass the step's role to SageMaker."""
-    resources = job_arns(arns, resource_type, workflow, step)
+    """Start, watch and stop one kind of SageMaker job (named `prefix`-..., by default the step's job
+    prefix), tag it, and pass the step's role to SageMaker."""
+    resources = job_arns(arns, resource_type, prefix or job_prefix(workflow.name, step.name))
     statements = [
         statement(
             [f"sagemaker:Create{job}", f"sagemaker:Describe{job}", f"sagemaker:Stop{job}", "sagemaker:AddTags"],
