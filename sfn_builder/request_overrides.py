@@ -46,9 +46,11 @@ def request_problems(step: Step, kind: StepKind) -> Iterator[Problem]:
 def _owned_member_problems(
     overrides: Mapping[str, Any], owned: Mapping[str, str], shape: Any, base: Path
 ) -> Iterator[Problem]:
-    """Members `request:` may not set (`owned`: member -> the field that sets it), and reserved tags."""
+    """Members `request:` may not set (`owned`: member, or `Member.Inner` for one inside a structure
+    -> the field that sets it), and reserved tags."""
     for key, value in overrides.items():
         name = _spelled(key, shape)
+        inner = {path.split(".", 1)[1]: hint for path, hint in owned.items() if path.startswith(f"{name}.")}
         if name in owned:
             yield Problem(
                 f"{key} is set by sfn-build from the step's fields; request: cannot override it",
@@ -56,6 +58,8 @@ def _owned_member_problems(
                 hint=owned[name],
                 on_key=True,
             )
+        elif inner and isinstance(value, Mapping):
+            yield from _owned_member_problems(value, inner, _member(shape, name), (*base, key))
         elif name == "Tags":
             yield from _reserved_tags(value, (*base, key))
 

@@ -143,6 +143,10 @@ def test_request_members_of_the_tuning_api_are_checked_and_merged(write_spec, cl
     assert request["HyperParameterTuningJobConfig"]["Strategy"] == "Bayesian"  # merged, not replaced
     code, _, err = cli("validate", write_spec(tuning_spec(extra="    request: {HyperParameterTuningJobConfg: {}}\n")))
     assert code == 1 and "did you mean 'HyperParameterTuningJobConfig'" in err
+    role = "    request: {TrainingJobDefinition: {RoleArn: 'arn:aws:iam::111122223333:role/admin'}}\n"
+    code, _, err = cli("validate", write_spec(tuning_spec(extra=role)))
+    assert code == 1 and "RoleArn is set by sfn-build from the step's fields" in err
+    assert "request.TrainingJobDefinition.RoleArn" in err and "write the role as the step's `role:`" in err
 
 
 def test_the_role_may_run_only_this_steps_tuning_jobs(write_spec):

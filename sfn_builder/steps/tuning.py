@@ -16,7 +16,7 @@ from typing import Any
 from ..model import Step, Workflow
 from ..naming import tuning_name_expression, tuning_prefix
 from ..problems import Problem, did_you_mean
-from .base import JOB_NAME_OWNED, Arns, Expr, JobEvents, ResultShape, StepKind, as_text, statement, tag_list
+from .base import JOB_NAME_OWNED, ROLE_OWNED, Arns, Expr, JobEvents, ResultShape, StepKind, as_text, statement, tag_list
 from .sagemaker_common import job_statements, without_none
 from .training import Training
 
@@ -52,7 +52,9 @@ class Tuning(StepKind):
     error_prefix = "SageMaker"
     general_error = "AmazonSageMakerException"
     runs_job = True
-    owned_members = MappingProxyType({"HyperParameterTuningJobName": JOB_NAME_OWNED})
+    owned_members = MappingProxyType(
+        {"HyperParameterTuningJobName": JOB_NAME_OWNED, "TrainingJobDefinition.RoleArn": ROLE_OWNED}
+    )
     # AWS documents no failure reason in these events: alerts link the job, whose page has it
     job_events = JobEvents(
         "aws.sagemaker",
