@@ -634,6 +634,7 @@ def _result_name(step: Step) -> str:
         "tuning": "DescribeHyperParameterTuningJob response",
         "transform": "DescribeTransformJob response",
         "model": "CreateModel response (ModelArn) and ModelName",
+        "register": "CreateModelPackage response (ModelPackageArn)",
         "batch": "DescribeJobs entry of the job, in PascalCase",
         "sns": "Publish response",
         "workflow": "DescribeExecution response, with Output as JSON",

@@ -17,7 +17,7 @@ from typing import Any
 from .durations import parse_duration
 
 TERMINAL_TARGETS = ("succeed", "fail")
-SAGEMAKER_TYPES = ("processing", "training", "tuning", "transform", "model")
+SAGEMAKER_TYPES = ("processing", "training", "tuning", "transform", "model", "register")
 TASK_TYPES = (*SAGEMAKER_TYPES, "batch", "lambda", "sns", "workflow")
 SAGEMAKER_DEFAULT_FIELDS = (
     "image",
@@ -331,6 +331,7 @@ _FIELDS_BY_TYPE = {
     "tuning": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint"},
     "transform": {"instance_type", "instance_count", "env", "kms"},
     "model": {"image", "role", "env", "network", "network_isolation"},
+    "register": {"image", "env"},
 }
 
 
@@ -357,7 +358,7 @@ def _timeout(raw: Mapping[str, Any], defaults: Mapping[str, Any], config: Mappin
     if "timeout" in defaults and raw["type"] in JOB_TYPES:
         inherited = parse_duration(defaults["timeout"])
     else:
-        inherited = {"lambda": 900, "sns": 60, "model": 600}.get(raw["type"], 86400)
+        inherited = {"lambda": 900, "sns": 60, "model": 600, "register": 600}.get(raw["type"], 86400)
     if config.get("max_runtime") is not None:
         rounds = -(-config.get("max_jobs", 10) // config.get("max_parallel_jobs", 2)) if raw["type"] == "tuning" else 1
         inherited = max(inherited, rounds * parse_duration(config["max_runtime"]) + 3600)

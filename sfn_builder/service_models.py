@@ -29,6 +29,7 @@ RESULTS = {
     "tuning": ("sagemaker", "DescribeHyperParameterTuningJobResponse", False),
     "transform": ("sagemaker", "DescribeTransformJobResponse", False),
     "model": ("sagemaker", "CreateModelOutput", False),
+    "register": ("sagemaker", "CreateModelPackageOutput", False),
     "batch": ("batch", "JobDetail", True),
     "sns": ("sns", "PublishResponse", False),
     "workflow": ("stepfunctions", "DescribeExecutionOutput", False),

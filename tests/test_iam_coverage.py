@@ -98,6 +98,11 @@ def needs_of(resource: str, parameters: dict[str, Any]) -> list[Need]:
         role = parameters["TrainingJobDefinition"]["RoleArn"]
         needs += [("iam:PassRole", role, {"iam:PassedToService": "sagemaker.amazonaws.com"})]
         return needs + sync_rule("StepFunctionsGetEventsForSageMakerTuningJobsRule")
+    if integration == "aws-sdk:sagemaker:createModelPackage":
+        group = parameters["ModelPackageGroupName"]
+        package = arn("sagemaker", f"model-package/{group.lower()}/3")  # a group's versions are numbered
+        group_arn = arn("sagemaker", f"model-package-group/{group}")
+        return [("sagemaker:CreateModelPackage", resource, {}) for resource in (group_arn, package)]
     if integration == "sagemaker:createModel":
         model = arn("sagemaker", f"model/{parameters['ModelName'].lower()}")
         passed = {"iam:PassedToService": "sagemaker.amazonaws.com"}

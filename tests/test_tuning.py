@@ -6,6 +6,8 @@ import json
 
 import pytest
 from conftest import ROOT, compile_text
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sfn_builder.asl import walk_states
 from sfn_builder.deploy.alert_formatter import format_alert
@@ -215,3 +217,15 @@ def test_the_example_runs_on_the_emulator(private_cache, cli):
 def test_every_tuning_state_is_one_task(write_spec):
     states = dict(walk_states(compiled(write_spec, tuning_spec()).whole()))
     assert [name for name, state in states.items() if state.get("Type") == "Task"] == ["tune"]
+
+
+workflow_names = st.text("abcAB_-0", min_size=1, max_size=40).filter(lambda n: n[0].isalnum())
+
+
+@given(first=workflow_names, second=workflow_names, step=st.sampled_from(["tune", "t", "tune_all_the_things", "a-b"]))
+def test_tuning_prefixes_of_different_workflows_never_cover_each_other(first, second, step):
+    if first == second:
+        return
+    one, other = tuning_prefix(first, step), tuning_prefix(second, step)
+    assert not f"{other}-01234567".lower().startswith(one.lower() + "-")
+    assert len(f"{one}-01234567") <= 32

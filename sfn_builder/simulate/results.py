@@ -54,6 +54,9 @@ def success_result(state: dict[str, Any], reports: dict[str, Any]) -> Any:
     if resource.startswith("arn:aws:states:::sagemaker:create") and resource.endswith("Job.sync"):
         kind = resource.split(":create", 1)[1].removesuffix("Job.sync")  # Processing, Training, Transform
         return _sagemaker_job(kind, job, parameters)
+    if resource == "arn:aws:states:::aws-sdk:sagemaker:createModelPackage":
+        group = parameters.get("ModelPackageGroupName", "group").rsplit("/", 1)[-1]
+        return {"ModelPackageArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{group.lower()}/1"}
     if resource == "arn:aws:states:::sagemaker:createModel":
         return {"ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{job.lower()}"}
     if resource.startswith("arn:aws:states:::batch:submitJob"):

@@ -9,6 +9,7 @@ from .invoke import Lambda
 from .model_step import ModelKind
 from .nested import NestedWorkflow
 from .processing import Processing
+from .register import Register
 from .sns import Sns
 from .training import Training
 from .transform import Transform
@@ -22,6 +23,7 @@ KINDS: dict[str, StepKind] = {
         Tuning(),
         Transform(),
         ModelKind(),
+        Register(),
         Batch(),
         Lambda(),
         Sns(),
