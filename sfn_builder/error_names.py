@@ -79,7 +79,11 @@ def name_problem(name: str, step_types: frozenset[str]) -> tuple[bool, str, str 
     prefix = name.split(".", 1)[0] if "." in name else ""
     of_prefix = frozenset().union(*(integration_errors(t) for t, k in KINDS.items() if k.error_prefix == prefix))
     if of_prefix and name not in of_prefix:
-        hint = _closest(name, of_prefix) or f"the {prefix} errors are {', '.join(sorted(of_prefix)[:6])}, ..."
+        hint = (  # the steps' own errors first, then the integration's other calls'
+            _closest(name, known & of_prefix)
+            or _closest(name, of_prefix)
+            or f"the {prefix} errors are {', '.join(sorted(of_prefix)[:6])}, ..."
+        )
         return False, f"{name!r} is not an error the {prefix} integration is known to raise", hint
     if name not in known:
         every = (*STATES_ERRORS, *known)

@@ -104,3 +104,12 @@ def test_the_result_is_the_version_s_arn(write_spec):
     succeeded = [e["taskSucceededEventDetails"] for e in run.events if "taskSucceededEventDetails" in e]
     outputs = [json.loads(details["output"]) for details in succeeded]
     assert outputs == [{"ModelPackageArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/churn-models/1"}]
+
+
+def test_its_integration_errors_can_be_retried_and_misspellings_are_questioned(cli, write_spec):
+    retry = "    retry: [{errors: [SageMaker.SageMakerException, SageMaker.ResourceLimitExceeded]}]\n"
+    code, _, err = cli("validate", write_spec(SPEC + retry))
+    assert code == 0, err
+    misspelt = retry.replace("SageMaker.SageMakerException", "SageMaker.SagemakerException")
+    code, _, err = cli("validate", write_spec(SPEC + misspelt))
+    assert "did you mean 'SageMaker.SageMakerException'?" in err
