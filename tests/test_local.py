@@ -16,7 +16,8 @@ def test_create_local_starts_the_emulator_publishes_and_keeps_it(private_cache, 
     assert "using the local AWS emulator at http://127.0.0.1:" in err
     assert "created state machine churn-training" in out
     assert "created EventBridge Scheduler schedule churn-training-schedule" in out
-    assert "State machine: arn:aws:states:us-east-1:123456789012:stateMachine:churn-training" in out
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:churn-training"
+    assert f"State machine: {machine} (live routes to version 1)" in out
     code, out, _ = cli("local", "status")
     assert code == 0 and "local AWS emulator running at" in out
     code, out, _ = cli("plan", EXAMPLE, "--local")

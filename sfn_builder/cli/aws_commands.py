@@ -112,7 +112,9 @@ def plan(args: argparse.Namespace) -> int:
 
 @_aws_command
 def create(args: argparse.Namespace) -> int:
-    from ..deploy.publish import apply, locked, prepare
+    from ..deploy.publish import apply, arns_of, locked, prepare
+    from ..deploy.resources import alias_arn
+    from ..deploy.rollout import live_version
 
     compilation = compile_file(args.spec)
     if not compilation.ok:
@@ -129,7 +131,8 @@ def create(args: argparse.Namespace) -> int:
                 return EXIT_FAILED
             apply(publication, lambda change: print(f"{_done(change.action)} {change.label}"))
             print(f"Published {workflow.name}.")
-    print(f"State machine: {publication.state_machine_arn}")
+        live = live_version(aws, alias_arn(workflow, arns_of(aws)))
+    print(f"State machine: {publication.state_machine_arn}" + (f" ({live})" if live else ""))
     if not args.local:
         print(
             f"Console: https://console.aws.amazon.com/states/home?region={aws.region}"
