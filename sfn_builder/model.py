@@ -197,6 +197,22 @@ class Deployment:
     interval: int | None = None
     alarms: tuple[str, ...] = ()
 
+    def shares(self) -> list[int]:
+        """The new version's percent at each step, ending at 100."""
+        if self.type == "canary" and self.percent:
+            return [self.percent, 100]
+        if self.type == "linear" and self.percent:
+            return [*range(self.percent, 100, self.percent), 100]
+        return [100]
+
+    def describe(self) -> str:
+        if self.type == "all_at_once":
+            return "all at once"
+        minutes = (self.interval or 0) // 60
+        watch = f", watching {', '.join(self.alarms)}" if self.alarms else ""
+        step = "first" if self.type == "canary" else "more every"
+        return f"{self.type}: {self.percent}% {step} {minutes} min{watch}"
+
 
 @dataclass(frozen=True)
 class Rollout:

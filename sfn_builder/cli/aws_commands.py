@@ -418,7 +418,7 @@ def rollback(args: argparse.Namespace) -> int:
         before = rollout.read_alias(aws, arn)
         target = rollout.rollback_target(before, arn, args.to)
         print(
-            f"Rolling back {workflow.name}: {alias} routes to {rollout.routes(before)}; it will route to "
+            f"Rolling back {workflow.name}: {alias} routes to {rollout.routes(before.routing)}; it will route to "
             f"version {target}."
         )
         if not args.yes and not _confirm("Move it?"):

@@ -21,7 +21,7 @@ from ..part_history import part_execution, spliced
 from .aws import Aws, AwsError, call
 from .publish import arns_of
 from .resources import alias_arn, state_machine_arn
-from .rollout import read_alias, version_arn
+from .rollout import primary, routing_of, version_arn
 
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -119,7 +119,7 @@ def start_execution(aws: Aws, workflow: Workflow, execution_input: dict[str, Any
     """Start an execution of what the schedules start: the alias (the state machine before `create`
     made one)."""
     alias = alias_arn(workflow, arns_of(aws))
-    if read_alias(aws, alias) is None:
+    if routing_of(aws, alias) is None:
         started = _on_state_machine(aws, workflow, "start_execution", name=name, input=json.dumps(execution_input))
     else:
         started = call(
@@ -170,11 +170,11 @@ def deployed_definition(aws: Aws, workflow: Workflow) -> dict[str, Any] | None:
     """The definition executions start with here: the version the alias routes the most executions to
     (before there is an alias, the state machine's); None when there is none."""
     try:
-        alias = read_alias(aws, alias_arn(workflow, arns_of(aws)))
-        if alias is None:
+        routing = routing_of(aws, alias_arn(workflow, arns_of(aws)))
+        if routing is None:
             found = _on_state_machine(aws, workflow, "describe_state_machine")
         else:
-            version = version_arn(state_machine_arn(workflow, arns_of(aws)), alias.version)
+            version = version_arn(state_machine_arn(workflow, arns_of(aws)), primary(routing))
             found = call(aws.client("stepfunctions").describe_state_machine, what=version, stateMachineArn=version)
     except AwsError:
         return None

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..model import Deployment
 from .aws import Aws, AwsError, call, missing
 from .resources import normalised_logging, revision
 
@@ -32,8 +33,12 @@ class Alias:
 
     @property
     def version(self) -> int:
-        """The version that gets the most executions (the newest of equals)."""
-        return max(self.routing, key=lambda number: (self.routing[number], number))
+        return primary(self.routing)
+
+
+def primary(routing: dict[int, int]) -> int:
+    """The version that gets the most executions (the newest of equals)."""
+    return max(routing, key=lambda number: (routing[number], number))
 
 
 def machine_arn_of(alias_arn: str) -> str:
@@ -49,7 +54,15 @@ def number_of(version_arn: str) -> int:
 
 
 def read_alias(aws: Aws, alias_arn: str) -> Alias | None:
-    """The alias (None when it or its state machine does not exist)."""
+    """The alias, with the versions there are (None when it or its state machine does not exist)."""
+    routing = routing_of(aws, alias_arn)
+    if routing is None:
+        return None
+    return Alias(alias_arn, routing, versions(aws, machine_arn_of(alias_arn)))
+
+
+def routing_of(aws: Aws, alias_arn: str) -> dict[int, int] | None:
+    """The versions the alias routes to (number -> percent); None when it does not exist."""
     found = missing(
         aws.client("stepfunctions").describe_state_machine_alias,
         ("ResourceNotFound", "StateMachineDoesNotExist"),
@@ -58,8 +71,7 @@ def read_alias(aws: Aws, alias_arn: str) -> Alias | None:
     )
     if found is None:
         return None
-    routing = {number_of(r["stateMachineVersionArn"]): r["weight"] for r in found["routingConfiguration"]}
-    return Alias(alias_arn, routing, versions(aws, machine_arn_of(alias_arn)))
+    return {number_of(r["stateMachineVersionArn"]): r["weight"] for r in found["routingConfiguration"]}
 
 
 def versions(aws: Aws, machine_arn: str) -> list[int]:
@@ -146,34 +158,9 @@ def route(aws: Aws, alias_arn: str, routing: dict[int, int], *, exists: bool) ->
         )
 
 
-@dataclass(frozen=True)
-class Deployment:
-    """How the alias moves: the shares of executions the new version gets, step by step."""
-
-    type: str
-    percent: int | None
-    interval: int | None
-    alarms: tuple[str, ...]
-
-    @classmethod
-    def of(cls, spec: dict[str, Any]) -> Deployment:
-        return cls(spec["type"], spec["percent"], spec["interval"], tuple(spec["alarms"]))
-
-    def shares(self) -> list[int]:
-        """The new version's percent at each step, ending at 100."""
-        if self.type == "canary" and self.percent:
-            return [self.percent, 100]
-        if self.type == "linear" and self.percent:
-            return [*range(self.percent, 100, self.percent), 100]
-        return [100]
-
-    def describe(self) -> str:
-        if self.type == "all_at_once":
-            return "all at once"
-        minutes = (self.interval or 0) // 60
-        watch = f", watching {', '.join(self.alarms)}" if self.alarms else ""
-        step = "first" if self.type == "canary" else "more every"
-        return f"{self.type}: {self.percent}% {step} {minutes} min{watch}"
+def deployment_of(spec: dict[str, Any]) -> Deployment:
+    """The model's Deployment from the alias resource's spec (module `resources`)."""
+    return Deployment(spec["type"], spec["percent"], spec["interval"], tuple(spec["alarms"]))
 
 
 class RolledBack(AwsError):
@@ -227,34 +214,31 @@ def _watch(aws: Aws, deployment: Deployment, waits: bool) -> str | None:
 
 
 def _firing(aws: Aws, alarms: tuple[str, ...]) -> str | None:
-    if not alarms:
-        return None
-    found = call(
-        aws.client("cloudwatch").describe_alarms,
-        what="the deployment's alarms",
-        AlarmNames=list(alarms),
-        AlarmTypes=["MetricAlarm", "CompositeAlarm"],
-    )
-    states = {a["AlarmName"]: a["StateValue"] for a in [*found["MetricAlarms"], *found.get("CompositeAlarms", [])]}
+    states = _alarm_states(aws, alarms)
     return next((name for name in alarms if states.get(name) == "ALARM"), None)
 
 
 def _missing_alarms(aws: Aws, alarms: tuple[str, ...]) -> None:
-    if not alarms:
-        return
-    found = call(
-        aws.client("cloudwatch").describe_alarms,
-        what="the deployment's alarms",
-        AlarmNames=list(alarms),
-        AlarmTypes=["MetricAlarm", "CompositeAlarm"],
-    )
-    names = {a["AlarmName"] for a in [*found["MetricAlarms"], *found.get("CompositeAlarms", [])]}
-    missing = [name for name in alarms if name not in names]
+    states = _alarm_states(aws, alarms)
+    missing = [name for name in alarms if name not in states]
     if missing:
         raise AwsError(
             f"the CloudWatch alarm {missing[0]} does not exist in {aws.region}: a deployment cannot watch it "
             "(create the alarm, or fix rollout.deployment.alarms)"
         )
+
+
+def _alarm_states(aws: Aws, alarms: tuple[str, ...]) -> dict[str, str]:
+    """Each alarm that exists, by name: its state (OK, ALARM, INSUFFICIENT_DATA)."""
+    if not alarms:
+        return {}
+    found = call(
+        aws.client("cloudwatch").describe_alarms,
+        what="the deployment's alarms",
+        AlarmNames=list(alarms),
+        AlarmTypes=["MetricAlarm", "CompositeAlarm"],
+    )
+    return {a["AlarmName"]: a["StateValue"] for a in [*found["MetricAlarms"], *found.get("CompositeAlarms", [])]}
 
 
 def prune(aws: Aws, machine_arn: str, keep: int) -> list[int]:
@@ -311,14 +295,15 @@ def live_version(aws: Aws, alias_arn: str) -> str | None:
         return None
     newest = alias.versions[-1] if alias.versions else None
     note = "" if newest is None or alias.routing == {newest: 100} else f"; the newest version is {newest}"
-    return f"{alias_arn.rsplit(':', 1)[1]} routes to {routes(alias)}{note}"
+    return f"{alias_arn.rsplit(':', 1)[1]} routes to {routes(alias.routing)}{note}"
 
 
-def routes(alias: Alias) -> str:
-    """Where the alias routes executions: `version 2`, or `version 3 (10%) + version 2 (90%)`."""
-    if len(alias.routing) == 1:
-        return f"version {alias.version}"
-    ordered = sorted(alias.routing.items(), key=lambda item: -item[1])
+def routes(routing: dict[int, int]) -> str:
+    """Where an alias routes executions (version -> percent): `version 2`, or
+    `version 3 (10%) + version 2 (90%)`."""
+    if len(routing) == 1:
+        return f"version {next(iter(routing))}"
+    ordered = sorted(routing.items(), key=lambda item: -item[1])
     return " + ".join(f"version {number} ({weight}%)" for number, weight in ordered)
 
 

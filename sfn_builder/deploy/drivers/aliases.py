@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...naming import TAG_WORKFLOW
-from ..aws import Aws, call, missing
+from ..aws import Aws, call
 from ..resources import ALIAS, Resource
-from ..rollout import Alias, Deployment, aliases, deploy, prune, read_alias, routes, version_for, version_revision
+from ..rollout import aliases, deploy, deployment_of, prune, read_alias, routes, version_for, version_revision
 from .base import Driver, check_owner, tag_dict
+from .state_machine import StateMachineDriver
 
 
 class AliasDriver(Driver):
@@ -38,20 +38,9 @@ class AliasDriver(Driver):
 
     def owned_names(self, aws: Aws, workflow: str) -> list[str]:
         """The aliases of the workflow's state machine, when it is the workflow's."""
+        if not StateMachineDriver().owns(aws, workflow, workflow):
+            return []
         machine = aws.arn("states", f"stateMachine:{workflow}")
-        found = missing(
-            aws.client("stepfunctions").describe_state_machine,
-            ("StateMachineDoesNotExist",),
-            what=f"state machine {workflow}",
-            stateMachineArn=machine,
-        )
-        if found is None:
-            return []
-        tags = call(
-            aws.client("stepfunctions").list_tags_for_resource, what=f"state machine {workflow}", resourceArn=machine
-        )
-        if tag_dict(tags["tags"], "key", "value").get(TAG_WORKFLOW) != workflow:
-            return []
         return [f"{workflow}:{item['stateMachineAliasArn'].rsplit(':', 1)[1]}" for item in aliases(aws, machine)]
 
     def differs(self, actual: dict[str, Any], spec: dict[str, Any]) -> bool:
@@ -60,10 +49,10 @@ class AliasDriver(Driver):
         return len(routing) != 1 or actual["revisions"][next(iter(routing))] != spec["revision"]
 
     def change_details(self, actual: dict[str, Any] | None, spec: dict[str, Any]) -> list[str]:
-        how = Deployment.of(spec["deployment"])
+        how = deployment_of(spec["deployment"])
         if actual is None:
             return ["routes to the version of this spec (published by create)"]
-        now = routes(Alias("", actual["routing"], actual["versions"]))
+        now = routes(actual["routing"])
         newest = actual["versions"][-1] if actual["versions"] else 0
         if actual["revisions"].get(newest) == spec["revision"]:
             target = f"version {newest}"
@@ -87,7 +76,7 @@ class AliasDriver(Driver):
     def _roll_out(self, aws: Aws, resource: Resource) -> None:
         machine_arn, alias_arn = _machine_arn(aws, resource.name), _alias_arn(aws, resource.name)
         target = version_for(aws, machine_arn, resource.spec["revision"])
-        deployment = Deployment.of(resource.spec["deployment"])
+        deployment = deployment_of(resource.spec["deployment"])
         deploy(aws, read_alias(aws, alias_arn), alias_arn, target, deployment, waits=not aws.local)
         prune(aws, machine_arn, resource.spec["keep_versions"])
 
