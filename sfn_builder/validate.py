@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checks import semantic_problems
+from .collector import fewer_collections
 from .graph import StepGraph
 from .loader import Document, load_file
 from .model import Workflow, build_workflow
@@ -60,6 +61,7 @@ def analyze_file(path: str) -> Analysis:
     return analyze(document)
 
 
+@fewer_collections()
 def analyze(document: Document) -> Analysis:
     problems = [*schema_problems(document.data), *reread_problems(document)]
     workflow = graph = plan = None

@@ -7,7 +7,6 @@ the path taken and the alerts that would have been published are read.
 
 from __future__ import annotations
 
-import gc
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..asl import compact
+from ..collector import fewer_collections
 from ..history import state_of
 from . import interpreter
 from .cache_store import CacheStore
@@ -24,7 +24,6 @@ from .mock_config import Case
 from .visits import Visit, visits
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
-RUN_COLLECTION_THRESHOLD = 20_000  # allocations between the cycle collector's youngest-generation runs
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def run(
         for name, part in (parts or {}).items()
     }
     try:
-        with _fewer_collections():
+        with fewer_collections():
             result = _execute(definition, state_machine, execution, execution_input, case, progress)
     finally:
         interpreter.PARTS = {}
@@ -120,19 +119,6 @@ def run(
     result.waited_seconds = interpreter.CLOCK.seconds - waited_before
     result.parts = parts or {}
     return result
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Python's cycle collector runs less often during a run: every 700 allocations it scanned the
-    run's young objects, about 40% of a 10,000-item Map's time (its history and states' data are
-    mostly freed by reference counting anyway)."""
-    before = gc.get_threshold()
-    gc.set_threshold(RUN_COLLECTION_THRESHOLD, *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def _execute(
