@@ -66,13 +66,25 @@ class SpecList(list):
 
 
 @dataclass(frozen=True)
+class Included:
+    """A file merged into a spec by `include:` (module `includes`): the paths of the nodes it wrote,
+    and its own re-read scalars."""
+
+    file: str
+    roots: tuple[Path, ...]
+    reread: dict[Position, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Document:
     """A loaded spec: its data, the file it came from, and the plain scalars that YAML 1.1 read
-    as something other than their text (`NO` as false, `1.10` as 1.1, `12:30` as 750), by position."""
+    as something other than their text (`NO` as false, `1.10` as 1.1, `12:30` as 750), by position.
+    A spec that includes other files also knows which nodes each of them wrote."""
 
     file: str
     data: SpecMapping
     reread: dict[Position, str] = field(default_factory=dict)
+    included: tuple[Included, ...] = ()
 
     def locate(self, path: Path, *, key: bool = False) -> Position:
         """Position of the node at `path`, or of its deepest existing ancestor.
@@ -81,6 +93,10 @@ class Document:
         (where an unknown or misplaced field should be pointed at); so is a member
         whose value is a mapping or list (the line that names it).
         """
+        return self._found(path, key)[0]
+
+    def _found(self, path: Path, key: bool) -> tuple[Position, int]:
+        """The position `locate` gives, and how many parts of `path` exist."""
         node: Any = self.data
         found = self.data.position
         for index, part in enumerate(path):
@@ -95,14 +111,34 @@ class Document:
                 found = node.item_positions[part]
                 node = node[part]
             else:
-                break
-        return found
+                return found, index
+        return found, len(path)
+
+    def file_of(self, path: Path) -> str:
+        """The file the node at `path` was written in (the spec's own, or an included one)."""
+        return self._origin(path).file if self.included else self.file
+
+    def _origin(self, path: Path) -> Included:
+        best, depth = Included(self.file, (), self.reread), -1
+        for unit in self.included:
+            for root in unit.roots:
+                if len(root) > depth and path[: len(root)] == root:
+                    best, depth = unit, len(root)
+        return best
+
+    def reread_text(self, path: Path) -> str | None:
+        """The text of the plain scalar at `path` when YAML read it as something else, else None."""
+        position, depth = self._found(path, False)
+        if depth < len(path):
+            return None
+        return self._origin(path).reread.get(position) if self.included else self.reread.get(position)
 
     def place(self, problem: Problem) -> Problem:
-        """The problem with this document's file and the position of its path."""
+        """The problem with the file and position of its path (a problem placed already keeps its own)."""
         if problem.position is not None:
-            return problem.at(self.file, problem.position)
-        return problem.at(self.file, self.locate(problem.path, key=problem.on_key))
+            return problem.at(problem.file or self.file, problem.position)
+        position, depth = self._found(problem.path, problem.on_key)
+        return problem.at(self.file_of(problem.path[:depth]), position)
 
 
 def load_file(path: str) -> Document:

@@ -14,7 +14,8 @@ from typing import Any
 from .checks import semantic_problems
 from .collector import fewer_collections
 from .graph import StepGraph
-from .loader import Document, load_file
+from .includes import load_spec
+from .loader import Document
 from .model import Workflow, build_workflow
 from .partial import about_set_aside, set_aside
 from .plan import Plan, PlanTooDeep, make_plan
@@ -55,7 +56,7 @@ class Analysis:
 def analyze_file(path: str) -> Analysis:
     """Load and validate one spec file; never raises for bad input."""
     try:
-        document = load_file(path)
+        document = load_spec(path)
     except SpecError as error:
         return Analysis(path, None, None, None, None, tuple(error.problems))
     return analyze(document)
@@ -66,6 +67,16 @@ def analyze(document: Document) -> Analysis:
     problems = [*schema_problems(document.data), *reread_problems(document)]
     workflow = graph = plan = None
     requests: dict[str, dict[str, Any]] = {}
+    if not errors_in(problems) and "steps" not in document.data:  # `include:` instead, which added none
+        problems.append(
+            document.place(
+                Problem(
+                    "the workflow has no steps: neither this spec nor the files it includes define any",
+                    ("include",),
+                    hint="add steps here or to an included file",
+                )
+            )
+        )
     if errors_in(problems):
         problems += _meaning_elsewhere(document.data, errors_in(problems))
     else:

@@ -20,7 +20,7 @@ TEXT_FIELDS = ("arguments", "env", "parameters", "hyperparameters", "command", "
 
 def reread_problems(document: Document) -> list[Problem]:
     """A warning for each value in a text field that YAML read as something else."""
-    if not document.reread:
+    if not document.reread and not any(unit.reread for unit in document.included):
         return []
     data = document.data
     roots: list[tuple[Any, Path]] = []
@@ -34,10 +34,10 @@ def reread_problems(document: Document) -> list[Problem]:
         sagemaker = defaults["sagemaker"]
         roots += [(sagemaker, ("defaults", "sagemaker", field)) for field in TEXT_FIELDS if field in sagemaker]
     return [
-        _warning(value, document.reread[position], where)
+        _warning(value, text, where)
         for parent, path in roots
         for value, where in _scalars(parent, path)
-        if (position := document.locate(where)) in document.reread
+        if (text := document.reread_text(where)) is not None
     ]
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 import parliament
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 from moto.events.models import EventPattern
 from test_runtime_values import specs_at_limits
 
+from sfn_builder.compiler import compile_analysis
 from sfn_builder.deploy.alerts import alert_rules
 from sfn_builder.deploy.iam import execution_policy
 from sfn_builder.deploy.resources import topic_arn
@@ -33,6 +35,7 @@ from sfn_builder.simulate import engine
 from sfn_builder.simulate.engine import ACCOUNT, REGION
 from sfn_builder.simulate.mock_config import success_case
 from sfn_builder.steps.base import Arns
+from sfn_builder.validate import analyze_file
 
 ARNS = Arns("aws", REGION, ACCOUNT)
 Need = tuple[str, str, dict[str, str]]  # action, resource ARN, request context
@@ -177,7 +180,7 @@ def run_requests(compilation: Any) -> list[tuple[str, dict[str, Any]]]:
     return requests
 
 
-SPECS = {path.stem: path.read_text(encoding="utf-8") for path in WORKFLOWS}
+SPECS: dict[str, str | Path] = {path.stem: path for path in WORKFLOWS}  # an example may include files
 SPECS["every-step-type"] = specs_at_limits()
 SPECS["batch-by-arn"] = """
 version: 1
@@ -192,7 +195,10 @@ steps:
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_the_role_allows_every_request_each_step_makes(write_spec, name):
-    compilation = compile_text(write_spec, SPECS[name])
+    spec = SPECS[name]
+    compilation = (
+        compile_analysis(analyze_file(str(spec))) if isinstance(spec, Path) else compile_text(write_spec, spec)
+    )
     assert compilation.ok, [p.render() for p in compilation.problems]
     workflow = compilation.analysis.workflow
     policy = execution_policy(workflow, ARNS, topic_arn(workflow, ARNS))
@@ -206,7 +212,7 @@ def test_the_role_allows_every_request_each_step_makes(write_spec, name):
 
 
 def test_a_role_is_not_passed_to_other_services_nor_other_roles(write_spec):
-    compilation = compile_text(write_spec, SPECS["churn-training"])
+    compilation = compile_analysis(analyze_file(str(SPECS["churn-training"])))
     workflow = compilation.analysis.workflow
     policy = execution_policy(workflow, ARNS, topic_arn(workflow, ARNS))
     role = "arn:aws:iam::111122223333:role/churn-sagemaker"
