@@ -8,8 +8,9 @@ and nothing downstream reads the YAML again.
 from __future__ import annotations
 
 import itertools
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -29,6 +30,7 @@ SAGEMAKER_DEFAULT_FIELDS = (
     "env",
     "network",
     "entrypoint",
+    "code_bucket",
     "kms",
     "network_isolation",
 )
@@ -127,6 +129,13 @@ class Step:
     cache: Cache | None = None
     config: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     inherited: frozenset[str] = frozenset()  # config keys that came from defaults.sagemaker
+    folder: str = ""  # of the file that defines the step: its `code:` directory is relative to it
+
+    @property
+    def code_directory(self) -> str | None:
+        """The `code:` directory, as a path from the current directory (None: the step has none)."""
+        code = self.config.get("code")
+        return os.path.normpath(os.path.join(self.folder, code)) if isinstance(code, str) else None
 
     @property
     def is_task(self) -> bool:
@@ -260,8 +269,9 @@ def parse_airflow(line: str) -> list[tuple[str, str]] | None:
     return [(a, b) for left, right in itertools.pairwise(groups) for a in left for b in right]
 
 
-def build_workflow(data: Mapping[str, Any]) -> Workflow:
-    """The model of a spec that passed validation."""
+def build_workflow(data: Mapping[str, Any], folder_of: Callable[[str], str] = lambda step: "") -> Workflow:
+    """The model of a spec that passed validation; `folder_of` names the folder of the file that defines a
+    step (the spec's, or one it includes)."""
     defaults = data.get("defaults", {})
     sagemaker_defaults = defaults.get("sagemaker", {})
     extra_needs: dict[str, list[str]] = {}
@@ -294,14 +304,13 @@ def build_workflow(data: Mapping[str, Any]) -> Workflow:
             needs=tuple(needs),
             timeout=_timeout(raw, defaults, config) if is_task else None,
             retry=tuple(_retry(r) for r in retry),
-            catch=tuple(
-                CatchRule(tuple(c["errors"]), c["next"], c.get("then", "fail")) for c in raw.get("catch", [])
-            ),
+            catch=tuple(CatchRule(tuple(c["errors"]), c["next"], c.get("then", "fail")) for c in raw.get("catch", [])),
             comment=raw.get("comment"),
             for_each=_for_each(raw.get("for_each")),
             cache=_cache(raw.get("cache", defaults.get("cache") if _cacheable(raw) else None)),
             config=MappingProxyType(config),
             inherited=frozenset(inherited),
+            folder=folder_of(name),
         )
     return Workflow(
         name=data["name"],
@@ -343,8 +352,8 @@ def _rollout(data: Mapping[str, Any]) -> Rollout:
 _COMMON_FIELDS = ("type", "needs", "timeout", "retry", "catch", "comment", "for_each", "cache")
 _FIELDS_BY_TYPE = {
     "processing": set(SAGEMAKER_DEFAULT_FIELDS),
-    "training": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint"},
-    "tuning": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint"},
+    "training": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint", "code_bucket"},
+    "tuning": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint", "code_bucket"},
     "transform": {"instance_type", "instance_count", "env", "kms"},
     "model": {"image", "role", "env", "network", "network_isolation"},
     "register": {"image", "env"},

@@ -7,6 +7,7 @@ sorted; `Analysis.ok` says whether there is anything to compile.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,7 +81,7 @@ def analyze(document: Document) -> Analysis:
     if errors_in(problems):
         problems += _meaning_elsewhere(document.data, errors_in(problems))
     else:
-        workflow = build_workflow(document.data)
+        workflow = build_workflow(document.data, lambda step: os.path.dirname(document.file_of(("steps", step))))
         semantic, graph = semantic_problems(workflow, document.data)
         problems += semantic
         if graph is not None:

@@ -4,7 +4,9 @@ It is built from the same desired resources as `create`, with the account,
 region and partition as `${AWS::...}` pseudo parameters (strings that hold them
 become `Fn::Sub`), and `DependsOn` in the order `create` follows. A statement
 in the policy of an existing topic cannot be added by CloudFormation without
-replacing that policy, so it is given as an output for the topic's owner.
+replacing that policy, so it is given as an output for the topic's owner; nor
+can CloudFormation upload a file, so each `code:` archive is an output too: where
+it must be before the stack runs a job (`sfn-build create` uploads it).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..steps.base import Arns
 from .drivers.schedules import schedule_arguments
 from .resources import (
     ALIAS,
+    CODE,
     FUNCTION,
     LOG_GROUP,
     ORDER,
@@ -51,6 +54,13 @@ def template(
     for kind in ORDER:
         ids_of_kind = []
         for resource in (r for r in resources if r.kind == kind):
+            if kind == CODE:
+                outputs[f"CodeArchive{len([o for o in outputs if o.startswith('CodeArchive')]) + 1}"] = {
+                    "Description": f"Upload {resource.spec['directory']} here (as sfn-build create does: "
+                    "a reproducible tar.gz; its key holds the digest) before an execution runs",
+                    "Value": _subs(resource.name),
+                }
+                continue
             if kind == TOPIC_STATEMENT:
                 outputs["AlertTopicPolicyStatement"] = {
                     "Description": f"Add this statement to the policy of {resource.name} so that the alert rules "

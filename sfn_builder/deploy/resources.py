@@ -19,10 +19,12 @@ from importlib import resources as package_files
 from typing import Any
 
 from ..asl import walk_states
+from ..code_bundles import bundle
 from ..markers import KEY_ATTRIBUTE, uses_markers
 from ..model import Workflow
 from ..naming import CACHE_LOOKUP, TAG_WORKFLOW, markers_table, owned_tags, part_machine, resource_name
 from ..steps.base import Arns
+from ..steps.processing import code_uri
 from .alerts import alert_rules
 from .iam import (
     cache_lookup_policy,
@@ -33,6 +35,7 @@ from .iam import (
     trust_policy,
 )
 
+CODE = "code-archive"
 ROLE = "iam-role"
 TABLE = "dynamodb-table"
 LOG_GROUP = "log-group"
@@ -46,6 +49,7 @@ SCHEDULE_GROUP = "schedule-group"
 SCHEDULE = "schedule"
 # Creation order; removal runs the other way.
 ORDER = (
+    CODE,
     ROLE,
     TABLE,
     LOG_GROUP,
@@ -59,6 +63,7 @@ ORDER = (
     SCHEDULE,
 )
 LABELS = {
+    CODE: "code archive",
     ROLE: "IAM role",
     TABLE: "DynamoDB table",
     LOG_GROUP: "log group",
@@ -148,7 +153,7 @@ def desired_resources(
     machine_arn = state_machine_arn(workflow, arns)
     topic = topic_arn(workflow, arns)
     path = role_path(workflow.name)
-    resources: list[Resource] = []
+    resources: list[Resource] = _code_archives(workflow)
     table = markers_table(workflow.name) if any(map(uses_markers, [definition, *parts.values()])) else None
     table_arn = arns.arn("dynamodb", f"table/{table}") if table else None
 
@@ -156,9 +161,7 @@ def desired_resources(
     if role_arn is None:
         role_name = resource_name(workflow.name, "sfn")
         role_arn = arns.arn("iam", f"role{path}{role_name}", regional=False)
-        machine_of = {
-            step: part_names[number] for number, part in parts.items() for step in _steps_in(part, workflow)
-        }
+        machine_of = {step: part_names[number] for number, part in parts.items() for step in _steps_in(part, workflow)}
         document = execution_policy(workflow, arns, topic, table_arn, machine_of)
         # an execution of a version or an alias runs as its state machine (`name:*` when AWS names the qualifier)
         machines = [
@@ -297,6 +300,19 @@ def desired_resources(
 
     resources.extend(_schedules(workflow, arns, tags))
     return resources
+
+
+def _code_archives(workflow: Workflow) -> list[Resource]:
+    """The archive of each `code:` directory, where the steps' requests read it (one per content)."""
+    archives: dict[str, Resource] = {}
+    for step in workflow.steps.values():
+        uri = code_uri(step, workflow) if step.type == "processing" else None
+        if uri is None or uri in archives:
+            continue
+        made = bundle(step.code_directory or "")
+        spec = {"sha256": made.digest, "directory": made.directory, "files": made.files, "bytes": len(made.archive)}
+        archives[uri] = Resource(CODE, uri, spec)
+    return list(archives.values())
 
 
 def _steps_in(definition: dict[str, Any], workflow: Workflow) -> set[str]:

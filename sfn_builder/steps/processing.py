@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from types import MappingProxyType
 from typing import Any
 
+from ..code_bundles import ARCHIVE, CodeError, bundle
 from ..model import Step, Workflow
-from ..problems import Problem, Severity, did_you_mean
+from ..problems import Path, Problem, Severity, did_you_mean
 from .base import (
     JOB_NAME_OWNED,
     ROLE_OWNED,
@@ -36,6 +37,10 @@ from .sagemaker_common import (
 )
 
 CONTAINER_ROOT = "/opt/ml/processing/"
+CODE_INPUT = "code"
+CODE_ARCHIVE = f"{CONTAINER_ROOT}input/{CODE_INPUT}/{ARCHIVE}"
+# `code:` unpacked and the entrypoint run in it, as the SageMaker SDK's FrameworkProcessor does (runproc.sh)
+RUN_IN_CODE = f'mkdir -p /opt/ml/code && tar -xzf {CODE_ARCHIVE} -C /opt/ml/code && cd /opt/ml/code && exec "$@"'
 
 
 def input_names(step: Step) -> list[str]:
@@ -57,6 +62,14 @@ def container_arguments(step: Step) -> list[Any] | None:
             pairs += [f"--{key}".replace("${", "$${"), as_text(value)]
         return pairs
     return [as_text(value) for value in arguments]
+
+
+def code_uri(step: Step, workflow: Workflow) -> str | None:
+    """Where `create` uploads the step's code directory (None: the step has none)."""
+    directory = step.code_directory
+    if directory is None:
+        return None
+    return f"s3://{step.config['code_bucket']}/{bundle(directory).key(workflow.name)}"
 
 
 def report_uri(step: Step) -> str | None:
@@ -138,6 +151,7 @@ class Processing(StepKind):
                 if name in seen:
                     yield Problem(f"two {kind} are named {name!r}", (*base, kind, n, "name"))
                 seen[name] = n
+        yield from _code_problems(step, self.field_path(step, "code_bucket"))
         report = step.config.get("report")
         if report and step.for_each is not None:
             yield Problem(
@@ -180,6 +194,22 @@ class Processing(StepKind):
             }
             for item, name in zip(config.get("inputs", []), input_names(step), strict=True)
         ]
+        entrypoint = list(config["entrypoint"]) if config.get("entrypoint") else None
+        code = code_uri(step, workflow)
+        if code is not None and entrypoint is not None:
+            inputs.append(
+                {
+                    "InputName": CODE_INPUT,
+                    "S3Input": {
+                        "S3Uri": code,
+                        "LocalPath": CODE_ARCHIVE.rsplit("/", 1)[0],
+                        "S3DataType": "S3Prefix",
+                        "S3InputMode": "File",
+                        "S3DataDistributionType": "FullyReplicated",
+                    },
+                }
+            )
+            entrypoint = ["/bin/sh", "-c", RUN_IN_CODE, "sfn-build-code", *entrypoint]
         outputs = [
             {
                 "OutputName": name,
@@ -199,7 +229,7 @@ class Processing(StepKind):
                 "AppSpecification": without_none(
                     {
                         "ImageUri": config.get("image"),
-                        "ContainerEntrypoint": list(config["entrypoint"]) if config.get("entrypoint") else None,
+                        "ContainerEntrypoint": entrypoint,
                         "ContainerArguments": container_arguments(step),
                     }
                 ),
@@ -224,3 +254,36 @@ class Processing(StepKind):
                 "Tags": tag_list(workflow),
             }
         )
+
+
+def _code_problems(step: Step, bucket_path: Path) -> Iterator[Problem]:
+    """`code:` needs an entrypoint to run, a bucket to go to, the input name `code`, and files to bundle."""
+    if step.code_directory is None:
+        return
+    where = ("steps", step.name, "code")
+    if not step.config.get("entrypoint"):
+        yield Problem(
+            "code: is run by the step's entrypoint, and the step has none",
+            where,
+            hint="write the command that runs it from the code directory, e.g. entrypoint: [python3, clean.py]",
+        )
+    bucket = step.config.get("code_bucket")
+    if bucket is None:
+        yield Problem(
+            "code: is uploaded to S3 by create, and no code_bucket says where",
+            where,
+            hint="set code_bucket on the step or in defaults.sagemaker (a bucket the job's role can read)",
+        )
+    else:
+        yield from check_s3_uri(f"s3://{bucket}/", bucket_path)
+    if CODE_INPUT in input_names(step):
+        index = input_names(step).index(CODE_INPUT)
+        yield Problem(
+            f"the input name {CODE_INPUT!r} is the code directory's when the step has code:",
+            ("steps", step.name, "inputs", index, "name"),
+            hint="rename this input",
+        )
+    try:
+        bundle(step.code_directory)
+    except CodeError as error:
+        yield Problem(str(error), where, hint=error.hint)

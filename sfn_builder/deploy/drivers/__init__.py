@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .aliases import AliasDriver
 from .base import Driver, NotOwned
+from .code import CodeDriver
 from .functions import FunctionDriver
 from .logs import LogGroupDriver
 from .roles import RoleDriver
@@ -16,6 +17,7 @@ from .topics import TopicDriver, TopicStatementDriver
 DRIVERS: dict[str, Driver] = {
     driver.kind: driver
     for driver in (
+        CodeDriver(),
         RoleDriver(),
         TableDriver(),
         LogGroupDriver(),

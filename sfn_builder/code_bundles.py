@@ -1,0 +1,108 @@
+"""A step's `code:` directory as a content-addressed archive (the SageMaker SDK's `sourcedir.tar.gz`).
+
+The archive is reproducible: members in path order, with no times, owners or
+permissions beyond the executable bit, and a gzip header without a time. So an
+unchanged directory makes the same bytes, the same digest and the same S3 key:
+`create` uploads nothing, and the step's request (its cache key) stays the same.
+Version control, virtual environments and Python's byte-code caches are left out.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import stat
+import tarfile
+from dataclasses import dataclass
+
+ARCHIVE = "sourcedir.tar.gz"
+MAX_FILES = 10_000
+MAX_BYTES = 100 * 1024 * 1024  # a code directory holds source, not data
+SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn", "__pycache__", ".ipynb_checkpoints", ".venv", ".mypy_cache"})
+SKIPPED_SUFFIXES = (".pyc", ".pyo")
+SKIPPED_FILES = frozenset({".DS_Store"})
+
+
+class CodeError(ValueError):
+    """A `code:` directory that cannot be bundled; the message says why, `hint` what to do."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Bundle:
+    directory: str
+    files: int
+    archive: bytes
+    digest: str  # SHA-256 of the archive, hex
+
+    def key(self, workflow: str) -> str:
+        """Where it is uploaded in the code bucket: one folder per workflow, one per content."""
+        return f"sfn-build/{workflow}/code/{self.digest[:16]}/{ARCHIVE}"
+
+
+_made: dict[tuple[str, tuple[tuple[str, int, int, int], ...]], Bundle] = {}
+
+
+def bundle(directory: str) -> Bundle:
+    """The directory's archive (made again only when a file's size, time or mode changed)."""
+    files = _listing(directory)
+    signature = tuple((relative, *_stamp(path)) for relative, path in files)
+    key = (os.path.abspath(directory), signature)
+    if key not in _made:
+        archive = _archive(files)
+        _made[key] = Bundle(directory, len(files), archive, hashlib.sha256(archive).hexdigest())
+    return _made[key]
+
+
+def _listing(directory: str) -> list[tuple[str, str]]:
+    """(path in the archive, path on disk) of each file to bundle, in path order."""
+    if not os.path.isdir(directory):
+        what = "does not exist" if not os.path.exists(directory) else "is not a directory"
+        raise CodeError(f"the code directory {directory} {what}", "write a directory relative to the spec file")
+    found: list[tuple[str, str]] = []
+    for folder, subfolders, names in os.walk(directory):
+        subfolders[:] = sorted(name for name in subfolders if name not in SKIPPED_FOLDERS)
+        for name in names:
+            if name in SKIPPED_FILES or name.endswith(SKIPPED_SUFFIXES):
+                continue
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                found.append((os.path.relpath(path, directory).replace(os.sep, "/"), path))
+        if len(found) > MAX_FILES:
+            raise CodeError(
+                f"the code directory {directory} holds more than {MAX_FILES:,} files",
+                "point code: at the folder of the job's source only (data belongs in S3 inputs)",
+            )
+    if not found:
+        raise CodeError(f"the code directory {directory} holds no files", "put the job's source files in it")
+    total = sum(os.path.getsize(path) for _, path in found)
+    if total > MAX_BYTES:
+        raise CodeError(
+            f"the code directory {directory} holds {total / 1024 / 1024:.0f} MiB; code: bundles at most "
+            f"{MAX_BYTES // 1024 // 1024} MiB",
+            "point code: at the folder of the job's source only (data belongs in S3 inputs, libraries in the image)",
+        )
+    return sorted(found)
+
+
+def _stamp(path: str) -> tuple[int, int, int]:
+    status = os.stat(path)
+    return status.st_size, status.st_mtime_ns, status.st_mode
+
+
+def _archive(files: list[tuple[str, str]]) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for relative, path in files:
+            with open(path, "rb") as handle:
+                content = handle.read()
+            member = tarfile.TarInfo(relative)
+            member.size = len(content)
+            member.mode = 0o755 if os.stat(path).st_mode & stat.S_IXUSR else 0o644
+            tar.addfile(member, io.BytesIO(content))
+    return gzip.compress(raw.getvalue(), mtime=0)
