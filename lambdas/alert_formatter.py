@@ -3,7 +3,8 @@
 Deployed by `sfn-build create` when a spec sets `notifications.format: detailed`;
 the workflow's EventBridge rules send their events here instead of straight to
 the topic. For a SageMaker job it adds the job's FailureReason and the
-ExitMessage its container wrote to /opt/ml/output/message; for a Batch job the
+ExitMessage its container wrote to /opt/ml/output/message; for a SageMaker
+pipeline execution its FailureReason; for a Batch job the
 status reason, exit code and log stream; for an execution the error and cause;
 and links to the console and the logs. Then it publishes to the topic.
 
@@ -32,6 +33,7 @@ SAGEMAKER_JOBS = {  # detail-type -> (the job's kind in API names, console page,
         "/aws/sagemaker/TrainingJobs",
     ),
 }
+PIPELINE_EVENT = "SageMaker Model Building Pipeline Execution Status Change"
 _WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])")
 SUBJECT_LIMIT = 100
 
@@ -51,6 +53,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     sagemaker = boto3.client("sagemaker")
 
     def describe(kind: str, name: str) -> dict[str, Any]:
+        if kind == "PipelineExecution":  # named by its ARN
+            return sagemaker.describe_pipeline_execution(PipelineExecutionArn=name)
         method = _WORDS.sub("_", kind).lower()  # HyperParameterTuning: describe_hyper_parameter_tuning_job
         return getattr(sagemaker, f"describe_{method}_job")(**{f"{kind}JobName": name})
 
@@ -69,6 +73,8 @@ def format_alert(
     detail_type = event.get("detail-type", "")
     if detail_type in SAGEMAKER_JOBS:
         return _sagemaker(event, workflow, describe)
+    if detail_type == PIPELINE_EVENT:
+        return _pipeline(event, workflow, describe)
     if detail_type == "Batch Job State Change":
         return _batch(event, workflow)
     return _execution(event, workflow, describe_execution)
@@ -123,6 +129,27 @@ def _sagemaker(event: dict[str, Any], workflow: str, describe: Describe) -> tupl
         f"Logs: {log_link(region, log_group, name)}",
     ]
     return _subject(f"{workflow}: {_noun(kind)} job {status}"), "\n".join(lines)
+
+
+def _pipeline(event: dict[str, Any], workflow: str, describe: Describe) -> tuple[str, str]:
+    """A pipeline execution a `pipeline` step started; its failure reason comes from DescribePipelineExecution."""
+    detail, region = event.get("detail", {}), event.get("region", "")
+    name = detail.get("pipelineExecutionDisplayName", "?")
+    status = detail.get("currentPipelineExecutionStatus", "?")
+    arn = detail.get("pipelineExecutionArn", "")
+    try:
+        reason = describe("PipelineExecution", arn).get("FailureReason") if arn else None
+    except Exception as error:  # the alert matters more than its details
+        reason = f"(the execution could not be described: {error})"
+    pipeline = detail.get("pipelineArn", "").rsplit("/", 1)[-1] or "?"
+    lines = [
+        f"The SageMaker pipeline execution {name} (pipeline {pipeline}) of workflow {workflow} ended {status} "
+        f"at {event.get('time', '?')}.",
+        f"Failure reason: {reason or '-'}",
+        f"Execution: {arn or '?'}",
+        f"Pipelines: {CONSOLE}/sagemaker/home?region={region}#/pipelines",
+    ]
+    return _subject(f"{workflow}: pipeline execution {status}"), "\n".join(lines)
 
 
 def _noun(kind: str) -> str:

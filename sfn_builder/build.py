@@ -39,6 +39,7 @@ from .naming import (
 )
 from .payload import Renderer, jsonpath, quote
 from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, leaves
+from .poll_states import poll_states
 from .results import ResultSpec, member_reads, result_specs, step_references
 from .service_models import input_shape
 from .steps import KINDS
@@ -668,6 +669,9 @@ class _Builder:
         shape = input_shape(*kind.api) if kind.api else None
         parameters = self.renderer.render(self.requests[step.name], shape, kind.json_members, reader=step.name)
         spec = self.kept.get(step.name)
+        if kind.polling is not None:
+            task, last = self.polling_unit(step, scope, parameters, spec, in_map)
+            return task, self.caught_in_map(step, scope, [task, last]) if in_map else last
         options: dict[str, Any] = {"result_path": None}
         if spec is not None:
             options["result_path"] = self.renderer.result_path(step.name)
@@ -686,16 +690,51 @@ class _Builder:
         for policy in step.retry:
             task.add_retry(sdk.Retry(**_retry_fields(policy)))
         last = self.report(step, scope, task) if report_uri(step) else task
-        if in_map:
-            if spec is not None:
-                last.fields["output_path"] = self.renderer.result_path(step.name)
-            for state in dict.fromkeys([task, last]):
-                state.add_catch(
-                    sdk.Catch(
-                        error_equals=["States.ALL"], result_path="$.error", next_step=self.rethrow(step.name, scope)
-                    )
-                )
-        return task, last
+        return task, self.caught_in_map(step, scope, [task, last]) if in_map else last
+
+    def caught_in_map(self, step: Step, scope: Scope, states: list[Any]) -> Any:
+        """An item's states inside a Map: each passes its failure on (rethrow), and the last one outputs the
+        item's kept result. Returns the last."""
+        last = states[-1]
+        if step.name in self.kept:
+            last.fields["output_path"] = self.renderer.result_path(step.name)
+        for state in dict.fromkeys(states):
+            state.add_catch(
+                sdk.Catch(error_equals=["States.ALL"], result_path="$.error", next_step=self.rethrow(step.name, scope))
+            )
+        return last
+
+    def polling_unit(
+        self, step: Step, scope: Scope, parameters: dict[str, Any], spec: ResultSpec | None, in_map: bool
+    ) -> tuple[Any, Any]:
+        """A step that polls (module `poll_states`): its loop in a one-branch Parallel named after the step,
+        whose kept result is the branch's (a Pass takes it out of the Parallel's list when all of it is kept)."""
+        branch = Scope()
+        states = poll_states(step, KINDS[step.type], parameters, spec)
+        for state in states:
+            branch.add(state)
+        options: dict[str, Any] = {"result_path": None}
+        target = self.renderer.result_path(step.name)
+        if spec is not None:
+            options["result_path"] = target
+            if spec.selector is not None:
+                options["result_selector"] = _from_first_branch(spec.selector)
+        noun = KINDS[step.type].polling.noun  # type: ignore[union-attr]
+        parallel = scope.add(
+            sdk.Parallel(
+                aux_state(step.name, "each") if in_map else step.name,
+                [lambda: branch.emit(states[0])],
+                comment=step.comment or f"Runs the {noun} of {step.name} and waits for it to end.",
+                **options,
+            )
+        )
+        for policy in step.retry:
+            parallel.add_retry(sdk.Retry(**_retry_fields(policy)))
+        if spec is None or spec.selector is not None:
+            return parallel, parallel
+        unwrap = scope.add(sdk.Pass(aux_state(step.name, "result"), input_path=f"{target}[0]", result_path=target))
+        parallel.next(unwrap)
+        return parallel, unwrap
 
     def report(self, step: Step, scope: Scope, task: Any) -> Any:
         """After the task: how large its report is, then (when it fits the state) its content."""
@@ -1098,6 +1137,14 @@ def _go_on(cleared: list[Any], target: Any) -> None:
     cleared[-1].next(target)
     for clear in cleared:
         clear.catches[-1].next_step = target
+
+
+def _from_first_branch(selector: dict[str, Any]) -> dict[str, Any]:
+    """A ResultSelector of a task's result, as one of a one-branch Parallel's (its result is a list)."""
+    return {
+        key: _from_first_branch(value) if isinstance(value, dict) else "$[0]" + value[1:]
+        for key, value in selector.items()
+    }
 
 
 def _tag_with_cache_key(job: Any, path: str) -> None:

@@ -635,6 +635,7 @@ def _result_name(step: Step) -> str:
         "transform": "DescribeTransformJob response",
         "model": "CreateModel response (ModelArn) and ModelName",
         "register": "CreateModelPackage response (ModelPackageArn)",
+        "pipeline": "DescribePipelineExecution response",
         "batch": "DescribeJobs entry of the job, in PascalCase",
         "sns": "Publish response",
         "workflow": "DescribeExecution response, with Output as JSON",

@@ -22,6 +22,7 @@ from .request_check import check_parameters
 from .service_models import input_shape
 from .split import Splitter, estimated_sizes, step_sizes
 from .step_requests import step_request
+from .steps import KINDS
 from .validate import Analysis
 
 # Step Functions takes a definition of at most 1 MB, in a request of at most 1 MB: CreateStateMachine's
@@ -74,6 +75,12 @@ ADDED_TASK_APIS = {
     "arn:aws:states:::sns:publish": ("sns", "Publish"),
     "arn:aws:states:::aws-sdk:s3:getObject": ("s3", "GetObject"),
     "arn:aws:states:::aws-sdk:s3:headObject": ("s3", "HeadObject"),
+    **{  # the calls of steps that poll: describe, and stop
+        resource: (resource.split(":")[-2], operation)  # arn:aws:states:::aws-sdk:<service>:<action>
+        for kind in KINDS.values()
+        if kind.polling is not None
+        for resource, operation, _ in filter(None, (kind.polling.describe, kind.polling.stop))
+    },
 }
 
 

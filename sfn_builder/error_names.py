@@ -64,6 +64,8 @@ def integration_errors(step_type: str) -> frozenset[str]:
     if kind.error_prefix is None:
         return frozenset()
     names = {kind.general_error, *_CLIENT_ERRORS}
+    if kind.polling is not None:  # the step's own, when the work it polls ends badly
+        names.update({*kind.polling.failed.values(), kind.polling.timed_out})
     for name in error_shapes(step_type):
         names.update({name, name.removesuffix("Exception") + "Exception"})
     return frozenset(f"{kind.error_prefix}.{name}" for name in names)

@@ -19,7 +19,7 @@ from .durations import parse_duration
 
 TERMINAL_TARGETS = ("succeed", "fail")
 SAGEMAKER_TYPES = ("processing", "training", "tuning", "transform", "model", "register")
-TASK_TYPES = (*SAGEMAKER_TYPES, "batch", "lambda", "sns", "workflow")
+TASK_TYPES = (*SAGEMAKER_TYPES, "pipeline", "batch", "lambda", "sns", "workflow")
 SAGEMAKER_DEFAULT_FIELDS = (
     "image",
     "role",
@@ -364,7 +364,7 @@ def _takes(step_type: str, key: str) -> bool:
     return key in _FIELDS_BY_TYPE[step_type]
 
 
-JOB_TYPES = ("processing", "training", "tuning", "transform", "batch", "workflow")  # tasks that wait for a job
+JOB_TYPES = ("processing", "training", "tuning", "transform", "pipeline", "batch", "workflow")  # tasks that wait
 
 
 def _scoped(policy: Mapping[str, Any], step_type: str) -> dict[str, Any] | None:

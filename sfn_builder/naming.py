@@ -143,6 +143,11 @@ MARKER_ROLES = ("signal", "waiters", "notify", "notify-one", "markers-cleared")
 MARKER_ROLE_PREFIXES = ("after-", "read-", "got-", "markers-cleared-")
 
 
+# The calls of a step that polls (module `poll_states`) besides its start: the status check, and the stop
+# that runs only when the work outlasts the step's timeout.
+POLL_CHECK_ROLE, POLL_STOP_ROLE = "check", "stop"
+
+
 def gate_role(state: str) -> str | None:
     """The role of a step's gate, reuse or marker state (`train.cache-hit` -> "cache-hit"), else None."""
     role = state.rpartition(".")[2] if "." in state else ""

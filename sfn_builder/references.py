@@ -94,7 +94,10 @@ def resolve_item(ref: Reference, workflow: Workflow) -> Target:
     tree = result_tree(step.type)
     if tree is None:
         return Target(None, False)
-    return _walk(tree, parts)
+    found = _walk(tree, parts)
+    if len(parts) == 1 and parts[0] in KINDS[step.type].summary and not found.error:
+        return Target(found.json_type, True)  # the summary a step's kind always returns (whatever botocore marks)
+    return found
 
 
 def _walk(tree: dict[str, Any], parts: tuple[str | int, ...]) -> Target:

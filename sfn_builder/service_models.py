@@ -30,6 +30,7 @@ RESULTS = {
     "transform": ("sagemaker", "DescribeTransformJobResponse", False),
     "model": ("sagemaker", "CreateModelOutput", False),
     "register": ("sagemaker", "CreateModelPackageOutput", False),
+    "pipeline": ("sagemaker", "DescribePipelineExecutionResponse", False),
     "batch": ("batch", "JobDetail", True),
     "sns": ("sns", "PublishResponse", False),
     "workflow": ("stepfunctions", "DescribeExecutionOutput", False),

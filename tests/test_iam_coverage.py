@@ -129,6 +129,11 @@ def needs_of(resource: str, parameters: dict[str, Any]) -> list[Need]:
         ]
     if integration == "sns:publish":
         return [("sns:Publish", parameters["TopicArn"], {})]
+    if integration == "aws-sdk:sagemaker:startPipelineExecution":
+        return [("sagemaker:StartPipelineExecution", arn("sagemaker", f"pipeline/{parameters['PipelineName']}"), {})]
+    if integration in ("aws-sdk:sagemaker:describePipelineExecution", "aws-sdk:sagemaker:stopPipelineExecution"):
+        action = "Describe" if "describe" in integration else "Stop"
+        return [(f"sagemaker:{action}PipelineExecution", parameters["PipelineExecutionArn"], {})]
     if integration in ("aws-sdk:s3:getObject", "aws-sdk:s3:headObject"):  # HeadObject is authorised as GetObject
         return [("s3:GetObject", f"arn:aws:s3:::{parameters['Bucket']}/{parameters['Key']}", {})]
     raise AssertionError(f"no IAM model for {resource}")

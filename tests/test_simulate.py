@@ -51,7 +51,7 @@ def test_the_success_path_succeeds_without_alerts(stem):
 @pytest.mark.parametrize(("stem", "state"), [(s, t) for s in EXAMPLES for t in steps_of(s)])
 def test_a_failing_task_fails_the_workflow_with_one_alert_naming_its_step(stem, state):
     _, definition, _ = compiled(stem)
-    step = state.removesuffix(".each")
+    step = state.split(".", 1)[0]  # the task of the step, of each of its items, or a call of its poll loop
     result = simulate(stem, **{state.replace(".", "__"): failure(definition, state)})
     assert result.status == "FAILED"
     assert result.error == f"{step}.Failed"

@@ -110,7 +110,9 @@ def _job_rule(
     workflow: Workflow, events: JobEvents, prefixes: list[str], statuses: list[str], named: bool
 ) -> AlertRule:
     """One rule for some statuses of one kind of job; `named` puts the statuses in its name."""
-    kind = events.detail_type.removesuffix(" State Change")  # "SageMaker Processing Job", "Batch Job"
+    # "SageMaker Processing Job", "Batch Job", "SageMaker Pipeline Execution" (of a Model Building Pipeline)
+    kind = events.detail_type.removesuffix(" State Change").removesuffix(" Status Change")
+    kind = kind.replace(" Model Building ", " ")
     service, job = kind.split(" ", 1)
     label = f"{service} {job.lower()}"  # "SageMaker processing job"
     paths = {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..asl import inner_blocks
-from ..naming import gate_role, marker_role, part_role
+from ..naming import POLL_STOP_ROLE, gate_role, marker_role, part_role
 from .results import all_states, is_failure_state, reads_report, report_contents, success_result, task_states
 
 HAPPY_PATH = "HappyPath"
@@ -116,11 +116,15 @@ def map_task_states(definition: dict[str, Any]) -> set[str]:
 
 
 def step_task_states(definition: dict[str, Any]) -> list[str]:
-    """The tasks of the spec's steps (not the alerts, reports and cache lookups the compiler adds)."""
+    """The tasks of the spec's steps (not the alerts, reports and cache lookups the compiler adds, nor
+    the stop call of a step that polls, which runs only when its work outlasts the step's timeout)."""
     return [
         name
         for name, _ in task_states(definition)
-        if not is_failure_state(name) and not reads_report(name) and gate_role(name) is None
+        if not is_failure_state(name)
+        and not reads_report(name)
+        and gate_role(name) is None
+        and not name.endswith(f".{POLL_STOP_ROLE}")
     ]
 
 

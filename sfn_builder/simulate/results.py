@@ -57,6 +57,8 @@ def success_result(state: dict[str, Any], reports: dict[str, Any]) -> Any:
     if resource == "arn:aws:states:::aws-sdk:sagemaker:createModelPackage":
         group = parameters.get("ModelPackageGroupName", "group").rsplit("/", 1)[-1]
         return {"ModelPackageArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{group.lower()}/1"}
+    if resource.startswith("arn:aws:states:::aws-sdk:sagemaker:") and "PipelineExecution" in resource:
+        return _pipeline_execution(resource.rsplit(":", 1)[1], job, parameters)
     if resource == "arn:aws:states:::sagemaker:createModel":
         return {"ModelArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/{job.lower()}"}
     if resource.startswith("arn:aws:states:::batch:submitJob"):
@@ -108,6 +110,26 @@ def _sagemaker_job(kind: str, name: str, parameters: dict[str, Any]) -> dict[str
     else:
         result.update(TransformStartTime=STARTED, TransformEndTime=ENDED)
     return result
+
+
+SIMULATED_PIPELINE_EXECUTION = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/simulated/execution/{JOB_SUFFIX}"
+
+
+def _pipeline_execution(operation: str, name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A pipeline execution that started, and, described, has succeeded (the poll loop ends at once).
+    Its ARN names the pipeline the start names; the describe and stop calls read it from the state."""
+    pipeline = parameters.get("PipelineName", "simulated").rsplit("/", 1)[-1].lower()
+    arn = SIMULATED_PIPELINE_EXECUTION.replace("/simulated/", f"/{pipeline}/")
+    if operation != "describePipelineExecution":  # start and stop answer with the ARN alone
+        return {"PipelineExecutionArn": arn}
+    return {
+        "PipelineArn": arn.split("/execution/", 1)[0],
+        "PipelineExecutionArn": arn,
+        "PipelineExecutionDisplayName": name,
+        "PipelineExecutionStatus": "Succeeded",
+        "CreationTime": STARTED,
+        "LastModifiedTime": ENDED,
+    }
 
 
 def _tuning_job(name: str, parameters: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from .flow import Choice, Fail, Succeed, Wait
 from .invoke import Lambda
 from .model_step import ModelKind
 from .nested import NestedWorkflow
+from .pipeline import Pipeline
 from .processing import Processing
 from .register import Register
 from .sns import Sns
@@ -24,6 +25,7 @@ KINDS: dict[str, StepKind] = {
         Transform(),
         ModelKind(),
         Register(),
+        Pipeline(),
         Batch(),
         Lambda(),
         Sns(),

@@ -17,6 +17,7 @@ from ..model import Step, Workflow
 from ..naming import EXECUTION_HASH, TAG_EXECUTION, TAG_WORKFLOW, job_name_expression, job_prefix, owned_tags
 from ..problems import Path, Problem
 from ..templates import parsed
+from .polling import Polling
 
 
 class Expr(str):
@@ -104,6 +105,7 @@ class StepKind:
     # The errors its integration raises are `<error_prefix>.<exception of api>`, or the general one.
     error_prefix: ClassVar[str | None] = None
     general_error: ClassVar[str | None] = None
+    polling: ClassVar[Polling | None] = None
 
     def checks(self, step: Step, workflow: Workflow) -> Iterable[Problem]:
         return ()

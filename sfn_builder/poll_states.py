@@ -1,0 +1,135 @@
+"""The states of a step that polls (`StepKind.polling`): start, then wait, describe, decide.
+
+    <step>.begin     Pass    a token for the start call (one per run of the step) and a poll count
+    <step>.start     Task    starts the work (retried on client errors: the token makes that safe)
+    <step>.wait      Wait    `poll` seconds
+    <step>.check     Task    describes the work (its kept members, and the status)
+    <step>.status    Choice  succeeded -> done; a failed status -> a Fail naming it; out of polls -> stop
+    <step>.count     Pass    one more poll, back to wait
+    <step>.stop      Task    stops the work that outlasted the step's timeout, then fails
+
+The builder puts them in a one-branch Parallel state named after the step, so
+that the step's retry and catch apply to the whole of it and a Fail inside ends
+the branch with that error (`SageMaker.PipelineExecutionFailed`), never `States.*`.
+A Parallel has no timeout: the count of polls stands in for it. The loop keeps its
+scratch data under `$.poll`, which the branch's output leaves behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import sdk
+from .aws_rules import CATCH_ALL
+from .model import Step
+from .naming import POLL_CHECK_ROLE, POLL_STOP_ROLE, aux_state
+from .results import ResultSpec
+from .steps.base import StepKind
+from .steps.polling import poll_seconds, polls_allowed
+
+POLL = "$.poll"
+CALL_RETRY_ERRORS = ["SdkClientException", "ThrottlingException"]  # with the kind's prefix
+CALL_TIMEOUT_SECONDS = 60
+
+
+def poll_states(step: Step, kind: StepKind, parameters: dict[str, Any], kept: ResultSpec | None) -> list[Any]:
+    """The loop's states, the first one first. `kept`: how the describe result is kept, when a later
+    step reads it (the branch's output); else only its summary is (for the status)."""
+    polling = kind.polling
+    assert polling is not None and kind.error_prefix is not None
+    prefix = kind.error_prefix
+    name = step.name
+    begin = sdk.Pass(
+        aux_state(name, "begin"),
+        parameters={"token.$": "States.UUID()", "count": {"n": 0}},
+        result_path=POLL,
+        comment=f"A {polling.noun} of {name} starts: polled every {poll_seconds(step)}s, "
+        f"{polls_allowed(step)} times at most.",
+    )
+    start = _call(
+        aux_state(name, "start"),
+        kind.resource,
+        parameters,
+        {f"{member}.$": path for member, path in polling.started.items()},
+        f"{POLL}.started",
+        prefix,
+    )
+    wait = sdk.Wait(aux_state(name, "wait"), seconds=poll_seconds(step))
+    describe_resource, _, describe_members = polling.describe
+    summary = {f"{member}.$": f"$.{member}" for member in kind.summary}
+    check = _call(
+        aux_state(name, POLL_CHECK_ROLE),
+        describe_resource,
+        {f"{member}.$": path for member, path in describe_members.items()},
+        summary if kept is None else kept.selector,  # a selector keeps the summary, which has the status
+        f"{POLL}.status",
+        prefix,
+    )
+    decide = sdk.Choice(aux_state(name, "status"))
+    done = sdk.Pass(aux_state(name, "done"), input_path=f"{POLL}.status")
+    status = f"{POLL}.status.{polling.status}"
+    for value in polling.succeeded:
+        decide.add_choice(sdk.ChoiceRule.StringEquals(variable=status, value=value), done)
+    failures = []
+    for value, error in polling.failed.items():
+        failed = sdk.Fail(
+            aux_state(name, f"ended-{value.lower()}"),
+            error=f"{prefix}.{error}",
+            cause=f"The {polling.noun} of {name} ended {value}: its page in the console says why.",
+        )
+        decide.add_choice(sdk.ChoiceRule.StringEquals(variable=status, value=value), failed)
+        failures.append(failed)
+    timed_out = sdk.Fail(
+        aux_state(name, "timed-out"),
+        error=f"{prefix}.{polling.timed_out}",
+        cause=f"The {polling.noun} of {name} ran longer than the step's timeout ({step.timeout}s): it was stopped.",
+    )
+    out_of_polls = sdk.ChoiceRule.NumericGreaterThanEquals(variable=f"{POLL}.count.n", value=polls_allowed(step))
+    states = [begin, start, wait, check, decide]
+    if polling.stop is not None:
+        stop_resource, _, stop_members = polling.stop
+        stop = _call(
+            aux_state(name, POLL_STOP_ROLE),
+            stop_resource,
+            {f"{member}.$": path for member, path in stop_members.items()},
+            None,
+            None,
+            prefix,
+        )
+        stop.add_catch(sdk.Catch(error_equals=[CATCH_ALL], next_step=timed_out, result_path=f"{POLL}.stop_error"))
+        stop.next(timed_out)
+        decide.add_choice(out_of_polls, stop)
+        states.append(stop)
+    else:
+        decide.add_choice(out_of_polls, timed_out)
+    count = sdk.Pass(
+        aux_state(name, "count"),
+        parameters={"n.$": f"States.MathAdd({POLL}.count.n, 1)"},
+        result_path=f"{POLL}.count",
+    )
+    decide.default_choice(count)
+    begin.next(start)
+    start.next(wait)
+    wait.next(check)
+    check.next(decide)
+    count.next(wait)
+    return [*states, count, done, *failures, timed_out]
+
+
+def _call(
+    state_id: str,
+    resource: str | None,
+    parameters: dict[str, Any],
+    selector: dict[str, Any] | None,
+    result_path: str | None,
+    prefix: str,
+) -> Any:
+    options: dict[str, Any] = {"result_path": result_path}
+    if selector:
+        options["result_selector"] = selector
+    state = sdk.Task(
+        state_id, resource=resource, parameters=parameters, timeout_seconds=CALL_TIMEOUT_SECONDS, **options
+    )
+    errors = [f"{prefix}.{error}" for error in CALL_RETRY_ERRORS]
+    state.add_retry(sdk.Retry(error_equals=errors, interval_seconds=5, max_attempts=3, backoff_rate=2.0))
+    return state

@@ -1,0 +1,67 @@
+"""Steps that poll (`StepKind.polling`): what the loop asks, and how often (module `poll_states` builds it)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from ..durations import parse_duration
+from ..model import Step
+from ..problems import Problem
+
+
+@dataclass(frozen=True)
+class Polling:
+    """A step whose API returns at once while the work goes on (module `poll_states`): its task starts
+    the work, then a loop waits `poll` seconds, describes it, and ends on a final status."""
+
+    started: Mapping[str, str]  # what the start's result keeps: name -> JSONPath in that result
+    describe: tuple[str, str, Mapping[str, str]]  # (resource, operation, member -> JSONPath in the loop's state)
+    status: str  # the describe result's status member
+    succeeded: tuple[str, ...]
+    failed: Mapping[str, str]  # a final status -> the error its step fails with
+    stop: tuple[str, str, Mapping[str, str]] | None  # what stops the work when the step times out
+    timed_out: str  # the error of a step whose work outlasted its timeout
+    noun: str  # what the work is called in messages: "pipeline execution"
+
+
+POLL_LIMIT = 1_000  # polls per run at most: about 11 history events each, of the 25,000 AWS allows
+
+
+DEFAULT_POLL_SECONDS = 60
+MIN_POLL_SECONDS = 10
+
+
+def poll_seconds(step: Step) -> int:
+    """Seconds between status checks: the step's `poll`, else a minute (longer when the timeout would
+    take more than POLL_LIMIT polls)."""
+    if "poll" in step.config:
+        return parse_duration(step.config["poll"])
+    return max(DEFAULT_POLL_SECONDS, math.ceil((step.timeout or 0) / POLL_LIMIT))
+
+
+def polls_allowed(step: Step) -> int:
+    """How many status checks fit in the step's timeout."""
+    return max(1, math.ceil((step.timeout or 0) / poll_seconds(step)))
+
+
+def check_polling(step: Step) -> Iterator[Problem]:
+    """`poll` is at least MIN_POLL_SECONDS and the timeout holds at most POLL_LIMIT polls."""
+    if "poll" not in step.config:
+        return
+    seconds = poll_seconds(step)
+    if seconds < MIN_POLL_SECONDS:
+        yield Problem(
+            f"poll is {seconds}s: the status is checked every {MIN_POLL_SECONDS}s at most",
+            ("steps", step.name, "poll"),
+            hint="write poll: 1m (or more for work that takes hours)",
+        )
+    elif polls_allowed(step) > POLL_LIMIT:
+        yield Problem(
+            f"a timeout of {step.timeout}s at one poll every {seconds}s is {polls_allowed(step):,} polls; a run "
+            f"polls {POLL_LIMIT:,} times at most (each adds about 11 events to the execution's history, which "
+            "AWS limits to 25,000)",
+            ("steps", step.name, "poll"),
+            hint=f"poll every {math.ceil((step.timeout or 0) / POLL_LIMIT)}s or more, or leave poll out",
+        )
