@@ -74,9 +74,13 @@ def cached_runs(path: Path) -> tuple[str, str]:
     text = text.replace("\ndefaults:\n", "\ndefaults:\n  cache: true\n", 1) if "\ndefaults:\n" in text else (
         text.replace("\nsteps:\n", "\ndefaults:\n  cache: true\nsteps:\n", 1)
     )
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+    # beside the example: the files it includes and its code: directories are relative to it
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=path.parent, delete=False) as handle:
         handle.write(text)
-    compilation = compile_analysis(analyze_file(handle.name))
+    try:
+        compilation = compile_analysis(analyze_file(handle.name))
+    finally:
+        Path(handle.name).unlink()
     workflow, definition = compilation.analysis.workflow, compilation.definition
     store, counts = CacheStore(), []
     for _ in range(2):

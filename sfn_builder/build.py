@@ -709,8 +709,14 @@ class _Builder:
     ) -> tuple[Any, Any]:
         """A step that polls (module `poll_states`): its loop in a one-branch Parallel named after the step,
         whose kept result is the branch's (a Pass takes it out of the Parallel's list when all of it is kept)."""
+        kind = KINDS[step.type]
+
+        def render(resource: str | None, data: dict[str, Any]) -> dict[str, Any]:
+            shape = input_shape(*kind.calls[resource]) if resource is not None else None
+            return self.renderer.render(data, shape, frozenset(), reader=step.name)
+
         branch = Scope()
-        states = poll_states(step, KINDS[step.type], parameters, spec)
+        states = poll_states(step, kind, self.workflow, parameters, spec, render)
         for state in states:
             branch.add(state)
         options: dict[str, Any] = {"result_path": None}
@@ -719,7 +725,7 @@ class _Builder:
             options["result_path"] = target
             if spec.selector is not None:
                 options["result_selector"] = _from_first_branch(spec.selector)
-        noun = KINDS[step.type].polling.noun  # type: ignore[union-attr]
+        noun = kind.polling.noun  # type: ignore[union-attr]
         parallel = scope.add(
             sdk.Parallel(
                 aux_state(step.name, "each") if in_map else step.name,

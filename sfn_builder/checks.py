@@ -636,6 +636,7 @@ def _result_name(step: Step) -> str:
         "model": "CreateModel response (ModelArn) and ModelName",
         "register": "CreateModelPackage response (ModelPackageArn)",
         "pipeline": "DescribePipelineExecution response",
+        "endpoint": "DescribeEndpoint response",
         "batch": "DescribeJobs entry of the job, in PascalCase",
         "sns": "Publish response",
         "workflow": "DescribeExecution response, with Output as JSON",

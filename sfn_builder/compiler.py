@@ -75,12 +75,7 @@ ADDED_TASK_APIS = {
     "arn:aws:states:::sns:publish": ("sns", "Publish"),
     "arn:aws:states:::aws-sdk:s3:getObject": ("s3", "GetObject"),
     "arn:aws:states:::aws-sdk:s3:headObject": ("s3", "HeadObject"),
-    **{  # the calls of steps that poll: describe, and stop
-        resource: (resource.split(":")[-2], operation)  # arn:aws:states:::aws-sdk:<service>:<action>
-        for kind in KINDS.values()
-        if kind.polling is not None
-        for resource, operation, _ in filter(None, (kind.polling.describe, kind.polling.stop))
-    },
+    **{resource: api for kind in KINDS.values() for resource, api in kind.calls.items()},  # poll loops' calls
 }
 
 

@@ -19,7 +19,7 @@ from .durations import parse_duration
 
 TERMINAL_TARGETS = ("succeed", "fail")
 SAGEMAKER_TYPES = ("processing", "training", "tuning", "transform", "model", "register")
-TASK_TYPES = (*SAGEMAKER_TYPES, "pipeline", "batch", "lambda", "sns", "workflow")
+TASK_TYPES = (*SAGEMAKER_TYPES, "pipeline", "endpoint", "batch", "lambda", "sns", "workflow")
 SAGEMAKER_DEFAULT_FIELDS = (
     "image",
     "role",
@@ -383,7 +383,7 @@ def _timeout(raw: Mapping[str, Any], defaults: Mapping[str, Any], config: Mappin
     if "timeout" in defaults and raw["type"] in JOB_TYPES:
         inherited = parse_duration(defaults["timeout"])
     else:
-        inherited = {"lambda": 900, "sns": 60, "model": 600, "register": 600}.get(raw["type"], 86400)
+        inherited = {"lambda": 900, "sns": 60, "model": 600, "register": 600, "endpoint": 3600}.get(raw["type"], 86400)
     if config.get("max_runtime") is not None:
         rounds = -(-config.get("max_jobs", 10) // config.get("max_parallel_jobs", 2)) if raw["type"] == "tuning" else 1
         inherited = max(inherited, rounds * parse_duration(config["max_runtime"]) + 3600)

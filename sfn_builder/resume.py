@@ -85,8 +85,9 @@ def plan_resume(
     earlier_states, states = _states(earlier_definition), _states(definition)
     finals = {}
     for name, step in workflow.steps.items():
-        report = aux_state(name, "report")
-        finals[report if step.for_each is None and report in earlier_states else name] = name
+        report, unwrapped = aux_state(name, "report"), aux_state(name, "result")  # unwrapped: a poll loop's result
+        last = next((s for s in (report, unwrapped) if step.for_each is None and s in earlier_states), name)
+        finals[last] = name
         finals[aux_state(name, "resumed")] = name
         if aux_state(name, "cached") in earlier_states and report not in earlier_states:
             finals[aux_state(name, "cached")] = name
@@ -126,7 +127,8 @@ def plan_resume(
 
 def succeeded_results(events: list[dict[str, Any]], finals: dict[str, str], keys: dict[str, str]) -> dict[str, Any]:
     """Step -> its kept result (None when not kept) for each step whose final state (`finals`: state
-    name -> step) exited without an error: its task or Map state, its report, or its resumed Pass."""
+    name -> step) exited without an error: its task, Map or Parallel state, its report, the Pass that
+    takes a poll loop's whole result out of its Parallel, or its resumed Pass."""
     by_id: dict[int, dict[str, Any]] = {}
     failing: set[str] = set()
     results: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """An execution, step by step, read from its history: when each step ran, how often, and how it ended.
 
-A step's time runs from the first state of the step entered (its task or Map
-state, its report states) to the last one exited; `<step>.resumed` makes it
+A step's time runs from the first state of the step entered (its task, Map or
+poll loop's Parallel state, its report states) to the last one exited; `<step>.resumed` makes it
 `reused`, `<step>.cached` (a cache hit) `cached`. Attempts count the jobs the step's
 task state started (retries included; for a `for_each` step, the jobs of every item). The job's name comes from the
 request the task sent, its console and log links from the service it ran on.
@@ -20,14 +20,16 @@ from .model import Workflow
 from .naming import REUSE_ROLES
 
 _TIMED_ROLES = frozenset(
-    {"", "each", "report-size", "report-check", "report", "resumed", "cache", "cache-hit", "cached"}
+    {"", "each", "start", "report-size", "report-check", "report", "resumed", "cache", "cache-hit", "cached"}
 )
+_STARTING_ROLES = ("", "each", "start")  # the task that starts a step's job (`start`: of a step that polls)
 _JOB_NAME_FIELDS = (
     "ProcessingJobName",
     "TrainingJobName",
     "HyperParameterTuningJobName",
     "TransformJobName",
     "ModelName",
+    "PipelineExecutionDisplayName",
     "JobName",
     "Name",
 )
@@ -83,10 +85,10 @@ def step_runs(workflow: Workflow, events: list[dict[str, Any]], region: str) -> 
                 run.status = "succeeded"
             elif run.status == "failed":
                 run.status = "caught"  # the error went on to a catch
-        elif event["type"] == "TaskScheduled" and role in ("", "each"):
+        elif event["type"] == "TaskScheduled" and role in _STARTING_ROLES:
             run.attempts.append((when, None))
             _job(run, event["taskScheduledEventDetails"], region)
-        elif event["type"] in ("TaskSucceeded", "TaskFailed", "TaskTimedOut") and role in ("", "each"):
+        elif event["type"] in ("TaskSucceeded", "TaskFailed", "TaskTimedOut") and role in _STARTING_ROLES:
             if run.attempts:
                 run.attempts[-1] = (run.attempts[-1][0], when)
             if event["type"] == "TaskSucceeded" and run.status == "failed":

@@ -22,6 +22,7 @@ ENUMS = {
     "training": ("sagemaker", "TrainingInstanceType"),
     "tuning": ("sagemaker", "TrainingInstanceType"),
     "transform": ("sagemaker", "TransformInstanceType"),
+    "endpoint": ("sagemaker", "ProductionVariantInstanceType"),
 }
 RESULTS = {
     "processing": ("sagemaker", "DescribeProcessingJobResponse", False),
@@ -31,6 +32,7 @@ RESULTS = {
     "model": ("sagemaker", "CreateModelOutput", False),
     "register": ("sagemaker", "CreateModelPackageOutput", False),
     "pipeline": ("sagemaker", "DescribePipelineExecutionResponse", False),
+    "endpoint": ("sagemaker", "DescribeEndpointOutput", False),
     "batch": ("batch", "JobDetail", True),
     "sns": ("sns", "PublishResponse", False),
     "workflow": ("stepfunctions", "DescribeExecutionOutput", False),

@@ -118,6 +118,7 @@ def install() -> None:
         _quiet()
         _timestamps_by_isoformat()
         _sagemaker_from_mocks()
+        _mocks_by_invocation()
         _states_errors_passed_on()
         _terminal_errors_not_caught()
         _definite_json_paths()
@@ -133,6 +134,27 @@ def install() -> None:
         _json_copies()
         _parts_run_in_process()
         _installed = True
+
+
+def _mocks_by_invocation() -> None:
+    """A state's mocked responses are numbered by its invocations in the whole execution (each retry,
+    each round of a poll loop, each Map item counts), as LocalStack numbers them (moto numbers them by
+    the retry of one entry, so a loop would get its first response every round); a state invoked more
+    often than its numbered responses answers with its last one."""
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    def get_current_mocked_response(self: Any) -> Any:
+        case, state = self.mock_test_case, self.next_state_name
+        responses = case.state_mocked_responses.get(state)
+        if responses is None:
+            raise RuntimeError(f"No mocked response definition for state '{state}'")
+        invocations = case.__dict__.setdefault("sfn_build_invocations", {})  # state -> invocations so far
+        number = invocations.get(state, 0)
+        invocations[state] = number + 1
+        return responses.mocked_responses[min(number, len(responses.mocked_responses) - 1)]
+
+    Environment.get_current_mocked_response = get_current_mocked_response
+
 
 
 def _quiet() -> None:

@@ -90,7 +90,7 @@ CACHE_MISS = {"StatusCode": 200, "Payload": {"hit": False, "key": "0" * 64, "res
 def _result(name: str, state: dict[str, Any], reports: dict[str, Any]) -> Any:
     """A task's simulated success; a step's cache lookup misses (the simulator and the emulator answer
     lookups from their own store: this is for interpreters that only read the mock file)."""
-    return CACHE_MISS if gate_role(name) == "cache" else success_result(state, reports)
+    return CACHE_MISS if gate_role(name) == "cache" else success_result(state, reports, name)
 
 
 def failure(

@@ -45,10 +45,12 @@ def reads_report(name: str) -> bool:
     return name.endswith(_REPORT_READING)
 
 
-def success_result(state: dict[str, Any], reports: dict[str, Any]) -> Any:
-    """What the task's API returns on success, shaped like the real response."""
+def success_result(state: dict[str, Any], reports: dict[str, Any], name: str = "") -> Any:
+    """What the task's API returns on success, shaped like the real response (`name`: the state's)."""
     resource, parameters = state["Resource"], _literal(state.get("Parameters", {}))
     job = _job_name(state.get("Parameters", {}))
+    if ":sagemaker:" in resource and "Endpoint" in resource:
+        return _endpoint(resource.rsplit(":", 1)[1], parameters, probe=name.endswith(".exists"))
     if resource == "arn:aws:states:::sagemaker:createHyperParameterTuningJob.sync":
         return _tuning_job(job, parameters)
     if resource.startswith("arn:aws:states:::sagemaker:create") and resource.endswith("Job.sync"):
@@ -110,6 +112,25 @@ def _sagemaker_job(kind: str, name: str, parameters: dict[str, Any]) -> dict[str
     else:
         result.update(TransformStartTime=STARTED, TransformEndTime=ENDED)
     return result
+
+
+def _endpoint(operation: str, parameters: dict[str, Any], *, probe: bool) -> dict[str, Any]:
+    """An endpoint that exists (so it is updated) and is InService on the configuration this run made (the
+    probe before the update answers with the one before it)."""
+    endpoint = parameters.get("EndpointName", "simulated")
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{endpoint.lower()}"
+    if operation == "createEndpointConfig":
+        return {"EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/simulated-{JOB_SUFFIX}"}
+    if operation != "describeEndpoint":  # create and update answer with the ARN alone
+        return {"EndpointArn": arn}
+    return {
+        "EndpointName": endpoint,
+        "EndpointArn": arn,
+        "EndpointConfigName": f"{endpoint}-{'previous' if probe else 'new'}-configuration",
+        "EndpointStatus": "InService",
+        "CreationTime": STARTED,
+        "LastModifiedTime": ENDED,
+    }
 
 
 SIMULATED_PIPELINE_EXECUTION = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/simulated/execution/{JOB_SUFFIX}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import Expr, StepKind
 from .batch import Batch
+from .endpoint import Endpoint
 from .flow import Choice, Fail, Succeed, Wait
 from .invoke import Lambda
 from .model_step import ModelKind
@@ -26,6 +27,7 @@ KINDS: dict[str, StepKind] = {
         ModelKind(),
         Register(),
         Pipeline(),
+        Endpoint(),
         Batch(),
         Lambda(),
         Sns(),

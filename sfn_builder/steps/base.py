@@ -17,7 +17,7 @@ from ..model import Step, Workflow
 from ..naming import EXECUTION_HASH, TAG_EXECUTION, TAG_WORKFLOW, job_name_expression, job_prefix, owned_tags
 from ..problems import Path, Problem
 from ..templates import parsed
-from .polling import Polling
+from .polling import Polling, Switch
 
 
 class Expr(str):
@@ -106,6 +106,8 @@ class StepKind:
     error_prefix: ClassVar[str | None] = None
     general_error: ClassVar[str | None] = None
     polling: ClassVar[Polling | None] = None
+    # The other API calls its states make (a poll loop's): resource -> (service, operation), checked like `api`.
+    calls: ClassVar[Mapping[str, tuple[str, str]]] = {}
 
     def checks(self, step: Step, workflow: Workflow) -> Iterable[Problem]:
         return ()
@@ -120,6 +122,18 @@ class StepKind:
 
     def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
         raise NotImplementedError(f"{self.type} steps have no request")
+
+    def poll_memory(self, step: Step, workflow: Workflow) -> dict[str, Any]:
+        """What a step that polls computes once per run, under `$.poll` (Parameters of a Pass state)."""
+        return {}
+
+    def switch(self, step: Step, workflow: Workflow) -> Switch | None:
+        """For a step that polls: the create-or-update decision after its start call, if it has one."""
+        return None
+
+    def describe_parameters(self, step: Step) -> dict[str, Any]:
+        """For a step that polls: the request of its describe call (request data, as `request` makes)."""
+        return {}
 
     def field_path(self, step: Step, key: str) -> Path:
         """Where a field of the step was written: the step, or `defaults.sagemaker`."""

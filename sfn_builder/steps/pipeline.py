@@ -33,6 +33,9 @@ from .polling import Polling, check_polling
 from .sagemaker_common import without_none
 
 POLL_TOKEN = "$.poll.token"  # set once per run of the step: a retried start call starts no second execution
+STARTED_ARN = "$.poll.started.PipelineExecutionArn"
+DESCRIBE = "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution"
+STOP = "arn:aws:states:::aws-sdk:sagemaker:stopPipelineExecution"
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}\Z")
 _ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:([a-z0-9\-]+):(\d{12}):pipeline/([a-zA-Z0-9](-*[a-zA-Z0-9]){0,255})\Z")
 _PARAMETER = re.compile(r"^[A-Za-z0-9\-_]{1,256}\Z")
@@ -58,21 +61,16 @@ class Pipeline(StepKind):
     )
     polling = Polling(
         started={"PipelineExecutionArn": "$.PipelineExecutionArn"},
-        describe=(
-            "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution",
-            "DescribePipelineExecution",
-            {"PipelineExecutionArn": "$.poll.started.PipelineExecutionArn"},
-        ),
+        describe=DESCRIBE,
         status="PipelineExecutionStatus",
         succeeded=("Succeeded",),
         failed={"Failed": "PipelineExecutionFailed", "Stopped": "PipelineExecutionStopped"},
-        stop=(
-            "arn:aws:states:::aws-sdk:sagemaker:stopPipelineExecution",
-            "StopPipelineExecution",
-            {"PipelineExecutionArn": "$.poll.started.PipelineExecutionArn", "ClientRequestToken": POLL_TOKEN},
-        ),
+        stop=(STOP, {"PipelineExecutionArn": STARTED_ARN, "ClientRequestToken": POLL_TOKEN}),
         timed_out="PipelineExecutionTimedOut",
         noun="pipeline execution",
+    )
+    calls = MappingProxyType(
+        {DESCRIBE: ("sagemaker", "DescribePipelineExecution"), STOP: ("sagemaker", "StopPipelineExecution")}
     )
     job_events = JobEvents(
         "aws.sagemaker",
@@ -133,6 +131,9 @@ class Pipeline(StepKind):
                 "ClientRequestToken": Expr(POLL_TOKEN),
             }
         )
+
+    def describe_parameters(self, step: Step) -> dict[str, Any]:
+        return {"PipelineExecutionArn": Expr(STARTED_ARN)}
 
 
 def pipeline_arn(pipeline: str, arns: Arns) -> str:

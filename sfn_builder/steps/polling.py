@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..durations import parse_duration
 from ..model import Step
@@ -17,13 +18,28 @@ class Polling:
     the work, then a loop waits `poll` seconds, describes it, and ends on a final status."""
 
     started: Mapping[str, str]  # what the start's result keeps: name -> JSONPath in that result
-    describe: tuple[str, str, Mapping[str, str]]  # (resource, operation, member -> JSONPath in the loop's state)
+    describe: str  # the resource that describes the work (its parameters: `StepKind.describe_parameters`)
     status: str  # the describe result's status member
     succeeded: tuple[str, ...]
     failed: Mapping[str, str]  # a final status -> the error its step fails with
-    stop: tuple[str, str, Mapping[str, str]] | None  # what stops the work when the step times out
+    stop: tuple[str, Mapping[str, str]] | None  # what stops the work when the step times out (member -> JSONPath)
     timed_out: str  # the error of a step whose work outlasted its timeout
     noun: str  # what the work is called in messages: "pipeline execution"
+    # A success status is a failure when this member of the describe result is still what it was before
+    # the start (the `Switch` probe read it): (member, error). An endpoint back InService on its previous
+    # configuration has rolled its update back.
+    unchanged: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Switch:
+    """After the start: whether the target exists (a describe call, which fails when it does not) decides
+    between a create and an update call. The probe's result is kept at `$.poll.previous`."""
+
+    probe: tuple[str, Mapping[str, Any]]  # (resource, parameters): request data, as `StepKind.request` makes
+    missing: tuple[str, ...]  # the errors of a probe that finds nothing
+    create: tuple[str, Mapping[str, Any]]
+    update: tuple[str, Mapping[str, Any]]
 
 
 POLL_LIMIT = 1_000  # polls per run at most: about 11 history events each, of the 25,000 AWS allows

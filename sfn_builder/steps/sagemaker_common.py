@@ -33,14 +33,15 @@ def check_common(kind: StepKind, step: Step) -> Iterator[Problem]:
             hint="write <registry>/<repository>:<tag>, e.g. 111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn:1.4.0",
         )
     instance_type = literal(config.get("instance_type"))
-    if instance_type is not None and step.type in ("processing", "training", "tuning", "transform"):
+    if instance_type is not None and step.type in ("processing", "training", "tuning", "transform", "endpoint"):
         allowed = instance_types(step.type)
+        what = "endpoints" if step.type == "endpoint" else f"{step.type} jobs"
         if instance_type not in allowed:
             yield Problem(
-                f"{instance_type!r} is not an instance type for {step.type} jobs",
+                f"{instance_type!r} is not an instance type for {what}",
                 kind.field_path(step, "instance_type"),
                 hint=did_you_mean(instance_type, allowed)
-                or f"see the {len(allowed)} types SageMaker lists for {step.type} jobs (e.g. {allowed[0]})",
+                or f"see the {len(allowed)} types SageMaker lists for {what} (e.g. {allowed[0]})",
             )
     for use, key in (config.get("kms") or {}).items():
         text = literal(key)

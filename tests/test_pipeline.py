@@ -1,0 +1,265 @@
+"""The `pipeline` step: a SageMaker Pipelines execution, started and polled to its end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import compile_text
+
+from sfn_builder.deploy.alert_formatter import format_alert
+from sfn_builder.deploy.alerts import alert_rules, matching_messages
+from sfn_builder.deploy.iam import execution_policy
+from sfn_builder.simulate import engine
+from sfn_builder.simulate.mock_config import Attempts, success_case
+from sfn_builder.steps.base import Arns
+
+SPEC = """
+version: 1
+name: scoring
+input:
+  run_date: {type: string, default: latest}
+steps:
+  score:
+    type: pipeline
+    pipeline: Churn-Scoring
+    parameters: {RunDate: "${input.run_date}", MinAuc: 0.8}
+    timeout: 1h
+    poll: 5m
+  announce:
+    type: sns
+    needs: [score]
+    topic: arn:aws:sns:us-east-1:123456789012:scores
+    message: "scored by ${steps.score.PipelineExecutionArn}"
+notifications:
+  topic: {name: scoring-alerts}
+  on_jobs: [Failed, Stopped]
+"""
+EXECUTION = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-scoring/execution/0123456789ab"
+
+
+def compiled(write_spec, text: str = SPEC):
+    compilation = compile_text(write_spec, text)
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    return compilation
+
+
+def run(write_spec, text: str = SPEC, **states: list[Attempts]):
+    compilation = compiled(write_spec, text)
+    definition = compilation.whole()
+    case = success_case(definition, {"run_date": "latest"})
+    case.update({name.replace("__", "."): attempts for name, attempts in states.items()})
+    return engine.run(definition, compilation.analysis.workflow.name, {}, case)
+
+
+def status(value: str) -> Attempts:
+    return Attempts(0, 0, {"PipelineExecutionArn": EXECUTION, "PipelineExecutionStatus": value})
+
+
+def statuses(*values: str) -> list[Attempts]:
+    """What the status check answers at each poll."""
+    return [
+        Attempts(n, n, {"PipelineExecutionArn": EXECUTION, "PipelineExecutionStatus": value})
+        for n, value in enumerate(values)
+    ]
+
+
+def test_the_step_starts_the_execution_and_polls_it_in_a_parallel_named_after_it(write_spec):
+    definition = compiled(write_spec).definition
+    score = definition["States"]["score"]
+    assert score["Type"] == "Parallel"
+    assert score["ResultSelector"] == {
+        "PipelineExecutionArn.$": "$[0].PipelineExecutionArn",
+        "PipelineExecutionStatus.$": "$[0].PipelineExecutionStatus",
+    }
+    (branch,) = score["Branches"]
+    states = branch["States"]
+    start = states["score.start"]
+    assert start["Resource"] == "arn:aws:states:::aws-sdk:sagemaker:startPipelineExecution"
+    assert start["Parameters"]["PipelineName"] == "Churn-Scoring"
+    assert start["Parameters"]["PipelineParameters"] == [
+        {"Name": "RunDate", "Value.$": "$.input.run_date"},
+        {"Name": "MinAuc", "Value": "0.8"},
+    ]
+    assert start["Parameters"]["ClientRequestToken.$"] == "$.poll.token"  # one per run of the step
+    assert states["score.begin"]["Parameters"]["token.$"] == "States.UUID()"
+    assert states["score.wait"]["Seconds"] == 300
+    out_of_polls = next(c for c in states["score.status"]["Choices"] if "NumericGreaterThanEquals" in c)
+    assert out_of_polls["NumericGreaterThanEquals"] == 12 and out_of_polls["Next"] == "score.stop"  # 1h / 5m
+    errors = {states[name]["Error"] for name in states if states[name]["Type"] == "Fail"}
+    assert errors == {
+        "SageMaker.PipelineExecutionFailed",
+        "SageMaker.PipelineExecutionStopped",
+        "SageMaker.PipelineExecutionTimedOut",
+    }
+
+
+def test_it_waits_while_the_execution_runs_and_keeps_what_later_steps_read(write_spec):
+    result = run(write_spec, score__check=statuses("Executing", "Executing", "Succeeded"))
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert [v.state for v in result.path].count("score.wait") == 3
+    assert result.waited_seconds == 900
+    published = [
+        e
+        for e in result.events
+        if e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resource"] == "publish"
+    ]
+    assert f"scored by {EXECUTION}" in published[0]["taskScheduledEventDetails"]["parameters"]
+
+
+@pytest.mark.parametrize(
+    ("final", "error"),
+    [("Failed", "SageMaker.PipelineExecutionFailed"), ("Stopped", "SageMaker.PipelineExecutionStopped")],
+)
+def test_an_execution_that_ends_badly_fails_the_step_with_one_alert(write_spec, final, error):
+    result = run(write_spec, score__check=statuses("Executing", final))
+    assert result.status == "FAILED" and result.error == "score.Failed"
+    assert error in result.cause
+    (alert,) = result.alerts
+    assert alert.subject.endswith(": score failed") and error in alert.message
+    assert "announce" not in {v.state for v in result.path}
+
+
+def test_an_execution_past_the_timeout_is_stopped_and_the_step_times_out(write_spec):
+    result = run(write_spec, score__check=statuses("Executing"))  # at every poll: the last response repeats
+    assert result.status == "FAILED"
+    assert "SageMaker.PipelineExecutionTimedOut" in result.cause
+    ran = [v.state for v in result.path]
+    assert ran.count("score.check") == 13 and "score.stop" in ran  # the first check and 12 more polls
+    stop = next(
+        json.loads(e["taskScheduledEventDetails"]["parameters"])
+        for e in result.events
+        if e["type"] == "TaskScheduled" and e["taskScheduledEventDetails"]["resource"].endswith("stopPipelineExecution")
+    )
+    assert set(stop) == {"PipelineExecutionArn", "ClientRequestToken"}
+
+
+def test_a_retry_starts_a_new_execution_and_a_catch_takes_the_step_s_own_error(write_spec):
+    retried = SPEC.replace(
+        "    poll: 5m\n",
+        "    poll: 5m\n    retry: [{errors: [SageMaker.PipelineExecutionFailed], max_attempts: 1, interval: 1m}]\n",
+    )
+    result = run(write_spec, retried, score__check=statuses("Failed", "Succeeded"))
+    assert result.status == "SUCCEEDED"
+    tokens = [
+        json.loads(e["taskScheduledEventDetails"]["parameters"])["ClientRequestToken"]
+        for e in result.events
+        if e["type"] == "TaskScheduled"
+        and e["taskScheduledEventDetails"]["resource"].endswith("startPipelineExecution")
+    ]
+    assert len(tokens) == 2 and len(set(tokens)) == 2  # a second execution, not the first one's answer again
+
+    caught = (
+        SPEC.replace(
+            "    poll: 5m\n",
+            "    poll: 5m\n    catch: [{errors: [SageMaker.PipelineExecutionFailed], next: fallback, "
+            "then: continue}]\n",
+        )
+        .replace("  announce:", "  fallback: {type: wait, seconds: 1}\n  announce:")
+        .replace("scored by ${steps.score.PipelineExecutionArn}", "done")
+    )
+    result = run(write_spec, caught, score__check=statuses("Failed"))
+    assert result.status == "SUCCEEDED" and "fallback" in {v.state for v in result.path}
+
+
+def test_a_whole_result_read_is_taken_out_of_the_parallel_s_list(write_spec):
+    whole = SPEC.replace("${steps.score.PipelineExecutionArn}", "${steps.score.FailureReason}")
+    definition = compiled(write_spec, whole).definition
+    assert "ResultSelector" not in definition["States"]["score"]
+    unwrap = definition["States"]["score.result"]
+    assert unwrap == {
+        "Type": "Pass",
+        "InputPath": "$.steps.score[0]",
+        "ResultPath": "$.steps.score",
+        "Next": "announce.resume",
+    }
+    result = run(
+        write_spec,
+        whole,
+        score__check=[
+            Attempts(
+                0,
+                0,
+                {"PipelineExecutionArn": EXECUTION, "PipelineExecutionStatus": "Succeeded", "FailureReason": "none"},
+            )
+        ],
+    )
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output["steps"]["score"]["FailureReason"] == "none"
+
+
+def test_the_role_starts_that_pipeline_and_reads_and_stops_its_executions_only(write_spec):
+    workflow = compiled(write_spec).analysis.workflow
+    policy = execution_policy(workflow, Arns("aws", "eu-west-1", "111122223333"), None)
+    pipeline = "arn:aws:sagemaker:eu-west-1:111122223333:pipeline/churn-scoring"
+    found = {tuple(s["Action"]): s["Resource"] for s in policy["Statement"] if "sagemaker" in s["Action"][0]}
+    assert found == {
+        ("sagemaker:StartPipelineExecution",): [pipeline],
+        ("sagemaker:DescribePipelineExecution", "sagemaker:StopPipelineExecution"): [f"{pipeline}/execution/*"],
+    }
+
+
+def test_its_failed_executions_alert_by_their_display_name(write_spec):
+    compilation = compiled(write_spec)
+    workflow = compilation.analysis.workflow
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:scoring"
+    rules = alert_rules(workflow, machine, compilation.definition, [])
+    event = {
+        "version": "0",
+        "id": "1",
+        "source": "aws.sagemaker",
+        "account": "123456789012",
+        "time": "2026-11-22T02:00:00Z",
+        "region": "eu-west-1",
+        "resources": [EXECUTION],
+        "detail-type": "SageMaker Model Building Pipeline Execution Status Change",
+        "detail": {
+            "pipelineExecutionDisplayName": "scoring--score-e93975cf9205",
+            "pipelineExecutionArn": EXECUTION,
+            "currentPipelineExecutionStatus": "Failed",
+            "previousPipelineExecutionStatus": "Executing",
+            "pipelineArn": "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/churn-scoring",
+        },
+    }
+    ((rule, message),) = matching_messages(rules, event)
+    assert rule.suffix == "sagemaker-pipeline-execution-alerts"
+    assert "the SageMaker pipeline execution scoring--score-e93975cf9205 of workflow scoring ended Failed" in message
+    someone_else = {**event, "detail": {**event["detail"], "pipelineExecutionDisplayName": "studio-run-1"}}
+    assert matching_messages(rules, someone_else) == []
+    subject, detailed = format_alert(event, "scoring", lambda kind, name: {"FailureReason": "step Train failed"})
+    assert subject == "sfn-build: scoring: pipeline execution Failed"
+    assert "Failure reason: step Train failed" in detailed and EXECUTION in detailed
+
+
+@pytest.mark.parametrize(
+    ("written", "instead", "message"),
+    [
+        ("pipeline: Churn-Scoring", "pipeline: churn_scoring", "is not a SageMaker pipeline's name or ARN"),
+        ("pipeline: Churn-Scoring", 'pipeline: "p-${input.run_date}"', "named in the spec, not by a template"),
+        ("poll: 5m", "poll: 5s", "the status is checked every 10s at most"),
+        ("timeout: 1h", "timeout: 30d", "a run polls 1,000 times at most"),
+        ("{RunDate:", "{Run.Date:", "is not a pipeline parameter's name"),
+        ("    poll: 5m\n", "    poll: 5m\n    request: {ClientRequestToken: abc}\n", "once per run of the step"),
+        (
+            "    poll: 5m\n",
+            "    poll: 5m\n    request: {ParallelismConfiguration: {MaxParallel: 2}}\n",
+            "MaxParallelExecutionSteps",
+        ),
+    ],
+)
+def test_pipeline_mistakes_are_reported_at_their_line(cli, write_spec, written, instead, message):
+    assert written in SPEC
+    code, _, err = cli("validate", write_spec(SPEC.replace(written, instead, 1)))
+    assert code == 1 and message in err, err
+    assert "spec.yaml:" in err
+
+
+def test_create_and_an_execution_on_the_emulator(emulator, write_spec, cli, aws_env):
+    path = write_spec(SPEC)
+    assert cli("create", path, "--endpoint-url", emulator, "--yes")[0] == 0
+    code, out, err = cli("execute", path, "--endpoint-url", emulator, "--wait")
+    assert code == 0, out + err
+    code, out, _ = cli("history", path, "--endpoint-url", emulator)
+    assert code == 0
+    line = next(line for line in out.splitlines() if line.strip().startswith("score "))
+    assert "succeeded" in line and "scoring--score-" in line
