@@ -15,7 +15,11 @@ import io
 import os
 import stat
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from .model import Step, Workflow
+from .problems import Path, Problem
 
 ARCHIVE = "sourcedir.tar.gz"
 MAX_FILES = 10_000
@@ -40,9 +44,40 @@ class Bundle:
     archive: bytes
     digest: str  # SHA-256 of the archive, hex
 
+    names: tuple[str, ...] = ()  # the paths of its files
+
     def key(self, workflow: str) -> str:
         """Where it is uploaded in the code bucket: one folder per workflow, one per content."""
         return f"sfn-build/{workflow}/code/{self.digest[:16]}/{ARCHIVE}"
+
+
+def archive_uri(step: Step, workflow: Workflow) -> str | None:
+    """Where `create` uploads the step's code directory (None: the step has none)."""
+    directory = step.code_directory
+    if directory is None:
+        return None
+    return f"s3://{step.config['code_bucket']}/{bundle(directory).key(workflow.name)}"
+
+
+def code_problems(step: Step, bucket_path: Path) -> Iterator[Problem]:
+    """A `code:` directory needs a bucket to go to (`bucket_path`: where code_bucket is written) and files
+    to bundle. What runs it is the step type's to check."""
+    from .steps.base import check_s3_uri
+
+    where = ("steps", step.name, "code")
+    bucket = step.config.get("code_bucket")
+    if bucket is None:
+        yield Problem(
+            "code: is uploaded to S3 by create, and no code_bucket says where",
+            where,
+            hint="set code_bucket on the step or in defaults.sagemaker (a bucket the job's role can read)",
+        )
+    else:
+        yield from check_s3_uri(f"s3://{bucket}/", bucket_path)
+    try:
+        bundle(step.code_directory or "")
+    except CodeError as error:
+        yield Problem(str(error), where, hint=error.hint)
 
 
 _made: dict[tuple[str, tuple[tuple[str, int, int, int], ...]], Bundle] = {}
@@ -55,7 +90,8 @@ def bundle(directory: str) -> Bundle:
     key = (os.path.abspath(directory), signature)
     if key not in _made:
         archive = _archive(files)
-        _made[key] = Bundle(directory, len(files), archive, hashlib.sha256(archive).hexdigest())
+        names = tuple(relative for relative, _ in files)
+        _made[key] = Bundle(directory, len(files), archive, hashlib.sha256(archive).hexdigest(), names)
     return _made[key]
 
 

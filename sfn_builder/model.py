@@ -352,7 +352,7 @@ def _rollout(data: Mapping[str, Any]) -> Rollout:
 _COMMON_FIELDS = ("type", "needs", "timeout", "retry", "catch", "comment", "for_each", "cache")
 _FIELDS_BY_TYPE = {
     "processing": set(SAGEMAKER_DEFAULT_FIELDS),
-    "training": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint", "code_bucket"},
+    "training": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint"},
     "tuning": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint", "code_bucket"},
     "transform": {"instance_type", "instance_count", "env", "kms"},
     "model": {"image", "role", "env", "network", "network_isolation"},

@@ -143,9 +143,10 @@ MARKER_ROLES = ("signal", "waiters", "notify", "notify-one", "markers-cleared")
 MARKER_ROLE_PREFIXES = ("after-", "read-", "got-", "markers-cleared-")
 
 
-# The calls of a step that polls (module `poll_states`) besides its start: the status check, and the stop
-# that runs only when the work outlasts the step's timeout.
+# The calls of a step that polls (module `poll_states`) besides its start: the status check, the stop
+# that runs only when the work outlasts the step's timeout, and a create-or-update decision's calls.
 POLL_CHECK_ROLE, POLL_STOP_ROLE = "check", "stop"
+POLL_CALL_ROLES = (POLL_CHECK_ROLE, POLL_STOP_ROLE, "exists", "create", "update")
 
 
 def gate_role(state: str) -> str | None:

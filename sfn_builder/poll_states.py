@@ -59,7 +59,7 @@ def poll_states(
             **render(None, kind.poll_memory(step, workflow)),
         },
         result_path=POLL,
-        comment=f"A {polling.noun} of {name} starts: polled every {poll_seconds(step)}s, "
+        comment=f"Starts the {polling.noun} of {name}, then polls it every {poll_seconds(step)}s, "
         f"{polls_allowed(step)} times at most.",
     )
     start = _call(

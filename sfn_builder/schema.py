@@ -189,7 +189,7 @@ def _where(path: Path, instance: Any) -> str:
     if len(path) == 2 and path[0] == "steps" and isinstance(instance, dict):
         step_type = instance.get("type")
         if isinstance(step_type, str):
-            return f" for a {step_type} step"
+            return f" for {'an' if step_type[:1] in 'aeiou' else 'a'} {step_type} step"
     return ""
 
 

@@ -186,3 +186,55 @@ def test_the_cloudformation_template_says_where_the_archive_goes(project, cli):
     assert code == 0
     output = json.loads(out)["Outputs"]["CodeArchive1"]
     assert output["Value"].startswith("s3://demo-artifacts/sfn-build/own-code/code/")
+
+
+TRAINING = """
+version: 1
+name: own-training
+defaults:
+  sagemaker:
+    role: arn:aws:iam::111122223333:role/demo-sagemaker
+    image: 763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.3-cpu-py311
+    instance_type: ml.m5.xlarge
+    code_bucket: demo-artifacts
+steps:
+  train:
+    type: training
+    code: src/
+    entry_point: clean.py
+    hyperparameters: {epochs: 5}
+    output: s3://demo-models/
+"""
+
+
+def test_a_training_step_runs_its_code_in_script_mode(project, tmp_path):
+    compilation = compile_analysis(analyze_file(project(TRAINING)))
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    digest = bundle(str(tmp_path / "src")).digest
+    assert (
+        compilation.definition["States"]["train"]["Parameters"]["HyperParameters"]
+        == {
+            "epochs": "5",
+            "sagemaker_program": '"clean.py"',  # JSON-encoded, as the SageMaker SDK's framework estimators write them
+            "sagemaker_submit_directory": f'"s3://demo-artifacts/sfn-build/own-training/code/{digest[:16]}/sourcedir.tar.gz"',
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "message"),
+    [
+        (("entry_point: clean.py", "entry_point: claen.py"), "13:18", "'claen.py' is not a file of the code directory"),
+        (("    entry_point: clean.py\n", ""), "12:11", "needs the entry_point to run"),
+        (("    code: src/\n", ""), "12:18", "entry_point names a file of the step's code:, and the step has none"),
+        (("{epochs: 5}", "{sagemaker_program: x.py}"), "14:23", "is what code: and entry_point set"),
+    ],
+)
+def test_training_code_problems_point_at_the_field(project, tmp_path, change, where, message):
+    found = errors(project(TRAINING.replace(*change)))
+    assert any(text.startswith(f"{tmp_path / 'spec.yaml'}:{where}:") and message in text for text in found), found
+
+
+def test_plan_shows_a_training_step_s_archive(emulator, project, cli, aws_env):
+    code, out, _ = cli("plan", project(TRAINING), "--endpoint-url", emulator)
+    assert code == 0 and "+ code archive s3://demo-artifacts/sfn-build/own-training/code/" in out

@@ -134,6 +134,19 @@ def needs_of(resource: str, parameters: dict[str, Any]) -> list[Need]:
     if integration in ("aws-sdk:sagemaker:describePipelineExecution", "aws-sdk:sagemaker:stopPipelineExecution"):
         action = "Describe" if "describe" in integration else "Stop"
         return [(f"sagemaker:{action}PipelineExecution", parameters["PipelineExecutionArn"], {})]
+    if integration == "aws-sdk:sagemaker:createEndpointConfig":
+        config = arn("sagemaker", f"endpoint-config/{parameters['EndpointConfigName'].lower()}")
+        return [(action, config, {}) for action in ("sagemaker:CreateEndpointConfig", "sagemaker:AddTags")]
+    if integration in ("aws-sdk:sagemaker:describeEndpoint", "sagemaker:createEndpoint", "sagemaker:updateEndpoint"):
+        endpoint = arn("sagemaker", f"endpoint/{parameters['EndpointName'].lower()}")
+        action = {"aws-sdk:sagemaker:describeEndpoint": "Describe", "sagemaker:createEndpoint": "Create"}.get(
+            integration, "Update"
+        )
+        needs = [(f"sagemaker:{action}Endpoint", endpoint, {})]
+        if action != "Describe":
+            config = arn("sagemaker", f"endpoint-config/{parameters['EndpointConfigName'].lower()}")
+            needs += [(f"sagemaker:{action}Endpoint", config, {}), ("sagemaker:AddTags", endpoint, {})]
+        return needs
     if integration in ("aws-sdk:s3:getObject", "aws-sdk:s3:headObject"):  # HeadObject is authorised as GetObject
         return [("s3:GetObject", f"arn:aws:s3:::{parameters['Bucket']}/{parameters['Key']}", {})]
     raise AssertionError(f"no IAM model for {resource}")

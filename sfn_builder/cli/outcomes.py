@@ -10,7 +10,6 @@ import argparse
 import json
 from typing import Any
 
-from ..naming import POLL_CHECK_ROLE
 from ..problems import did_you_mean
 from .common import json_object
 
@@ -72,15 +71,10 @@ def _fail(case: dict, definition: dict[str, Any], argument: str) -> None:
     # the step's task, its task per item, or the task that starts the work of a step that polls
     state = next((name for name in (step, f"{step}.each", f"{step}.start") if name in tasks), None)
     if state is None:
-        steps = sorted({t.removesuffix(".each").removesuffix(".start") for t in tasks if not _polled(t)})
+        steps = sorted({t.removesuffix(".each").removesuffix(".start") for t in tasks})
         hint = did_you_mean(step, steps) or f"tasks: {', '.join(steps)}"
         raise OutcomeError(f"--fail {argument}: there is no task step {step!r} ({hint})", usage=True)
     case[state] = failure(definition, state, error or DEFAULT_ERROR)
-
-
-def _polled(task: str) -> bool:
-    """A poll loop's status check: not a step to name."""
-    return task.endswith(f".{POLL_CHECK_ROLE}")
 
 
 def _report(command: str, case: dict, argument: str) -> None:

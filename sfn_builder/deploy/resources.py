@@ -19,12 +19,11 @@ from importlib import resources as package_files
 from typing import Any
 
 from ..asl import walk_states
-from ..code_bundles import bundle
+from ..code_bundles import archive_uri, bundle
 from ..markers import KEY_ATTRIBUTE, uses_markers
 from ..model import Workflow
 from ..naming import CACHE_LOOKUP, TAG_WORKFLOW, markers_table, owned_tags, part_machine, resource_name
 from ..steps.base import Arns
-from ..steps.processing import code_uri
 from .alerts import alert_rules
 from .iam import (
     cache_lookup_policy,
@@ -306,7 +305,7 @@ def _code_archives(workflow: Workflow) -> list[Resource]:
     """The archive of each `code:` directory, where the steps' requests read it (one per content)."""
     archives: dict[str, Resource] = {}
     for step in workflow.steps.values():
-        uri = code_uri(step, workflow) if step.type == "processing" else None
+        uri = archive_uri(step, workflow)
         if uri is None or uri in archives:
             continue
         made = bundle(step.code_directory or "")

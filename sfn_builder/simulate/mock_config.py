@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..asl import inner_blocks
-from ..naming import POLL_STOP_ROLE, gate_role, marker_role, part_role
+from ..naming import POLL_CALL_ROLES, gate_role, marker_role, part_role
 from .results import all_states, is_failure_state, reads_report, report_contents, success_result, task_states
 
 HAPPY_PATH = "HappyPath"
@@ -117,14 +117,14 @@ def map_task_states(definition: dict[str, Any]) -> set[str]:
 
 def step_task_states(definition: dict[str, Any]) -> list[str]:
     """The tasks of the spec's steps (not the alerts, reports and cache lookups the compiler adds, nor
-    the stop call of a step that polls, which runs only when its work outlasts the step's timeout)."""
+    the calls of a step that polls besides its start)."""
     return [
         name
         for name, _ in task_states(definition)
         if not is_failure_state(name)
         and not reads_report(name)
         and gate_role(name) is None
-        and not name.endswith(f".{POLL_STOP_ROLE}")
+        and name.rpartition(".")[2] not in POLL_CALL_ROLES
     ]
 
 

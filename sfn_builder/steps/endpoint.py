@@ -109,12 +109,6 @@ class Endpoint(StepKind):
                 (*base, "model"),
                 hint=f"add '{model}' to steps.{step.name}.needs",
             )
-        if step.for_each is not None:
-            yield Problem(
-                "an endpoint step cannot use for_each: its items would deploy to the same endpoint at once",
-                (*base, "for_each"),
-                hint="deploy once, after the steps that make the model",
-            )
         yield from check_polling(step)
 
     def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from types import MappingProxyType
 from typing import Any
 
-from ..code_bundles import ARCHIVE, CodeError, bundle
+from ..code_bundles import ARCHIVE, archive_uri, code_problems
 from ..model import Step, Workflow
 from ..problems import Path, Problem, Severity, did_you_mean
 from .base import (
@@ -62,14 +62,6 @@ def container_arguments(step: Step) -> list[Any] | None:
             pairs += [f"--{key}".replace("${", "$${"), as_text(value)]
         return pairs
     return [as_text(value) for value in arguments]
-
-
-def code_uri(step: Step, workflow: Workflow) -> str | None:
-    """Where `create` uploads the step's code directory (None: the step has none)."""
-    directory = step.code_directory
-    if directory is None:
-        return None
-    return f"s3://{step.config['code_bucket']}/{bundle(directory).key(workflow.name)}"
 
 
 def report_uri(step: Step) -> str | None:
@@ -195,7 +187,7 @@ class Processing(StepKind):
             for item, name in zip(config.get("inputs", []), input_names(step), strict=True)
         ]
         entrypoint = list(config["entrypoint"]) if config.get("entrypoint") else None
-        code = code_uri(step, workflow)
+        code = archive_uri(step, workflow)
         if code is not None and entrypoint is not None:
             inputs.append(
                 {
@@ -257,25 +249,15 @@ class Processing(StepKind):
 
 
 def _code_problems(step: Step, bucket_path: Path) -> Iterator[Problem]:
-    """`code:` needs an entrypoint to run, a bucket to go to, the input name `code`, and files to bundle."""
+    """`code:` runs the step's entrypoint, and takes the input name `code`."""
     if step.code_directory is None:
         return
-    where = ("steps", step.name, "code")
     if not step.config.get("entrypoint"):
         yield Problem(
             "code: is run by the step's entrypoint, and the step has none",
-            where,
+            ("steps", step.name, "code"),
             hint="write the command that runs it from the code directory, e.g. entrypoint: [python3, clean.py]",
         )
-    bucket = step.config.get("code_bucket")
-    if bucket is None:
-        yield Problem(
-            "code: is uploaded to S3 by create, and no code_bucket says where",
-            where,
-            hint="set code_bucket on the step or in defaults.sagemaker (a bucket the job's role can read)",
-        )
-    else:
-        yield from check_s3_uri(f"s3://{bucket}/", bucket_path)
     if CODE_INPUT in input_names(step):
         index = input_names(step).index(CODE_INPUT)
         yield Problem(
@@ -283,7 +265,4 @@ def _code_problems(step: Step, bucket_path: Path) -> Iterator[Problem]:
             ("steps", step.name, "inputs", index, "name"),
             hint="rename this input",
         )
-    try:
-        bundle(step.code_directory)
-    except CodeError as error:
-        yield Problem(str(error), where, hint=error.hint)
+    yield from code_problems(step, bucket_path)

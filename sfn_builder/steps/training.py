@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from ..code_bundles import archive_uri, bundle, code_problems
 from ..model import Step, Workflow
-from ..problems import Problem, Severity
+from ..problems import Path, Problem, Severity, did_you_mean
 from .base import (
     JOB_NAME_OWNED,
     ROLE_OWNED,
@@ -32,6 +34,60 @@ from .sagemaker_common import (
     vpc_config,
     without_none,
 )
+
+# Script mode: the SageMaker SDK's framework estimators (PyTorch, TensorFlow, scikit-learn, XGBoost...)
+# name the program and the archive of its source directory in these hyperparameters, JSON-encoded, and the
+# framework images' training toolkit downloads, unpacks and runs it.
+SCRIPT_MODE = ("sagemaker_program", "sagemaker_submit_directory")
+
+
+def hyperparameters(step: Step, workflow: Workflow) -> dict[str, Any]:
+    """The step's hyperparameters as strings, with script mode's when it has `code:`."""
+    values = string_map(step.config.get("hyperparameters") or {})
+    archive = archive_uri(step, workflow)
+    if archive is not None:
+        program, directory = SCRIPT_MODE
+        values.update({program: json.dumps(step.config.get("entry_point")), directory: json.dumps(archive)})
+    return values
+
+
+def _code_problems(step: Step, bucket_path: Path) -> Iterator[Problem]:
+    """`code:` and `entry_point` go together, the entry point is a file of the code, and script mode's
+    hyperparameters are not the spec's to set."""
+    base = ("steps", step.name)
+    entry_point = step.config.get("entry_point")
+    if step.code_directory is None:
+        if entry_point is not None:
+            yield Problem(
+                "entry_point names a file of the step's code:, and the step has none",
+                (*base, "entry_point"),
+                hint="add code: <directory> (relative to this file) that holds it",
+            )
+        return
+    if entry_point is None:
+        yield Problem(
+            "code: is run in script mode by the framework image, which needs the entry_point to run",
+            (*base, "code"),
+            hint="write entry_point: train.py (a file of the code directory)",
+        )
+    for name in SCRIPT_MODE:
+        if name in (step.config.get("hyperparameters") or {}):
+            yield Problem(
+                f"the hyperparameter {name} is what code: and entry_point set",
+                (*base, "hyperparameters", name),
+                hint="remove it",
+                on_key=True,
+            )
+    problems = list(code_problems(step, bucket_path))
+    yield from problems
+    if entry_point is not None and not problems:
+        names = bundle(step.code_directory).names
+        if entry_point not in names:
+            yield Problem(
+                f"{entry_point!r} is not a file of the code directory {step.code_directory}",
+                (*base, "entry_point"),
+                hint=did_you_mean(entry_point, names) or "name the script the framework image runs",
+            )
 
 
 def channels(step: Step) -> list[tuple[str, dict[str, Any]]]:
@@ -75,6 +131,7 @@ class Training(StepKind):
         yield from check_s3_uri(step.config.get("output"), ("steps", step.name, "output"))
         yield from _spot_problems(step)
         yield from _metric_problems(step)
+        yield from _code_problems(step, self.field_path(step, "code_bucket"))
         for name, spec in channels(step):
             path = ("steps", step.name, "inputs", name)
             yield from check_s3_uri(
@@ -117,7 +174,7 @@ class Training(StepKind):
                         else None,
                     }
                 ),
-                "HyperParameters": string_map(config["hyperparameters"]) if config.get("hyperparameters") else None,
+                "HyperParameters": hyperparameters(step, workflow) or None,
                 "InputDataConfig": input_config or None,
                 "OutputDataConfig": without_none(
                     {"S3OutputPath": config.get("output"), "KmsKeyId": kms_key(step, "output")}
