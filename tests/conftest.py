@@ -140,3 +140,14 @@ steps:
     type: processing
     entrypoint: [python3, prep.py]
 """
+
+
+def history_line_after_a_run(cli, path: str, emulator: str, step: str) -> str:
+    """Publish the spec on the emulator, run an execution to its end, and return the step's line of
+    `sfn-build history`."""
+    assert cli("create", path, "--endpoint-url", emulator, "--yes")[0] == 0
+    code, out, err = cli("execute", path, "--endpoint-url", emulator, "--wait")
+    assert code == 0, out + err
+    code, out, _ = cli("history", path, "--endpoint-url", emulator)
+    assert code == 0
+    return next(line for line in out.splitlines() if line.strip().startswith(f"{step} "))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import compile_text
+from conftest import compile_text, history_line_after_a_run
 
 from sfn_builder.deploy.iam import execution_policy
 from sfn_builder.simulate import engine
@@ -192,10 +192,5 @@ def test_endpoint_mistakes_are_reported_at_their_line(cli, write_spec, written, 
 
 
 def test_create_and_an_execution_on_the_emulator(emulator, write_spec, cli, aws_env):
-    path = write_spec(SPEC)
-    assert cli("create", path, "--endpoint-url", emulator, "--yes")[0] == 0
-    code, out, err = cli("execute", path, "--endpoint-url", emulator, "--wait")
-    assert code == 0, out + err
-    code, out, _ = cli("history", path, "--endpoint-url", emulator)
-    line = next(line for line in out.splitlines() if line.strip().startswith("serve "))
-    assert code == 0 and "succeeded" in line
+    line = history_line_after_a_run(cli, write_spec(SPEC), emulator, "serve")
+    assert "succeeded" in line

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import compile_text
+from conftest import compile_text, history_line_after_a_run
 
 from sfn_builder.deploy.alert_formatter import format_alert
 from sfn_builder.deploy.alerts import alert_rules, matching_messages
@@ -255,11 +255,5 @@ def test_pipeline_mistakes_are_reported_at_their_line(cli, write_spec, written, 
 
 
 def test_create_and_an_execution_on_the_emulator(emulator, write_spec, cli, aws_env):
-    path = write_spec(SPEC)
-    assert cli("create", path, "--endpoint-url", emulator, "--yes")[0] == 0
-    code, out, err = cli("execute", path, "--endpoint-url", emulator, "--wait")
-    assert code == 0, out + err
-    code, out, _ = cli("history", path, "--endpoint-url", emulator)
-    assert code == 0
-    line = next(line for line in out.splitlines() if line.strip().startswith("score "))
+    line = history_line_after_a_run(cli, write_spec(SPEC), emulator, "score")
     assert "succeeded" in line and "scoring--score-" in line
