@@ -146,7 +146,8 @@ MARKER_ROLE_PREFIXES = ("after-", "read-", "got-", "markers-cleared-")
 # The calls of a step that polls (module `poll_states`) besides its start: the status check, the stop
 # that runs only when the work outlasts the step's timeout, and a create-or-update decision's calls.
 POLL_CHECK_ROLE, POLL_STOP_ROLE = "check", "stop"
-POLL_CALL_ROLES = (POLL_CHECK_ROLE, POLL_STOP_ROLE, "exists", "create", "update")
+POLL_SWITCH_ROLES = ("exists", "create", "update")  # the probe, and the two calls it chooses between
+POLL_CALL_ROLES = (POLL_CHECK_ROLE, POLL_STOP_ROLE, *POLL_SWITCH_ROLES)
 
 
 def gate_role(state: str) -> str | None:

@@ -24,7 +24,7 @@ from typing import Any
 from . import sdk
 from .aws_rules import CATCH_ALL
 from .model import Step, Workflow
-from .naming import POLL_CHECK_ROLE, POLL_STOP_ROLE, aux_state
+from .naming import POLL_CHECK_ROLE, POLL_STOP_ROLE, POLL_SWITCH_ROLES, aux_state
 from .results import ResultSpec
 from .steps.base import StepKind
 from .steps.polling import Switch, poll_seconds, polls_allowed
@@ -171,11 +171,12 @@ def _switch(step: Step, switch: Switch, kind: StepKind, render: Render, then: An
     assert polling is not None
     kept = {f"{polling.unchanged[0]}.$": f"$.{polling.unchanged[0]}"} if polling.unchanged else None
     resource, parameters = switch.probe
+    probing, creating, updating = POLL_SWITCH_ROLES
     probe = _call(
-        aux_state(step.name, "exists"), resource, render(resource, parameters), kept, f"{POLL}.previous", prefix
+        aux_state(step.name, probing), resource, render(resource, parameters), kept, f"{POLL}.previous", prefix
     )
     calls = []
-    for role, (resource, parameters) in (("create", switch.create), ("update", switch.update)):
+    for role, (resource, parameters) in ((creating, switch.create), (updating, switch.update)):
         call = _call(aux_state(step.name, role), resource, render(resource, parameters), None, None, prefix)
         call.next(then)
         calls.append(call)

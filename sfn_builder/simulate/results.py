@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..asl import inner_blocks
+from ..naming import POLL_SWITCH_ROLES
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 STARTED, ENDED = 1767236400.0, 1767237000.0  # 2026-01-01 03:00 UTC, ten minutes later
@@ -50,7 +51,8 @@ def success_result(state: dict[str, Any], reports: dict[str, Any], name: str = "
     resource, parameters = state["Resource"], _literal(state.get("Parameters", {}))
     job = _job_name(state.get("Parameters", {}))
     if ":sagemaker:" in resource and "Endpoint" in resource:
-        return _endpoint(resource.rsplit(":", 1)[1], parameters, probe=name.endswith(".exists"))
+        probe = name.rpartition(".")[2] == POLL_SWITCH_ROLES[0]  # asks whether it exists, before the update
+        return _endpoint(resource.rsplit(":", 1)[1], parameters, probe=probe)
     if resource == "arn:aws:states:::sagemaker:createHyperParameterTuningJob.sync":
         return _tuning_job(job, parameters)
     if resource.startswith("arn:aws:states:::sagemaker:create") and resource.endswith("Job.sync"):
