@@ -191,6 +191,12 @@ def resource_name(workflow: str, suffix: str = "", limit: int = 64) -> str:
     return short_name(workflow, limit - len(tail)) + tail
 
 
+def secrets_definition(workflow: str, step: str) -> str:
+    """The Batch job definition `create` registers for a batch step with `secrets:` (module `deploy.drivers.
+    job_definitions`): its job definition's copy with them."""
+    return resource_name(workflow, short_name(step, 64), limit=128)
+
+
 def part_machine(workflow: str, number: int) -> str:
     """The state machine of a workflow's part `number` (module `split`)."""
     return resource_name(workflow, f"part-{number}", limit=80)

@@ -6,7 +6,8 @@ become `Fn::Sub`), and `DependsOn` in the order `create` follows. A statement
 in the policy of an existing topic cannot be added by CloudFormation without
 replacing that policy, so it is given as an output for the topic's owner; nor
 can CloudFormation upload a file, so each `code:` archive is an output too: where
-it must be before the stack runs a job (`sfn-build create` uploads it).
+it must be before the stack runs a job (`sfn-build create` uploads it); nor copy a
+job definition it does not hold, so a batch step's `secrets:` copy is an output.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .resources import (
     ALIAS,
     CODE,
     FUNCTION,
+    JOB_DEFINITION,
     LOG_GROUP,
     ORDER,
     ROLE,
@@ -54,6 +56,15 @@ def template(
     for kind in ORDER:
         ids_of_kind = []
         for resource in (r for r in resources if r.kind == kind):
+            if kind == JOB_DEFINITION:
+                outputs[f"SecretsJobDefinition{len([o for o in outputs if o.startswith('SecretsJob')]) + 1}"] = {
+                    "Description": f"Register this Batch job definition before an execution runs: a copy of "
+                    f"{resource.spec['base']} with the secrets "
+                    f"{', '.join(s['name'] + '=' + s['valueFrom'] for s in resource.spec['secrets'])} "
+                    "(sfn-build create registers it)",
+                    "Value": _subs(resource.name),
+                }
+                continue
             if kind == CODE:
                 outputs[f"CodeArchive{len([o for o in outputs if o.startswith('CodeArchive')]) + 1}"] = {
                     "Description": f"Upload {resource.spec['directory']} here (as sfn-build create does: "

@@ -22,7 +22,15 @@ from ..asl import walk_states
 from ..code_bundles import archive_uri, bundle
 from ..markers import KEY_ATTRIBUTE, uses_markers
 from ..model import Workflow
-from ..naming import CACHE_LOOKUP, TAG_WORKFLOW, markers_table, owned_tags, part_machine, resource_name
+from ..naming import (
+    CACHE_LOOKUP,
+    TAG_WORKFLOW,
+    markers_table,
+    owned_tags,
+    part_machine,
+    resource_name,
+    secrets_definition,
+)
 from ..steps.base import Arns
 from .alerts import alert_rules
 from .iam import (
@@ -35,6 +43,7 @@ from .iam import (
 )
 
 CODE = "code-archive"
+JOB_DEFINITION = "batch-job-definition"
 ROLE = "iam-role"
 TABLE = "dynamodb-table"
 LOG_GROUP = "log-group"
@@ -49,6 +58,7 @@ SCHEDULE = "schedule"
 # Creation order; removal runs the other way.
 ORDER = (
     CODE,
+    JOB_DEFINITION,
     ROLE,
     TABLE,
     LOG_GROUP,
@@ -63,6 +73,7 @@ ORDER = (
 )
 LABELS = {
     CODE: "code archive",
+    JOB_DEFINITION: "Batch job definition",
     ROLE: "IAM role",
     TABLE: "DynamoDB table",
     LOG_GROUP: "log group",
@@ -152,7 +163,7 @@ def desired_resources(
     machine_arn = state_machine_arn(workflow, arns)
     topic = topic_arn(workflow, arns)
     path = role_path(workflow.name)
-    resources: list[Resource] = _code_archives(workflow)
+    resources: list[Resource] = [*_code_archives(workflow), *_secrets_definitions(workflow, tags)]
     table = markers_table(workflow.name) if any(map(uses_markers, [definition, *parts.values()])) else None
     table_arn = arns.arn("dynamodb", f"table/{table}") if table else None
 
@@ -312,6 +323,26 @@ def _code_archives(workflow: Workflow) -> list[Resource]:
         spec = {"sha256": made.digest, "directory": made.directory, "files": made.files, "bytes": len(made.archive)}
         archives[uri] = Resource(CODE, uri, spec)
     return list(archives.values())
+
+
+def _secrets_definitions(workflow: Workflow, tags: dict[str, str]) -> list[Resource]:
+    """For each batch step with `secrets:`, the copy of its job definition that holds them."""
+    return [
+        Resource(
+            JOB_DEFINITION,
+            secrets_definition(workflow.name, step.name),
+            {
+                "base": step.config["job_definition"],
+                "secrets": sorted(
+                    ({"name": name, "valueFrom": source} for name, source in step.config["secrets"].items()),
+                    key=lambda secret: secret["name"],
+                ),
+                "tags": tags,
+            },
+        )
+        for step in workflow.steps.values()
+        if step.type == "batch" and step.config.get("secrets")
+    ]
 
 
 def _steps_in(definition: dict[str, Any], workflow: Workflow) -> set[str]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..allow_lists import values_of
 from ..model import Step, Workflow
+from ..naming import secrets_definition
 from ..problems import Problem
 from .base import (
     JOB_NAME_OWNED,
@@ -18,6 +19,7 @@ from .base import (
     StepKind,
     as_text,
     job_name,
+    literal,
     require,
     statement,
     string_map,
@@ -40,11 +42,13 @@ class Batch(StepKind):
     error_prefix = "Batch"
     general_error = "AWSBatchException"
     runs_job = True
-    owned_members = MappingProxyType({
-        "JobName": JOB_NAME_OWNED,
-        "JobQueue": "write the queue as the step's `job_queue:`: the policy allows that queue",
-        "JobDefinition": "write it as the step's `job_definition:`: the policy allows that job definition",
-    })
+    owned_members = MappingProxyType(
+        {
+            "JobName": JOB_NAME_OWNED,
+            "JobQueue": "write the queue as the step's `job_queue:`: the policy allows that queue",
+            "JobDefinition": "write it as the step's `job_definition:`: the policy allows that job definition",
+        }
+    )
     job_events = JobEvents(
         "aws.batch",
         "Batch Job State Change",
@@ -77,6 +81,7 @@ class Batch(StepKind):
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "job_queue", "job_definition")
+        yield from _secret_problems(step)
         memory = _mebibytes((step.config.get("resources") or {}).get("memory"))
         if memory is not None and memory < MIN_MEMORY_MIB:
             yield Problem(
@@ -100,7 +105,9 @@ class Batch(StepKind):
             {
                 "JobName": job_name(workflow, step),
                 "JobQueue": config["job_queue"],
-                "JobDefinition": config["job_definition"],
+                "JobDefinition": secrets_definition(workflow.name, step.name)
+                if config.get("secrets")
+                else config["job_definition"],
                 "Parameters": string_map(config["parameters"]) if config.get("parameters") else None,
                 "ArrayProperties": {"Size": config["array_size"]} if config.get("array_size") else None,
                 "ContainerOverrides": overrides or None,
@@ -141,10 +148,53 @@ def _definition_arns(step: Step, workflow: Workflow, arns: Arns) -> list[str]:
     The bare ARN is listed too, for policy linters whose service reference predates revisions.
     """
     resources = []
-    for definition in values_of(step, "job_definition", workflow):
+    written = [secrets_definition(workflow.name, step.name)] if step.config.get("secrets") else None
+    for definition in written or values_of(step, "job_definition", workflow):
         if not definition.startswith("arn:"):
             definition = arns.arn("batch", f"job-definition/{definition}")
         revision = _REVISION.search(definition.rsplit("/", 1)[1])
         bare = definition[: -len(revision.group())] if revision else definition
         resources += [bare, definition if revision else f"{definition}:*"]
     return resources
+
+
+# A secret's ARN (with an optional :json-key:version-stage:version-id), or an SSM parameter's ARN or name.
+_SECRET_ARN = re.compile(
+    r"^arn:aws[a-z\-]*:secretsmanager:[a-z0-9\-]+:\d{12}:secret:[A-Za-z0-9/_+=.@\-]+(:[^:]*){0,3}\Z"
+)
+_PARAMETER = re.compile(r"^(arn:aws[a-z\-]*:ssm:[a-z0-9\-]+:\d{12}:parameter)?/?[A-Za-z0-9_.\-/]{1,2048}\Z")
+
+
+def _secret_problems(step: Step) -> Iterator[Problem]:
+    """Secrets come from a literal job definition, each from a secret or a parameter, named once."""
+    secrets = step.config.get("secrets") or {}
+    if not secrets:
+        return
+    base = ("steps", step.name)
+    if literal(step.config.get("job_definition")) is None and "job_definition" in step.config:
+        yield Problem(
+            "secrets: are added to a copy of the job definition that create registers, so it is named in the "
+            "spec, not by a template",
+            (*base, "job_definition"),
+            hint="write the job definition's name or ARN",
+        )
+    for name, source in secrets.items():
+        where = (*base, "secrets", name)
+        text = literal(source)
+        if text is None:
+            yield Problem("a secret is named in the spec, not by a template", where, hint="write its ARN or name")
+        elif not (_SECRET_ARN.match(text) or _PARAMETER.match(text)):
+            yield Problem(
+                f"{text!r} is not a Secrets Manager secret's ARN nor an SSM parameter's name or ARN",
+                where,
+                hint="write arn:aws:secretsmanager:<region>:<account>:secret:<name> or /path/to/parameter",
+            )
+        if name in (step.config.get("env") or {}):
+            yield Problem(
+                f"{name} is set both in env and in secrets",
+                where,
+                hint="keep one of them",
+                on_key=True,
+            )
+        if name.startswith("AWS_BATCH"):
+            yield Problem(f"{name} is a name AWS Batch reserves", where, hint="rename the variable", on_key=True)

@@ -6,6 +6,7 @@ from .aliases import AliasDriver
 from .base import Driver, NotOwned
 from .code import CodeDriver
 from .functions import FunctionDriver
+from .job_definitions import JobDefinitionDriver
 from .logs import LogGroupDriver
 from .roles import RoleDriver
 from .rules import RuleDriver
@@ -18,6 +19,7 @@ DRIVERS: dict[str, Driver] = {
     driver.kind: driver
     for driver in (
         CodeDriver(),
+        JobDefinitionDriver(),
         RoleDriver(),
         TableDriver(),
         LogGroupDriver(),
