@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import compile_text
+from conftest import compile_text, history_line_after_a_run
 
 from sfn_builder.asl import walk_states
 from sfn_builder.deploy.iam import execution_policy
@@ -113,3 +113,8 @@ def test_its_integration_errors_can_be_retried_and_misspellings_are_questioned(c
     misspelt = retry.replace("SageMaker.SageMakerException", "SageMaker.SagemakerException")
     code, _, err = cli("validate", write_spec(SPEC + misspelt))
     assert "did you mean 'SageMaker.SageMakerException'?" in err
+
+
+def test_create_and_an_execution_on_the_emulator(emulator, write_spec, cli, aws_env):
+    line = history_line_after_a_run(cli, write_spec(SPEC), emulator, "register")
+    assert "succeeded" in line
