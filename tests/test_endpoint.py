@@ -7,6 +7,8 @@ import json
 import pytest
 from conftest import compile_text, history_line_after_a_run
 
+from sfn_builder.deploy.alert_formatter import format_alert
+from sfn_builder.deploy.alerts import alert_rules, matching_messages
 from sfn_builder.deploy.iam import execution_policy
 from sfn_builder.simulate import engine
 from sfn_builder.simulate.mock_config import Attempts, success_case
@@ -194,3 +196,36 @@ def test_endpoint_mistakes_are_reported_at_their_line(cli, write_spec, written, 
 def test_create_and_an_execution_on_the_emulator(emulator, write_spec, cli, aws_env):
     line = history_line_after_a_run(cli, write_spec(SPEC), emulator, "serve")
     assert "succeeded" in line
+
+
+def test_its_endpoint_failing_alerts_by_the_endpoint_s_name(write_spec):
+    text = SPEC + "notifications:\n  topic: {name: deploy-alerts}\n  on_jobs: [Failed]\n"
+    compilation = compiled(write_spec, text)
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:deploy-churn"
+    rules = alert_rules(compilation.analysis.workflow, machine, compilation.definition, [])
+    event = {  # as AWS's sample "SageMaker Endpoint State Change" event, failed
+        "version": "0",
+        "id": "1",
+        "detail-type": "SageMaker Endpoint State Change",
+        "source": "aws.sagemaker",
+        "account": "123456789012",
+        "time": "2026-11-22T02:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn-realtime"],
+        "detail": {
+            "EndpointName": "Churn-Realtime",
+            "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn-realtime",
+            "EndpointConfigName": "deploy-churn--serve-0123456789ab",
+            "EndpointStatus": "FAILED",
+            "Tags": {},
+        },
+    }
+    ((rule, message),) = matching_messages(rules, event)
+    assert rule.suffix == "sagemaker-endpoint-alerts" and "Churn-Realtime" in message
+    other = {**event, "detail": {**event["detail"], "EndpointName": "Churn-Realtime-2"}}
+    assert matching_messages(rules, other) == []  # the name itself, not a prefix
+    serving = {**event, "detail": {**event["detail"], "EndpointStatus": "IN_SERVICE"}}
+    assert matching_messages(rules, serving) == []
+    subject, detailed = format_alert(event, "deploy-churn", lambda kind, name: {"FailureReason": "image pull failed"})
+    assert subject == "sfn-build: deploy-churn: endpoint FAILED"
+    assert "Failure reason: image pull failed" in detailed

@@ -4,7 +4,7 @@ Deployed by `sfn-build create` when a spec sets `notifications.format: detailed`
 the workflow's EventBridge rules send their events here instead of straight to
 the topic. For a SageMaker job it adds the job's FailureReason and the
 ExitMessage its container wrote to /opt/ml/output/message; for a SageMaker
-pipeline execution its FailureReason; for a Batch job the
+pipeline execution or endpoint its FailureReason; for a Batch job the
 status reason, exit code and log stream; for an execution the error and cause;
 and links to the console and the logs. Then it publishes to the topic.
 
@@ -34,6 +34,7 @@ SAGEMAKER_JOBS = {  # detail-type -> (the job's kind in API names, console page,
     ),
 }
 PIPELINE_EVENT = "SageMaker Model Building Pipeline Execution Status Change"
+ENDPOINT_EVENT = "SageMaker Endpoint State Change"
 _WORDS = re.compile(r"(?<=[a-z])(?=[A-Z])")
 SUBJECT_LIMIT = 100
 
@@ -55,6 +56,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     def describe(kind: str, name: str) -> dict[str, Any]:
         if kind == "PipelineExecution":  # named by its ARN
             return sagemaker.describe_pipeline_execution(PipelineExecutionArn=name)
+        if kind == "Endpoint":
+            return sagemaker.describe_endpoint(EndpointName=name)
         method = _WORDS.sub("_", kind).lower()  # HyperParameterTuning: describe_hyper_parameter_tuning_job
         return getattr(sagemaker, f"describe_{method}_job")(**{f"{kind}JobName": name})
 
@@ -75,6 +78,8 @@ def format_alert(
         return _sagemaker(event, workflow, describe)
     if detail_type == PIPELINE_EVENT:
         return _pipeline(event, workflow, describe)
+    if detail_type == ENDPOINT_EVENT:
+        return _endpoint(event, workflow, describe)
     if detail_type == "Batch Job State Change":
         return _batch(event, workflow)
     return _execution(event, workflow, describe_execution)
@@ -150,6 +155,23 @@ def _pipeline(event: dict[str, Any], workflow: str, describe: Describe) -> tuple
         f"Pipelines: {CONSOLE}/sagemaker/home?region={region}#/pipelines",
     ]
     return _subject(f"{workflow}: pipeline execution {status}"), "\n".join(lines)
+
+
+def _endpoint(event: dict[str, Any], workflow: str, describe: Describe) -> tuple[str, str]:
+    """An endpoint an `endpoint` step deploys to; its failure reason comes from DescribeEndpoint."""
+    detail, region = event.get("detail", {}), event.get("region", "")
+    name, status = detail.get("EndpointName", "?"), detail.get("EndpointStatus", "?")
+    try:
+        reason = describe("Endpoint", name).get("FailureReason") if name != "?" else None
+    except Exception as error:  # the alert matters more than its details
+        reason = f"(the endpoint could not be described: {error})"
+    lines = [
+        f"The SageMaker endpoint {name} of workflow {workflow} is {status} since {event.get('time', '?')} "
+        f"(configuration {detail.get('EndpointConfigName', '?')}).",
+        f"Failure reason: {reason or '-'}",
+        f"Endpoint: {CONSOLE}/sagemaker/home?region={region}#/endpoints/{name}",
+    ]
+    return _subject(f"{workflow}: endpoint {status}"), "\n".join(lines)
 
 
 def _noun(kind: str) -> str:

@@ -137,7 +137,10 @@ def _job_rule(
         {
             "source": [events.source],
             "detail-type": [events.detail_type],
-            "detail": {events.name_field: [{"prefix": p} for p in prefixes], events.status_field: statuses},
+            "detail": {
+                events.name_field: list(prefixes) if events.exact_name else [{"prefix": p} for p in prefixes],
+                events.status_field: statuses,
+            },
         },
         {"InputPathsMap": paths, "InputTemplate": _json_template(members)},
     )
@@ -150,7 +153,7 @@ def _job_kinds(workflow: Workflow) -> dict[str, tuple[JobEvents, list[str]]]:
         events = KINDS[step.type].job_events
         if events is not None:
             prefix = KINDS[step.type].job_prefix(workflow, step)
-            kinds.setdefault(events.detail_type, (events, []))[1].append(prefix + "-")
+            kinds.setdefault(events.detail_type, (events, []))[1].append(prefix if events.exact_name else prefix + "-")
     return kinds
 
 

@@ -67,6 +67,7 @@ class JobEvents:
     reason_field: str
     reason_statuses: frozenset[str]  # event statuses whose events always carry the reason (AWS's docs)
     console: str  # the job's console page: a path with <region>, and <job> or <id>
+    exact_name: bool = False  # the job is named exactly (an endpoint), not by a prefix with a unique end
 
 
 def statement(actions: list[str], resources: list[str], condition: dict[str, Any] | None = None) -> dict[str, Any]:

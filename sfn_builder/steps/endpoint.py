@@ -20,7 +20,7 @@ from typing import Any
 from ..model import Step, Workflow
 from ..naming import job_prefix
 from ..problems import Problem
-from .base import Arns, Expr, ResultShape, StepKind, job_name, literal, require, statement, tag_list
+from .base import Arns, Expr, JobEvents, ResultShape, StepKind, job_name, literal, require, statement, tag_list
 from .model_step import model_name
 from .polling import Polling, Switch, check_polling
 from .sagemaker_common import check_common, without_none
@@ -65,6 +65,22 @@ class Endpoint(StepKind):
         noun="endpoint deployment",
         unchanged=("EndpointConfigName", "EndpointUpdateRolledBack"),
     )
+
+    job_events = JobEvents(
+        "aws.sagemaker",
+        "SageMaker Endpoint State Change",
+        "EndpointName",
+        "EndpointStatus",
+        {"Failed": "FAILED", "Completed": "IN_SERVICE"},  # as AWS's sample event spells them
+        "FailureReason",
+        frozenset(),  # AWS documents no failure reason in these events
+        "/sagemaker/home?region=<region>#/endpoints/<job>",
+        exact_name=True,
+    )
+
+    def job_prefix(self, workflow: Workflow, step: Step) -> str:
+        """An endpoint is named by the spec, not after the workflow: its events match that name."""
+        return step.config["endpoint"]
 
     def iam_statements(self, step: Step, workflow: Workflow, arns: Arns) -> list[dict[str, Any]]:
         endpoint = arns.arn("sagemaker", f"endpoint/{step.config['endpoint'].lower()}")
