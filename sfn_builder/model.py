@@ -353,7 +353,7 @@ _COMMON_FIELDS = ("type", "needs", "timeout", "retry", "catch", "comment", "for_
 _FIELDS_BY_TYPE = {
     "processing": set(SAGEMAKER_DEFAULT_FIELDS),
     "training": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint"},
-    "tuning": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint", "code_bucket"},
+    "tuning": set(SAGEMAKER_DEFAULT_FIELDS) - {"entrypoint"},
     "transform": {"instance_type", "instance_count", "env", "kms"},
     "model": {"image", "role", "env", "network", "network_isolation"},
     "register": {"image", "env"},

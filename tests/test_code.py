@@ -238,3 +238,18 @@ def test_training_code_problems_point_at_the_field(project, tmp_path, change, wh
 def test_plan_shows_a_training_step_s_archive(emulator, project, cli, aws_env):
     code, out, _ = cli("plan", project(TRAINING), "--endpoint-url", emulator)
     assert code == 0 and "+ code archive s3://demo-artifacts/sfn-build/own-training/code/" in out
+
+
+def test_a_tuning_step_s_training_jobs_run_its_code_in_script_mode(project, tmp_path):
+    tuning = TRAINING.replace("type: training", "type: tuning").replace(
+        "    output: s3://demo-models/\n",
+        "    output: s3://demo-models/\n    objective: {metric: loss, goal: minimize}\n"
+        "    metrics: {loss: 'loss=([0-9.]+)'}\n    ranges: {lr: {min: 0.001, max: 0.1}}\n",
+    )
+    compilation = compile_analysis(analyze_file(project(tuning)))
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    static = compilation.definition["States"]["train"]["Parameters"]["TrainingJobDefinition"]["StaticHyperParameters"]
+    assert (
+        static["sagemaker_program"] == '"clean.py"'
+        and bundle(str(tmp_path / "src")).digest[:16] in static["sagemaker_submit_directory"]
+    )
