@@ -4,17 +4,16 @@ The archive is reproducible: members in path order, with no times, owners or
 permissions beyond the executable bit, and a gzip header without a time. So an
 unchanged directory makes the same bytes, the same digest and the same S3 key:
 `create` uploads nothing, and the step's request (its cache key) stays the same.
-Version control, virtual environments and Python's byte-code caches are left out.
+Version control, virtual environments, Python's byte-code caches and `.env` files (local
+settings, often credentials) are left out.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import os
 import stat
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ MAX_FILES = 10_000
 MAX_BYTES = 100 * 1024 * 1024  # a code directory holds source, not data
 SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn", "__pycache__", ".ipynb_checkpoints", ".venv", ".mypy_cache"})
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
-SKIPPED_FILES = frozenset({".DS_Store"})
+SKIPPED_FILES = frozenset({".DS_Store", ".env"})  # .env: local settings, often credentials, stay local
 
 
 class CodeError(ValueError):
@@ -132,6 +131,9 @@ def _stamp(path: str) -> tuple[int, int, int]:
 
 
 def _archive(files: list[tuple[str, str]]) -> bytes:
+    import gzip  # only when a spec has code: (not for every validate)
+    import tarfile
+
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for relative, path in files:

@@ -44,6 +44,7 @@ def project(tmp_path: Path):
     (tmp_path / "src" / "lib" / "util.py").write_text("X = 1\n")
     (tmp_path / "src" / "__pycache__").mkdir()
     (tmp_path / "src" / "__pycache__" / "clean.cpython-311.pyc").write_bytes(b"\0junk")
+    (tmp_path / "src" / ".env").write_text("DB_PASSWORD=hunter2\n")  # local settings: never uploaded
 
     def write(text: str = SPEC) -> str:
         (tmp_path / "spec.yaml").write_text(text.lstrip("\n"))
@@ -104,7 +105,7 @@ def test_an_unchanged_directory_keeps_its_digest_and_a_changed_one_does_not(proj
     before = parameters(path)
     with tarfile.open(fileobj=io.BytesIO(bundle(str(tmp_path / "src")).archive)) as archive:
         members = archive.getnames()
-    assert members == ["clean.py", "lib/util.py"]  # no byte-code cache
+    assert members == ["clean.py", "lib/util.py"]  # no byte-code cache, no .env
     (tmp_path / "src" / "clean.py").write_text(SCRIPT)  # the same content, a new modification time
     assert parameters(path) == before  # so the cache key and the state machine stay the same
     (tmp_path / "src" / "clean.py").write_text(SCRIPT + "# changed\n")
