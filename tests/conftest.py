@@ -151,3 +151,10 @@ def history_line_after_a_run(cli, path: str, emulator: str, step: str) -> str:
     code, out, _ = cli("history", path, "--endpoint-url", emulator)
     assert code == 0
     return next(line for line in out.splitlines() if line.strip().startswith(f"{step} "))
+
+
+def refused_at_its_line(cli, write_spec, text: str, message: str) -> None:
+    """`validate` of the spec text fails (exit 1) with `message`, placed in the spec file."""
+    code, _, err = cli("validate", write_spec(text))
+    assert code == 1 and message in err, err
+    assert "spec.yaml:" in err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import compile_text, history_line_after_a_run
+from conftest import compile_text, history_line_after_a_run, refused_at_its_line
 
 from sfn_builder.deploy.alert_formatter import format_alert
 from sfn_builder.deploy.alerts import alert_rules, matching_messages
@@ -249,9 +249,7 @@ def test_its_failed_executions_alert_by_their_display_name(write_spec):
 )
 def test_pipeline_mistakes_are_reported_at_their_line(cli, write_spec, written, instead, message):
     assert written in SPEC
-    code, _, err = cli("validate", write_spec(SPEC.replace(written, instead, 1)))
-    assert code == 1 and message in err, err
-    assert "spec.yaml:" in err
+    refused_at_its_line(cli, write_spec, SPEC.replace(written, instead, 1), message)
 
 
 def test_create_and_an_execution_on_the_emulator(emulator, write_spec, cli, aws_env):
