@@ -83,12 +83,25 @@ _made: dict[tuple[str, tuple[tuple[str, int, int, int], ...]], Bundle] = {}
 
 
 def bundle(directory: str) -> Bundle:
-    """The directory's archive (made again only when a file's size, time or mode changed)."""
-    files = _listing(directory)
-    signature = tuple((relative, *_stamp(path)) for relative, path in files)
+    """The directory's archive (made again only when a file's size, time or mode changed); CodeError when
+    it cannot be made."""
+    try:
+        files = _listing(directory)
+        signature = tuple((relative, *_stamp(path)) for relative, path in files)
+    except OSError as error:  # a file that vanished while being listed
+        raise CodeError(
+            f"cannot read {error.filename or directory}: {error.strerror or error}",
+            "make the code directory's files readable",
+        ) from None
     key = (os.path.abspath(directory), signature)
     if key not in _made:
-        archive = _archive(files)
+        try:
+            archive = _archive(files)
+        except OSError as error:  # a file that vanished or cannot be read
+            raise CodeError(
+                f"cannot read {error.filename or directory}: {error.strerror or error}",
+                "make the code directory's files readable, or leave that file out of it",
+            ) from None
         names = tuple(relative for relative, _ in files)
         _made[key] = Bundle(directory, len(files), archive, hashlib.sha256(archive).hexdigest(), names)
     return _made[key]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from test_publish import connect
 
+from sfn_builder import code_bundles
 from sfn_builder.code_bundles import bundle
 from sfn_builder.compiler import compile_analysis
 from sfn_builder.steps.processing import RUN_IN_CODE
@@ -254,3 +255,13 @@ def test_a_tuning_step_s_training_jobs_run_its_code_in_script_mode(project, tmp_
         static["sagemaker_program"] == '"clean.py"'
         and bundle(str(tmp_path / "src")).digest[:16] in static["sagemaker_submit_directory"]
     )
+
+
+def test_an_unreadable_file_is_a_problem_at_code_not_a_crash(project, tmp_path, monkeypatch):
+    def refused(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", path)
+
+    (tmp_path / "src" / "clean.py").write_text(SCRIPT + "# not archived yet\n")
+    monkeypatch.setattr(code_bundles, "open", refused, raising=False)
+    found = errors(project())
+    assert any("spec.yaml:12:11:" in text and "cannot read" in text and "Permission denied" in text for text in found)
