@@ -21,7 +21,7 @@ from ..model import Step, Workflow
 from ..naming import job_prefix
 from ..problems import Problem
 from .base import Arns, Expr, JobEvents, ResultShape, StepKind, job_name, literal, require, statement, tag_list
-from .model_step import model_name
+from .model_step import model_problems, served_model
 from .polling import Polling, Switch, check_polling
 from .sagemaker_common import check_common, without_none
 
@@ -111,30 +111,15 @@ class Endpoint(StepKind):
                 (*base, "endpoint"),
                 hint="an endpoint's name is 1-63 letters, digits and hyphens",
             )
-        model = step.config.get("model")
-        source = workflow.steps.get(model) if isinstance(model, str) else None
-        if source is not None and source.type != "model":
-            yield Problem(
-                f"'{model}' is a {source.type} step, not a model step",
-                (*base, "model"),
-                hint="name a `model` step of this workflow, or an existing SageMaker model",
-            )
-        elif source is not None and model not in step.needs:
-            yield Problem(
-                f"the endpoint serves model step '{model}' but does not need it",
-                (*base, "model"),
-                hint=f"add '{model}' to steps.{step.name}.needs",
-            )
+        yield from model_problems(step, workflow, "the endpoint serves")
         yield from check_polling(step)
 
     def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
         config = step.config
-        model = config.get("model")
-        source = workflow.steps.get(model) if isinstance(model, str) else None
         variant = without_none(
             {
                 "VariantName": config.get("variant", "AllTraffic"),
-                "ModelName": model_name(workflow, source) if source is not None else model,
+                "ModelName": served_model(step, workflow),
                 "InstanceType": config.get("instance_type"),
                 "InitialInstanceCount": config.get("instance_count", 1),
                 "InitialVariantWeight": 1.0,

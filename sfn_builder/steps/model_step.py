@@ -22,6 +22,32 @@ def model_name(workflow: Workflow, step: Step) -> Expr:
     return Expr(model_name_expression(workflow.name, step.name))
 
 
+def served_model(step: Step, workflow: Workflow) -> Any:
+    """The `model:` a transform or endpoint step uses, as its request names it: a model step's computed
+    name, or an existing SageMaker model's."""
+    model = step.config.get("model")
+    source = workflow.steps.get(model) if isinstance(model, str) else None
+    return model_name(workflow, source) if source is not None else model
+
+
+def model_problems(step: Step, workflow: Workflow, user: str) -> Iterator[Problem]:
+    """A `model:` that names a step names a model step the step needs (`user`: "the transform uses")."""
+    model = step.config.get("model")
+    source = workflow.steps.get(model) if isinstance(model, str) else None
+    if source is not None and source.type != "model":
+        yield Problem(
+            f"'{model}' is a {source.type} step, not a model step",
+            ("steps", step.name, "model"),
+            hint="name a `model` step of this workflow, or an existing SageMaker model",
+        )
+    elif source is not None and model not in step.needs:
+        yield Problem(
+            f"{user} model step '{model}' but does not need it",
+            ("steps", step.name, "model"),
+            hint=f"add '{model}' to steps.{step.name}.needs",
+        )
+
+
 class ModelKind(StepKind):
     type = "model"
     resource = "arn:aws:states:::sagemaker:createModel"

@@ -9,7 +9,7 @@ from typing import Any
 from ..model import Step, Workflow
 from ..problems import Problem
 from .base import JOB_NAME_OWNED, Arns, JobEvents, ResultShape, StepKind, check_s3_uri, job_name, require, tag_list
-from .model_step import model_name
+from .model_step import model_problems, served_model
 from .sagemaker_common import check_common, environment, job_statements, kms_key, without_none
 
 
@@ -48,29 +48,14 @@ class Transform(StepKind):
         yield from check_common(self, step)
         for key in ("input", "output"):
             yield from check_s3_uri(step.config.get(key), ("steps", step.name, key))
-        model = step.config.get("model")
-        source = workflow.steps.get(model) if isinstance(model, str) else None
-        if source is not None and source.type != "model":
-            yield Problem(
-                f"'{model}' is a {source.type} step, not a model step",
-                ("steps", step.name, "model"),
-                hint="name a `model` step of this workflow, or an existing SageMaker model",
-            )
-        elif source is not None and model not in step.needs:
-            yield Problem(
-                f"the transform uses model step '{model}' but does not need it",
-                ("steps", step.name, "model"),
-                hint=f"add '{model}' to steps.{step.name}.needs",
-            )
+        yield from model_problems(step, workflow, "the transform uses")
 
     def request(self, step: Step, workflow: Workflow) -> dict[str, Any]:
         config = step.config
-        model = config.get("model")
-        source = workflow.steps.get(model)
         return without_none(
             {
                 "TransformJobName": job_name(workflow, step),
-                "ModelName": model_name(workflow, source) if source is not None else model,
+                "ModelName": served_model(step, workflow),
                 "TransformInput": without_none(
                     {
                         "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": config.get("input")}},
