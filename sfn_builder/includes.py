@@ -17,7 +17,7 @@ import glob
 import os
 from dataclasses import dataclass, field
 
-from .loader import Document, Included, SpecList, SpecMapping, load_file
+from .loader import Document, Included, SpecList, SpecMapping, load_file, writer_of
 from .problems import Path, Position, Problem, SpecError
 
 INCLUDED_KEYS = ("steps", "dependencies", "defaults", "include")
@@ -188,13 +188,9 @@ class _Merger:
             )
 
     def _writer(self, path: Path, unit: _Unit) -> str:
-        """The file that wrote the node at `path` so far: the spec's, or the included file with the longest root."""
-        writer, depth = self.spec.file, 0
-        for file, roots in [*((done.file, done.roots) for done in self.included), (unit.document.file, unit.roots)]:
-            for root in roots:
-                if len(root) > depth and path[: len(root)] == root:
-                    writer, depth = file, len(root)
-        return writer
+        """The file that wrote the node at `path` so far: the spec's, or an included one (this one included)."""
+        merging = Included(unit.document.file, tuple(unit.roots))
+        return writer_of(path, [*self.included, merging], Included(self.spec.file, ())).file
 
     def _append_dependencies(self, data: SpecMapping, unit: _Unit) -> None:
         lines = data["dependencies"]

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,16 @@ class Included:
     reread: dict[Position, str] = field(default_factory=dict)
 
 
+def writer_of(path: Path, included: Iterable[Included], spec: Included) -> Included:
+    """Which file wrote the node at `path`: the included one with the longest root it lies under, else the spec."""
+    best, depth = spec, -1
+    for unit in included:
+        for root in unit.roots:
+            if len(root) > depth and path[: len(root)] == root:
+                best, depth = unit, len(root)
+    return best
+
+
 @dataclass(frozen=True)
 class Document:
     """A loaded spec: its data, the file it came from, and the plain scalars that YAML 1.1 read
@@ -119,12 +130,7 @@ class Document:
         return self._origin(path).file if self.included else self.file
 
     def _origin(self, path: Path) -> Included:
-        best, depth = Included(self.file, (), self.reread), -1
-        for unit in self.included:
-            for root in unit.roots:
-                if len(root) > depth and path[: len(root)] == root:
-                    best, depth = unit, len(root)
-        return best
+        return writer_of(path, self.included, Included(self.file, (), self.reread))
 
     def reread_text(self, path: Path) -> str | None:
         """The text of the plain scalar at `path` when YAML read it as something else, else None."""
