@@ -158,12 +158,26 @@ def _mocks_by_invocation() -> None:
 
 
 def _quiet() -> None:
+    """moto's interpreter without its logging: it logs around every component evaluated (a
+    10,000-item Map evaluates 730,000), and then only for us to hide it."""
     from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning
 
     for name in ("moto.stepfunctions.parser", "moto.stepfunctions"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    # asked of the logger for every component evaluated (a 10,000-item Map: 730,000 times)
-    EvalComponent._log_evaluation_step = lambda self, subject="Generic": None
+
+    def evaluate(self: Any, env: Any) -> None:
+        running = env._program_state
+        if type(running) is not ProgramRunning:
+            return  # moto prunes the component: the program has ended, failed or stopped
+        field_name = self._field_name()
+        if field_name is not None:
+            if running._next_state_name is None:
+                env.next_field_name = field_name  # moto's own error
+            running._next_field_name = field_name
+        self._eval_body(env)
+
+    EvalComponent.eval = evaluate
 
 
 def _timestamps_by_isoformat() -> None:
@@ -331,9 +345,11 @@ def _walk(steps: tuple[str | int, ...], data: Any) -> Any:
 
 
 def _definite_json_paths() -> None:
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.utils import json_path
 
     json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)  # jsonpath_ng builds a parser per call
+    result_path.parse = functools.lru_cache(maxsize=4096)(result_path.parse)
     original = json_path.extract_json
 
     def extract_json(path: str, data: Any) -> Any:
@@ -840,10 +856,12 @@ _COPYING_MODULES = (
     "moto.stepfunctions.parser.asl.eval.environment",
 )
 _SCALARS = (str, int, float, bool, type(None))
+_RECORDS: set[type] = set()  # moto's records: plain objects whose attributes are JSON values
 
 
 def copy_json(value: Any, memo: Any = None) -> Any:
-    """`copy.deepcopy` for JSON values (dicts, lists, scalars); other objects are deep-copied."""
+    """`copy.deepcopy` for JSON values (dicts, lists, scalars) and moto's records (program states,
+    copied at every Map item and Parallel branch; a Map's closed jobs); other objects are deep-copied."""
     kind = type(value)
     if kind is dict:
         return {key: copy_json(item) for key, item in value.items()}
@@ -851,6 +869,12 @@ def copy_json(value: Any, memo: Any = None) -> Any:
         return [copy_json(item) for item in value]
     if kind in _SCALARS:
         return value
+    if kind is set:
+        return {copy_json(item) for item in value}
+    if kind in _RECORDS:
+        record = object.__new__(kind)
+        record.__dict__.update({name: copy_json(item) for name, item in vars(value).items()})
+        return record
     import copy
 
     return copy.deepcopy(value, memo)
@@ -868,6 +892,15 @@ class _JsonCopy:
 
 
 def _json_copies() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.job import JobClosed
+    from moto.stepfunctions.parser.asl.eval import program_state
+
+    _RECORDS.update(
+        record
+        for record in vars(program_state).values()
+        if isinstance(record, type) and issubclass(record, program_state.ProgramState)
+    )
+    _RECORDS.add(JobClosed)
     for name in _COPYING_MODULES:
         module = importlib.import_module(name)
         if getattr(module, "copy", None) is not None:
