@@ -9,13 +9,17 @@ botocore version, so they are read from botocore once per version.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .files import write_atomically
+from .service_shapes import Shape, operation_shapes
 
 ENUMS = {
     "processing": ("sagemaker", "ProcessingInstanceType"),
@@ -50,21 +54,19 @@ def service_model(service: str) -> Any:
     return botocore.model.ServiceModel(data, service_name=service)
 
 
-def input_shape(service: str, operation: str) -> Any:
-    return _operation_model(service, operation).input_shape
+def input_shape(service: str, operation: str) -> Shape | None:
+    return _operation_shapes(service, operation)[0]
 
 
-def output_shape(service: str, operation: str) -> Any:
-    return _operation_model(service, operation).output_shape
+def output_shape(service: str, operation: str) -> Shape | None:
+    return _operation_shapes(service, operation)[1]
 
 
 @cache
-def _operation_model(service: str, operation: str) -> Any:
-    """One operation's model, from the part of the service model it uses: a cached file per service
-    that grows by the operations asked for (the SageMaker model is megabytes of JSON; a compile needs
-    a few of its operations)."""
-    import botocore.model
-
+def _operation_shapes(service: str, operation: str) -> tuple[Shape | None, Shape | None]:
+    """One operation's input and output shapes (module `service_shapes`), from the part of the service
+    model it uses: a cached file per service that grows by the operations asked for (the SageMaker
+    model is megabytes of JSON; a compile needs a few of its operations)."""
     path = _cache_dir() / f"model-{service}-botocore-{_botocore_version()}.json"
     try:
         part = json.loads(path.read_text(encoding="utf-8"))
@@ -78,7 +80,7 @@ def _operation_model(service: str, operation: str) -> Any:
             write_atomically(path, json.dumps(part).encode("utf-8"))
         except OSError:
             pass  # a read-only home only costs speed
-    return botocore.model.ServiceModel(part, service_name=service).operation_model(operation)
+    return operation_shapes(part, operation)
 
 
 def _with_operation(part: dict[str, Any], full: dict[str, Any], operation: str) -> dict[str, Any]:
@@ -167,10 +169,23 @@ def _error_apis() -> dict[str, tuple[str, str]]:
     return {name: kind.api for name, kind in KINDS.items() if kind.api is not None}
 
 
+@cache
 def _botocore_version() -> str:
-    import botocore  # its package module only (importlib.metadata costs more than botocore itself)
+    """botocore's version, read from its package file: importing botocore (its logging, its regexes)
+    costs a tenth of `validate`'s start, and importlib.metadata more."""
+    loaded = sys.modules.get("botocore")
+    if loaded is None:
+        spec = importlib.util.find_spec("botocore")
+        if spec is not None and spec.origin is not None:
+            found = _VERSION_LINE.search(Path(spec.origin).read_text(encoding="utf-8"))
+            if found is not None:
+                return found.group(1)
+    import botocore
 
     return botocore.__version__
+
+
+_VERSION_LINE = re.compile(r"^__version__ = ['\"]([^'\"]+)['\"]", re.MULTILINE)
 
 
 def _cache_dir() -> Path:

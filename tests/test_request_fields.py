@@ -336,3 +336,40 @@ def test_a_secret_written_in_a_request_draws_the_secret_warning_at_its_line(cli,
 def test_batch_memory_below_what_batch_accepts_is_refused_where_written(cli, write_spec):
     (error,) = errors(cli, write_spec, spec(BATCH + "    resources: {memory: 0.001 GiB}\n"))
     assert "steps.copy.resources.memory" in error and "at least 4 MiB" in error
+
+
+def _every_api() -> list[tuple[str, str]]:
+    from sfn_builder.compiler import ADDED_TASK_APIS
+    from sfn_builder.steps import KINDS
+
+    return sorted({kind.api for kind in KINDS.values() if kind.api} | set(ADDED_TASK_APIS.values()))
+
+
+@pytest.mark.parametrize(("service", "operation"), _every_api())
+def test_request_shapes_are_botocore_s_shapes(service, operation):
+    """The shapes requests are checked against (read without botocore.model) tell what botocore.model's
+    do, for every API a compiled workflow calls, down every member."""
+    from sfn_builder.service_models import input_shape, service_model
+
+    ours, theirs = input_shape(service, operation), service_model(service).operation_model(operation).input_shape
+    stack, seen = [(ours, theirs, operation)], set()
+    while stack:
+        mine, botocore_shape, where = stack.pop()
+        assert (mine.name, mine.type_name, mine.metadata, mine.required_members, mine.enum) == (
+            botocore_shape.name,
+            botocore_shape.type_name,
+            botocore_shape.metadata,
+            botocore_shape.required_members,
+            getattr(botocore_shape, "enum", []),
+        ), where
+        if (mine.name, where.count(".")) in seen or where.count(".") > 6:
+            continue
+        seen.add((mine.name, where.count(".")))
+        if mine.type_name == "structure":
+            assert list(mine.members) == list(botocore_shape.members), where
+            stack += [(mine.members[m], botocore_shape.members[m], f"{where}.{m}") for m in mine.members]
+        elif mine.type_name == "list":
+            stack.append((mine.member, botocore_shape.member, f"{where}[]"))
+        elif mine.type_name == "map":
+            stack.append((mine.key, botocore_shape.key, f"{where}.key"))
+            stack.append((mine.value, botocore_shape.value, f"{where}.value"))
