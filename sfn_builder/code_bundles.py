@@ -10,7 +10,6 @@ settings, often credentials) are left out.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import stat
@@ -103,6 +102,8 @@ def bundle(directory: str) -> Bundle:
                 "make the code directory's files readable, or leave that file out of it",
             ) from None
         names = tuple(relative for relative, _ in files)
+        import hashlib  # loads OpenSSL: only for a spec with `code:`
+
         _made[key] = Bundle(directory, len(files), archive, hashlib.sha256(archive).hexdigest(), names)
     return _made[key]
 

@@ -15,11 +15,9 @@ docs/security.md), and why `validate` warns about a literal that looks like one.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import functools
 import itertools
 import re
-import secrets
 from typing import Any
 
 SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "pwd", "secret", "token", "credential", "credentials"})
@@ -34,14 +32,25 @@ SECRET_TEXT = re.compile(
     r"|://[^/\s:@]+:[^/\s@]+@"  # passwords in URLs
 )
 _FLAG = re.compile(r"^--?([A-Za-z0-9_.-]+)(=(.*))?\Z", re.DOTALL)
-_KEY = secrets.token_bytes(16)  # per process: tags compare values within one run only
 MASKED_CONTAINERS = ("Environment",)
 
 
 def mask(value: str) -> str:
     """`***` and a tag equal for equal values within this run."""
-    tag = hmac.new(_KEY, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:4]
+    import hashlib
+    import hmac
+
+    tag = hmac.new(_run_key(), value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:4]
     return f"***{tag}"
+
+
+@functools.cache
+def _run_key() -> bytes:
+    """Per process: tags compare values within one run only. (hashlib, hmac and secrets load OpenSSL:
+    imported when something is masked, not at every start.)"""
+    import secrets
+
+    return secrets.token_bytes(16)
 
 
 def secret_name(name: str) -> bool:

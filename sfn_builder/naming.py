@@ -29,7 +29,6 @@ below, and tests check them against botocore's models.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 
@@ -73,6 +72,8 @@ def slug(name: str, limit: int, *, one_to_one: bool = True) -> str:
     clean = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     if len(clean) <= limit and (clean == name or (clean and not one_to_one)):
         return clean
+    import hashlib  # loads OpenSSL: only when a name is hashed
+
     digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_LENGTH]
     start = clean[: max(0, limit - _HASH_LENGTH - 1)].rstrip("-")
     return f"{start}-{digest}" if start else digest
@@ -179,6 +180,8 @@ def short_name(name: str, limit: int) -> str:
     clean = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "x"
     if len(clean) <= limit:
         return clean
+    import hashlib
+
     digest = hashlib.sha1(name.encode()).hexdigest()[:4]
     return clean[: limit - 5].rstrip("-") + "-" + digest
 

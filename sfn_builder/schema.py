@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
+from pathlib import Path as FilePath
 from typing import Any
 
 from .problems import Path, Problem, did_you_mean
@@ -31,45 +31,64 @@ _JSON_TYPES = {
 @cache
 def workflow_schema() -> dict[str, Any]:
     """The workflow JSON Schema shipped with the package."""
-    text = resources.files("sfn_builder").joinpath("workflow.schema.json").read_text(encoding="utf-8")
+    text = FilePath(__file__).with_name("workflow.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
 @cache
-def _dispatched() -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
-    """The schema of the spec without its steps, of a step's `type`, and of each step type.
-
-    The schema picks a step's definition with an if/then per type, which editors
-    understand; checking all twelve on every step is slow. Dispatching on `type`
-    here gives the same errors several times faster.
-    """
-    schema = workflow_schema()
-    definitions = schema["$defs"]
-    outline = json.loads(json.dumps(schema))
+def _outline() -> dict[str, Any]:
+    """The schema of the spec without its steps (each step is checked by its type's schema)."""
+    outline = json.loads(json.dumps(workflow_schema()))
     outline["properties"]["steps"]["additionalProperties"] = True
-    step = {key: value for key, value in definitions["step"].items() if key != "allOf"}
-    per_type = {
-        name: {**_inline(definitions[f"{name}_step"], definitions), "$defs": definitions}
-        for name in step["properties"]["type"]["enum"]
-    }
-    return outline, step, per_type
+    return outline
 
 
 @cache
-def _direct_tests() -> tuple[Any, dict[str, Any]]:
-    """Direct tests (module `schema_tests`) of the outline and of each step type."""
-    outline, _, per_type = _dispatched()
-    return Tests(outline).test(outline), {name: Tests(schema).test(schema) for name, schema in per_type.items()}
+def _step_outline() -> dict[str, Any]:
+    """The schema of a step's `type` and the fields every step shares."""
+    return {key: value for key, value in workflow_schema()["$defs"]["step"].items() if key != "allOf"}
+
+
+@cache
+def step_types() -> frozenset[str]:
+    return frozenset(_step_outline()["properties"]["type"]["enum"])
+
+
+@cache
+def _step_schema(name: str) -> dict[str, Any]:
+    """The schema of one step type.
+
+    The schema picks a step's definition with an if/then per type, which editors
+    understand; checking all of them on every step is slow. Dispatching on `type`
+    gives the same errors several times faster; each type's schema (and its direct
+    test) is made when a spec first has a step of that type.
+    """
+    definitions = workflow_schema()["$defs"]
+    return {**_inline(definitions[f"{name}_step"], definitions), "$defs": definitions}
+
+
+@cache
+def _outline_test() -> Any:
+    return Tests(_outline()).test(_outline())
+
+
+@cache
+def _step_test(name: str) -> Any:
+    """The direct test (module `schema_tests`) of a step type, None for a type the schema does not name."""
+    if name not in step_types():
+        return None
+    schema = _step_schema(name)
+    return Tests(schema).test(schema)
 
 
 def _plainly_valid(data: dict[str, Any]) -> bool:
     """True only for a spec the schema accepts (False: jsonschema decides, and says why)."""
-    outline, per_type = _direct_tests()
+    outline = _outline_test()
     if outline is None or not outline(data) or not isinstance(data.get("steps"), dict):
         return False
     for step in data["steps"].values():
         kind = step.get("type") if isinstance(step, dict) else None
-        test = per_type.get(kind) if isinstance(kind, str) else None
+        test = _step_test(kind) if isinstance(kind, str) else None
         if test is None or not test(step):
             return False
     return True
@@ -81,9 +100,8 @@ def _validators() -> tuple[Any, Any, dict[str, Any]]:
     valid (`leaf_checks`)."""
     from .leaf_checks import LeafCheckingValidator  # jsonschema: only for a spec that is not plainly valid
 
-    outline, step, per_type = _dispatched()
-    validators = {name: LeafCheckingValidator(schema) for name, schema in per_type.items()}
-    return LeafCheckingValidator(outline), LeafCheckingValidator(step), validators
+    validators = {name: LeafCheckingValidator(_step_schema(name)) for name in step_types()}
+    return LeafCheckingValidator(_outline()), LeafCheckingValidator(_step_outline()), validators
 
 
 def schema_problems(data: dict[str, Any]) -> list[Problem]:
