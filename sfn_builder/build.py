@@ -1069,20 +1069,20 @@ def from_parent_execution(definition: dict[str, Any]) -> dict[str, Any]:
         "StartTime": f"$$.Execution.Input.{PARENT_EXECUTION}.StartTime",
     }
     stack: list[Any] = [definition]
-    while stack:
+    while stack:  # every value of a definition of megabytes: cheapest tests first
         node = stack.pop()
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        for key, value in items:
-            if isinstance(value, dict | list):
+        for key, value in node.items() if type(node) is dict else enumerate(node):
+            kind = type(value)
+            if kind is str:
+                if (
+                    "$$.Execution." in value
+                    and type(key) is str
+                    and key.endswith(".$")
+                    and key != "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$"
+                ):
+                    node[key] = _CONTEXT_IN_PART.sub(lambda match: places[match.group(1)], value)
+            elif kind is dict or kind is list:
                 stack.append(value)
-            elif (
-                isinstance(value, str)
-                and isinstance(key, str)
-                and key.endswith(".$")
-                and "$$.Execution." in value
-                and key != "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$"
-            ):
-                node[key] = _CONTEXT_IN_PART.sub(lambda match: places[match.group(1)], value)
     return definition
 
 

@@ -8,7 +8,7 @@ parts, state machines its own starts (module `split`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .asl import compact, joined, walk_states
@@ -43,6 +43,7 @@ class Compilation:
     definition: dict[str, Any] | None
     problems: tuple[Problem, ...]
     parts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    compact_text: str | None = field(default=None, repr=False, compare=False)  # the definition's, as made
 
     @property
     def ok(self) -> bool:
@@ -67,7 +68,7 @@ class Compilation:
 
     def compact_json(self) -> str:
         """The definition as Step Functions receives it (and its size limit counts it)."""
-        return compact(self.definition or {})
+        return self.compact_text if self.compact_text is not None else compact(self.definition or {})
 
 
 # The tasks the compiler adds itself, and the APIs their Parameters are for.
@@ -130,11 +131,11 @@ def compile_analysis(analysis: Analysis) -> Compilation:
                 severity=Severity.WARNING,
             )
             problems_then = [document.place(warning), *(document.place(p) for p in nested.problems())]
-            built = _Built(fallback.definition, fallback.parts, [*problems_then, *fallback.problems])
+            built = replace(fallback, problems=[*problems_then, *fallback.problems])
     problems += built.problems
     if built.parts and workflow.execution_role is not None:
         problems.append(document.place(_parts_need_the_role(workflow.name, workflow.execution_role, len(built.parts))))
-    return Compilation(analysis, built.definition, tuple(problems), built.parts)
+    return Compilation(analysis, built.definition, tuple(problems), built.parts, built.compact_text)
 
 
 def _parts_need_the_role(name: str, role: str, parts: int) -> Problem:
@@ -152,10 +153,11 @@ def _parts_need_the_role(name: str, role: str, parts: int) -> Problem:
     )
 
 
-def request_bytes(definition: dict[str, Any]) -> int:
-    """The bytes a definition takes in the CreateStateMachine request: `create` sends it compact, and
-    botocore puts that text in the JSON body as a string, escaped (quotes, and non-ASCII as \\uXXXX)."""
-    return len(json.dumps(compact(definition)))
+def request_bytes(compact_text: str) -> int:
+    """The bytes a definition (its compact text) takes in the CreateStateMachine request: `create` sends
+    it compact, and botocore puts that text in the JSON body as a string, escaped (quotes, and non-ASCII
+    as \\uXXXX)."""
+    return len(json.dumps(compact_text))
 
 
 def _too_large_problem(size: int, *, markers: bool) -> Problem:
@@ -177,12 +179,14 @@ def _too_large(problems: list[Problem]) -> bool:
 
 @dataclass(frozen=True)
 class _Built:
-    """A built definition and its parts' (None when refused), its problems, and what was too large."""
+    """A built definition and its parts' (None when refused), its problems, what was too large, and the
+    definition's compact text."""
 
     definition: dict[str, Any] | None
     parts: dict[int, dict[str, Any]]
     problems: list[Problem]
     too_large: dict[str, Any] | None = None
+    compact_text: str | None = None
 
 
 def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
@@ -204,14 +208,15 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
     if errors_in(problems):
         return _Built(None, {}, problems)
     try:
-        size = max(request_bytes(each) for each in (definition, *parts.values()))
+        texts = [compact(each) for each in (definition, *parts.values())]
     except ValueError:
         not_json = Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT)
         return _Built(None, {}, [document.place(not_json)])
+    size = max(map(request_bytes, texts))
     if size > MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
         too_large = document.place(_too_large_problem(size, markers=bool(networks(plan.main))))
         return _Built(None, {}, [*problems, too_large], definition)
-    return _Built(definition, parts, problems)
+    return _Built(definition, parts, problems, compact_text=texts[0])
 
 
 def _within_limit(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
