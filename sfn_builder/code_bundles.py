@@ -113,13 +113,17 @@ def _listing(directory: str) -> list[tuple[str, str]]:
     if not os.path.isdir(directory):
         what = "does not exist" if not os.path.exists(directory) else "is not a directory"
         raise CodeError(f"the code directory {directory} {what}", "write a directory relative to the spec file")
+    root = os.path.realpath(directory)
     found: list[tuple[str, str]] = []
     for folder, subfolders, names in os.walk(directory):
         subfolders[:] = sorted(name for name in subfolders if name not in SKIPPED_FOLDERS)
+        for name in subfolders:
+            _refuse_a_link(os.path.join(folder, name), directory, root, folder=True)
         for name in names:
             if name in SKIPPED_FILES or name.endswith(SKIPPED_SUFFIXES):
                 continue
             path = os.path.join(folder, name)
+            _refuse_a_link(path, directory, root, folder=False)
             if os.path.isfile(path):
                 found.append((os.path.relpath(path, directory).replace(os.sep, "/"), path))
         if len(found) > MAX_FILES:
@@ -137,6 +141,25 @@ def _listing(directory: str) -> list[tuple[str, str]]:
             "point code: at the folder of the job's source only (data belongs in S3 inputs, libraries in the image)",
         )
     return sorted(found)
+
+
+def _refuse_a_link(path: str, directory: str, root: str, *, folder: bool) -> None:
+    """A symbolic link is bundled only as a file inside the directory: `create` uploads what code: holds,
+    so a link to ~/.aws/credentials or to a folder (whose files would silently be left out) is an error."""
+    if not os.path.islink(path):
+        return
+    relative = os.path.relpath(path, directory)
+    target = os.path.realpath(path)
+    if folder:
+        raise CodeError(
+            f"{relative} in the code directory {directory} is a link to a folder ({target})",
+            "move or copy that folder into the code directory: links to folders are not bundled",
+        )
+    if os.path.commonpath([root, target]) != root:
+        raise CodeError(
+            f"{relative} in the code directory {directory} links to {target}, outside it",
+            "copy the file into the code directory, or remove the link: only what code: holds is uploaded",
+        )
 
 
 def _stamp(path: str) -> tuple[int, int, int]:

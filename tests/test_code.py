@@ -265,3 +265,26 @@ def test_an_unreadable_file_is_a_problem_at_code_not_a_crash(project, tmp_path, 
     monkeypatch.setattr(code_bundles, "open", refused, raising=False)
     found = errors(project())
     assert any("spec.yaml:12:11:" in text and "cannot read" in text and "Permission denied" in text for text in found)
+
+
+def test_a_link_out_of_the_code_directory_is_refused_and_one_inside_is_bundled(project, tmp_path):
+    (tmp_path / "credentials").write_text("[default]\naws_secret_access_key = hunter2\n")
+    (tmp_path / "src" / "settings.ini").symlink_to(tmp_path / "credentials")
+    found = errors(project())
+    assert any(
+        "spec.yaml:12:11:" in text and "settings.ini" in text and "outside it" in text for text in found
+    ), found
+
+    (tmp_path / "src" / "settings.ini").unlink()
+    (tmp_path / "src" / "run.py").symlink_to(tmp_path / "src" / "clean.py")
+    with tarfile.open(fileobj=io.BytesIO(bundle(str(tmp_path / "src")).archive)) as archive:
+        linked = archive.getmember("run.py")
+        assert linked.isfile() and archive.extractfile(linked).read().decode() == SCRIPT
+
+
+def test_a_link_to_a_folder_is_refused_rather_than_left_out(project, tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "helpers.py").write_text("Y = 2\n")
+    (tmp_path / "src" / "shared").symlink_to(tmp_path / "shared", target_is_directory=True)
+    found = errors(project())
+    assert any("spec.yaml:12:11:" in text and "is a link to a folder" in text for text in found), found
