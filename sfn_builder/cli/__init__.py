@@ -12,6 +12,8 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
 
 from .. import __version__
 from . import outcomes, spec_commands
@@ -28,7 +30,8 @@ def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser(argv).parse_args(argv)
     try:
         return args.run(args)
     except KeyboardInterrupt:
@@ -44,14 +47,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The command line's parser, with only the parser of the command `argv` names when it names one
+    (argparse looks up translations for every help text: 15 parsers were a third of `validate`'s run)."""
     root = argparse.ArgumentParser(
         prog="sfn-build",
         description="Compile workflow specs into AWS Step Functions state machines, publish and run them.",
     )
     root.add_argument("--version", action="version", version=f"sfn-build {__version__}")
     commands = root.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    named = _COMMANDS.get(argv[0]) if argv else None
+    for add in [named] if named is not None else _COMMANDS.values():
+        add(commands)
+    return root
 
+
+@cache
+def _aws_options() -> argparse.ArgumentParser:
+    """Where the AWS commands work: the options they share."""
+    options = argparse.ArgumentParser(add_help=False)
+    where = options.add_argument_group("where")
+    where.add_argument("--local", action="store_true", help="use the embedded local AWS emulator (no account needed)")
+    where.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    where.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
+    where.add_argument("--endpoint-url", help="send AWS calls here (also AWS_ENDPOINT_URL)")
+    return options
+
+
+def _validate_command(commands: Any) -> None:
     validate = commands.add_parser("validate", help="check specs and report every problem")
     validate.add_argument("specs", nargs="+", metavar="SPEC", help="workflow spec files (YAML or JSON)")
     validate.add_argument(
@@ -62,6 +85,8 @@ def parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(run=spec_commands.validate)
 
+
+def _compile_command(commands: Any) -> None:
     compile_ = commands.add_parser("compile", help="write the Amazon States Language definition")
     compile_.add_argument("spec", metavar="SPEC")
     compile_.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
@@ -79,6 +104,8 @@ def parser() -> argparse.ArgumentParser:
     )
     compile_.set_defaults(run=spec_commands.compile_)
 
+
+def _graph_command(commands: Any) -> None:
     graph = commands.add_parser("graph", help="draw the state machine (SVG, PNG, Mermaid or DOT)")
     graph.add_argument("spec", metavar="SPEC")
     graph.add_argument("-o", "--output", metavar="FILE", required=True, help="the picture file to write")
@@ -96,6 +123,8 @@ def parser() -> argparse.ArgumentParser:
     )
     graph.set_defaults(run=spec_commands.graph)
 
+
+def _simulate_command(commands: Any) -> None:
     simulate = commands.add_parser("simulate", help="run the workflow locally with simulated job outcomes")
     simulate.add_argument("spec", metavar="SPEC")
     simulate.add_argument("--input", metavar="JSON|@FILE", help="the execution input (default: {})")
@@ -115,27 +144,26 @@ def parser() -> argparse.ArgumentParser:
     outcomes.add_arguments(simulate)
     simulate.set_defaults(run=_command("simulate_command", "simulate"))
 
-    aws_options = argparse.ArgumentParser(add_help=False)
-    where = aws_options.add_argument_group("where")
-    where.add_argument("--local", action="store_true", help="use the embedded local AWS emulator (no account needed)")
-    where.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
-    where.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
-    where.add_argument("--endpoint-url", help="send AWS calls here (also AWS_ENDPOINT_URL)")
 
-    plan = commands.add_parser("plan", parents=[aws_options], help="show what `create` would add, change and remove")
+def _plan_command(commands: Any) -> None:
+    plan = commands.add_parser("plan", parents=[_aws_options()], help="show what `create` would add, change and remove")
     plan.add_argument("spec", metavar="SPEC")
     plan.set_defaults(run=_command("aws_commands", "plan"))
 
+
+def _create_command(commands: Any) -> None:
     create = commands.add_parser(
-        "create", parents=[aws_options], help="publish the workflow with its role, schedule and alerts"
+        "create", parents=[_aws_options()], help="publish the workflow with its role, schedule and alerts"
     )
     create.add_argument("spec", metavar="SPEC")
     create.add_argument("--yes", "-y", action="store_true", help="apply without asking")
     create.set_defaults(run=_command("aws_commands", "create"))
 
+
+def _rollback_command(commands: Any) -> None:
     rollback = commands.add_parser(
         "rollback",
-        parents=[aws_options],
+        parents=[_aws_options()],
         help="move the workflow's alias back to an earlier version (what the schedules start)",
     )
     rollback.add_argument("spec", metavar="SPEC")
@@ -145,21 +173,27 @@ def parser() -> argparse.ArgumentParser:
     rollback.add_argument("--yes", "-y", action="store_true", help="move it without asking")
     rollback.set_defaults(run=_command("aws_commands", "rollback"))
 
-    delete = commands.add_parser("delete", parents=[aws_options], help="remove everything `create` made")
+
+def _delete_command(commands: Any) -> None:
+    delete = commands.add_parser("delete", parents=[_aws_options()], help="remove everything `create` made")
     delete.add_argument("spec", metavar="SPEC")
     delete.add_argument("--yes", "-y", action="store_true", help="remove without asking")
     delete.set_defaults(run=_command("aws_commands", "delete"))
 
-    execute = commands.add_parser("execute", parents=[aws_options], help="start an execution")
+
+def _execute_command(commands: Any) -> None:
+    execute = commands.add_parser("execute", parents=[_aws_options()], help="start an execution")
     execute.add_argument("spec", metavar="SPEC")
     execute.add_argument("--input", metavar="JSON|@FILE", help="the execution input (default: {})")
     execute.add_argument("--wait", action="store_true", help="follow the execution until it ends")
     outcomes.add_arguments(execute)  # with --local only: the emulator runs no jobs
     execute.set_defaults(run=_command("aws_commands", "execute"))
 
+
+def _resume_command(commands: Any) -> None:
     resume = commands.add_parser(
         "resume",
-        parents=[aws_options],
+        parents=[_aws_options()],
         help="rerun an execution from where it failed, reusing the results of steps that succeeded",
     )
     resume.add_argument("spec", metavar="SPEC")
@@ -185,8 +219,10 @@ def parser() -> argparse.ArgumentParser:
     outcomes.add_arguments(resume)  # with --local only
     resume.set_defaults(run=_command("aws_commands", "resume"))
 
+
+def _history_command(commands: Any) -> None:
     history = commands.add_parser(
-        "history", parents=[aws_options], help="show an execution step by step (and draw it as a timeline)"
+        "history", parents=[_aws_options()], help="show an execution step by step (and draw it as a timeline)"
     )
     history.add_argument("spec", metavar="SPEC")
     history.add_argument(
@@ -196,17 +232,40 @@ def parser() -> argparse.ArgumentParser:
     history.add_argument("-o", "--output", metavar="FILE", help="also draw the run as a timeline (SVG)")
     history.set_defaults(run=_command("aws_commands", "history"))
 
-    stop = commands.add_parser("stop", parents=[aws_options], help="stop a running execution (or all of them)")
+
+def _stop_command(commands: Any) -> None:
+    stop = commands.add_parser("stop", parents=[_aws_options()], help="stop a running execution (or all of them)")
     stop.add_argument("spec", metavar="SPEC")
     stop.add_argument("execution", metavar="EXECUTION", nargs="?", help="its name or ARN (default: every running one)")
     stop.add_argument("--yes", "-y", action="store_true", help="stop them all without asking")
     stop.set_defaults(run=_command("aws_commands", "stop"))
 
-    status = commands.add_parser("status", parents=[aws_options], help="list recent executions")
+
+def _status_command(commands: Any) -> None:
+    status = commands.add_parser("status", parents=[_aws_options()], help="list recent executions")
     status.add_argument("spec", metavar="SPEC")
     status.set_defaults(run=_command("aws_commands", "status"))
 
+
+def _local_command(commands: Any) -> None:
     emulator = commands.add_parser("local", help="start, inspect or stop the embedded local AWS emulator")
     emulator.add_argument("action", choices=("start", "status", "stop"))
     emulator.set_defaults(run=_command("aws_commands", "local"))
-    return root
+
+
+_COMMANDS: dict[str, Callable[[Any], None]] = {
+    "validate": _validate_command,
+    "compile": _compile_command,
+    "graph": _graph_command,
+    "simulate": _simulate_command,
+    "plan": _plan_command,
+    "create": _create_command,
+    "rollback": _rollback_command,
+    "delete": _delete_command,
+    "execute": _execute_command,
+    "resume": _resume_command,
+    "history": _history_command,
+    "stop": _stop_command,
+    "status": _status_command,
+    "local": _local_command,
+}
