@@ -48,10 +48,12 @@ def _block(block: dict[str, Any], where: str) -> list[str]:
     if start not in states:
         findings.append(f"{where or 'definition'}: StartAt {start!r} is not a state")
     for name, state in states.items():
-        findings += [f"{name}: {finding}" for finding in _state(state, states)]
-        for where, fields in (("", state), *((f"Retry[{n}].", r) for n, r in enumerate(state.get("Retry", [])))):
-            findings += [f"{name}: {where}{finding}" for finding in _bounds(fields)]
-        for index, branch in enumerate(state.get("Branches", [])):
+        found = _state(state, states)
+        for index, retrier in enumerate(state.get("Retry", ())):
+            found += [f"Retry[{index}].{finding}" for finding in _bounds(retrier)]
+        if found:
+            findings += [f"{name}: {finding}" for finding in found]
+        for index, branch in enumerate(state.get("Branches", ())):
             findings += _block(branch, f"{name}.Branches[{index}]")
         for key in ("Iterator", "ItemProcessor"):
             if key in state:
@@ -84,41 +86,48 @@ def _reachable(start: str, states: dict[str, Any]) -> set[str]:
     return seen
 
 
-def _state(state: dict[str, Any], states: dict[str, Any]) -> Iterator[str]:
+def _state(state: dict[str, Any], states: dict[str, Any]) -> list[str]:
+    """What is wrong with one state (a definition has thousands: the common case is quick)."""
     kind = state.get("Type")
-    for target in _targets(state):
-        if target not in states:
-            yield f"the transition to {target!r} leads to no state of this block"
+    found = [f"the transition to {target!r} leads to no state of this block" for target in _targets(state)
+             if target not in states]  # fmt: skip
     if kind in _GOES_ON and ("Next" in state) == bool(state.get("End")):
-        yield "a state that goes on needs exactly one of Next and End"
-    if kind == "Choice" and not state.get("Choices"):
-        yield "a Choice state needs at least one rule"
-    if kind in _TERMINAL and ("Next" in state or "End" in state):
-        yield f"a {kind} state ends its block: it takes no Next or End"
+        found.append("a state that goes on needs exactly one of Next and End")
+    if kind == "Choice":
+        if not state.get("Choices"):
+            found.append("a Choice state needs at least one rule")
+        for rule in state.get("Choices", ()):
+            found += _choice_rule(rule)
+    elif kind in _TERMINAL:
+        if "Next" in state or "End" in state:
+            found.append(f"a {kind} state ends its block: it takes no Next or End")
+        if kind == "Fail":
+            for a, b in (("Error", "ErrorPath"), ("Cause", "CausePath")):
+                if a in state and b in state:
+                    found.append(f"a Fail state takes {a} or {b}, not both")
+    elif kind == "Wait" and "Timestamp" in state and not _TIMESTAMP.match(str(state["Timestamp"])):
+        found.append(f"Timestamp {state['Timestamp']!r} is not an RFC 3339 time")
     for field in ("Retry", "Catch"):
-        yield from _catch_all_last(state.get(field, []), field)
-    if kind == "Fail":
-        for a, b in (("Error", "ErrorPath"), ("Cause", "CausePath")):
-            if a in state and b in state:
-                yield f"a Fail state takes {a} or {b}, not both"
-    if kind == "Wait" and "Timestamp" in state and not _TIMESTAMP.match(str(state["Timestamp"])):
-        yield f"Timestamp {state['Timestamp']!r} is not an RFC 3339 time"
+        if field in state:
+            found += _catch_all_last(state[field], field)
     for field in _REFERENCE_PATH_FIELDS:
         value = state.get(field)
-        if isinstance(value, str) and _INDEFINITE.search(value):
-            yield f"{field} {value!r} must be a reference path (no wildcards, filters or slices)"
-    for rule in state.get("Choices", []):
-        yield from _choice_rule(rule)
+        if type(value) is str and _INDEFINITE.search(value):
+            found.append(f"{field} {value!r} must be a reference path (no wildcards, filters or slices)")
     for field in ("Parameters", "ResultSelector", "ItemSelector"):
         if field in state:
-            yield from _payload(state[field], field)
+            found += _payload(state[field], field)
+    found += _bounds(state)
+    return found
 
 
-def _catch_all_last(entries: list[dict[str, Any]], field: str) -> Iterator[str]:
-    for index, entry in enumerate(entries):
-        errors = entry.get("ErrorEquals", [])
-        if "States.ALL" in errors and (len(errors) > 1 or index != len(entries) - 1):
-            yield f"{field}[{index}]: States.ALL must stand alone in the last {field} entry"
+def _catch_all_last(entries: list[dict[str, Any]], field: str) -> list[str]:
+    last = len(entries) - 1
+    return [
+        f"{field}[{index}]: States.ALL must stand alone in the last {field} entry"
+        for index, entry in enumerate(entries)
+        if "States.ALL" in (errors := entry.get("ErrorEquals", ())) and (len(errors) > 1 or index != last)
+    ]
 
 
 def _choice_rule(rule: dict[str, Any]) -> Iterator[str]:
@@ -154,14 +163,17 @@ def _payload(value: Any, where: str) -> list[str]:
     return findings
 
 
-def _bounds(fields: dict[str, Any]) -> Iterator[str]:
+def _bounds(fields: dict[str, Any]) -> list[str]:
     """ASL's counted fields (of a state or a retrier) are whole numbers within their bounds."""
-    for key, (low, high) in _BOUNDS.items():
-        value = fields.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            whole = math.isfinite(value) and value == int(value)
-            if not whole or value < low or (high is not None and value > high):
-                yield f"{key}: {value} is not a whole number from {low} to {high or 'any'}"
-    rate = fields.get("BackoffRate")
-    if isinstance(rate, int | float) and not rate >= 1:
-        yield f"BackoffRate: {rate} is below 1"
+    found = []
+    for key, value in fields.items():
+        limits = _BOUNDS.get(key)
+        if limits is not None:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                low, high = limits
+                whole = math.isfinite(value) and value == int(value)
+                if not whole or value < low or (high is not None and value > high):
+                    found.append(f"{key}: {value} is not a whole number from {low} to {high or 'any'}")
+        elif key == "BackoffRate" and isinstance(value, int | float) and not value >= 1:
+            found.append(f"BackoffRate: {value} is below 1")
+    return found
