@@ -18,7 +18,7 @@ from typing import Any
 from ..asl import compact
 from ..collector import fewer_collections
 from ..history import state_of
-from . import interpreter
+from . import interpreter, program_cache
 from .cache_store import CacheStore
 from .mock_config import Case
 from .visits import Visit, visits
@@ -110,6 +110,8 @@ def run(
         name: lambda given, named, d=part, n=name: _execute(d, n, named, given, case, None)
         for name, part in (parts or {}).items()
     }
+    if parts:
+        program_cache.parse_ahead([compact(part) for part in parts.values()])
     try:
         with fewer_collections():
             result = _execute(definition, state_machine, execution, execution_input, case, progress)

@@ -632,12 +632,6 @@ def _programs_from_the_cache() -> None:
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    from .program_cache import load_or_parse
-
-    def parsed(definition: str) -> Any:
-        readable = _with_simulated_items(definition)
-        return load_or_parse(definition, lambda: two_stage_parse(readable))
-
     def entrypoint(self: Any) -> Any:
         return parsed(self._evaluation_details.state_machine_details.definition)
 
@@ -651,6 +645,14 @@ def _programs_from_the_cache() -> None:
 
     ExecutionWorker._get_evaluation_entrypoint = entrypoint
     StepFunctionsParserBackend._validate_definition = staticmethod(check)
+
+
+def parsed(definition: str) -> Any:
+    """moto's program of a definition: from the cache (module `program_cache`), else parsed and kept."""
+    from .program_cache import load_or_parse
+
+    readable = _with_simulated_items(definition)
+    return load_or_parse(definition, lambda: two_stage_parse(readable))
 
 
 def two_stage_parse(definition: str) -> Any:
