@@ -94,13 +94,15 @@ def run(
     cache: CacheStore | None = None,
     at: float | None = None,
     parts: dict[str, dict[str, Any]] | None = None,
+    parsing: Callable[[int, int], None] | None = None,
 ) -> Run:
     """Execute `definition` with the tasks answered by `case`; `progress` hears the number of
     history events every PROGRESS_SECONDS of a long run. Cache lookups are answered from `cache`
     (none: every lookup misses), and the cached jobs the run completes are recorded in it; `at`
     (epoch seconds) is when the simulated run starts. `parts`: a split workflow's part machines
     by name (module `split`); the executions the workflow starts of them run here too, their
-    events in its history where the task that started them waits."""
+    events in its history where the task that started them waits; those not parsed before are
+    parsed together first (`parsing` hears how many, in how many processes)."""
     interpreter.install()
     interpreter.CACHE = cache if cache is not None else CacheStore()
     waited_before = interpreter.CLOCK.seconds
@@ -111,7 +113,7 @@ def run(
         for name, part in (parts or {}).items()
     }
     if parts:
-        program_cache.parse_ahead([compact(part) for part in parts.values()])
+        program_cache.parse_ahead([compact(part) for part in parts.values()], parsing)
     try:
         with fewer_collections():
             result = _execute(definition, state_machine, execution, execution_input, case, progress)

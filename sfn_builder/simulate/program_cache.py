@@ -42,10 +42,11 @@ def load_or_parse(definition: str, parse: Callable[[], Any]) -> Any:
     return program
 
 
-def parse_ahead(definitions: list[str]) -> None:
+def parse_ahead(definitions: list[str], starting: Callable[[int, int], None] | None = None) -> None:
     """Parse the definitions not in the cache yet, several at once, into the cache: a split workflow's
-    parts (megabytes of definition, parsed in tens of seconds each) on every core but one's worth.
-    Without a second core, or with one definition to parse, they are parsed when run, as before."""
+    parts (megabytes of definition, tens of seconds each to parse), one process per core; `starting`
+    hears how many definitions and processes. Without a second core, or with one definition to parse,
+    they are parsed when run."""
     folder = _folder()
     missing = sorted(  # the longest first: it ends last
         dict.fromkeys(d for d in definitions if _read(folder / f"{_key(d)}.pickle") is None), key=len, reverse=True
@@ -55,6 +56,9 @@ def parse_ahead(definitions: list[str]) -> None:
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
+    if starting is not None:
+        starting(len(missing), workers)
 
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
