@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .files import write_atomically
-from .service_shapes import Shape, operation_shapes
+from .service_shapes import Shape, operation_input
 
 ENUMS = {
     "processing": ("sagemaker", "ProcessingInstanceType"),
@@ -54,19 +54,11 @@ def service_model(service: str) -> Any:
     return botocore.model.ServiceModel(data, service_name=service)
 
 
-def input_shape(service: str, operation: str) -> Shape | None:
-    return _operation_shapes(service, operation)[0]
-
-
-def output_shape(service: str, operation: str) -> Shape | None:
-    return _operation_shapes(service, operation)[1]
-
-
 @cache
-def _operation_shapes(service: str, operation: str) -> tuple[Shape | None, Shape | None]:
-    """One operation's input and output shapes (module `service_shapes`), from the part of the service
-    model it uses: a cached file per service that grows by the operations asked for (the SageMaker
-    model is megabytes of JSON; a compile needs a few of its operations)."""
+def input_shape(service: str, operation: str) -> Shape | None:
+    """One operation's input shape (module `service_shapes`), from the part of the service model it
+    uses: a cached file per service that grows by the operations asked for (the SageMaker model is
+    megabytes of JSON; a compile needs a few of its operations)."""
     path = _cache_dir() / f"model-{service}-botocore-{_botocore_version()}.json"
     try:
         part = json.loads(path.read_text(encoding="utf-8"))
@@ -80,7 +72,7 @@ def _operation_shapes(service: str, operation: str) -> tuple[Shape | None, Shape
             write_atomically(path, json.dumps(part).encode("utf-8"))
         except OSError:
             pass  # a read-only home only costs speed
-    return operation_shapes(part, operation)
+    return operation_input(part, operation)
 
 
 def _with_operation(part: dict[str, Any], full: dict[str, Any], operation: str) -> dict[str, Any]:

@@ -81,8 +81,7 @@ class Shape:
         return self._shapes.shape(self.model["value"])
 
 
-def operation_shapes(model: dict[str, Any], operation: str) -> tuple[Shape | None, Shape | None]:
-    """An operation's input and output shapes (None when it has none)."""
-    shapes = ShapeMap(model["shapes"])
+def operation_input(model: dict[str, Any], operation: str) -> Shape | None:
+    """An operation's input shape (None when it takes none)."""
     body = model["operations"][operation]
-    return tuple(shapes.shape(body[side]) if side in body else None for side in ("input", "output"))  # type: ignore[return-value]
+    return ShapeMap(model["shapes"]).shape(body["input"]) if "input" in body else None
