@@ -11,7 +11,8 @@ one run and on the same machine:
   with `Chain` (fan-outs in a `Parallel`), serialised with `Graph` (at most 100
   steps: about 0.17 s a step, and 1,000 chained steps exceed Python's recursion limit);
 
-and the cold starts of `sfn-build validate` and `sfn-build compile` on a 10-step
+and the cold starts of `sfn-build validate`, `compile`, `graph` and `plan --local`
+(against the embedded emulator, started for it when it is not running) on a 10-step
 spec (a new process each).
 Each figure is the median of several runs; ratios are baseline / sfn-build (above
 1: sfn-build is faster). "parsed spec" starts from the loaded YAML, as Pipelines
@@ -147,12 +148,21 @@ def naive_sdk(shape: str, size: int) -> Callable[[], object]:
     return run
 
 
+COLD_COMMANDS = {  # the command after the spec's path
+    "validate": [],
+    "compile": [],
+    "graph": ["-o", "{folder}/ten.mmd"],
+    "plan": ["--local"],  # against the embedded emulator, started for it when it is not running
+}
+
+
 def cold_start(repeat: int, command_name: str = "validate") -> float:
     """Median seconds of `sfn-build <command_name>` on a 10-step spec, each in a new process."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "ten.yaml"
         path.write_text(spec("dag", 10))
-        command = [sys.executable, "-m", "sfn_builder", command_name, str(path)]
+        extra = [argument.format(folder=folder) for argument in COLD_COMMANDS[command_name]]
+        command = [sys.executable, "-m", "sfn_builder", command_name, str(path), *extra]
         subprocess.run(command, check=True, capture_output=True)  # warm the OS file cache and the enum cache
         times = []
         for _ in range(repeat):
@@ -160,6 +170,11 @@ def cold_start(repeat: int, command_name: str = "validate") -> float:
             subprocess.run(command, check=True, capture_output=True)
             times.append(time.perf_counter() - start)
         return statistics.median(times)
+
+
+def _emulator(action: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "sfn_builder", "local", action], capture_output=True, text=True)
+    return done.stdout
 
 
 def main() -> None:
@@ -188,12 +203,24 @@ def main() -> None:
             )
             rows.append(row)
             print(_format(row), flush=True)
-    cold = cold_start(3 if args.quick else 7)
-    print(f"\ncold start: `sfn-build validate` of a 10-step spec: {cold * 1000:.0f} ms (median, new process)")
-    cold_compile = cold_start(3 if args.quick else 7, "compile")
-    print(f"cold start: `sfn-build compile` of a 10-step spec: {cold_compile * 1000:.0f} ms (median, new process)")
+    print()
+    started = "not running" in _emulator("status")
+    if started:
+        _emulator("start")
+    cold = {}
+    try:
+        for command_name in COLD_COMMANDS:
+            cold[command_name] = cold_start(3 if args.quick else 7, command_name)
+            print(
+                f"cold start: `sfn-build {command_name}` of a 10-step spec: {cold[command_name] * 1000:.0f} ms "
+                "(median, new process)",
+                flush=True,
+            )
+    finally:
+        if started:
+            _emulator("stop")
     if args.json:
-        figures = {"rows": rows, "cold_start_validate_s": cold, "cold_start_compile_s": cold_compile}
+        figures = {"rows": rows, **{f"cold_start_{name}_s": seconds for name, seconds in cold.items()}}
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
