@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,13 +40,15 @@ class Target:
 
 @dataclass
 class Aws:
-    """Clients for one account and region, created on first use."""
+    """Clients for one account and region, created on first use (by one thread at a time: a session is
+    not thread-safe, its clients are)."""
 
     session: boto3.Session
     endpoint_url: str | None = None
     local: bool = False  # the embedded emulator, whose time is virtual
     _clients: dict[str, Any] = field(default_factory=dict)
     _identity: dict[str, str] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def connect(cls, target: Target) -> Aws:
@@ -66,9 +69,10 @@ class Aws:
         return cls(session, endpoint, target.local)
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url, config=RETRIES)
-        return self._clients[service]
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url, config=RETRIES)
+            return self._clients[service]
 
     @property
     def region(self) -> str:
@@ -76,10 +80,11 @@ class Aws:
 
     def identity(self) -> dict[str, str]:
         """Who the credentials are; the first call made, with short timeouts (see PROBE)."""
-        if self._identity is None:
-            sts = self.session.client("sts", endpoint_url=self.endpoint_url, config=PROBE)
-            self._identity = call(sts.get_caller_identity, what="your AWS identity")
-        return self._identity
+        with self._lock:
+            if self._identity is None:
+                sts = self.session.client("sts", endpoint_url=self.endpoint_url, config=PROBE)
+                self._identity = call(sts.get_caller_identity, what="your AWS identity")
+            return self._identity
 
     @property
     def account(self) -> str:
