@@ -48,11 +48,15 @@ def parse_ahead(definitions: list[str], starting: Callable[[int, int], None] | N
     hears how many definitions and processes. Without a second core, or with one definition to parse,
     they are parsed when run."""
     folder = _folder()
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return  # nowhere to keep them (a read-only home): each is parsed when run
     missing = sorted(  # the longest first: it ends last
-        dict.fromkeys(d for d in definitions if _read(folder / f"{_key(d)}.pickle") is None), key=len, reverse=True
+        dict.fromkeys(d for d in definitions if not _trusted(folder / f"{_key(d)}.pickle")), key=len, reverse=True
     )
     workers = min(len(missing), (os.cpu_count() or 1))
-    if workers < 2:
+    if workers < 2 or not os.access(folder, os.W_OK):
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -75,16 +79,23 @@ def _parse_into_cache(definition: str) -> None:
 
 
 def _read(path: Path) -> Any | None:
-    try:
-        info = path.stat()
-        if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            return None
-        folder = path.parent.stat()
-        if folder.st_uid != os.getuid() or folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            return None
-        return pickle.loads(path.read_bytes())
-    except Exception:  # missing, unreadable or from another layout: parse instead
+    if not _trusted(path):
         return None
+    try:
+        return pickle.loads(path.read_bytes())
+    except Exception:  # unreadable or from another layout: parse instead
+        return None
+
+
+def _trusted(path: Path) -> bool:
+    """Whether the file exists, belongs to this user and nobody else may write it (or its folder)."""
+    try:
+        info, folder = path.stat(), path.parent.stat()
+    except OSError:
+        return False
+    return all(
+        each.st_uid == os.getuid() and not each.st_mode & (stat.S_IWGRP | stat.S_IWOTH) for each in (info, folder)
+    )
 
 
 def _key(definition: str) -> str:
