@@ -108,12 +108,13 @@ def run(
     waited_before = interpreter.CLOCK.seconds
     if at is not None:
         interpreter.CLOCK.moved_to(at)
+    texts = {name: compact(part) for name, part in (parts or {}).items()}  # as `create` sends them
     interpreter.PARTS = {
-        name: lambda given, named, d=part, n=name: _execute(d, n, named, given, case, None)
+        name: lambda given, named, d=part, n=name: _execute(d, n, named, given, case, None, texts[n])
         for name, part in (parts or {}).items()
     }
-    if parts:
-        program_cache.parse_ahead([compact(part) for part in parts.values()], parsing)
+    if texts:
+        program_cache.parse_ahead(list(texts.values()), parsing)
     try:
         with fewer_collections():
             result = _execute(definition, state_machine, execution, execution_input, case, progress)
@@ -132,7 +133,9 @@ def _execute(
     execution_input: dict[str, Any],
     case: Case,
     progress: Callable[[int], None] | None,
+    text: str | None = None,
 ) -> Run:
+    """One execution of `definition` (`text`: its compact JSON, when already made)."""
     from moto.stepfunctions.parser.api import StateMachineType
     from moto.stepfunctions.parser.asl.eval.evaluation_details import (
         AWSExecutionDetails,
@@ -164,7 +167,7 @@ def _execute(
             arn=machine_arn,
             name=state_machine,
             typ=StateMachineType.STANDARD,
-            definition=compact(definition),  # as `create` sends it
+            definition=text if text is not None else compact(definition),  # as `create` sends it
         ),
     )
     worker = ExecutionWorker(
