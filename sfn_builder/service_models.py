@@ -56,23 +56,32 @@ def service_model(service: str) -> Any:
 
 @cache
 def input_shape(service: str, operation: str) -> Shape | None:
-    """One operation's input shape (module `service_shapes`), from the part of the service model it
-    uses: a cached file per service that grows by the operations asked for (the SageMaker model is
-    megabytes of JSON; a compile needs a few of its operations)."""
+    """One operation's input shape (module `service_shapes`)."""
+    return operation_input(_model_part(service, operation), operation)
+
+
+_parts: dict[str, dict[str, Any]] = {}  # per service: the part of its model read or made in this process
+
+
+def _model_part(service: str, operation: str) -> dict[str, Any]:
+    """The part of the service model holding `operation` and the operations asked for before: a cached
+    file per service, read once per process, that grows by the operations asked for (the SageMaker
+    model is megabytes of JSON; a compile needs a few of its operations)."""
     path = _cache_dir() / f"model-{service}-botocore-{_botocore_version()}.json"
-    try:
-        part = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        part = {}
-    if operation not in part.get("operations", {}):
+    if service not in _parts:
+        try:
+            _parts[service] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            _parts[service] = {}
+    if operation not in _parts[service].get("operations", {}):
         full = service_model(service)._service_description
-        part = _with_operation(part, full, operation)
+        _parts[service] = _with_operation(_parts[service], full, operation)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, json.dumps(part).encode("utf-8"))
+            write_atomically(path, json.dumps(_parts[service]).encode("utf-8"))
         except OSError:
             pass  # a read-only home only costs speed
-    return operation_input(part, operation)
+    return _parts[service]
 
 
 def _with_operation(part: dict[str, Any], full: dict[str, Any], operation: str) -> dict[str, Any]:
