@@ -8,6 +8,10 @@ from typing import Any
 
 ALERT_RESOURCE = "arn:aws:states:::sns:publish"
 ALERT_SUFFIX = ".alert"
+# A failed step's name, where its `<step>.failed` Pass puts it for the failure path its block shares
+# (`<name> failed` alert, then a Fail that fails with `<step>.Failed`).
+FAILED_STEP = "$.failed_step"
+FAILED_ERROR_SUFFIX = ".Failed"
 
 
 def compact(definition: dict[str, Any]) -> str:
@@ -49,16 +53,23 @@ def alerted_errors(definition: dict[str, Any]) -> list[str]:
 
     A failure path is an alert task (`<step>.alert`) followed by a Fail state; the
     execution-status rule leaves executions that failed with these errors alone,
-    so that every failed execution sends one message.
+    so that every failed execution sends one message. A block's shared failure path
+    fails with `<step>.Failed` for each step whose `<step>.failed` Pass leads to it.
     """
     errors = set()
     for _, block in _blocks(definition):
         states = block["States"]
+        alerted = set()
         for name, body in states.items():
             if body.get("Resource") == ALERT_RESOURCE and name.endswith(ALERT_SUFFIX):
                 fail = states.get(body.get("Next", ""), {})
                 if fail.get("Type") == "Fail" and "Error" in fail:
                     errors.add(fail["Error"])
+                elif fail.get("Type") == "Fail":
+                    alerted.add(name)
+        for body in states.values():
+            if body.get("ResultPath") == FAILED_STEP and body.get("Next") in alerted:
+                errors.add(body["Result"] + FAILED_ERROR_SUFFIX)
     return sorted(errors)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import choice_reasons, marker_states, sdk
-from .asl import ALERT_RESOURCE, walk_states
+from .asl import ALERT_RESOURCE, FAILED_ERROR_SUFFIX, FAILED_STEP, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
 from .markers import ALREADY_DONE
@@ -58,8 +58,12 @@ REPORT_SIZE_RESOURCE = "arn:aws:states:::aws-sdk:s3:headObject"
 REPORT_BUDGET_BYTES = 192 * 1024
 REPORT_LIMIT_BYTES = 64 * 1024
 S3_ERRORS = ["S3.S3Exception", "S3.SdkClientException"]
-_REGION = "States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)"
-_CONSOLE = "https://console.aws.amazon.com/states/home?region={}#/v2/executions/details/{}"
+_REGION = choice_reasons.Value("States.ArrayGetItem(States.StringSplit($$.Execution.Id, ':'), 3)")
+_CONSOLE = [
+    "https://console.aws.amazon.com/states/home?region=", _REGION,
+    "#/v2/executions/details/", choice_reasons.Value("$$.Execution.Id"),
+]
+_ERROR, _CAUSE = choice_reasons.Value("$.error.Error"), choice_reasons.Value("$.error.Cause")
 
 
 @dataclass
@@ -69,6 +73,7 @@ class Scope:
     states: list[Any] = field(default_factory=list)
     tail: list[Any] = field(default_factory=list)
     failure_paths: dict[tuple[str, str], Any] = field(default_factory=dict)
+    shared_failure: Any = None  # the failure path the scope's steps share (see `_Builder.shared_failure`)
 
     def add(self, state: Any, *, at_end: bool = False) -> Any:
         (self.tail if at_end else self.states).append(state)
@@ -142,6 +147,8 @@ class _Builder:
             if step.for_each is not None and not isinstance(step.for_each.items, str)
         }
         self.parallel_count = 0
+        self.top = Scope()
+        self.shared_count = 1  # the top level's failure path is "any step", the others' "any step 2", ...
         self.parts: dict[int, dict[str, Any]] = {}
         reports = sum(1 for step in workflow.steps.values() if step.type == "processing" and report_uri(step))
         self.report_limit = min(REPORT_LIMIT_BYTES, REPORT_BUDGET_BYTES // max(reports, 1))
@@ -149,7 +156,7 @@ class _Builder:
     # -- the top level -------------------------------------------------
 
     def build(self) -> dict[str, Any]:
-        scope = Scope()
+        scope = self.top
         start, exits = self._input(scope)
         check = self._input_check(scope)
         if check is not None:
@@ -896,63 +903,89 @@ class _Builder:
     ) -> Any:
         """Publish one alert (when there is a topic), then fail naming the step.
 
-        `reason` None means a caught error: its name and cause are in `$.error`; a list
-        holds values read when the step fails (see choice_reasons).
+        `reason` None means a caught error: its name and cause are in `$.error`, and the step's
+        `<step>.failed` Pass names the step for the failure path its scope shares. A list holds
+        values read when the step fails (see choice_reasons).
         """
         key = (step, label)
         if key in scope.failure_paths:
             return scope.failure_paths[key]
+        if reason is None and error is None and fail_name is None and _subject(self.workflow.name, step):
+            named = scope.add(sdk.Pass(aux_state(step, label), result=step, result_path=FAILED_STEP), at_end=True)
+            named.next(self.shared_failure(scope))
+            scope.failure_paths[key] = named
+            return named
         fail_id = fail_name or aux_state(step, label)
         if reason is None:
             fail = sdk.Fail(
                 fail_id,
-                error=error or f"{step}.Failed",
-                cause_path=f"States.Format('Step {step} failed. {{}}: {{}}', $.error.Error, $.error.Cause)",
+                error=error or f"{step}{FAILED_ERROR_SUFFIX}",
+                cause_path=_format_call([f"Step {step} failed. ", _ERROR, ": ", _CAUSE]),
             )
-        elif isinstance(reason, list):
-            text, values = _format(reason)
-            cause = f"States.Format('{text}', {', '.join(values)})" if values else None
-            fail = sdk.Fail(fail_id, error=error or f"{step}.Failed", cause_path=cause, cause=None if cause else text)
+        elif isinstance(reason, list) and any(isinstance(piece, choice_reasons.Value) for piece in reason):
+            fail = sdk.Fail(fail_id, error=error or f"{step}{FAILED_ERROR_SUFFIX}", cause_path=_format_call(reason))
         else:
-            fail = sdk.Fail(fail_id, error=error or f"{step}.Failed", cause=reason)
+            cause = "".join(map(str, reason)) if isinstance(reason, list) else reason
+            fail = sdk.Fail(fail_id, error=error or f"{step}{FAILED_ERROR_SUFFIX}", cause=cause)
         alert_id = aux_state(step, "alert" if label == "failed" else f"{label}.alert")
-        alert = self.alert(alert_id, step, reason, fail)
+        alert = self.alert(alert_id, [step], reason, fail)
         if alert is not None:
             scope.add(alert, at_end=True)
         scope.add(fail, at_end=True)
         scope.failure_paths[key] = alert or fail
         return scope.failure_paths[key]
 
-    def alert(self, state_id: str, step: str, reason: str | choice_reasons.Reason | None, then: Any) -> Any:
+    def shared_failure(self, scope: Scope) -> Any:
+        """The failure path of a scope's steps that failed with a caught error: one alert (when there is
+        a topic) and one Fail for all of them, reading the step's name from FAILED_STEP (its
+        `<step>.failed` Pass puts it there). The execution still fails with `<step>.Failed`."""
+        if scope.shared_failure is None:
+            if scope is self.top:
+                name = "any step"
+            else:
+                self.shared_count += 1
+                name = f"any step {self.shared_count}"
+            step = choice_reasons.Value(FAILED_STEP)
+            fail = sdk.Fail(
+                aux_state(name, "failed"),
+                error_path=_format_call([step, FAILED_ERROR_SUFFIX]),
+                cause_path=_format_call(["Step ", step, " failed. ", _ERROR, ": ", _CAUSE]),
+            )
+            alert = self.alert(aux_state(name, "alert"), [step], None, fail)
+            if alert is not None:
+                scope.add(alert, at_end=True)
+            scope.add(fail, at_end=True)
+            scope.shared_failure = alert or fail
+        return scope.shared_failure
+
+    def alert(self, state_id: str, step: choice_reasons.Reason, reason: str | choice_reasons.Reason | None,
+              then: Any) -> Any:
+        """An alert naming `step` (a name, or a value read when the alert is sent) and why it failed."""
         notifications = self.workflow.notifications
         if notifications is None:
             return None
         name = self.workflow.name
-        subject = f"sfn-build: {name}: {step} failed"
-        if len(subject) > 100:
-            subject = subject[:97] + "..."
-        link = _CONSOLE  # its two {} are placeholders: the region and the execution's ARN
-        if reason is None:
-            text = quote(f"Workflow {name}: step {step} failed. Error: ")[1:-1] + "{}" + quote(". Cause: ")[1:-1]
-            text += "{}" + quote(". Execution: ")[1:-1] + link
-            message = f"States.Format('{text}', $.error.Error, $.error.Cause, {_REGION}, $$.Execution.Id)"
-        else:
-            said, values = _format(reason) if isinstance(reason, list) else (quote(reason)[1:-1], [])
-            text = quote(f"Workflow {name}: step {step} failed. ")[1:-1] + said + quote(" Execution: ")[1:-1] + link
-            message = f"States.Format('{text}', {', '.join([*values, _REGION, '$$.Execution.Id'])})"
+        why = ["Error: ", _ERROR, ". Cause: ", _CAUSE, "."] if reason is None else reason
+        message = _format_call([f"Workflow {name}: step ", *step, " failed. ", *why, " Execution: ", *_CONSOLE])
         parameters: dict[str, Any] = {}
         if notifications.topic_arn:
             parameters["TopicArn"] = notifications.topic_arn
         else:
             parameters["TopicArn.$"] = str(arn_in_own_account("sns", notifications.topic_name or ""))
-        parameters.update({"Subject": subject, "Message.$": message})
+        if not isinstance(step[0], str):  # the shared path's: only steps whose subject fits take it (`_subject`)
+            parameters["Subject.$"] = _format_call(["sfn-build: ", name, ": ", *step, " failed"])
+        else:
+            subject = f"sfn-build: {name}: {step[0]} failed"
+            parameters["Subject"] = subject if len(subject) <= 100 else subject[:97] + "..."
+        parameters["Message.$"] = message
+        about = step[0] if isinstance(step[0], str) else "a step"
         alert = sdk.Task(
             state_id,
             resource=ALERT_RESOURCE,
             parameters=parameters,
             result_path=None,
             timeout_seconds=60,
-            comment=f"Alerts the notification topic that {step} failed.",
+            comment=f"Alerts the notification topic that {about} failed.",
         )
         alert.add_retry(sdk.Retry(error_equals=["States.ALL"], interval_seconds=2, max_attempts=2, backoff_rate=2.0))
         alert.add_catch(sdk.Catch(error_equals=["States.ALL"], next_step=then, result_path="$.alert_error"))
@@ -1096,16 +1129,22 @@ def _literal_type(value: Any) -> str:
     return "number" if isinstance(value, int | float) else "string"
 
 
-def _format(reason: choice_reasons.Reason) -> tuple[str, list[str]]:
-    """A reason as a States.Format template (escaped) and the paths of its values."""
+def _subject(workflow: str, step: str) -> str | None:
+    """An alert's subject naming the step, or None when it is longer than SNS takes (100 characters)."""
+    subject = f"sfn-build: {workflow}: {step} failed"
+    return subject if len(subject) <= 100 else None
+
+
+def _format_call(pieces: choice_reasons.Reason) -> str:
+    """`States.Format` of literal pieces (escaped) and values read from the state (their paths)."""
     text, values = "", []
-    for piece in reason:
+    for piece in pieces:
         if isinstance(piece, choice_reasons.Value):
             text += "{}"
             values.append(piece.path)
         else:
             text += quote(piece)[1:-1]
-    return text, values
+    return f"States.Format('{text}', {', '.join(values)})"
 
 
 def _retry_fields(policy: Any) -> dict[str, Any]:

@@ -99,7 +99,7 @@ def step_runs(workflow: Workflow, events: list[dict[str, Any]], region: str) -> 
         elif event["type"].endswith(("Failed", "Aborted", "TimedOut")) and not event["type"].startswith("Execution"):
             details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             run.status, run.error, run.cause = "failed", details.get("error"), details.get("cause")
-    for name in failure_paths:
+    for name in failure_paths & runs.keys():  # a block's shared failure path names no step
         if runs[name].status == "caught":  # by the compiler's catch-all: the step failed the run
             runs[name].status = "failed"
     return list(runs.values())

@@ -36,19 +36,18 @@ BRANCH_BYTES = 150
 PART_BYTES = 2500
 
 
-# A step's states beyond its request (resume gate, catch, failure), an alert state, a marker wait and
-# a step's signalling, by estimate (measured on the bench's specs and the examples: a little over).
+# A step's states beyond its request (resume gate, catch, failure), a marker wait and a step's
+# signalling, by estimate (measured on the bench's specs and the examples: a little over). A step's
+# failure path is shared with its block's steps (build's `shared_failure`), alert included.
 STEP_BYTES = 700
-ALERT_BYTES = 1800
 WAIT_BYTES = 900
 SIGNAL_BYTES = 1300
 
 
 def estimated_sizes(workflow: Workflow, plan: Plan, requests: dict[str, dict[str, Any]]) -> dict[str, int]:
     """Each step's bytes in a definition by estimate, from its request and what the compiler adds."""
-    alert = ALERT_BYTES if workflow.notifications is not None else 0
     sizes = {
-        name: STEP_BYTES + alert + (len(_compact(requests[name])) if name in requests else 0)
+        name: STEP_BYTES + (len(_compact(requests[name])) if name in requests else 0)
         for name in workflow.steps
     }
     for network in networks(plan.main):

@@ -85,12 +85,14 @@ def test_every_task_has_a_timeout_retries_and_a_failure_path_with_one_alert(writ
         step = name.split(".")[0]
         catch_all = state["Catch"][-1]
         assert catch_all["ErrorEquals"] == ["States.ALL"], name
-        alert = states[catch_all["Next"]]
+        named = states[catch_all["Next"]]  # names the step for the failure path the block's steps share
+        assert (named["Type"], named["Result"], named["ResultPath"]) == ("Pass", step, "$.failed_step"), name
+        alert = states[named["Next"]]
         assert alert["Resource"] == "arn:aws:states:::sns:publish"
-        assert step in alert["Parameters"]["Message.$"] and "$.error.Cause" in alert["Parameters"]["Message.$"]
-        assert "executions/details" in alert["Parameters"]["Message.$"]
+        message = alert["Parameters"]["Message.$"]
+        assert "$.failed_step" in message and "$.error.Cause" in message and "executions/details" in message
         failed = states[alert["Next"]]
-        assert failed["Type"] == "Fail" and failed["Error"] == f"{step}.Failed"
+        assert failed["Type"] == "Fail" and failed["ErrorPath"] == "States.Format('{}.Failed', $.failed_step)"
         assert alert["Catch"][0]["Next"] == alert["Next"], "a failed alert must not hide the step's failure"
     assert tasks["train"]["Retry"][0]["ErrorEquals"] == ["SageMaker.AmazonSageMakerException", "ThrottlingException"]
     assert tasks["train"]["Retry"][0]["IntervalSeconds"] == 30

@@ -125,7 +125,7 @@ def test_simulated_items_run_and_failures_beyond_the_tolerance_fail_the_step_wit
     run = engine.run(definition, "shard-scoring", {}, failing)
     assert run.status == "FAILED" and run.error == "score.Failed"
     assert "States.ExceedToleratedFailureThreshold" in run.cause
-    assert [alert.state for alert in run.alerts] == ["score.alert"]
+    assert [alert.subject.rpartition(": ")[2] for alert in run.alerts] == ["score failed"]
 
 
 def test_failures_within_the_tolerance_let_the_workflow_go_on(write_spec):

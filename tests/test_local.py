@@ -44,7 +44,10 @@ def test_execute_local_with_a_failing_job_retries_alerts_and_fails(private_cache
     assert code == 1
     lines = out.strip().splitlines()
     assert "train: retrying" in lines  # the spec retries train once
-    assert lines.index("train.alert: succeeded") < lines.index("train.failed: entered")
+    failure_path = lines[lines.index("train: caught (the error goes on to its catch)") + 1 :]
+    assert failure_path[:4] == [
+        "train.failed: entered", "any step.alert: entered", "any step.alert: succeeded", "any step.failed: entered"
+    ]
     assert "register: entered" not in lines
     assert lines[-1] == "Failed in train: SageMaker.AmazonSageMakerException: simulated failure of train"
     code, out, _ = cli("status", EXAMPLE, "--local")

@@ -85,7 +85,7 @@ def test_a_failing_step_stops_what_needs_it_and_alerts_once(write_spec):
     assert run.status == "FAILED" and run.error == "b.Failed"
     ran = [v.state for v in run.path if "." not in v.state and v.outcome == "succeeded"]
     assert "c" not in ran and "d" not in ran and "e" not in ran
-    assert [alert.state for alert in run.alerts] == ["b.alert"]
+    assert [alert.subject.rpartition(": ")[2] for alert in run.alerts] == ["b failed"]
     assert ("c", "cancelled") in [(v.state, v.outcome) for v in run.path]  # its branch began with a wait
 
 

@@ -153,7 +153,7 @@ def test_a_failing_step_in_a_part_fails_the_workflow_naming_the_step_and_alerts_
     assert next(visit.state for visit in run.path if visit.outcome == "failed") == "s9"
     assert not any(visit.state.startswith("workflow.part-") for visit in run.path)
     assert engine.rule_alerts(compilation.analysis.workflow, compilation.definition, run) == []
-    assert [alert.state for alert in run.alerts] == ["s9.alert"]
+    assert [alert.subject.rpartition(": ")[2] for alert in run.alerts] == ["s9 failed"]
 
 
 def test_the_role_may_start_the_parts_and_the_alert_rule_watches_the_workflow_only(write_spec, small_limit):

@@ -239,6 +239,8 @@ class HistoryReader:
             if state in self.failing:
                 self.failing.discard(state)
                 return Progress(state, "caught", "the error goes on to its catch")
+            if state.endswith(".failed"):  # the Pass that names a failed step for its block's failure path
+                return None
             return Progress(state, "succeeded")
         if kind == "TaskScheduled":
             state = state_of(event, self.by_id)
