@@ -11,6 +11,8 @@ one run and on the same machine:
   with `Chain` (fan-outs in a `Parallel`), serialised with `Graph` (at most 100
   steps: about 0.17 s a step, and 1,000 chained steps exceed Python's recursion limit);
 
+the definition's bytes per step (compact, chains of 10 and 100 steps, without and with
+`notifications`: the difference over 90 steps, so what every workflow has once is left out);
 and the cold starts of `sfn-build validate`, `compile`, `graph` and `plan --local`
 (against the embedded emulator, started for it when it is not running) on a 10-step
 spec (a new process each).
@@ -73,6 +75,22 @@ def sfn_build(shape: str, size: int, *, parsed: bool = False) -> Callable[[], ob
         return compilation.compact_json() if compilation.ok else compilation.problems
 
     return run
+
+
+def bytes_per_step(*, alerts: bool) -> float:
+    """A processing step's share of a chain's compact definition (the 100-step chain's bytes over the
+    10-step one's, per step), without or with `notifications`."""
+    from sfn_builder.compiler import compile_analysis
+    from sfn_builder.loader import load_text
+    from sfn_builder.validate import analyze
+
+    notifications = "notifications: {topic: {name: bench-alerts}}\n" if alerts else ""
+
+    def size(steps: int) -> int:
+        compilation = compile_analysis(analyze(load_text(notifications + spec("chain", steps), "bench.yaml")))
+        return len(compilation.compact_json().encode())
+
+    return (size(100) - size(10)) / 90
 
 
 def _quiet_sagemaker() -> None:
@@ -204,6 +222,13 @@ def main() -> None:
             rows.append(row)
             print(_format(row), flush=True)
     print()
+    sizes = {"bytes_per_step": bytes_per_step(alerts=False), "bytes_per_step_alerts": bytes_per_step(alerts=True)}
+    print(
+        f"definition: {sizes['bytes_per_step']:.0f} bytes per processing step, "
+        f"{sizes['bytes_per_step_alerts']:.0f} with notifications (compact)",
+        flush=True,
+    )
+    print()
     started = "not running" in _emulator("status")
     if started:
         _emulator("start")
@@ -220,7 +245,7 @@ def main() -> None:
         if started:
             _emulator("stop")
     if args.json:
-        figures = {"rows": rows, **{f"cold_start_{name}_s": seconds for name, seconds in cold.items()}}
+        figures = {"rows": rows, **sizes, **{f"cold_start_{name}_s": seconds for name, seconds in cold.items()}}
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
