@@ -14,6 +14,7 @@ import pytest
 from conftest import MINIMAL, ROOT, WORKFLOWS, compile_text
 from statelint.linter import Linter
 
+from sfn_builder.asl import alerted_errors
 from sfn_builder.build import walk_states
 from sfn_builder.compiler import compile_analysis
 from sfn_builder.validate import analyze_file
@@ -103,6 +104,23 @@ def test_without_notifications_a_failure_fails_directly(write_spec):
     states = states_of(definition)
     assert states["prep"]["Catch"][0]["Next"] == "prep.failed"
     assert not any(name.endswith(".alert") for name in states)
+
+
+def test_the_steps_of_a_block_share_one_alert_and_a_step_too_long_for_its_subject_keeps_its_own(write_spec):
+    long_step = "s" + "x" * 59
+    steps = "".join(
+        f"  {name}:\n    type: processing\n    entrypoint: [python3, a.py]\n    needs: [{before}]\n"
+        for before, name in zip(["", "a", "b", "c", long_step], ["a", "b", "c", long_step, "e"], strict=True)
+    )
+    text = MINIMAL.replace("name: demo", "name: w" + "y" * 50).split("steps:")[0] + "steps:\n" + steps
+    definition = compile_text(write_spec, text + "notifications: {topic: {name: t}}\n").definition
+    states = states_of(definition)
+    alerts = sorted(name for name, state in states.items() if state.get("Resource") == "arn:aws:states:::sns:publish")
+    assert alerts == ["any step.alert", f"{long_step}.alert"]  # its subject would pass SNS's 100 characters
+    assert len(states[f"{long_step}.alert"]["Parameters"]["Subject"]) == 100
+    for step in ("a", "b", "c", "e"):
+        assert states[states[step]["Catch"][-1]["Next"]]["Next"] == "any step.alert"
+    assert alerted_errors(definition) == sorted(f"{step}.Failed" for step in ("a", "b", "c", "e", long_step))
 
 
 def test_job_names_are_unique_per_attempt_and_fit_sagemaker(write_spec):
