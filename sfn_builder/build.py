@@ -64,6 +64,7 @@ _CONSOLE = [
     "#/v2/executions/details/", choice_reasons.Value("$$.Execution.Id"),
 ]
 _ERROR, _CAUSE = choice_reasons.Value("$.error.Error"), choice_reasons.Value("$.error.Cause")
+SNS_SUBJECT_LIMIT = 100
 
 
 @dataclass
@@ -910,7 +911,8 @@ class _Builder:
         key = (step, label)
         if key in scope.failure_paths:
             return scope.failure_paths[key]
-        if reason is None and error is None and fail_name is None and _subject(self.workflow.name, step):
+        subject_fits = len("".join(_subject(self.workflow.name, step))) <= SNS_SUBJECT_LIMIT
+        if reason is None and error is None and fail_name is None and subject_fits:
             named = scope.add(sdk.Pass(aux_state(step, label), result=step, result_path=FAILED_STEP), at_end=True)
             named.next(self.shared_failure(scope))
             scope.failure_paths[key] = named
@@ -925,10 +927,10 @@ class _Builder:
         elif isinstance(reason, list) and any(isinstance(piece, choice_reasons.Value) for piece in reason):
             fail = sdk.Fail(fail_id, error=error or f"{step}{FAILED_ERROR_SUFFIX}", cause_path=_format_call(reason))
         else:
-            cause = "".join(map(str, reason)) if isinstance(reason, list) else reason
+            cause = "".join(str(piece) for piece in reason) if isinstance(reason, list) else reason
             fail = sdk.Fail(fail_id, error=error or f"{step}{FAILED_ERROR_SUFFIX}", cause=cause)
         alert_id = aux_state(step, "alert" if label == "failed" else f"{label}.alert")
-        alert = self.alert(alert_id, [step], reason, fail)
+        alert = self.alert(alert_id, step, reason, fail)
         if alert is not None:
             scope.add(alert, at_end=True)
         scope.add(fail, at_end=True)
@@ -951,34 +953,37 @@ class _Builder:
                 error_path=_format_call([step, FAILED_ERROR_SUFFIX]),
                 cause_path=_format_call(["Step ", step, " failed. ", _ERROR, ": ", _CAUSE]),
             )
-            alert = self.alert(aux_state(name, "alert"), [step], None, fail)
+            alert = self.alert(aux_state(name, "alert"), step, None, fail)
             if alert is not None:
                 scope.add(alert, at_end=True)
             scope.add(fail, at_end=True)
             scope.shared_failure = alert or fail
         return scope.shared_failure
 
-    def alert(self, state_id: str, step: choice_reasons.Reason, reason: str | choice_reasons.Reason | None,
-              then: Any) -> Any:
-        """An alert naming `step` (a name, or a value read when the alert is sent) and why it failed."""
+    def alert(
+        self, state_id: str, step: str | choice_reasons.Value, reason: str | choice_reasons.Reason | None, then: Any
+    ) -> Any:
+        """An alert naming `step` (its name, or where the state holds it when the alert is sent) and why it
+        failed."""
         notifications = self.workflow.notifications
         if notifications is None:
             return None
         name = self.workflow.name
         why = ["Error: ", _ERROR, ". Cause: ", _CAUSE, "."] if reason is None else reason
-        message = _format_call([f"Workflow {name}: step ", *step, " failed. ", *why, " Execution: ", *_CONSOLE])
+        message = _format_call([f"Workflow {name}: step ", step, " failed. ", *why, " Execution: ", *_CONSOLE])
         parameters: dict[str, Any] = {}
         if notifications.topic_arn:
             parameters["TopicArn"] = notifications.topic_arn
         else:
             parameters["TopicArn.$"] = str(arn_in_own_account("sns", notifications.topic_name or ""))
-        if not isinstance(step[0], str):  # the shared path's: only steps whose subject fits take it (`_subject`)
-            parameters["Subject.$"] = _format_call(["sfn-build: ", name, ": ", *step, " failed"])
-        else:
-            subject = f"sfn-build: {name}: {step[0]} failed"
-            parameters["Subject"] = subject if len(subject) <= 100 else subject[:97] + "..."
+        if isinstance(step, str):
+            subject = "".join(_subject(name, step))
+            too_long = len(subject) > SNS_SUBJECT_LIMIT
+            parameters["Subject"] = subject[: SNS_SUBJECT_LIMIT - 3] + "..." if too_long else subject
+        else:  # the shared path's, taken only by steps whose subject fits (`failure_path`)
+            parameters["Subject.$"] = _format_call(_subject(name, step))
         parameters["Message.$"] = message
-        about = step[0] if isinstance(step[0], str) else "a step"
+        about = step if isinstance(step, str) else "a step"
         alert = sdk.Task(
             state_id,
             resource=ALERT_RESOURCE,
@@ -1129,10 +1134,9 @@ def _literal_type(value: Any) -> str:
     return "number" if isinstance(value, int | float) else "string"
 
 
-def _subject(workflow: str, step: str) -> str | None:
-    """An alert's subject naming the step, or None when it is longer than SNS takes (100 characters)."""
-    subject = f"sfn-build: {workflow}: {step} failed"
-    return subject if len(subject) <= 100 else None
+def _subject(workflow: str, step: str | choice_reasons.Value) -> choice_reasons.Reason:
+    """An alert's subject naming the step, in pieces."""
+    return ["sfn-build: ", workflow, ": ", step, " failed"]
 
 
 def _format_call(pieces: choice_reasons.Reason) -> str:
