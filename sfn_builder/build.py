@@ -74,7 +74,8 @@ class Scope:
     states: list[Any] = field(default_factory=list)
     tail: list[Any] = field(default_factory=list)
     failure_paths: dict[tuple[str, str], Any] = field(default_factory=dict)
-    shared_failure: Any = None  # the failure path the scope's steps share (see `_Builder.shared_failure`)
+    shares_failures: bool = False  # its steps share one failure path (see `_Builder.shared_failure`)
+    shared_failure: Any = None
 
     def add(self, state: Any, *, at_end: bool = False) -> Any:
         (self.tail if at_end else self.states).append(state)
@@ -148,7 +149,7 @@ class _Builder:
             if step.for_each is not None and not isinstance(step.for_each.items, str)
         }
         self.parallel_count = 0
-        self.top = Scope()
+        self.top = Scope(shares_failures=self._shares(plan.main))
         self.shared_count = 1  # the top level's failure path is "any step", the others' "any step 2", ...
         self.parts: dict[int, dict[str, Any]] = {}
         reports = sum(1 for step in workflow.steps.values() if step.type == "processing" and report_uri(step))
@@ -261,7 +262,7 @@ class _Builder:
 
     def part(self, node: Part, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
         """A Part: its own state machine, given the state document and returning it (module `split`)."""
-        child = Scope()
+        child = Scope(shares_failures=self._shares(node.node))
         block, after = self.node(node.node, child, available)
         close(block.exits, child, aux_state(part_state(node.number), "done"))
         task = self.part_task(node.number, leaves(node.node), child, block.entry, scope)
@@ -341,7 +342,7 @@ class _Builder:
         emitters = []
         produced: list[tuple[int, str]] = []
         for index, branch in enumerate(node.branches):
-            branch_scope = Scope()
+            branch_scope = Scope(shares_failures=self._shares(branch))
             block, after = self.node(branch, branch_scope, available)
             close(block.exits, branch_scope, aux_state(name, f"{index + 1}.done"))
             emitters.append(lambda s=branch_scope, b=block: s.emit(b.entry))
@@ -365,7 +366,7 @@ class _Builder:
         emitters = []
         produced: list[tuple[int, str]] = []
         for index, member in enumerate(node.members):
-            branch = Scope()
+            branch = Scope(shares_failures=self._shares(member))
             first, tail = steps_of[index][0], steps_of[index][-1]
             have = list(available)
             sources = dict.fromkeys([*node.needs[index], *(owner[s] for s in reads[index])])
@@ -912,7 +913,7 @@ class _Builder:
         if key in scope.failure_paths:
             return scope.failure_paths[key]
         subject_fits = len("".join(_subject(self.workflow.name, step))) <= SNS_SUBJECT_LIMIT
-        if reason is None and error is None and fail_name is None and subject_fits:
+        if reason is None and error is None and fail_name is None and scope.shares_failures and subject_fits:
             named = scope.add(sdk.Pass(aux_state(step, label), result=step, result_path=FAILED_STEP), at_end=True)
             named.next(self.shared_failure(scope))
             scope.failure_paths[key] = named
@@ -936,6 +937,23 @@ class _Builder:
         scope.add(fail, at_end=True)
         scope.failure_paths[key] = alert or fail
         return scope.failure_paths[key]
+
+    def _shares(self, node: Node | None) -> bool:
+        """Whether the steps of a scope built from `node` share one failure path: when they alert, and
+        two or more may fail there (one alert state then serves them all, and each step adds a Pass of
+        90 bytes instead of an alert of about 1,000; a lone step keeps its own, as without alerts)."""
+        return self.workflow.notifications is not None and node is not None and self._failing_steps(node) >= 2
+
+    def _failing_steps(self, node: Node) -> int:
+        """The task steps built into the same scope as `node` (with their catch handler paths): not
+        those inside its Parallel, network or part nodes, which have scopes of their own."""
+        if isinstance(node, Sequence):
+            return sum(self._failing_steps(item) for item in node.items)
+        if not isinstance(node, Leaf):
+            return 0
+        step = self.workflow.steps[node.step]
+        handlers = [self.plan.regions[c.next] for c in step.catch if c.next in self.plan.regions]
+        return int(step.is_task) + sum(self._failing_steps(handler) for handler in handlers)
 
     def shared_failure(self, scope: Scope) -> Any:
         """The failure path of a scope's steps that failed with a caught error: one alert (when there is

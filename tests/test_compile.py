@@ -86,15 +86,22 @@ def test_every_task_has_a_timeout_retries_and_a_failure_path_with_one_alert(writ
         step = name.split(".")[0]
         catch_all = state["Catch"][-1]
         assert catch_all["ErrorEquals"] == ["States.ALL"], name
-        named = states[catch_all["Next"]]  # names the step for the failure path the block's steps share
-        assert (named["Type"], named["Result"], named["ResultPath"]) == ("Pass", step, "$.failed_step"), name
-        alert = states[named["Next"]]
+        target = states[catch_all["Next"]]
+        if target["Type"] == "Pass":  # names the step for the failure path its block's steps share
+            assert (target["Result"], target["ResultPath"]) == (step, "$.failed_step"), name
+            alert, error = states[target["Next"]], "States.Format('{}.Failed', $.failed_step)"
+            assert "$.failed_step" in alert["Parameters"]["Message.$"]
+        else:  # a lone step in its block (a Parallel branch) alerts by itself
+            alert, error = target, f"{step}.Failed"
+            assert step in alert["Parameters"]["Message.$"]
         assert alert["Resource"] == "arn:aws:states:::sns:publish"
-        message = alert["Parameters"]["Message.$"]
-        assert "$.failed_step" in message and "$.error.Cause" in message and "executions/details" in message
+        assert "$.error.Cause" in alert["Parameters"]["Message.$"]
+        assert "executions/details" in alert["Parameters"]["Message.$"]
         failed = states[alert["Next"]]
-        assert failed["Type"] == "Fail" and failed["ErrorPath"] == "States.Format('{}.Failed', $.failed_step)"
+        assert failed["Type"] == "Fail" and error in (failed.get("Error"), failed.get("ErrorPath"))
         assert alert["Catch"][0]["Next"] == alert["Next"], "a failed alert must not hide the step's failure"
+    shared = [name for name, state in tasks.items() if states[state["Catch"][-1]["Next"]]["Type"] == "Pass"]
+    assert {name.split(".")[0] for name in shared} == {"shard_features", "train", "evaluate", "register"}
     assert tasks["train"]["Retry"][0]["ErrorEquals"] == ["SageMaker.AmazonSageMakerException", "ThrottlingException"]
     assert tasks["train"]["Retry"][0]["IntervalSeconds"] == 30
 
@@ -103,6 +110,7 @@ def test_without_notifications_a_failure_fails_directly(write_spec):
     definition = compile_text(write_spec, MINIMAL).definition
     states = states_of(definition)
     assert states["prep"]["Catch"][0]["Next"] == "prep.failed"
+    assert states["prep.failed"]["Type"] == "Fail"  # with nothing to alert, nothing to share
     assert not any(name.endswith(".alert") for name in states)
 
 
