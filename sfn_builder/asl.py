@@ -54,7 +54,8 @@ def alerted_errors(definition: dict[str, Any]) -> list[str]:
     A failure path is an alert task (`<step>.alert`) followed by a Fail state; the
     execution-status rule leaves executions that failed with these errors alone,
     so that every failed execution sends one message. A block's shared failure path
-    fails with `<step>.Failed` for each step whose `<step>.failed` Pass leads to it.
+    fails with `<step>.Failed` for each step whose `<step>.failed` Pass leads to it, and a
+    Parallel state's with each error its catcher takes there.
     """
     errors = set()
     for _, block in _blocks(definition):
@@ -70,6 +71,9 @@ def alerted_errors(definition: dict[str, Any]) -> list[str]:
         for body in states.values():
             if body.get("ResultPath") == FAILED_STEP and body.get("Next") in alerted:
                 errors.add(body["Result"] + FAILED_ERROR_SUFFIX)
+            for catcher in body.get("Catch", []):  # a Parallel state's, for its branches' lone steps
+                if catcher["Next"] in alerted:
+                    errors.update(name for name in catcher["ErrorEquals"] if name != "States.ALL")
     return sorted(errors)
 
 

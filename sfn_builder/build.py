@@ -76,6 +76,8 @@ class Scope:
     failure_paths: dict[tuple[str, str], Any] = field(default_factory=dict)
     shares_failures: bool = False  # its steps share one failure path (see `_Builder.shared_failure`)
     shared_failure: Any = None
+    alone: bool = False  # a branch's one step, for which its Parallel state alerts (`_Builder.branch_failure`)
+    silenced: list[str] = field(default_factory=list)  # the steps that fail here without alerting
 
     def add(self, state: Any, *, at_end: bool = False) -> Any:
         (self.tail if at_end else self.states).append(state)
@@ -341,16 +343,19 @@ class _Builder:
         name = f"parallel.{self.parallel_count}"
         emitters = []
         produced: list[tuple[int, str]] = []
+        silenced: list[str] = []
         for index, branch in enumerate(node.branches):
-            branch_scope = Scope(shares_failures=self._shares(branch))
+            branch_scope = self._branch_scope(branch)
             block, after = self.node(branch, branch_scope, available)
             close(block.exits, branch_scope, aux_state(name, f"{index + 1}.done"))
             emitters.append(lambda s=branch_scope, b=block: s.emit(b.entry))
             produced += [(index, step) for step in after if step not in available]
+            silenced += branch_scope.silenced
         selector = self._branches_selector(available, produced)
         steps_inside = leaves(node)
         names = ", ".join(steps_inside[:6]) + (", ..." if len(steps_inside) > 6 else "")
         state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=f"Runs {names}."))
+        self.branch_failure(state, silenced, scope)
         return Block(state, [next_exit(state)]), [*available, *(s for _, s in produced)]
 
     def network(self, node: Network, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
@@ -365,8 +370,10 @@ class _Builder:
         signalling = sorted({need for needs in node.needs for need in needs} | senders)
         emitters = []
         produced: list[tuple[int, str]] = []
+        member_scopes: list[Scope] = []
         for index, member in enumerate(node.members):
-            branch = Scope(shares_failures=self._shares(member))
+            branch = self._branch_scope(member)
+            member_scopes.append(branch)
             first, tail = steps_of[index][0], steps_of[index][-1]
             have = list(available)
             sources = dict.fromkeys([*node.needs[index], *(owner[s] for s in reads[index])])
@@ -399,11 +406,14 @@ class _Builder:
         inside = leaves(node)
         names = ", ".join(inside[:6]) + (", ..." if len(inside) > 6 else "")
         comment = f"Runs {names}, each when its own needs are done."
+        silenced = [member.silenced for member in member_scopes]
         if node.groups:
-            emitters, produced = self._network_parts(node, emitters, produced, available, steps_of)
+            emitters, produced = self._network_parts(node, emitters, produced, available, steps_of, silenced)
             comment = f"Runs {names} in {len(node.groups)} parts, each step when its own needs are done."
+            silenced = []
         selector = self._branches_selector(available, produced)
         state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=comment))
+        self.branch_failure(state, [step for steps in silenced for step in steps], scope)
         cleared = marker_states.clear_states(name, [self.keys[steps_of[i][-1]] for i in signalling], table)
         last = state
         for clear in cleared:
@@ -422,6 +432,7 @@ class _Builder:
         produced: list[tuple[int, str]],
         available: list[str],
         steps_of: list[list[str]],
+        silenced: list[list[str]],
     ) -> tuple[list[sdk.Emit], list[tuple[int, str]]]:
         """A split network: each group of its members runs as a part, a Parallel state of their branches
         (markers are keyed by the workflow's execution, so they wait for each other across parts); the
@@ -442,6 +453,7 @@ class _Builder:
                     "needs are done.",
                 )
             )
+            self.branch_failure(inner, [step for i in group for step in silenced[i]], child)
             branch = Scope()
             task = self.part_task(number, steps, child, inner, branch)
             part_emitters.append(lambda s=branch, t=task: s.emit(t))
@@ -918,6 +930,7 @@ class _Builder:
             named.next(self.shared_failure(scope))
             scope.failure_paths[key] = named
             return named
+        alone = reason is None and error is None and fail_name is None and scope.alone and subject_fits
         fail_id = fail_name or aux_state(step, label)
         if reason is None:
             fail = sdk.Fail(
@@ -931,12 +944,35 @@ class _Builder:
             cause = "".join(str(piece) for piece in reason) if isinstance(reason, list) else reason
             fail = sdk.Fail(fail_id, error=error or f"{step}{FAILED_ERROR_SUFFIX}", cause=cause)
         alert_id = aux_state(step, "alert" if label == "failed" else f"{label}.alert")
-        alert = self.alert(alert_id, step, reason, fail)
+        alert = None if alone else self.alert(alert_id, step, reason, fail)
+        if alone:
+            scope.silenced.append(step)
         if alert is not None:
             scope.add(alert, at_end=True)
         scope.add(fail, at_end=True)
         scope.failure_paths[key] = alert or fail
         return scope.failure_paths[key]
+
+    def _branch_scope(self, branch: Node) -> Scope:
+        """The scope of a Parallel state's branch (or a network's member)."""
+        alone = self.workflow.notifications is not None and self._failing_steps(branch) == 1
+        return Scope(shares_failures=self._shares(branch), alone=alone)
+
+    def branch_failure(self, parallel: Any, steps: list[str], scope: Scope) -> None:
+        """Alert once for the steps of `parallel`'s branches that are alone in theirs: such a step fails its
+        branch with `<step>.Failed` without alerting, and the Parallel state catches exactly those errors,
+        alerts naming the step (the error name's first part) and fails with the same error and cause. A
+        step that shares its branch with others alerts there (`shared_failure`), and its error is not
+        caught here, so nothing alerts twice."""
+        if not steps:
+            return
+        name = parallel.state_id
+        step = choice_reasons.Value("States.ArrayGetItem(States.StringSplit($.error.Error, '.'), 0)")
+        fail = sdk.Fail(aux_state(name, "failed"), error_path="$.error.Error", cause_path="$.error.Cause")
+        alert = scope.add(self.alert(aux_state(name, "alert"), step, ["Cause: ", _CAUSE, "."], fail), at_end=True)
+        scope.add(fail, at_end=True)
+        errors = [f"{failed}{FAILED_ERROR_SUFFIX}" for failed in steps]
+        parallel.add_catch(sdk.Catch(error_equals=errors, next_step=alert, result_path="$.error"))
 
     def _shares(self, node: Node | None) -> bool:
         """Whether the steps of a scope built from `node` share one failure path: when they alert, and

@@ -91,9 +91,11 @@ def test_every_task_has_a_timeout_retries_and_a_failure_path_with_one_alert(writ
             assert (target["Result"], target["ResultPath"]) == (step, "$.failed_step"), name
             alert, error = states[target["Next"]], "States.Format('{}.Failed', $.failed_step)"
             assert "$.failed_step" in alert["Parameters"]["Message.$"]
-        else:  # a lone step in its block (a Parallel branch) alerts by itself
-            alert, error = target, f"{step}.Failed"
-            assert step in alert["Parameters"]["Message.$"]
+        else:  # alone in its Parallel branch: it fails the branch, and the Parallel state alerts
+            assert (target["Type"], target["Error"]) == ("Fail", f"{step}.Failed"), name
+            (catcher,) = [c for s in states.values() for c in s.get("Catch", []) if target["Error"] in c["ErrorEquals"]]
+            alert, error = states[catcher["Next"]], "$.error.Error"
+            assert "$.error.Error" in alert["Parameters"]["Subject.$"]  # the step: the error's first part
         assert alert["Resource"] == "arn:aws:states:::sns:publish"
         assert "$.error.Cause" in alert["Parameters"]["Message.$"]
         assert "executions/details" in alert["Parameters"]["Message.$"]

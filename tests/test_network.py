@@ -8,6 +8,7 @@ from conftest import compile_text
 from parliament import analyze_policy_string
 from test_publish import connect, create, mutating, record_calls
 
+from sfn_builder.asl import walk_states
 from sfn_builder.deploy.cloudformation import template
 from sfn_builder.deploy.publish import plan_removal, prepare, remove
 from sfn_builder.simulate import engine
@@ -87,6 +88,19 @@ def test_a_failing_step_stops_what_needs_it_and_alerts_once(write_spec):
     assert "c" not in ran and "d" not in ran and "e" not in ran
     assert [alert.subject.rpartition(": ")[2] for alert in run.alerts] == ["b failed"]
     assert ("c", "cancelled") in [(v.state, v.outcome) for v in run.path]  # its branch began with a wait
+
+
+def test_the_network_alerts_for_its_lone_steps_once_and_the_execution_rule_stays_quiet(write_spec):
+    compilation = compile_text(write_spec, N_GRAPH)
+    definition, workflow = compilation.definition, compilation.analysis.workflow
+    alerts = [name for name, body in walk_states(definition) if body.get("Resource") == "arn:aws:states:::sns:publish"]
+    assert sorted(alerts) == ["e.alert", "parallel.1.alert"]  # a-d share their Parallel state's; e has its own
+    for step in "abcde":
+        run = engine.run(definition, "n-graph", {}, {**success_case(definition, {}), step: failure(definition, step)})
+        assert (run.status, run.error) == ("FAILED", f"{step}.Failed")
+        assert [alert.subject for alert in run.alerts] == [f"sfn-build: n-graph: {step} failed"]
+        assert f"step {step} failed" in run.alerts[0].message
+        assert engine.rule_alerts(workflow, definition, run) == []
 
 
 def test_create_makes_the_markers_table_and_grants_only_its_items(emulator, write_spec):

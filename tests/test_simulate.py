@@ -140,8 +140,9 @@ def test_a_failing_branch_cancels_the_branches_not_started_and_the_report_is_the
         result = simulate("churn-training", clean_events=failure(definition, "clean_events"))
         reports.add(tuple(result.path))
     (path,) = reports
-    (parallel,) = [v for v in path if v.state.startswith("parallel.")]
+    (parallel,) = [v for v in path if v.state == "parallel.1"]
     assert parallel.outcome == "failed"
+    assert [v.state for v in path][-2:] == ["parallel.1.alert", "parallel.1.failed"]  # it alerts for its branch
     (cancelled,) = [v for v in path if v.outcome == "cancelled"]
     assert cancelled.state == "clean_users" and cancelled.note == f"branch 2 of {parallel.state}"
 
