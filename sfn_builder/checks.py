@@ -281,7 +281,8 @@ def _never_run(workflow: Workflow) -> Iterator[Problem]:
 
 
 def _strings(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
-    """Every string in a value, with its path."""
+    """Every string in a value, with its path; and every key that holds `${`, which becomes a value where
+    a request names things by the spec's keys (a metric's name)."""
     stack: list[tuple[Any, Path]] = [(value, path)]
     while stack:
         current, where = stack.pop()
@@ -289,6 +290,7 @@ def _strings(value: Any, path: Path) -> Iterator[tuple[str, Path]]:
             yield current, where
         elif isinstance(current, dict):
             stack.extend((v, (*where, k)) for k, v in current.items())
+            yield from ((k, (*where, k)) for k in current if isinstance(k, str) and "${" in k)
         elif isinstance(current, list):
             stack.extend((v, (*where, i)) for i, v in enumerate(current))
 

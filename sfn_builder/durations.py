@@ -12,6 +12,8 @@ def parse_duration(value: int | str) -> int:
     """Seconds in a duration; raises ValueError for anything else."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
+    if isinstance(value, float) and value.is_integer():  # `3.` in YAML: an integer to JSON Schema, too
+        value = int(value)
     if isinstance(value, int):
         if value < 1:
             raise ValueError(f"{value} is not a positive number of seconds")

@@ -6,6 +6,7 @@ In each case the line the error must point at is marked `# <-`.
 from __future__ import annotations
 
 import textwrap
+import warnings
 
 import pytest
 
@@ -208,6 +209,11 @@ CASES = {
     ),
     "unclosed template": (
         steps('  prep:\n    type: processing\n    arguments: {since: "${input.run_date"}   # <-\n'),
+        "'${' is not closed by '}'",
+        None,
+    ),
+    "unclosed template in a key that names a metric": (
+        steps(PREP, TRAIN, '    metrics: {"train${loss": "loss=([0-9.]+)"}   # <-\n'),
         "'${' is not closed by '}'",
         None,
     ),
@@ -549,6 +555,20 @@ def test_rule(case, write_spec):
     assert problem.render().startswith(f"{problem.file}:{marked[0]}:")
     if hint:
         assert hint in (problem.hint or ""), rendered
+
+
+def test_a_timeout_written_as_a_whole_float_is_seconds_as_json_schema_reads_it(write_spec):
+    analysis = analyze_file(write_spec(HEAD.replace("defaults:\n", "defaults:\n  timeout: 3.\n") + "steps:\n" + PREP))
+    assert analysis.ok, [p.render() for p in analysis.problems]
+    assert analysis.workflow.steps["prep"].timeout == 3
+
+
+def test_a_metric_regex_python_would_warn_about_is_checked_without_a_python_warning(write_spec):
+    text = steps(PREP, TRAIN, '    metrics: {"auc": "auc=[[0-9]]*([0-9.]+)"}\n')  # "possible nested set" to Python
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        analysis = analyze_file(write_spec(text))
+    assert analysis.ok, [p.render() for p in analysis.problems]
 
 
 def test_every_problem_is_reported_at_once(write_spec):
