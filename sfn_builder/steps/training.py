@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -249,7 +250,9 @@ def _spot_problems(step: Step) -> Iterator[Problem]:
 def _metric_problems(step: Step) -> Iterator[Problem]:
     for name, regex in (step.config.get("metrics") or {}).items():
         try:
-            groups = re.compile(regex).groups
+            with warnings.catch_warnings():  # Python's own (a "possible nested set"): not SageMaker's concern
+                warnings.simplefilter("ignore")
+                groups = re.compile(regex).groups
         except re.error as error:
             groups, reason = None, str(error)
         else:
