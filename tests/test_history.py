@@ -92,3 +92,22 @@ def test_a_step_failing_in_a_parallel_branch_is_named_as_the_failure_not_the_bra
     for event in events:
         reader.read(event)
     assert reader.failure == ("train", "States.TaskFailed", "out of memory")
+
+
+def test_a_parallel_state_whose_catch_takes_a_branch_failure_is_shown_caught_not_succeeded():
+    from sfn_builder.deploy.executions import HistoryReader
+
+    events = [
+        {"id": 1, "previousEventId": 0, "type": "ExecutionStarted"},
+        {"id": 2, "previousEventId": 1, "type": "ParallelStateEntered", "stateEnteredEventDetails": {"name": "p"}},
+        {"id": 3, "previousEventId": 2, "type": "FailStateEntered", "stateEnteredEventDetails": {"name": "a.failed"}},
+        {"id": 4, "previousEventId": 3, "type": "ParallelStateFailed"},
+        {"id": 5, "previousEventId": 4, "type": "ParallelStateExited", "stateExitedEventDetails": {"name": "p"}},
+        {"id": 6, "previousEventId": 5, "type": "TaskStateEntered", "stateEnteredEventDetails": {"name": "p.alert"}},
+        {"id": 7, "previousEventId": 6, "type": "TaskStateExited", "stateExitedEventDetails": {"name": "p.alert"}},
+    ]
+    reader = HistoryReader()
+    shown = [(p.state, p.event) for p in map(reader.read, events) if p is not None]
+    assert shown == [
+        ("p", "entered"), ("a.failed", "entered"), ("p", "caught"), ("p.alert", "entered"), ("p.alert", "succeeded")
+    ]

@@ -205,6 +205,7 @@ class HistoryReader:
     def __init__(self) -> None:
         self.by_id: dict[int, dict[str, Any]] = {}
         self.failing: set[str] = set()  # states whose last attempt failed
+        self.block_failed = False  # a Parallel or Map state failed (its events name no state): its exit is a catch
         self.last_state_failure: tuple[str, str, str] | None = None
         self.execution_failure: tuple[str, str, str] | None = None
 
@@ -236,8 +237,9 @@ class HistoryReader:
             return Progress(event["stateEnteredEventDetails"]["name"], "entered")
         if "stateExitedEventDetails" in event:
             state = event["stateExitedEventDetails"]["name"]
-            if state in self.failing:
+            if state in self.failing or (self.block_failed and kind in ("ParallelStateExited", "MapStateExited")):
                 self.failing.discard(state)
+                self.block_failed = False
                 return Progress(state, "caught", "the error goes on to its catch")
             if state.endswith(".failed"):  # the Pass that names a failed step for its block's failure path
                 return None
@@ -251,6 +253,7 @@ class HistoryReader:
                 self.last_state_failure = None
             return Progress(state, "retrying")
         if kind in ("ParallelStateFailed", "MapStateFailed"):  # what failed inside one has said so already
+            self.block_failed = True  # so its exit, when a catch takes the error, says so
             return None
         if kind.endswith(("Failed", "TimedOut", "Aborted")) and not kind.startswith("MapIteration"):
             details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
