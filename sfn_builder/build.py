@@ -919,7 +919,8 @@ class _Builder:
 
         `reason` None means a caught error: its name and cause are in `$.error`, and the step's
         `<step>.failed` Pass names the step for the failure path its scope shares. A list holds
-        values read when the step fails (see choice_reasons).
+        values read when the step fails (see choice_reasons). A step alone in its Parallel branch
+        fails without alerting: the Parallel state alerts for it (`branch_failure`).
         """
         key = (step, label)
         if key in scope.failure_paths:
@@ -930,7 +931,9 @@ class _Builder:
             named.next(self.shared_failure(scope))
             scope.failure_paths[key] = named
             return named
-        alone = reason is None and error is None and fail_name is None and scope.alone and subject_fits
+        # alone in a Parallel branch: every way the step fails (a caught error, a reason) fails the branch with
+        # `<step>.Failed` without alerting, and the Parallel state alerts once (`branch_failure`)
+        alone = error is None and fail_name is None and scope.alone and subject_fits
         fail_id = fail_name or aux_state(step, label)
         if reason is None:
             fail = sdk.Fail(
@@ -945,7 +948,7 @@ class _Builder:
             fail = sdk.Fail(fail_id, error=error or f"{step}{FAILED_ERROR_SUFFIX}", cause=cause)
         alert_id = aux_state(step, "alert" if label == "failed" else f"{label}.alert")
         alert = None if alone else self.alert(alert_id, step, reason, fail)
-        if alone:
+        if alone and step not in scope.silenced:
             scope.silenced.append(step)
         if alert is not None:
             scope.add(alert, at_end=True)

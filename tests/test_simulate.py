@@ -147,6 +147,38 @@ def test_a_failing_branch_cancels_the_branches_not_started_and_the_report_is_the
     assert cancelled.state == "clean_users" and cancelled.note == f"branch 2 of {parallel.state}"
 
 
+REPORT_IN_A_BRANCH = """
+version: 1
+name: rep-demo
+defaults:
+  sagemaker:
+    role: arn:aws:iam::111122223333:role/demo-sagemaker
+    image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/demo:1
+    instance_type: ml.m5.xlarge
+steps:
+  a:
+    type: processing
+    entrypoint: [python3, a.py]
+    outputs: [{name: report, source: /opt/ml/processing/output, destination: "s3://demo-bucket/rep/"}]
+    report: {output: report, file: r.json}
+  b: {type: processing, entrypoint: [python3, b.py]}
+  c: {type: processing, needs: [a, b], entrypoint: [python3, c.py], arguments: {x: "${steps.a.report.x}"}}
+notifications:
+  topic: {name: rep-alerts}
+"""
+
+
+@pytest.mark.parametrize("how", ["job fails", "report too large"])
+def test_a_step_alone_in_its_branch_alerts_once_however_it_fails(how, cli, write_spec, tmp_path):
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"x": "y" * 70_000}))
+    given = ["--fail", "a"] if how == "job fails" else ["--report", f"a=@{big}"]
+    code, out, _ = cli("simulate", write_spec(REPORT_IN_A_BRANCH), *given)
+    assert code == 1
+    assert "Alerts published: 1\n  sfn-build: rep-demo: a failed\n" in out  # by its Parallel state, not the rule
+    assert out.rstrip().splitlines()[-1].startswith("FAILED: a.Failed: ")
+
+
 def test_a_map_of_ten_thousand_items_at_concurrency_one_succeeds():
     workflow, definition, defaults = compiled("batch-fanout")
     one_at_a_time = json.loads(json.dumps(definition).replace('"MaxConcurrency": 4', '"MaxConcurrency": 1'))
