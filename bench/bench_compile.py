@@ -11,7 +11,7 @@ one run and on the same machine:
   with `Chain` (fan-outs in a `Parallel`), serialised with `Graph` (at most 100
   steps: about 0.17 s a step, and 1,000 chained steps exceed Python's recursion limit);
 
-the definition's bytes per step (compact, chains of 10 and 100 steps, without and with
+the definition's bytes per step of each shape (compact, 10 and 100 steps, without and with
 `notifications`: the difference over 90 steps, so what every workflow has once is left out);
 and the cold starts of `sfn-build validate`, `compile`, `graph` and `plan --local`
 (against the embedded emulator, started for it when it is not running) on a 10-step
@@ -77,9 +77,9 @@ def sfn_build(shape: str, size: int, *, parsed: bool = False) -> Callable[[], ob
     return run
 
 
-def bytes_per_step(*, alerts: bool) -> float:
-    """A processing step's share of a chain's compact definition (the 100-step chain's bytes over the
-    10-step one's, per step), without or with `notifications`."""
+def bytes_per_step(shape: str, *, alerts: bool) -> float:
+    """A processing step's share of a compact definition (the 100-step graph's bytes over the 10-step
+    one's, per step, parts included), without or with `notifications`."""
     from sfn_builder.compiler import compile_analysis
     from sfn_builder.loader import load_text
     from sfn_builder.validate import analyze
@@ -87,8 +87,9 @@ def bytes_per_step(*, alerts: bool) -> float:
     notifications = "notifications: {topic: {name: bench-alerts}}\n" if alerts else ""
 
     def size(steps: int) -> int:
-        compilation = compile_analysis(analyze(load_text(notifications + spec("chain", steps), "bench.yaml")))
-        return len(compilation.compact_json().encode())
+        compilation = compile_analysis(analyze(load_text(notifications + spec(shape, steps), "bench.yaml")))
+        parts = [json.dumps(part, separators=(",", ":")) for part in compilation.parts.values()]
+        return len(compilation.compact_json().encode()) + sum(len(part.encode()) for part in parts)
 
     return (size(100) - size(10)) / 90
 
@@ -222,10 +223,10 @@ def main() -> None:
             rows.append(row)
             print(_format(row), flush=True)
     print()
-    sizes = {"bytes_per_step": bytes_per_step(alerts=False), "bytes_per_step_alerts": bytes_per_step(alerts=True)}
+    sizes = {shape: [bytes_per_step(shape, alerts=False), bytes_per_step(shape, alerts=True)] for shape in SHAPES}
     print(
-        f"definition: {sizes['bytes_per_step']:.0f} bytes per processing step, "
-        f"{sizes['bytes_per_step_alerts']:.0f} with notifications (compact)",
+        "definition bytes per processing step, without / with notifications (compact): "
+        + ", ".join(f"{shape} {plain:.0f} / {alerted:.0f}" for shape, (plain, alerted) in sizes.items()),
         flush=True,
     )
     print()
@@ -245,7 +246,8 @@ def main() -> None:
         if started:
             _emulator("stop")
     if args.json:
-        figures = {"rows": rows, **sizes, **{f"cold_start_{name}_s": seconds for name, seconds in cold.items()}}
+        figures = {"rows": rows, "bytes_per_step": sizes}
+        figures.update({f"cold_start_{name}_s": seconds for name, seconds in cold.items()})
         Path(args.json).write_text(json.dumps(figures, indent=2))
 
 
