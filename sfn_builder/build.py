@@ -151,7 +151,7 @@ class _Builder:
             if step.for_each is not None and not isinstance(step.for_each.items, str)
         }
         self.parallel_count = 0
-        self.top = Scope(shares_failures=self._shares(plan.main))
+        self.top = self._scope(plan.main)
         self.shared_count = 1  # the top level's failure path is "any step", the others' "any step 2", ...
         self.parts: dict[int, dict[str, Any]] = {}
         reports = sum(1 for step in workflow.steps.values() if step.type == "processing" and report_uri(step))
@@ -264,7 +264,7 @@ class _Builder:
 
     def part(self, node: Part, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
         """A Part: its own state machine, given the state document and returning it (module `split`)."""
-        child = Scope(shares_failures=self._shares(node.node))
+        child = self._scope(node.node)
         block, after = self.node(node.node, child, available)
         close(block.exits, child, aux_state(part_state(node.number), "done"))
         task = self.part_task(node.number, leaves(node.node), child, block.entry, scope)
@@ -345,7 +345,7 @@ class _Builder:
         produced: list[tuple[int, str]] = []
         silenced: list[str] = []
         for index, branch in enumerate(node.branches):
-            branch_scope = self._branch_scope(branch)
+            branch_scope = self._scope(branch, branch=True)
             block, after = self.node(branch, branch_scope, available)
             close(block.exits, branch_scope, aux_state(name, f"{index + 1}.done"))
             emitters.append(lambda s=branch_scope, b=block: s.emit(b.entry))
@@ -372,7 +372,7 @@ class _Builder:
         produced: list[tuple[int, str]] = []
         member_scopes: list[Scope] = []
         for index, member in enumerate(node.members):
-            branch = self._branch_scope(member)
+            branch = self._scope(member, branch=True)
             member_scopes.append(branch)
             first, tail = steps_of[index][0], steps_of[index][-1]
             have = list(available)
@@ -956,11 +956,6 @@ class _Builder:
         scope.failure_paths[key] = alert or fail
         return scope.failure_paths[key]
 
-    def _branch_scope(self, branch: Node) -> Scope:
-        """The scope of a Parallel state's branch (or a network's member)."""
-        alone = self.workflow.notifications is not None and self._failing_steps(branch) == 1
-        return Scope(shares_failures=self._shares(branch), alone=alone)
-
     def branch_failure(self, parallel: Any, steps: list[str], scope: Scope) -> None:
         """Alert once for the steps of `parallel`'s branches that are alone in theirs: such a step fails its
         branch with `<step>.Failed` without alerting, and the Parallel state catches exactly those errors,
@@ -977,11 +972,13 @@ class _Builder:
         errors = [f"{failed}{FAILED_ERROR_SUFFIX}" for failed in steps]
         parallel.add_catch(sdk.Catch(error_equals=errors, next_step=alert, result_path="$.error"))
 
-    def _shares(self, node: Node | None) -> bool:
-        """Whether the steps of a scope built from `node` share one failure path: when they alert, and
-        two or more may fail there (one alert state then serves them all, and each step adds a Pass of
-        90 bytes instead of an alert of about 1,000; a lone step keeps its own, as without alerts)."""
-        return self.workflow.notifications is not None and node is not None and self._failing_steps(node) >= 2
+    def _scope(self, node: Node | None, *, branch: bool = False) -> Scope:
+        """The scope a plan node is built into (`branch`: a Parallel state's branch or a network's member).
+        With alerts, its steps share one failure path when two or more may fail there (one alert state
+        serves them all, each step adding a Pass of 90 bytes instead of an alert of about 1,000); a step
+        alone in a branch fails it without alerting, and the Parallel state alerts (`branch_failure`)."""
+        failing = self._failing_steps(node) if node is not None and self.workflow.notifications is not None else 0
+        return Scope(shares_failures=failing >= 2, alone=branch and failing == 1)
 
     def _failing_steps(self, node: Node) -> int:
         """The task steps built into the same scope as `node` (with their catch handler paths): not
