@@ -77,6 +77,13 @@ def alerted_errors(definition: dict[str, Any]) -> list[str]:
     return sorted(errors)
 
 
+def fail_causes(definition: dict[str, Any], errors: Iterable[str]) -> list[str]:
+    """The literal causes of the Fail states that fail with one of `errors` (a `fail` step's)."""
+    wanted = set(errors)
+    return [body["Cause"] for _, body in walk_states(definition)
+            if body.get("Type") == "Fail" and body.get("Error") in wanted and "Cause" in body]
+
+
 def _blocks(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """The definition and every States block inside it (branches, iterators)."""
     yield "", definition

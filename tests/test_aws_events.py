@@ -165,6 +165,32 @@ def test_every_way_an_execution_fails_sends_exactly_one_message(compiled):
     assert uncaught.alerts == [] and len(engine.rule_alerts(workflow, definition, uncaught)) == 1
 
 
+def test_a_large_workflow_s_execution_rule_fits_eventbridge_and_still_alerts_only_what_the_workflow_did_not(
+    write_spec,
+):
+    """Two hundred steps' `<step>.Failed` names pass the 2,048 characters EventBridge takes."""
+    steps = "".join(
+        f"  s{n}: {{type: lambda, function: f, payload: {{n: {n}}}{f', needs: [s{n - 1}]' if n else ''}}}\n"
+        for n in range(200)
+    )
+    stop = "  stop: {type: fail, needs: [s199], error: ModelRejected, cause: the model was rejected}\n"
+    text = f"version: 1\nname: big\nsteps:\n{steps}{stop}notifications:\n  topic: {{name: big-alerts}}\n"
+    compilation = compile_text(write_spec, text)
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    rules = alert_rules(compilation.analysis.workflow, MACHINE, compilation.definition)
+    (rule,) = [r for r in rules if r.suffix == "execution-alerts"]
+    assert len(json.dumps(rule.pattern, separators=(",", ":"))) <= 2048
+    failed = sample("states-execution-failed.json")
+    for error, cause, alerts in [
+        ("s7.Failed", "Step s7 failed. States.TaskFailed: boom", False),  # alerted by the workflow
+        ("ModelRejected", "the model was rejected", False),  # the fail step alerted
+        ("States.Runtime", "An error occurred while executing the state", True),
+        ("workflow.part-1.Failed", "workflow.part-1 failed. States.Timeout: ", True),  # nothing alerted it
+    ]:
+        assert bool(matching([rule], ours(failed, error=error, cause=cause))) is alerts, error
+    assert matching([rule], ours(failed))  # no error in the event, as in AWS's sample
+
+
 @pytest.mark.parametrize("name", ["rerun(2024-01-01)", "it's-back!", "naïve-数据"])
 def test_the_execution_message_is_json_for_any_legal_execution_name(rules, name):
     event = ours(sample("states-execution-timed-out.json"), name=name, executionArn=f"{MACHINE}:{name}")

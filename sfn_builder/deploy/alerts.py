@@ -35,13 +35,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..asl import alerted_errors
+from ..asl import FAILED_ERROR_SUFFIX, alerted_errors, fail_causes
 from ..model import Workflow
+from ..naming import PART_STATE_PREFIX
 from ..steps import KINDS
 from ..steps.base import JobEvents
 
 EXECUTION_SOURCE = "aws.states"
 EXECUTION_DETAIL_TYPE = "Step Functions Execution Status Change"
+EVENT_PATTERN_LIMIT = 2048  # characters of a rule's event pattern (EventBridge's default quota)
 CONSOLE = "https://console.aws.amazon.com"
 EXECUTION_PAGE = "/states/home?region=<region>#/v2/executions/details/<arn>"
 
@@ -78,14 +80,32 @@ def alert_rules(
     return rules
 
 
+def _alerted_by_suffix(alerted: list[str], definitions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The execution rule's exclusion of the errors the workflow alerted for, when their list passes the
+    pattern's size limit: every `<step>.Failed` by its suffix (a part's own failure, `workflow.part-N.
+    Failed`, which nothing alerted for, taken back by its prefix), and a `fail` step's own error by its
+    cause (EventBridge cannot exclude a suffix and a list from one field; fields are matched together)."""
+    detail: dict[str, Any] = {
+        "error": [{"anything-but": {"suffix": FAILED_ERROR_SUFFIX}}, {"prefix": PART_STATE_PREFIX}, {"exists": False}]
+    }
+    others = [error for error in alerted if not error.endswith(FAILED_ERROR_SUFFIX)]
+    causes = sorted({cause for definition in definitions for cause in fail_causes(definition, others)})
+    if causes:
+        detail["cause"] = [{"anything-but": causes}, {"exists": False}]
+    return detail
+
+
 def _execution_rule(
     workflow: Workflow, state_machine_arn: str, definitions: list[dict[str, Any]], statuses: tuple[str, ...]
 ) -> AlertRule:
     """Executions of the workflow's own state machine (a part's failure fails it too: one alert)."""
     detail: dict[str, Any] = {"stateMachineArn": [state_machine_arn], "status": list(statuses)}
+    pattern = {"source": [EXECUTION_SOURCE], "detail-type": [EXECUTION_DETAIL_TYPE], "detail": detail}
     alerted = sorted({error for definition in definitions for error in alerted_errors(definition)})
     if alerted:
         detail["error"] = [{"anything-but": alerted}, {"exists": False}]
+        if len(json.dumps(pattern)) > EVENT_PATTERN_LIMIT:
+            detail.update(_alerted_by_suffix(alerted, definitions))
     paths = {
         "execution": "$.detail.name",
         "status": "$.detail.status",
@@ -101,7 +121,7 @@ def _execution_rule(
     return AlertRule(
         "execution-alerts",
         f"Alerts when an execution of {workflow.name} ends {', '.join(statuses)} without a step alert",
-        {"source": [EXECUTION_SOURCE], "detail-type": [EXECUTION_DETAIL_TYPE], "detail": detail},
+        pattern,
         {"InputPathsMap": paths, "InputTemplate": template},
     )
 
