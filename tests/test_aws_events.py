@@ -191,6 +191,23 @@ def test_a_large_workflow_s_execution_rule_fits_eventbridge_and_still_alerts_onl
     assert matching([rule], ours(failed))  # no error in the event, as in AWS's sample
 
 
+def test_a_large_workflow_s_job_rules_fit_eventbridge_and_match_only_its_own_jobs(write_spec):
+    steps = "".join(f"  s{n}: {{type: batch, job_queue: q, job_definition: 'd:1'}}\n" for n in range(200))
+    text = f"version: 1\nname: big\nsteps:\n{steps}notifications:\n  topic: {{name: t}}\n  on_jobs: [Failed]\n"
+    compilation = compile_text(write_spec, text)
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    (rule,) = [r for r in alert_rules(compilation.analysis.workflow, MACHINE, compilation.definition)
+               if r.suffix.startswith("batch")]
+    assert len(json.dumps(rule.pattern, separators=(",", ":"))) <= 2048
+    event = sample("batch-job-state-change.json")
+    for name, alerts in [
+        (f"{job_prefix('big', 's57')}-0123456789ab", True),
+        (f"{job_prefix('bigger', 's57')}-0123456789ab", False),  # another workflow's
+        (f"{job_prefix('big-x', 's57')}-0123456789ab", False),
+    ]:
+        assert bool(matching([rule], ours(event, jobName=name, status="FAILED"))) is alerts, name
+
+
 @pytest.mark.parametrize("name", ["rerun(2024-01-01)", "it's-back!", "naïve-数据"])
 def test_the_execution_message_is_json_for_any_legal_execution_name(rules, name):
     event = ours(sample("states-execution-timed-out.json"), name=name, executionArn=f"{MACHINE}:{name}")

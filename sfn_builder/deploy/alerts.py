@@ -37,7 +37,7 @@ from typing import Any
 
 from ..asl import FAILED_ERROR_SUFFIX, alerted_errors, fail_causes
 from ..model import Workflow
-from ..naming import PART_STATE_PREFIX
+from ..naming import PART_STATE_PREFIX, SEPARATOR
 from ..steps import KINDS
 from ..steps.base import JobEvents
 
@@ -151,17 +151,19 @@ def _job_rule(
         members["reason"] = Unquoted("reason")
     members["job"] = CONSOLE + events.console
     suffix = "-".join([_slug(kind), *(s.lower() for s in statuses if named)])
+    names: list[Any] = list(prefixes) if events.exact_name else [{"prefix": p} for p in prefixes]
+    detail = {events.name_field: names, events.status_field: statuses}
+    pattern = {"source": [events.source], "detail-type": [events.detail_type], "detail": detail}
+    too_long = len(json.dumps(pattern)) > EVENT_PATTERN_LIMIT
+    if too_long and not events.exact_name and all(SEPARATOR in prefix for prefix in prefixes):
+        # past EventBridge's size: the workflow's part of the names (up to the first separator, which no
+        # slug holds): the same jobs, since the rule is for this kind of job only
+        workflow_parts = {prefix[: prefix.index(SEPARATOR) + len(SEPARATOR)] for prefix in prefixes}
+        detail[events.name_field] = [{"prefix": part} for part in sorted(workflow_parts)]
     return AlertRule(
         suffix + "-alerts",
         f"Alerts when a {label} of {workflow.name} ends {', '.join(statuses)}",
-        {
-            "source": [events.source],
-            "detail-type": [events.detail_type],
-            "detail": {
-                events.name_field: list(prefixes) if events.exact_name else [{"prefix": p} for p in prefixes],
-                events.status_field: statuses,
-            },
-        },
+        pattern,
         {"InputPathsMap": paths, "InputTemplate": _json_template(members)},
     )
 
