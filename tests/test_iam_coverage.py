@@ -315,5 +315,20 @@ def test_job_prefixes_of_different_workflows_never_cover_each_other(first, secon
     assert not other.lower().startswith(workflow_part.lower())
 
 
+def test_a_large_workflow_s_role_fits_iam_and_still_covers_only_its_own_jobs(write_spec):
+    header, rest = ONE_STEP.split("steps:\n")
+    step, notifications = rest.split("notifications:")
+    steps = "".join(step.replace("{step}", f"s{n}") for n in range(200))
+    text = header + "steps:\n" + steps + "notifications:" + notifications
+    compilation = compile_text(write_spec, text.format(workflow="big"))
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    model = compilation.analysis.workflow
+    policy = execution_policy(model, ARNS, topic_arn(model, ARNS))
+    assert len(json.dumps(policy, separators=(",", ":"))) <= 10_240  # a role's inline policies, in IAM
+    for workflow, covered in (("big", True), ("bigger", False), ("big-x", False)):
+        job = arn("sagemaker", f"processing-job/{job_of(workflow, 's57').lower()}")
+        assert allowed(policy, "sagemaker:CreateProcessingJob", job, {}) is covered, workflow
+
+
 def test_example_specs_exist():
     assert (ROOT / "workflows" / "churn-training.yaml").exists()

@@ -9,10 +9,11 @@ the one AWS returns.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..model import Workflow
-from ..naming import CACHE_LOOKUP, job_prefix, resource_name
+from ..naming import CACHE_LOOKUP, SEPARATOR, job_prefix, resource_name
 from ..steps import KINDS
 from ..steps.base import Arns, literal_prefix, statement
 
@@ -31,6 +32,9 @@ LOG_DELIVERY_ACTIONS = [
     "logs:UpdateLogDelivery",
 ]
 LOG_STREAM_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+# A role's inline policies together, in characters without whitespace (IAM's quota): past it, the
+# state machine's policy names the workflow's jobs by the workflow's part of their names.
+ROLE_POLICY_LIMIT = 10_240
 
 
 def log_group_name(workflow: str) -> str:
@@ -83,7 +87,24 @@ def execution_policy(
         statements.append(statement(LOG_DELIVERY_ACTIONS, ["*"]))
         group = arns.arn("logs", f"log-group:{log_group_name(workflow.name)}")
         statements.append(statement(LOG_STREAM_ACTIONS, [group, f"{group}:*"]))
-    return policy(statements) if statements else None
+    if not statements:
+        return None
+    document = policy(statements)
+    if len(json.dumps(document, separators=(",", ":"))) > ROLE_POLICY_LIMIT:
+        document = policy([_by_workflow(item) for item in statements])
+    return document
+
+
+def _by_workflow(item: dict[str, Any]) -> dict[str, Any]:
+    """A statement whose per-step job resources (`...job/<workflow>--<step>-*`) are widened to the
+    workflow's (`...job/<workflow>--*`): still no other workflow's jobs, since no slug holds `--`."""
+    resources = []
+    for resource in item["Resource"]:
+        head, slash, name = resource.rpartition("/")
+        if slash and resource.endswith("-*") and SEPARATOR in name:
+            resource = f"{head}/{name[: name.index(SEPARATOR) + len(SEPARATOR)]}*"
+        resources.append(resource)
+    return {**item, "Resource": resources}
 
 
 def part_statements(machines: list[str], arns: Arns) -> list[dict[str, Any]]:
