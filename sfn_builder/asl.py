@@ -8,8 +8,8 @@ from typing import Any
 
 ALERT_RESOURCE = "arn:aws:states:::sns:publish"
 ALERT_SUFFIX = ".alert"
-# A failed step's name, where its `<step>.failed` Pass puts it for the failure path its block shares
-# (`<name> failed` alert, then a Fail that fails with `<step>.Failed`).
+# Where a step's `<step>.failed` Pass puts its name for the failure path its block shares (an alert
+# naming it, then a Fail that fails with `<step>.Failed`).
 FAILED_STEP = "$.failed_step"
 FAILED_ERROR_SUFFIX = ".Failed"
 

@@ -37,8 +37,8 @@ PART_BYTES = 2500
 
 
 # A step's states beyond its request (resume gate, catch, failure), a marker wait and a step's
-# signalling, by estimate (measured on the bench's specs and the examples: a little over). A step's
-# failure path is shared with its block's steps (build's `shared_failure`), alert included.
+# signalling, by estimate (measured on the bench's specs and the examples: a little over). Alert states
+# are shared (one per block of steps or per Parallel state: build's `_scope`), so a step adds none.
 STEP_BYTES = 700
 WAIT_BYTES = 900
 SIGNAL_BYTES = 1300
