@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import WORKFLOWS
+from conftest import MINIMAL, WORKFLOWS
 
 from sfn_builder.compiler import compile_analysis
 from sfn_builder.simulate import engine
@@ -147,15 +147,7 @@ def test_a_failing_branch_cancels_the_branches_not_started_and_the_report_is_the
     assert cancelled.state == "clean_users" and cancelled.note == f"branch 2 of {parallel.state}"
 
 
-REPORT_IN_A_BRANCH = """
-version: 1
-name: rep-demo
-defaults:
-  sagemaker:
-    role: arn:aws:iam::111122223333:role/demo-sagemaker
-    image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/demo:1
-    instance_type: ml.m5.xlarge
-steps:
+REPORT_IN_A_BRANCH = MINIMAL.split("steps:")[0].replace("name: demo", "name: rep-demo") + """steps:
   a:
     type: processing
     entrypoint: [python3, a.py]
