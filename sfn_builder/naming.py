@@ -84,6 +84,13 @@ def workflow_prefix(workflow: str) -> str:
     return slug(workflow, WORKFLOW_SLUG_LENGTH) + SEPARATOR
 
 
+def workflow_name_starts(workflow: str) -> frozenset[str]:
+    """How every SageMaker name sfn-build makes for the workflow starts (jobs and endpoint configurations,
+    models, tuning jobs), separator included: no other workflow's names start so (no slug holds it)."""
+    lengths = (WORKFLOW_SLUG_LENGTH, MODEL_SLUG_LENGTHS[0], TUNING_SLUG_LENGTHS[0])
+    return frozenset(slug(workflow, length) + SEPARATOR for length in lengths)
+
+
 def job_prefix(workflow: str, step: str) -> str:
     """The start of every job name of one step (without the trailing hyphen)."""
     return workflow_prefix(workflow) + slug(step, STEP_SLUG_LENGTH, one_to_one=False)

@@ -319,7 +319,13 @@ def test_a_large_workflow_s_role_fits_iam_and_still_covers_only_its_own_jobs(wri
     header, rest = ONE_STEP.split("steps:\n")
     step, notifications = rest.split("notifications:")
     steps = "".join(step.replace("{step}", f"s{n}") for n in range(200))
-    text = header + "steps:\n" + steps + "notifications:" + notifications
+    report = (  # a key the spec names that starts like the workflow's job names: not widened
+        "  reporting:\n    type: processing\n    entrypoint: [python3, run.py]\n"
+        "    outputs: [{{name: r, source: /opt/ml/processing/output,"
+        " destination: 's3://ml-reports/big--r-${{execution.name}}/'}}]\n"
+        "    report: {{output: r, file: r.json}}\n"
+    )
+    text = header + "steps:\n" + steps + report + "notifications:" + notifications
     compilation = compile_text(write_spec, text.format(workflow="big"))
     assert compilation.ok, [p.render() for p in compilation.problems]
     model = compilation.analysis.workflow
@@ -328,6 +334,8 @@ def test_a_large_workflow_s_role_fits_iam_and_still_covers_only_its_own_jobs(wri
     for workflow, covered in (("big", True), ("bigger", False), ("big-x", False)):
         job = arn("sagemaker", f"processing-job/{job_of(workflow, 's57').lower()}")
         assert allowed(policy, "sagemaker:CreateProcessingJob", job, {}) is covered, workflow
+    assert allowed(policy, "s3:GetObject", "arn:aws:s3:::ml-reports/big--r-run1/r.json", {})
+    assert not allowed(policy, "s3:GetObject", "arn:aws:s3:::ml-reports/big--other/r.json", {})
 
 
 def test_example_specs_exist():

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from ..model import Workflow
-from ..naming import CACHE_LOOKUP, SEPARATOR, job_prefix, resource_name
+from ..naming import CACHE_LOOKUP, job_prefix, resource_name, workflow_name_starts
 from ..steps import KINDS
 from ..steps.base import Arns, literal_prefix, statement
 
@@ -91,18 +91,21 @@ def execution_policy(
         return None
     document = policy(statements)
     if len(json.dumps(document, separators=(",", ":"))) > ROLE_POLICY_LIMIT:
-        document = policy([_by_workflow(item) for item in statements])
+        starts = workflow_name_starts(workflow.name)
+        document = policy([_by_workflow(item, starts) for item in statements])
     return document
 
 
-def _by_workflow(item: dict[str, Any]) -> dict[str, Any]:
-    """A statement whose per-step job resources (`...job/<workflow>--<step>-*`) are widened to the
-    workflow's (`...job/<workflow>--*`): still no other workflow's jobs, since no slug holds `--`."""
+def _by_workflow(item: dict[str, Any], starts: frozenset[str]) -> dict[str, Any]:
+    """A statement whose per-step SageMaker resources (`...job/<workflow>--<step>-*`) are widened to the
+    workflow's (`...job/<workflow>--*`): still no other workflow's, since no slug holds `--`. Nothing
+    else is widened (an S3 key the spec names stays as it is, whatever it holds)."""
     resources = []
     for resource in item["Resource"]:
-        head, slash, name = resource.rpartition("/")
-        if slash and resource.endswith("-*") and SEPARATOR in name:
-            resource = f"{head}/{name[: name.index(SEPARATOR) + len(SEPARATOR)]}*"
+        head, _, name = resource.rpartition("/")
+        start = next((start for start in starts if name.startswith(start)), None)
+        if ":sagemaker:" in head and resource.endswith("-*") and start is not None:
+            resource = f"{head}/{start}*"
         resources.append(resource)
     return {**item, "Resource": resources}
 
