@@ -37,7 +37,7 @@ from typing import Any
 
 from ..asl import FAILED_ERROR_SUFFIX, alerted_errors, fail_causes
 from ..model import Workflow
-from ..naming import PART_STATE_PREFIX, SEPARATOR
+from ..naming import PART_STATE_PREFIX, workflow_name_starts
 from ..steps import KINDS
 from ..steps.base import JobEvents
 
@@ -154,12 +154,11 @@ def _job_rule(
     names: list[Any] = list(prefixes) if events.exact_name else [{"prefix": p} for p in prefixes]
     detail = {events.name_field: names, events.status_field: statuses}
     pattern = {"source": [events.source], "detail-type": [events.detail_type], "detail": detail}
-    too_long = len(json.dumps(pattern)) > EVENT_PATTERN_LIMIT
-    if too_long and not events.exact_name and all(SEPARATOR in prefix for prefix in prefixes):
-        # past EventBridge's size: the workflow's part of the names (up to the first separator, which no
-        # slug holds): the same jobs, since the rule is for this kind of job only
-        workflow_parts = {prefix[: prefix.index(SEPARATOR) + len(SEPARATOR)] for prefix in prefixes}
-        detail[events.name_field] = [{"prefix": part} for part in sorted(workflow_parts)]
+    starts = [next((s for s in workflow_name_starts(workflow.name) if p.startswith(s)), None) for p in prefixes]
+    if len(json.dumps(pattern)) > EVENT_PATTERN_LIMIT and not events.exact_name and None not in starts:
+        # past EventBridge's size: the workflow's part of the names (no other workflow's names start so):
+        # the same jobs, since the rule is for this kind of job only
+        detail[events.name_field] = [{"prefix": start} for start in sorted(set(starts))]
     return AlertRule(
         suffix + "-alerts",
         f"Alerts when a {label} of {workflow.name} ends {', '.join(statuses)}",
