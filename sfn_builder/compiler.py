@@ -13,7 +13,7 @@ from typing import Any
 
 from .asl import compact, joined, walk_states
 from .asl_rules import asl_findings
-from .collector import fewer_collections
+from .collector import without_collections
 from .naming import part_machine
 from .payload import RenderError
 from .plan import Plan, make_plan, networks
@@ -94,7 +94,7 @@ def _check_added_tasks(definition: dict[str, Any], document: Any) -> list[Proble
     return problems
 
 
-@fewer_collections()
+@without_collections()
 def compile_analysis(analysis: Analysis) -> Compilation:
     if not analysis.ok:
         return Compilation(analysis, None, analysis.problems)

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .collector import fewer_collections
+from .collector import without_collections
 from .problems import Path, Position, Problem, SpecError
 
 MAX_BYTES = 4 * 1024 * 1024
@@ -196,7 +196,7 @@ def load_bytes(raw: bytes, file: str = "<spec>") -> Document:
     return load_text(text, file)
 
 
-@fewer_collections()
+@without_collections()
 def load_text(text: str, file: str = "<spec>") -> Document:
     """Load spec text; the top level must be a mapping."""
     if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checks import semantic_problems
-from .collector import fewer_collections
+from .collector import without_collections
 from .graph import StepGraph
 from .includes import load_spec
 from .loader import Document
@@ -63,7 +63,7 @@ def analyze_file(path: str) -> Analysis:
     return analyze(document)
 
 
-@fewer_collections()
+@without_collections()
 def analyze(document: Document) -> Analysis:
     problems = [*schema_problems(document.data), *reread_problems(document)]
     workflow = graph = plan = None

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..asl import compact
-from ..collector import fewer_collections
+from ..collector import without_collections
 from ..history import state_of
 from . import interpreter, program_cache
 from .cache_store import CacheStore
@@ -116,7 +116,7 @@ def run(
     if texts:
         program_cache.parse_ahead(list(texts.values()), parsing)
     try:
-        with fewer_collections():
+        with without_collections():
             result = _execute(definition, state_machine, execution, execution_input, case, progress)
     finally:
         interpreter.PARTS = {}
