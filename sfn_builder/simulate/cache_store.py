@@ -37,7 +37,8 @@ class CacheStore:
             by_id[event["id"]] = event
             details = event.get("taskScheduledEventDetails")
             if details is not None:
-                key = _tag(json.loads(details.get("parameters") or "{}"))
+                parameters = details.get("parameters") or "{}"
+                key = _tag(json.loads(parameters)) if TAG in parameters else None  # few jobs are cached
                 if key:
                     keys[state_of(event, by_id)] = key
             elif event["type"] == "TaskSucceeded":

@@ -47,6 +47,8 @@ Task states from mocked responses. `install()` adds what it lacks here:
   engine's PARTS say: their events go into the history where the starting task waits (ids
   renumbered), and moto's own `.sync:2` code reads how they ended, output or error; a `.sync`
   task's DescribeExecution result has AWS's capitalised member names (moto's kept boto3's);
+- JSON text made by encoders kept per separators: moto's `to_json_str` made a new encoder for
+  each of the nine values an item's history and size checks encode (three times the encoding);
 - quiet logs: moto logs whole parse trees when a state fails, and asks its logger about every
   component it evaluates.
 
@@ -132,6 +134,7 @@ def install() -> None:
         _programs_from_the_cache()
         _items_from_the_simulation()
         _json_copies()
+        _json_by_reused_encoders()
         _parts_run_in_process()
         _installed = True
 
@@ -382,19 +385,6 @@ def _virtual_time() -> None:
     WaitFunction._wait_interval = wait_interval
 
 
-class _CallingThread:
-    """A stand-in for `threading.Thread` that runs its target when started, in the calling thread."""
-
-    def __init__(self, target: Any, **_: Any) -> None:
-        self._target = target
-
-    def start(self) -> None:
-        self._target()
-
-    def is_alive(self) -> bool:
-        return False
-
-
 def _branches_in_order() -> None:
     import threading as _threading
 
@@ -416,9 +406,35 @@ def _branches_in_order() -> None:
         env.next_state_name = self.start_at.start_at_name
         EvalComponent.eval(self, env)
 
+    def evaluate_in_place(self: Any, env: Any) -> None:
+        """A task's execution in the calling thread: moto ran each in a thread of its own, with an event
+        to time it out in wall-clock time (a mocked task ends at once), and copied its input twice."""
+        self.timeout.eval(env=env)
+        env.stack.pop()
+        frame = env.open_frame()
+        frame.states.reset(input_value=env.states._states_data["input"])  # `reset` copies it
+        frame.stack = copy_json(env.stack)
+        try:
+            self._eval_execution(frame)
+            output = frame.stack[-1]
+        finally:
+            frame.set_ended()
+            env.close_frame(frame)
+        env.stack.append(output)
+        if not self._is_language_query_jsonpath():  # then as moto's: result, assignments, selector, path
+            env.states.set_result(output)
+        if self.assign_decl:
+            self.assign_decl.eval(env=env)
+        if self.result_selector:
+            self.result_selector.eval(env=env)
+        if self.result_path:
+            self.result_path.eval(env)
+        else:
+            env.states.reset(input_value=env.stack.pop())
+
     BranchWorker.start = start
     Program.eval = program_eval
-    execute_state.Thread = _CallingThread  # moto ran each task in a thread of its own, to time it out
+    execute_state.ExecutionState._evaluate_with_timeout = evaluate_in_place
 
 
 def _items_in_order() -> None:
@@ -907,6 +923,37 @@ def _json_copies() -> None:
         module = importlib.import_module(name)
         if getattr(module, "copy", None) is not None:
             module.copy = _JsonCopy()
+
+
+def _json_by_reused_encoders() -> None:
+    """moto's `to_json_str`, in every module of its interpreter that uses it, with one C encoder
+    per separators (moto's `default` kept: dates as ISO text, anything else as `str`)."""
+    import sys
+    from json.encoder import c_make_encoder, encode_basestring_ascii
+
+    from moto.stepfunctions.parser.asl.utils import encoding
+
+    if c_make_encoder is None:
+        return  # a Python without the C accelerator: moto's own is as fast as any
+    original, default = encoding.to_json_str, encoding._DateTimeEncoder().default
+    encoders: dict[tuple[str, str] | None, Any] = {}
+
+    def to_json_str(obj: Any, separators: tuple[str, str] | None = None) -> str:
+        encoder = encoders.get(separators)
+        if encoder is None:
+            item_separator, key_separator = separators or (", ", ": ")
+            # no markers: state data are JSON trees; the encoder then keeps no state between calls
+            encoder = c_make_encoder(
+                None, default, encode_basestring_ascii, None, key_separator, item_separator, False, False, True
+            )
+            encoders[separators] = encoder
+        if type(obj) is str:
+            return encode_basestring_ascii(obj)
+        return "".join(encoder(obj, 0))
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "to_json_str", None) is original:
+            module.to_json_str = to_json_str
 
 
 def _parts_run_in_process() -> None:
