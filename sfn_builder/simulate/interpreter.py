@@ -21,7 +21,7 @@ Task states from mocked responses. `install()` adds what it lacks here:
   definition, and Map items in the order of the list, in the calling thread, so
   that a run gives the same history every time; a branch or item not started
   when another failed never starts (it is reported as cancelled). moto ran a
-  thread per branch and per concurrent item, and recursed once per item (a
+  thread per branch, per concurrent item and per task, and recursed once per item (a
   1,000-item Map at concurrency 1 hit Python's recursion limit);
 - intrinsic string literals read as AWS reads them: `\\'`, `\\{`, `\\}` and `\\\\` are a
   quote, braces and a backslash, and an escaped brace in a `States.Format`
@@ -49,6 +49,8 @@ Task states from mocked responses. `install()` adds what it lacks here:
   task's DescribeExecution result has AWS's capitalised member names (moto's kept boto3's);
 - JSON text made by encoders kept per separators: moto's `to_json_str` made a new encoder for
   each of the nine values an item's history and size checks encode (three times the encoding);
+- cheaper per-item work: history timestamps formatted once per millisecond, UUIDs made from random
+  bytes directly, `States.Hash` of an input hashed before remembered;
 - quiet logs: moto logs whole parse trees when a state fails, and asks its logger about every
   component it evaluates.
 
