@@ -18,6 +18,7 @@ RETRIES = botocore.config.Config(retries={"mode": "standard", "max_attempts": 8}
 PROBE = botocore.config.Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=8)
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # the emulator's, not secrets
 LOCAL_REGION = "us-east-1"
+LOCAL_ACCOUNT = "123456789012"  # the account the embedded emulator serves (it pins it: module `emulator`)
 
 
 class AwsError(Exception):
@@ -79,8 +80,11 @@ class Aws:
         return self.session.region_name
 
     def identity(self) -> dict[str, str]:
-        """Who the credentials are; the first call made, with short timeouts (see PROBE)."""
+        """Who the credentials are; the first call made, with short timeouts (see PROBE). The embedded
+        emulator's is known: it answered when it was found or started."""
         with self._lock:
+            if self._identity is None and self.local:
+                self._identity = {"Account": LOCAL_ACCOUNT, "Arn": f"arn:aws:sts::{LOCAL_ACCOUNT}:user/moto"}
             if self._identity is None:
                 sts = self.session.client("sts", endpoint_url=self.endpoint_url, config=PROBE)
                 self._identity = call(sts.get_caller_identity, what="your AWS identity")

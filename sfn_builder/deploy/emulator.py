@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import write_atomically
+from .aws import LOCAL_ACCOUNT
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-p", "--port", type=int, required=True)
     args = parser.parse_args(argv)
     os.environ["MOTO_PORT"] = str(args.port)  # where the interpreter's own AWS calls go
+    os.environ["MOTO_ACCOUNT_ID"] = LOCAL_ACCOUNT  # the account `--local` commands know without asking
     _run_executions(args.cases)
     from moto import server
 
