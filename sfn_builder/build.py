@@ -32,6 +32,7 @@ from .naming import (
     aux_state,
     job_prefix,
     markers_table,
+    part_alias,
     part_machine,
     part_state,
     resource_name,
@@ -275,14 +276,15 @@ class _Builder:
         names = ", ".join(steps[:6]) + (", ..." if len(steps) > 6 else "")
         machine = part_machine(self.workflow.name, number)
         comment = f"Part {number} of workflow {self.workflow.name}: runs {names}."
-        self.parts[number] = from_parent_execution({"Comment": comment, **child.emit(start)})
+        self.parts[number] = part = from_parent_execution({"Comment": comment, **child.emit(start)})
+        alias = part_alias(part)
         document = {"input.$": "$.input", "steps.$": "$.steps"}
         selector = {"input.$": "$.Output.input", "steps.$": "$.Output.steps"}
         if self.literal_items:
             document["items.$"] = "$.items"
             selector["items.$"] = "$.Output.items"
         parameters = {
-            "StateMachineArn.$": str(arn_in_own_account("states", f"stateMachine:{machine}")),
+            "StateMachineArn.$": str(arn_in_own_account("states", f"stateMachine:{machine}:{alias}")),
             "Name.$": "States.UUID()",
             "Input": {
                 **document,
@@ -298,7 +300,7 @@ class _Builder:
                 parameters=parameters,
                 result_selector=selector,
                 result_path="$",
-                comment=f"Runs {names} in state machine {machine}.",
+                comment=f"Runs {names} in state machine {machine} (its alias {alias}: this definition of it).",
             )
         )
         task.add_retry(sdk.Retry(error_equals=PART_START_ERRORS, interval_seconds=5, max_attempts=4, backoff_rate=2))

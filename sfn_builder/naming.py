@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 WORKFLOW_SLUG_LENGTH = 24
 STEP_SLUG_LENGTH = 23
@@ -210,6 +211,19 @@ def secrets_definition(workflow: str, step: str) -> str:
 def part_machine(workflow: str, number: int) -> str:
     """The state machine of a workflow's part `number` (module `split`)."""
     return resource_name(workflow, f"part-{number}", limit=80)
+
+
+def part_alias(definition: Mapping[str, Any]) -> str:
+    """The alias of a part's state machine that runs this definition of it: named by its digest, so that
+    a version of the workflow's state machine starts the parts it was published with (a rollback too)."""
+    import hashlib
+    import json
+
+    text = json.dumps(definition, separators=(",", ":"))
+    return "r-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+PART_ALIAS = re.compile(r"stateMachine:([A-Za-z0-9_.-]+):(r-[0-9a-f]{16})\b")  # a part alias in a definition's text
 
 
 PART_STATE_PREFIX = "workflow.part-"

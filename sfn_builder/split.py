@@ -8,8 +8,9 @@ consecutive members of a network (its completion markers work across state
 machines), and inside an item too large alone, the same again. The parent keeps
 the shape of the plan with each Part in place of what it holds, so every step
 still starts when the same steps are done. A part is published as
-`<workflow>-part-N` and started by the parent with `startExecution.sync:2` (see
-build's `part_task`).
+`<workflow>-part-N` and started by the parent with `startExecution.sync:2`, by
+the alias named after the part's definition (see build's `part_task` and module
+`deploy.drivers.aliases`).
 
 Sizes come from a built definition (each state's bytes counted to the step whose
 name it carries), or, for a workflow plainly too large, from estimates: each

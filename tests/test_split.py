@@ -14,6 +14,7 @@ from sfn_builder.deploy.aws import Aws, Target
 from sfn_builder.deploy.changes import ADD, REMOVE
 from sfn_builder.deploy.publish import apply, plan_removal, prepare, remove
 from sfn_builder.deploy.resources import ROLE, RULE, STATE_MACHINE, desired_resources
+from sfn_builder.naming import part_alias
 from sfn_builder.part_history import spliced
 from sfn_builder.simulate import engine
 from sfn_builder.simulate.mock_config import failure, success_case
@@ -88,7 +89,9 @@ def test_a_workflow_over_one_megabyte_runs_as_parts_each_within_the_limit(write_
         for _, body in walk_states(compilation.definition)
         if body.get("Resource") == "arn:aws:states:::states:startExecution.sync:2"
     ]
-    assert [arn.split("stateMachine:")[1].split("'")[0] for arn in started] == sorted(compilation.machines())
+    # each part started by the alias named after its definition: a version of the workflow runs its own parts
+    by_alias = [f"{name}:{part_alias(part)}" for name, part in sorted(compilation.machines().items())]
+    assert [arn.split("stateMachine:")[1].split("'")[0] for arn in started] == by_alias
 
 
 def test_an_express_workflow_over_one_megabyte_is_an_error_that_says_so(write_spec):
@@ -165,7 +168,8 @@ def test_the_role_may_start_the_parts_and_the_alert_rule_watches_the_workflow_on
     role = next(r for r in resources if r.kind == ROLE)
     sources = role.spec["trust"]["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"]
     machine = "arn:aws:states:us-east-1:123456789012:stateMachine"
-    assert sorted(sources) == sorted([*(f"{machine}:{m}" for m in machines), f"{machine}:wide:*"])  # and its versions
+    # each state machine and its versions and aliases (a part runs by its alias)
+    assert sorted(sources) == sorted(f"{machine}:{m}{tail}" for m in machines for tail in ("", ":*"))
     statements = role.spec["policies"]["sfn-build"]["Statement"]
     by_action = {action: s["Resource"] for s in statements for action in s["Action"]}
     assert sorted(by_action["states:StartExecution"]) == sorted(
@@ -199,6 +203,54 @@ def test_create_plan_and_delete_handle_the_parts_together(write_spec, small_limi
     remove(aws, "wide", changes, lambda change: None)
     names = [m["name"] for m in aws.client("stepfunctions").list_state_machines()["stateMachines"]]
     assert names == []
+
+
+def test_each_version_of_a_split_workflow_runs_the_parts_it_was_published_with(
+    write_spec, small_limit, emulator, cli, aws_env
+):
+    """A part that a later create changed keeps its earlier definition under its earlier alias, which the
+    earlier version of the workflow starts: a rollback runs it. Versions dropped take those aliases along."""
+    aws = Aws.connect(Target(endpoint_url=emulator, local=True))
+    sfn = aws.client("stepfunctions")
+    head = "arn:aws:states:us-east-1:123456789012:stateMachine"
+
+    def publish(text: str):
+        compilation = compile_text(write_spec, text)
+        apply(prepare(compilation.analysis.workflow, compilation.definition, aws, compilation.parts), lambda c: None)
+        return compilation
+
+    def aliases(part: str) -> dict[str, dict]:
+        """The part's aliases, each with the definition of the version it routes to."""
+        found = {}
+        for item in sfn.list_state_machine_aliases(stateMachineArn=f"{head}:{part}")["stateMachineAliases"]:
+            routing = sfn.describe_state_machine_alias(stateMachineAliasArn=item["stateMachineAliasArn"])
+            version = routing["routingConfiguration"][0]["stateMachineVersionArn"]
+            definition = json.loads(sfn.describe_state_machine(stateMachineArn=version)["definition"])
+            found[item["stateMachineAliasArn"].rsplit(":", 1)[1]] = definition
+        return found
+
+    first = publish(chain(12))
+    second = publish(chain(12).replace("/out/0/", "/out/zero/"))
+    part = "wide-part-1"  # holds s0, whose output changed
+    old, new = first.machines()[part], second.machines()[part]
+    assert old != new and second.machines()["wide-part-2"] == first.machines()["wide-part-2"]
+    assert aliases(part) == {part_alias(old): old, part_alias(new): new}
+    assert prepare(second.analysis.workflow, second.definition, aws, second.parts).changes == []
+
+    path = write_spec(chain(12).replace("/out/0/", "/out/zero/"))
+    code, out, err = cli("rollback", path, "--endpoint-url", emulator, "--yes")
+    assert code == 0, err
+    code, out, _ = cli("execute", path, "--endpoint-url", emulator, "--wait")
+    assert code == 0, out
+    runs = sfn.list_executions(stateMachineArn=f"{head}:{part}")["executions"]
+    assert len(runs) == 1
+    ran = sfn.describe_execution(executionArn=runs[0]["executionArn"])
+    assert ran["stateMachineAliasArn"] == f"{head}:{part}:{part_alias(old)}"  # the part version 1 was published with
+
+    keep_one = "rollout: {keep_versions: 1}\n"
+    third = publish(chain(12).replace("/out/0/", "/out/nought/") + keep_one)
+    assert aliases(part) == {part_alias(third.machines()[part]): third.machines()[part]}
+    assert list(aliases("wide-part-2")) == [part_alias(third.machines()["wide-part-2"])]
 
 
 PART = "workflow.part-1"

@@ -116,7 +116,8 @@ _CASES_RUN: dict[str, Any] = {}  # execution ARN -> the case it ran with, for th
 
 def _mocked_case(execution: Any, cases: Path) -> Any:
     """The case left for this execution (read once), else its workflow execution's when it is a part
-    of a split workflow (that case holds every state of the parts), else every job succeeding."""
+    of a split workflow started with one (that case holds every state of the parts), else every job
+    succeeding."""
     from ..simulate.engine import to_moto
     from ..simulate.mock_config import case_from, success_case
 
@@ -129,8 +130,8 @@ def _mocked_case(execution: Any, cases: Path) -> Any:
         left.unlink()
     elif isinstance(started_by, str) and started_by in _CASES_RUN:
         case = _CASES_RUN[started_by]
-    else:
-        case = success_case(json.loads(machine.definition), given)
+    else:  # the parts it starts succeed too, each by a case of its own definition
+        return to_moto(success_case(json.loads(machine.definition), given), machine.name)
     _CASES_RUN[execution.execution_arn] = case
     return to_moto(case, machine.name)
 

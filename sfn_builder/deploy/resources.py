@@ -27,6 +27,7 @@ from ..naming import (
     TAG_WORKFLOW,
     markers_table,
     owned_tags,
+    part_alias,
     part_machine,
     resource_name,
     secrets_definition,
@@ -117,6 +118,9 @@ def normalised_logging(config: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+AT_ONCE = {"type": "all_at_once", "percent": None, "interval": None, "alarms": []}  # a part alias moves at once
+
+
 def role_path(workflow: str) -> str:
     return f"/sfn-build/{workflow}/"
 
@@ -174,11 +178,8 @@ def desired_resources(
         machine_of = {step: part_names[number] for number, part in parts.items() for step in _steps_in(part, workflow)}
         document = execution_policy(workflow, arns, topic, table_arn, machine_of)
         # an execution of a version or an alias runs as its state machine (`name:*` when AWS names the qualifier)
-        machines = [
-            machine_arn,
-            f"{machine_arn}:*",
-            *(arns.arn("states", f"stateMachine:{name}") for name in part_names.values()),
-        ]
+        part_arns = [arns.arn("states", f"stateMachine:{name}") for name in part_names.values()]
+        machines = [machine_arn, f"{machine_arn}:*", *(f"{arn}{tail}" for arn in part_arns for tail in ("", ":*"))]
         resources.append(
             Resource(
                 ROLE,
@@ -270,24 +271,26 @@ def desired_resources(
 
     resources.extend(_cache_lookup(workflow, arns, path, tags))
     machine = {"role": role_arn, "type": workflow.type.upper(), "logging": logging}
+    rollout = workflow.rollout
+    part_aliases = []  # the aliases the workflow's definition starts its parts by (module `drivers.aliases`)
     for number, name in part_names.items():  # before the workflow's machine, which starts them
-        resources.append(Resource(STATE_MACHINE, name, {"definition": parts[number], **machine, "tags": tags}))
+        part = {"definition": parts[number], **machine, "tags": tags}
+        resources.append(Resource(STATE_MACHINE, name, part))
+        part_aliases.append(f"{name}:{part_alias(parts[number])}")
+        spec = {"revision": revision(part), "keep_versions": rollout.keep_versions, "deployment": AT_ONCE}
+        resources.append(Resource(ALIAS, part_aliases[-1], spec))
     own = {"definition": definition, **machine, "tags": machine_tags}
     resources.append(Resource(STATE_MACHINE, workflow.name, own))
-    rollout = workflow.rollout
     deployment = {
         "type": rollout.deployment.type,
         "percent": rollout.deployment.percent,
         "interval": rollout.deployment.interval,
         "alarms": list(rollout.deployment.alarms),
     }
-    resources.append(
-        Resource(
-            ALIAS,
-            alias_name(workflow),
-            {"revision": revision(own), "keep_versions": rollout.keep_versions, "deployment": deployment},
-        )
-    )
+    spec = {"revision": revision(own), "keep_versions": rollout.keep_versions, "deployment": deployment}
+    if part_aliases:
+        spec["parts"] = part_aliases
+    resources.append(Resource(ALIAS, alias_name(workflow), spec))
 
     for rule, rule_arn in zip(rules, rule_arns, strict=True):
         target: dict[str, Any] = {"Id": "alerts", "Arn": formatter_arn or topic}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import Deployment
+from ..naming import PART_ALIAS
 from .aws import Aws, AwsError, call, missing
 from .resources import normalised_logging, revision
 
@@ -253,6 +254,39 @@ def prune(aws: Aws, machine_arn: str, keep: int) -> list[int]:
             sfn.delete_state_machine_version, ("ConflictException",), what=f"version {arn}", stateMachineVersionArn=arn
         )
     return removed
+
+
+def prune_part_aliases(aws: Aws, machine_arn: str, started: list[str], keep: int) -> None:
+    """Remove the aliases of a split workflow's parts that no version kept of its state machine starts
+    (`started`: the `<part>:<alias>` names its newest definition starts), then the versions of those parts
+    beyond the `keep` newest that no alias routes to. The kept versions' definitions are read only when a
+    part has an alias the newest does not start."""
+    sfn = aws.client("stepfunctions")
+    head = machine_arn.rsplit(":", 1)[0]  # arn:...:stateMachine
+    parts = sorted({name.rsplit(":", 1)[0] for name in started})
+    others = [
+        item["stateMachineAliasArn"]
+        for part in parts
+        for item in aliases(aws, f"{head}:{part}")
+        if _qualified_name(item["stateMachineAliasArn"]) not in started
+    ]
+    if not others:
+        return
+    kept: set[str] = set()
+    for number in versions(aws, machine_arn):
+        arn = version_arn(machine_arn, number)
+        found = call(sfn.describe_state_machine, what=f"version {arn}", stateMachineArn=arn)
+        kept |= {f"{match.group(1)}:{match.group(2)}" for match in PART_ALIAS.finditer(found["definition"])}
+    removed = [arn for arn in others if _qualified_name(arn) not in kept]
+    for arn in removed:
+        missing(sfn.delete_state_machine_alias, ("ResourceNotFound",), what=f"alias {arn}", stateMachineAliasArn=arn)
+    for part in parts:
+        prune(aws, f"{head}:{part}", keep)
+
+
+def _qualified_name(arn: str) -> str:
+    """`<state machine>:<qualifier>` of a version or alias ARN."""
+    return arn.split(":stateMachine:", 1)[1]
 
 
 def _routed(aws: Aws, machine_arn: str) -> set[int]:

@@ -1003,7 +1003,8 @@ def _parts_run_in_process() -> None:
     def _eval_service_task(
         self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict, state_credentials: Any
     ) -> None:
-        machine = str(normalised_parameters.get("StateMachineArn", "")).rsplit(":", 1)[-1]
+        # arn:...:stateMachine:<machine>[:<alias>]: a part is started by its alias
+        machine = str(normalised_parameters.get("StateMachineArn", "")).split(":stateMachine:", 1)[-1].split(":")[0]
         if self._get_boto_service_action() != "start_execution" or machine not in PARTS:
             original_eval(self, env, resource_runtime_part, normalised_parameters, state_credentials)
             return

@@ -1,9 +1,15 @@
-"""The state machine's alias (`<workflow>:live`), which the schedules start.
+"""State machine aliases: the workflow's (`<workflow>:live`), which the schedules start, and its parts'.
 
 Its desired spec names the revision (module `resources`) the alias must route
 all executions to; what it routes to now is read back with the versions there
 are. Creating or updating it publishes a version when none holds the revision,
 moves the alias (module `rollout`), and removes versions beyond the ones kept.
+
+A split workflow's definition starts each part by an alias named after the
+part's definition (`<part>:r-<digest>`), so each version of the workflow runs
+the parts it was published with, a rolled-back one too. Those aliases are
+added with the workflow's alias; when it moves, the parts' aliases that no kept
+version of the workflow starts are removed, and then their unused versions.
 """
 
 from __future__ import annotations
@@ -12,7 +18,17 @@ from typing import Any
 
 from ..aws import Aws, call
 from ..resources import ALIAS, Resource
-from ..rollout import aliases, deploy, deployment_of, prune, read_alias, routes, version_for, version_revision
+from ..rollout import (
+    aliases,
+    deploy,
+    deployment_of,
+    prune,
+    prune_part_aliases,
+    read_alias,
+    routes,
+    version_for,
+    version_revision,
+)
 from .base import Driver, check_owner, tag_dict
 from .state_machine import StateMachineDriver
 
@@ -79,6 +95,8 @@ class AliasDriver(Driver):
         deployment = deployment_of(resource.spec["deployment"])
         deploy(aws, read_alias(aws, alias_arn), alias_arn, target, deployment, waits=not aws.local)
         prune(aws, machine_arn, resource.spec["keep_versions"])
+        if resource.spec.get("parts"):
+            prune_part_aliases(aws, machine_arn, resource.spec["parts"], resource.spec["keep_versions"])
 
     def delete(self, aws: Aws, name: str, workflow: str) -> None:
         call(
