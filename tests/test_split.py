@@ -183,6 +183,19 @@ def test_the_role_may_start_the_parts_and_the_alert_rule_watches_the_workflow_on
     assert set(alerted) == {f"s{n}.Failed" for n in range(12)} | {"tell.Failed"}  # alerted by the steps
 
 
+def test_the_trust_policy_of_many_parts_names_them_by_the_start_of_their_names(write_spec, small_limit):
+    """Each part and its aliases listed would pass IAM's 2,048 characters from about 10 parts."""
+    compilation = compile_text(write_spec, chain(12))
+    parts = {number: compilation.parts[1] for number in range(1, 16)}  # as a workflow of 15 parts
+    arns = Arns("aws", "us-east-1", "123456789012")
+    resources = desired_resources(compilation.analysis.workflow, compilation.definition, arns, parts)
+    trust = next(r for r in resources if r.kind == ROLE).spec["trust"]
+    assert len(json.dumps(trust, separators=(",", ":"))) <= 2048
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine"
+    sources = trust["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert sorted(sources) == [f"{machine}:wide", f"{machine}:wide-part-*", f"{machine}:wide:*"]
+
+
 def test_create_plan_and_delete_handle_the_parts_together(write_spec, small_limit, emulator):
     aws = Aws.connect(Target(endpoint_url=emulator, local=True))
     big, small = compile_text(write_spec, chain(12)), compile_text(write_spec, chain(2))

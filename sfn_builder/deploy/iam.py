@@ -35,6 +35,7 @@ LOG_STREAM_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
 # A role's inline policies together, in characters without whitespace (IAM's quota): past it, the
 # state machine's policy names the workflow's jobs by the workflow's part of their names.
 ROLE_POLICY_LIMIT = 10_240
+TRUST_POLICY_LIMIT = 2_048  # a role's trust policy, likewise (IAM's default quota)
 
 
 def log_group_name(workflow: str) -> str:
@@ -176,6 +177,20 @@ def trust_policy(services: list[str], arns: Arns, source_arns: list[str]) -> dic
             }
         ],
     }
+
+
+def state_machines_trust(arns: Arns, machine_arn: str, part_arns: list[str]) -> dict[str, Any]:
+    """Let Step Functions assume the role for the workflow's state machine and its parts, their versions
+    and aliases included. Past IAM's quota (about 10 parts) the parts are named by the start their
+    names share (`<workflow>-part-*`)."""
+    sources = [machine_arn, f"{machine_arn}:*", *(f"{arn}{tail}" for arn in part_arns for tail in ("", ":*"))]
+    document = trust_policy(["states.amazonaws.com"], arns, sources)
+    if len(json.dumps(document, separators=(",", ":"))) > TRUST_POLICY_LIMIT:
+        shared = part_arns[0]
+        while not all(arn.startswith(shared) for arn in part_arns):
+            shared = shared[:-1]
+        document = trust_policy(["states.amazonaws.com"], arns, [machine_arn, f"{machine_arn}:*", f"{shared}*"])
+    return document
 
 
 def start_execution_policy(state_machine_arn: str, alias: str) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from .iam import (
     formatter_policy,
     log_group_name,
     start_execution_policy,
+    state_machines_trust,
     trust_policy,
 )
 
@@ -179,7 +180,6 @@ def desired_resources(
         document = execution_policy(workflow, arns, topic, table_arn, machine_of)
         # an execution of a version or an alias runs as its state machine (`name:*` when AWS names the qualifier)
         part_arns = [arns.arn("states", f"stateMachine:{name}") for name in part_names.values()]
-        machines = [machine_arn, f"{machine_arn}:*", *(f"{arn}{tail}" for arn in part_arns for tail in ("", ":*"))]
         resources.append(
             Resource(
                 ROLE,
@@ -187,7 +187,7 @@ def desired_resources(
                 {
                     "path": path,
                     "description": f"Runs the {workflow.name} state machine (made by sfn-build)",
-                    "trust": trust_policy(["states.amazonaws.com"], arns, machines),
+                    "trust": state_machines_trust(arns, machine_arn, part_arns),
                     "policies": {"sfn-build": document} if document else {},
                     "tags": tags,
                 },
