@@ -309,3 +309,13 @@ def test_a_long_run_reports_progress_and_a_history_aws_would_refuse(cli, monkeyp
     assert code == 0
     assert "... still simulating:" in err and "history events so far" in err
     assert "AWS ends a Standard execution at 1,000, so it would fail there" in out
+
+
+def test_a_maps_items_that_each_succeeded_read_as_one_line_and_a_failed_one_as_its_own(cli):
+    shards = json.dumps({"shards": [f"{n:02}" for n in range(40)]})
+    code, out, _ = cli("simulate", str(EXAMPLES["batch-fanout"]), "--input", shards)
+    assert code == 0
+    assert "  ok        copy_shard.each [items 0-39]" in out and "[item 7]" not in out
+    code, out, _ = cli("simulate", str(EXAMPLES["batch-fanout"]), "--input", shards, "--fail", "copy_shard.each")
+    assert code == 1
+    assert "failed    copy_shard.each [item 0]" in out

@@ -122,11 +122,41 @@ _MARKS = {"succeeded": "ok", "failed": "failed", "running": "...", "cancelled": 
           "cached": "cached"}
 
 
+def _path_names(path: list[Any]) -> tuple[list[Any], list[str]]:
+    """The visits to show and their names: a run of three or more Map items of a state, one after
+    another, that each just succeeded is one line (`each [items 0-9999]`), not a line an item."""
+    shown: list[Any] = []
+    names: list[str] = []
+    run: list[Any] = []  # plain items of one state in a row
+
+    def close_run() -> None:
+        if len(run) >= 3:
+            shown.append(run[0])
+            names.append(f"{run[0].state} [items {run[0].item}-{run[-1].item}]")
+        else:
+            shown.extend(run)
+            names.extend(f"{v.state} [item {v.item}]" for v in run)
+        run.clear()
+
+    for visit in path:
+        plain = visit.item is not None and visit.outcome == "succeeded" and not visit.note and not visit.retried
+        if plain and run and visit.state == run[-1].state and visit.item == run[-1].item + 1:
+            run.append(visit)
+            continue
+        close_run()
+        if plain:
+            run.append(visit)
+        else:
+            shown.append(visit)
+            names.append(visit.state + (f" [item {visit.item}]" if visit.item is not None else ""))
+    close_run()
+    return shown, names
+
+
 def _show(workflow: str, result: Any, by_rules: list[tuple[str, str]]) -> None:
     print(f"Simulated {workflow}: jobs answer with simulated results; nothing runs in AWS.")
     print("\nPath:")
-    path = result.path
-    names = [v.state + (f" [item {v.item}]" if v.item is not None else "") for v in path]
+    path, names = _path_names(result.path)
     width = max(map(len, names), default=0)
     for visit, name in zip(path, names, strict=True):
         line = f"  {_MARKS[visit.outcome]:9} {name.ljust(width)}"
