@@ -594,3 +594,27 @@ def test_create_and_delete_finish_in_one_run_when_responses_are_lost(emulator, w
     remove(faulty, "churn", plan_removal(faulty, "churn"), lambda change: None)
     monkeypatch.setattr(Aws, "client", original)
     assert plan_removal(connect(emulator), "churn") == []
+
+
+FANOUT = """
+version: 1
+name: fan
+input:
+  shards: {type: array, default: ["a", "b", "c", "d", "e", "f"]}
+steps:
+  each:
+    type: lambda
+    function: work
+    for_each: {items: "${input.shards}"}
+    payload: {shard: "${item}"}
+"""
+
+
+def test_execute_wait_shows_a_maps_items_as_the_first_and_how_many_more(emulator, write_spec, cli, aws_env):
+    path = write_spec(FANOUT)
+    assert cli("create", path, "--endpoint-url", emulator, "--yes")[0] == 0
+    code, out, err = cli("execute", path, "--endpoint-url", emulator, "--wait")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines.count("each.each: succeeded") == 1 and "each.each: succeeded 5 more times" in lines
+    assert lines.index("each.each: succeeded 5 more times") < lines.index("each: succeeded")

@@ -508,16 +508,34 @@ def local(args: argparse.Namespace) -> int:
 
 
 class _ProgressDisplay:
-    """Execution progress: one line rewritten in place on a terminal, plain lines otherwise."""
+    """Execution progress: one line rewritten in place on a terminal, plain lines otherwise. A state that
+    runs again and again in a row (a Map's items) shows its first run, then how many more when it stops."""
 
     def __init__(self, live: bool, workflow: str) -> None:
         self.live, self.workflow, self.pending = live, workflow, False
+        self.again: str | None = None  # the state that last succeeded, while it only runs again
+        self.more = 0  # its successes after the first
 
     def __call__(self, progress) -> None:
+        if progress.state == self.again and progress.event in ("entered", "succeeded") and not progress.detail:
+            self.more += progress.event == "succeeded"
+            if self.live:
+                self._line(f"{progress.state}: succeeded {self.more} more times", pending=True)
+            return
+        self._say_how_many_more()
+        self.again = progress.state if progress.event == "succeeded" and progress.state else None
         line = f"{progress.state or self.workflow}: {progress.event}"
         if progress.detail:
             line += f" ({progress.detail})"
-        if self.live and progress.event == "entered":
+        self._line(line, pending=progress.event == "entered")
+
+    def _say_how_many_more(self) -> None:
+        if self.more:
+            self._line(f"{self.again}: succeeded {self.more} more times", pending=False)
+        self.more = 0
+
+    def _line(self, line: str, *, pending: bool) -> None:
+        if self.live and pending:
             print(f"\r\033[K{line}", end="", flush=True)
             self.pending = True
             return
@@ -527,6 +545,7 @@ class _ProgressDisplay:
         print(line, flush=True)
 
     def close(self) -> None:
+        self._say_how_many_more()
         if self.pending:
             print()
 
