@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import write_atomically
+from ..user_cache import cache_folder
 
 DEFAULT_PORT = 4599
 START_TIMEOUT = 30.0
@@ -38,8 +39,7 @@ class Emulator:
 
 
 def state_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "sfn-build" / "local"
+    return cache_folder("local")
 
 
 def cases_dir() -> Path:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import stat
 import sys
 from collections.abc import Callable
 from functools import cache
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import write_atomically
+from ..user_cache import cache_folder, trusted
 
 MAX_FILES = 200  # the oldest programs are removed beyond this many
 
@@ -53,7 +53,7 @@ def parse_ahead(definitions: list[str], starting: Callable[[int, int], None] | N
     except OSError:
         return  # nowhere to keep them (a read-only home): each is parsed when run
     missing = sorted(  # the longest first: it ends last
-        dict.fromkeys(d for d in definitions if not _trusted(folder / f"{_key(d)}.pickle")), key=len, reverse=True
+        dict.fromkeys(d for d in definitions if not trusted(folder / f"{_key(d)}.pickle")), key=len, reverse=True
     )
     workers = min(len(missing), (os.cpu_count() or 1))
     if workers < 2 or not os.access(folder, os.W_OK):
@@ -79,23 +79,12 @@ def _parse_into_cache(definition: str) -> None:
 
 
 def _read(path: Path) -> Any | None:
-    if not _trusted(path):
+    if not trusted(path):
         return None
     try:
         return pickle.loads(path.read_bytes())
     except Exception:  # unreadable or from another layout: parse instead
         return None
-
-
-def _trusted(path: Path) -> bool:
-    """Whether the file exists, belongs to this user and nobody else may write it (or its folder)."""
-    try:
-        info, folder = path.stat(), path.parent.stat()
-    except OSError:
-        return False
-    return all(
-        each.st_uid == os.getuid() and not each.st_mode & (stat.S_IWGRP | stat.S_IWOTH) for each in (info, folder)
-    )
 
 
 def _key(definition: str) -> str:
@@ -115,8 +104,7 @@ def _salt() -> str:
 
 
 def _folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "sfn-build" / "programs"
+    return cache_folder("programs")
 
 
 def _prune(folder: Path) -> None:
