@@ -13,6 +13,8 @@ import botocore.config
 import botocore.exceptions
 import botocore.parsers
 
+from . import model_cache
+
 RETRIES = botocore.config.Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
 # The first call (who am I?) tells quickly whether the endpoint answers at all: at most ~30 s.
 PROBE = botocore.config.Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=8)
@@ -57,10 +59,11 @@ class Aws:
         # AWS_REGION (all that Lambda, ECS and CodeBuild set) comes before the profile's region, as in AWS's SDKs.
         region = target.region or os.environ.get("AWS_REGION") or None
         try:
+            core = model_cache.session()
             if target.local:
-                session = boto3.Session(region_name=region or LOCAL_REGION, **LOCAL_CREDENTIALS)
+                session = boto3.Session(region_name=region or LOCAL_REGION, botocore_session=core, **LOCAL_CREDENTIALS)
             else:
-                session = boto3.Session(profile_name=target.profile, region_name=region)
+                session = boto3.Session(profile_name=target.profile, region_name=region, botocore_session=core)
             session_region = session.region_name  # reads the profile (AWS_PROFILE is read only now)
         except botocore.exceptions.ProfileNotFound:
             profile = target.profile or os.environ.get("AWS_PROFILE")
