@@ -1,7 +1,5 @@
 """`python -m sfn_builder` runs the `sfn-build` command."""
 
-import sys
+from .cli import console
 
-from .cli import main
-
-sys.exit(main())
+console()

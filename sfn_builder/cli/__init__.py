@@ -47,6 +47,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
+def console() -> None:
+    """The `sfn-build` program: `main`, then the process ends without Python's collector scanning what
+    the command leaves (a full collection at exit; `gc.freeze` keeps it all out of it)."""
+    import gc
+
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 def parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     """The command line's parser, with only the parser of the command `argv` names when it names one
     (argparse looks up translations for every help text: 15 parsers were a third of `validate`'s run)."""
