@@ -209,7 +209,6 @@ def _cheaper_ids_and_hashes() -> None:
     `uuid4`'s time, and `States.Hash` of an input it hashed before remembered: an item's job tag
     hashes the execution's id, the same for every item."""
     import os
-    import sys
 
     from moto.stepfunctions.parser import utils
     from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.hash_calculations.hash_func import (
@@ -223,10 +222,7 @@ def _cheaper_ids_and_hashes() -> None:
         text = random.hex()
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
-    original = utils.long_uid
-    for name, module in list(sys.modules.items()):
-        if name.startswith("moto.stepfunctions.parser") and getattr(module, "long_uid", None) is original:
-            module.long_uid = long_uid
+    _replaced_everywhere("long_uid", utils.long_uid, long_uid)
     HashFunc._hash_inp_with_alg = staticmethod(functools.lru_cache(maxsize=256)(HashFunc._hash_inp_with_alg))
 
 
@@ -965,7 +961,6 @@ def _json_copies() -> None:
 def _json_by_reused_encoders() -> None:
     """moto's `to_json_str`, in every module of its interpreter that uses it, with one C encoder
     per separators (moto's `default` kept: dates as ISO text, anything else as `str`)."""
-    import sys
     from json.encoder import c_make_encoder, encode_basestring_ascii
 
     from moto.stepfunctions.parser.asl.utils import encoding
@@ -988,9 +983,16 @@ def _json_by_reused_encoders() -> None:
             return encode_basestring_ascii(obj)
         return "".join(encoder(obj, 0))
 
-    for name, module in list(sys.modules.items()):
-        if name.startswith("moto.stepfunctions.parser") and getattr(module, "to_json_str", None) is original:
-            module.to_json_str = to_json_str
+    _replaced_everywhere("to_json_str", original, to_json_str)
+
+
+def _replaced_everywhere(name: str, original: Any, replacement: Any) -> None:
+    """`name` replaced in each module of moto's interpreter that imported `original` under it."""
+    import sys
+
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith("moto.stepfunctions.parser") and getattr(module, name, None) is original:
+            setattr(module, name, replacement)
 
 
 def _parts_run_in_process() -> None:
