@@ -12,9 +12,10 @@ from sfn_builder import compiler
 from sfn_builder.asl import walk_states
 from sfn_builder.deploy.aws import Aws, Target
 from sfn_builder.deploy.changes import ADD, REMOVE
+from sfn_builder.deploy.iam import state_machines_trust
 from sfn_builder.deploy.publish import apply, plan_removal, prepare, remove
 from sfn_builder.deploy.resources import ROLE, RULE, STATE_MACHINE, desired_resources
-from sfn_builder.naming import part_alias
+from sfn_builder.naming import part_alias, part_machine
 from sfn_builder.part_history import spliced
 from sfn_builder.simulate import engine
 from sfn_builder.simulate.mock_config import failure, success_case
@@ -194,6 +195,13 @@ def test_the_trust_policy_of_many_parts_names_them_by_the_start_of_their_names(w
     machine = "arn:aws:states:us-east-1:123456789012:stateMachine"
     sources = trust["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"]
     assert sorted(sources) == [f"{machine}:wide", f"{machine}:wide-part-*", f"{machine}:wide:*"]
+    # a name too long is cut to fit: shorter before `-part-10` than before `-part-9`, each start kept whole
+    long = "w" * 75
+    names = [part_machine(long, number) for number in range(1, 16)]
+    trust = state_machines_trust(arns, f"{machine}:{long}", [f"{machine}:{name}" for name in names])
+    widened = trust["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"]
+    starts = sorted({name.rpartition("-part-")[0] for name in names})
+    assert len(starts) == 2 and sorted(widened)[:2] == [f"{machine}:{start}-part-*" for start in starts]
 
 
 def test_create_plan_and_delete_handle_the_parts_together(write_spec, small_limit, emulator):

@@ -91,7 +91,7 @@ def execution_policy(
     if not statements:
         return None
     document = policy(statements)
-    if len(json.dumps(document, separators=(",", ":"))) > ROLE_POLICY_LIMIT:
+    if _characters(document) > ROLE_POLICY_LIMIT:
         starts = workflow_name_starts(workflow.name)
         document = policy([_by_workflow(item, starts) for item in statements])
     return document
@@ -185,12 +185,17 @@ def state_machines_trust(arns: Arns, machine_arn: str, part_arns: list[str]) -> 
     names share (`<workflow>-part-*`)."""
     sources = [machine_arn, f"{machine_arn}:*", *(f"{arn}{tail}" for arn in part_arns for tail in ("", ":*"))]
     document = trust_policy(["states.amazonaws.com"], arns, sources)
-    if len(json.dumps(document, separators=(",", ":"))) > TRUST_POLICY_LIMIT:
-        shared = part_arns[0]
-        while not all(arn.startswith(shared) for arn in part_arns):
-            shared = shared[:-1]
-        document = trust_policy(["states.amazonaws.com"], arns, [machine_arn, f"{machine_arn}:*", f"{shared}*"])
+    if _characters(document) > TRUST_POLICY_LIMIT:
+        # up to `-part-`: a long workflow name is cut shorter before `-part-10` than before `-part-9`
+        starts = sorted({arn.rpartition("-part-")[0] + "-part-" for arn in part_arns})
+        widened = [machine_arn, f"{machine_arn}:*", *(f"{start}*" for start in starts)]
+        document = trust_policy(["states.amazonaws.com"], arns, widened)
     return document
+
+
+def _characters(document: dict[str, Any]) -> int:
+    """A policy's length as IAM's quotas count it (without whitespace)."""
+    return len(json.dumps(document, separators=(",", ":")))
 
 
 def start_execution_policy(state_machine_arn: str, alias: str) -> dict[str, Any]:
