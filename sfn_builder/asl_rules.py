@@ -146,13 +146,15 @@ def _choice_rule(rule: dict[str, Any]) -> Iterator[str]:
 
 def _payload(value: Any, where: str) -> list[str]:
     """A key ending in `.$` holds a path (`$...`), a context path (`$$...`) or an intrinsic."""
+    if not _has_literal_path_key(value):  # the common case, found without naming where each value is
+        return []
     findings = []
     stack = [(value, where)]
     while stack:
         node, at = stack.pop()
         if type(node) is dict:
             for key, item in node.items():
-                if key.endswith(".$") and not (type(item) is str and item.startswith(("$", "States."))):
+                if _literal_path_key(key, item):
                     findings.append(f"{at}.{key} is a path key, but its value {item!r} is not a path or intrinsic")
                 if type(item) is dict or type(item) is list:
                     stack.append((item, f"{at}.{key}"))
@@ -161,6 +163,23 @@ def _payload(value: Any, where: str) -> list[str]:
                 (item, f"{at}[{n}]") for n, item in enumerate(node) if type(item) is dict or type(item) is list
             )
     return findings
+
+
+def _has_literal_path_key(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        items = node.items() if type(node) is dict else enumerate(node)
+        for key, item in items:
+            if type(key) is str and _literal_path_key(key, item):
+                return True
+            if type(item) is dict or type(item) is list:
+                stack.append(item)
+    return False
+
+
+def _literal_path_key(key: str, value: Any) -> bool:
+    return key.endswith(".$") and not (type(value) is str and value.startswith(("$", "States.")))
 
 
 def _bounds(fields: dict[str, Any]) -> list[str]:

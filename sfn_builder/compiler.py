@@ -43,6 +43,7 @@ class Compilation:
     definition: dict[str, Any] | None
     problems: tuple[Problem, ...]
     parts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    text: str | None = field(default=None, repr=False, compare=False)  # the definition's compact JSON, once made
 
     @property
     def ok(self) -> bool:
@@ -67,7 +68,7 @@ class Compilation:
 
     def compact_json(self) -> str:
         """The definition as Step Functions receives it (and its size limit counts it)."""
-        return compact(self.definition or {})
+        return self.text if self.text is not None else compact(self.definition or {})
 
 
 # The tasks the compiler adds itself, and the APIs their Parameters are for.
@@ -134,7 +135,7 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     problems += built.problems
     if built.parts and workflow.execution_role is not None:
         problems.append(document.place(_parts_need_the_role(workflow.name, workflow.execution_role, len(built.parts))))
-    return Compilation(analysis, built.definition, tuple(problems), built.parts)
+    return Compilation(analysis, built.definition, tuple(problems), built.parts, built.text)
 
 
 def _parts_need_the_role(name: str, role: str, parts: int) -> Problem:
@@ -178,12 +179,14 @@ def _too_large(problems: list[Problem]) -> bool:
 
 @dataclass(frozen=True)
 class _Built:
-    """A built definition and its parts' (None when refused), its problems, and what was too large."""
+    """A built definition and its parts' (None when refused), its problems, what was too large, and the
+    definition's compact JSON."""
 
     definition: dict[str, Any] | None
     parts: dict[int, dict[str, Any]]
     problems: list[Problem]
     too_large: dict[str, Any] | None = None
+    text: str | None = None
 
 
 def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
@@ -205,14 +208,15 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
     if errors_in(problems):
         return _Built(None, {}, problems)
     try:
-        size = max(request_bytes(compact(each)) for each in (definition, *parts.values()))
+        text = compact(definition)
+        size = max(request_bytes(each) for each in (text, *map(compact, parts.values())))
     except ValueError:
         not_json = Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT)
         return _Built(None, {}, [document.place(not_json)])
     if size > MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
         too_large = document.place(_too_large_problem(size, markers=bool(networks(plan.main))))
         return _Built(None, {}, [*problems, too_large], definition)
-    return _Built(definition, parts, problems)
+    return _Built(definition, parts, problems, text=text)
 
 
 def _within_limit(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
