@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import choice_reasons, marker_states, sdk
-from .asl import ALERT_RESOURCE, FAILED_ERROR_SUFFIX, FAILED_STEP, walk_states
+from .asl import ALERT_RESOURCE, FAILED_ERROR_SUFFIX, FAILED_STEP, compact, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
 from .markers import ALREADY_DONE
@@ -128,10 +128,11 @@ def close(exits: list[Exit], scope: Scope, name: str) -> None:
 
 def build_definition(
     workflow: Workflow, plan: Plan, graph: StepGraph, requests: dict[str, dict[str, Any]]
-) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
-    """The ASL definition of a validated workflow, and of each of its plan's Parts by number."""
+) -> tuple[dict[str, Any], dict[int, dict[str, Any]], dict[int, str]]:
+    """The ASL definition of a validated workflow, and of each of its plan's Parts by number with its
+    compact JSON (which names it: `naming.part_alias`). Raises ValueError for infinity or NaN."""
     builder = _Builder(workflow, plan, graph, requests)
-    return builder.build(), builder.parts
+    return builder.build(), builder.parts, builder.part_texts
 
 
 class _Builder:
@@ -154,6 +155,7 @@ class _Builder:
         self.top = self._scope(plan.main)
         self.shared_count = 1  # the top level's failure path is "any step", the others' "any step 2", ...
         self.parts: dict[int, dict[str, Any]] = {}
+        self.part_texts: dict[int, str] = {}
         reports = sum(1 for step in workflow.steps.values() if step.type == "processing" and report_uri(step))
         self.report_limit = min(REPORT_LIMIT_BYTES, REPORT_BUDGET_BYTES // max(reports, 1))
 
@@ -271,8 +273,9 @@ class _Builder:
         names = ", ".join(steps[:6]) + (", ..." if len(steps) > 6 else "")
         machine = part_machine(self.workflow.name, number)
         comment = f"Part {number} of workflow {self.workflow.name}: runs {names}."
-        self.parts[number] = part = from_parent_execution({"Comment": comment, **child.emit(start)})
-        alias = part_alias(part)
+        self.parts[number] = from_parent_execution({"Comment": comment, **child.emit(start)})
+        self.part_texts[number] = compact(self.parts[number])
+        alias = part_alias(self.part_texts[number])
         document = {"input.$": "$.input", "steps.$": "$.steps"}
         selector = {"input.$": "$.Output.input", "steps.$": "$.Output.steps"}
         if self.literal_items:

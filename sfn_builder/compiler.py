@@ -197,9 +197,13 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
     assert workflow is not None and graph is not None and document is not None
     problems: list[Problem] = []
     try:
-        definition, parts = build_definition(workflow, plan, graph, requests)
+        definition, parts, part_texts = build_definition(workflow, plan, graph, requests)
+        text = compact(definition)
     except RenderError as error:
         return _Built(None, {}, [document.place(Problem(str(error), ("steps",)))])
+    except ValueError:
+        not_json = Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT)
+        return _Built(None, {}, [document.place(not_json)])
     for each in (definition, *parts.values()):
         problems += _check_added_tasks(each, document)
         problems += [
@@ -207,12 +211,7 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
         ]
     if errors_in(problems):
         return _Built(None, {}, problems)
-    try:
-        text = compact(definition)
-        size = max(request_bytes(each) for each in (text, *map(compact, parts.values())))
-    except ValueError:
-        not_json = Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT)
-        return _Built(None, {}, [document.place(not_json)])
+    size = max(request_bytes(each) for each in (text, *part_texts.values()))
     if size > MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
         too_large = document.place(_too_large_problem(size, markers=bool(networks(plan.main))))
         return _Built(None, {}, [*problems, too_large], definition)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 WORKFLOW_SLUG_LENGTH = 24
 STEP_SLUG_LENGTH = 23
@@ -213,13 +212,12 @@ def part_machine(workflow: str, number: int) -> str:
     return resource_name(workflow, f"part-{number}", limit=80)
 
 
-def part_alias(definition: Mapping[str, Any]) -> str:
-    """The alias of a part's state machine that runs this definition of it: named by its digest, so that
-    a version of the workflow's state machine starts the parts it was published with (a rollback too)."""
+def part_alias(text: str) -> str:
+    """The alias of a part's state machine that runs this definition of it (`text`: its compact JSON, module
+    `asl`): named by its digest, so that a version of the workflow's state machine starts the parts it was
+    published with (a rollback too)."""
     import hashlib
-    import json
 
-    text = json.dumps(definition, separators=(",", ":"))
     return "r-" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import compile_text
 
 from sfn_builder import compiler
-from sfn_builder.asl import walk_states
+from sfn_builder.asl import compact, walk_states
 from sfn_builder.deploy.aws import Aws, Target
 from sfn_builder.deploy.changes import ADD, REMOVE
 from sfn_builder.deploy.iam import state_machines_trust
@@ -91,7 +91,7 @@ def test_a_workflow_over_one_megabyte_runs_as_parts_each_within_the_limit(write_
         if body.get("Resource") == "arn:aws:states:::states:startExecution.sync:2"
     ]
     # each part started by the alias named after its definition: a version of the workflow runs its own parts
-    by_alias = [f"{name}:{part_alias(part)}" for name, part in sorted(compilation.machines().items())]
+    by_alias = [f"{name}:{part_alias(compact(part))}" for name, part in sorted(compilation.machines().items())]
     assert [arn.split("stateMachine:")[1].split("'")[0] for arn in started] == by_alias
 
 
@@ -255,7 +255,7 @@ def test_each_version_of_a_split_workflow_runs_the_parts_it_was_published_with(
     part = "wide-part-1"  # holds s0, whose output changed
     old, new = first.machines()[part], second.machines()[part]
     assert old != new and second.machines()["wide-part-2"] == first.machines()["wide-part-2"]
-    assert aliases(part) == {part_alias(old): old, part_alias(new): new}
+    assert aliases(part) == {part_alias(compact(old)): old, part_alias(compact(new)): new}
     assert prepare(second.analysis.workflow, second.definition, aws, second.parts).changes == []
 
     path = write_spec(chain(12).replace("/out/0/", "/out/zero/"))
@@ -266,12 +266,13 @@ def test_each_version_of_a_split_workflow_runs_the_parts_it_was_published_with(
     runs = sfn.list_executions(stateMachineArn=f"{head}:{part}")["executions"]
     assert len(runs) == 1
     ran = sfn.describe_execution(executionArn=runs[0]["executionArn"])
-    assert ran["stateMachineAliasArn"] == f"{head}:{part}:{part_alias(old)}"  # the part version 1 was published with
+    # the part version 1 was published with
+    assert ran["stateMachineAliasArn"] == f"{head}:{part}:{part_alias(compact(old))}"
 
     keep_one = "rollout: {keep_versions: 1}\n"
     third = publish(chain(12).replace("/out/0/", "/out/nought/") + keep_one)
-    assert aliases(part) == {part_alias(third.machines()[part]): third.machines()[part]}
-    assert list(aliases("wide-part-2")) == [part_alias(third.machines()["wide-part-2"])]
+    assert aliases(part) == {part_alias(compact(third.machines()[part])): third.machines()[part]}
+    assert list(aliases("wide-part-2")) == [part_alias(compact(third.machines()["wide-part-2"]))]
 
 
 PART = "workflow.part-1"

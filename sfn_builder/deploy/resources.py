@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import resources as package_files
 from typing import Any
 
-from ..asl import walk_states
+from ..asl import compact, walk_states
 from ..code_bundles import archive_uri, bundle
 from ..markers import KEY_ATTRIBUTE, uses_markers
 from ..model import Workflow
@@ -276,7 +276,7 @@ def desired_resources(
     for number, name in part_names.items():  # before the workflow's machine, which starts them
         part = {"definition": parts[number], **machine, "tags": tags}
         resources.append(Resource(STATE_MACHINE, name, part))
-        part_aliases.append(f"{name}:{part_alias(parts[number])}")
+        part_aliases.append(f"{name}:{part_alias(compact(parts[number]))}")
         spec = {"revision": revision(part), "keep_versions": rollout.keep_versions, "deployment": AT_ONCE}
         resources.append(Resource(ALIAS, part_aliases[-1], spec))
     own = {"definition": definition, **machine, "tags": machine_tags}
