@@ -100,7 +100,7 @@ def create(url: str, path: str, aws: Aws | None = None):
 
 def record_calls(aws: Aws) -> list[str]:
     calls: list[str] = []
-    aws.session.events.register("before-call", lambda model, **_: calls.append(model.name))
+    aws.session.register("before-call", lambda model, **_: calls.append(model.name))
     return calls
 
 
@@ -417,7 +417,7 @@ def test_aws_errors_are_clear_and_the_next_create_repairs(emulator, spec, code, 
         if model.name == "PutRule":
             raise botocore.exceptions.ClientError({"Error": {"Code": code, "Message": "simulated"}}, "PutRule")
 
-    aws.session.events.register("before-call.events.PutRule", refuse)
+    aws.session.register("before-call.events.PutRule", refuse)
     workflow, definition = compiled(spec)
     publication = prepare(workflow, definition, aws)
     with pytest.raises(AwsError) as raised:

@@ -1,24 +1,28 @@
-"""AWS access: sessions from the standard credential chain, and errors a person can act on."""
+"""AWS access: sessions from the standard credential chain, and errors a person can act on.
+
+Clients come from botocore's session, as boto3's do (boto3 adds resources and S3 transfers, which
+sfn-build does not use, and importing it imports s3transfer: a tenth of a second of every command)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import botocore.config
 import botocore.exceptions
 import botocore.parsers
+import botocore.session
 
 from . import model_cache
 
 RETRIES = botocore.config.Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=60)
 # The first call (who am I?) tells quickly whether the endpoint answers at all: at most ~30 s.
 PROBE = botocore.config.Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=8)
-LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # the emulator's, not secrets
+LOCAL_CREDENTIALS = ("testing", "testing")  # the emulator's access key and secret, not secrets
 LOCAL_REGION = "us-east-1"
 LOCAL_ACCOUNT = "123456789012"  # the account the embedded emulator serves (it pins it: module `emulator`)
 
@@ -46,7 +50,7 @@ class Aws:
     """Clients for one account and region, created on first use (by one thread at a time: a session is
     not thread-safe, its clients are)."""
 
-    session: boto3.Session
+    session: botocore.session.Session
     endpoint_url: str | None = None
     local: bool = False  # the embedded emulator, whose time is virtual
     _clients: dict[str, Any] = field(default_factory=dict)
@@ -58,13 +62,14 @@ class Aws:
         endpoint = target.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         # AWS_REGION (all that Lambda, ECS and CodeBuild set) comes before the profile's region, as in AWS's SDKs.
         region = target.region or os.environ.get("AWS_REGION") or None
-        try:
-            core = model_cache.session()
+        try:  # the session reads the profile (AWS_PROFILE too) on its first look at its configuration
+            session = model_cache.session(None if target.local else target.profile)
             if target.local:
-                session = boto3.Session(region_name=region or LOCAL_REGION, botocore_session=core, **LOCAL_CREDENTIALS)
-            else:
-                session = boto3.Session(profile_name=target.profile, region_name=region, botocore_session=core)
-            session_region = session.region_name  # reads the profile (AWS_PROFILE is read only now)
+                region = region or LOCAL_REGION
+                session.set_credentials(*LOCAL_CREDENTIALS)
+            if region:
+                session.set_config_variable("region", region)
+            session_region = session.get_config_variable("region")
         except botocore.exceptions.ProfileNotFound:
             profile = target.profile or os.environ.get("AWS_PROFILE")
             raise AwsError(f"there is no AWS profile named {profile!r}: see `aws configure list-profiles`") from None
@@ -75,12 +80,14 @@ class Aws:
     def client(self, service: str) -> Any:
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url, config=RETRIES)
+                self._clients[service] = self.session.create_client(
+                    service, endpoint_url=self.endpoint_url, config=RETRIES
+                )
             return self._clients[service]
 
-    @property
+    @functools.cached_property
     def region(self) -> str:
-        return self.session.region_name
+        return self.session.get_config_variable("region")
 
     def identity(self) -> dict[str, str]:
         """Who the credentials are; the first call made, with short timeouts (see PROBE). The embedded
@@ -89,7 +96,7 @@ class Aws:
             if self._identity is None and self.local:
                 self._identity = {"Account": LOCAL_ACCOUNT, "Arn": f"arn:aws:sts::{LOCAL_ACCOUNT}:user/moto"}
             if self._identity is None:
-                sts = self.session.client("sts", endpoint_url=self.endpoint_url, config=PROBE)
+                sts = self.session.create_client("sts", endpoint_url=self.endpoint_url, config=PROBE)
                 self._identity = call(sts.get_caller_identity, what="your AWS identity")
             return self._identity
 

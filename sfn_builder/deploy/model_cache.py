@@ -57,9 +57,11 @@ class CachedJSONFileLoader(botocore.loaders.JSONFileLoader):
         write_atomically(copy, data)
 
 
-def session() -> botocore.session.Session:
-    """A botocore session whose data files are read through the cache."""
+def session(profile: str | None = None) -> botocore.session.Session:
+    """A botocore session (of `profile`, else the default one) whose data files are read through the cache."""
     core = botocore.session.get_session()
+    if profile:
+        core.set_config_variable("profile", profile)
     folder = cache_folder(f"{_PREFIX}{botocore.__version__}")
     core.get_component("data_loader").file_loader = CachedJSONFileLoader(folder)
     return core
