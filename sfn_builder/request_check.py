@@ -10,6 +10,8 @@ what they resolve to (see `runtime_types`).
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache, lru_cache
 from types import MappingProxyType
@@ -243,20 +245,79 @@ def _string_problems(shape: Any, value: str) -> tuple[str, ...]:
 
 @cache
 def _pattern(text: str | None) -> Callable[[str], Any] | None:
-    """A test of a botocore pattern: a Java regex (`\\p{L}` and the like), which `regex` reads.
+    """A test of a botocore pattern, a Java regex.
 
     AWS matches a pattern against the whole value unless it anchors itself (`^...`):
-    `[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*` refuses `rerun(2)`, though it occurs in it.
+    `[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*` refuses `rerun(2)`, though it occurs in it. `re` reads most
+    patterns; one with Unicode classes (`\\p{L}` and the like) is read by `regex`, or, for an ASCII
+    value, by `re` with the classes' ASCII members (importing `regex` takes 20 ms).
     """
     if not text:
         return None
-    import regex
+    plain = _compiled_by_re(text)
+    if plain is not None:
+        return _matcher(plain, text)
+    ascii_text = _ascii_classes(text)
+    ascii_compiled = _compiled_by_re(ascii_text) if ascii_text is not None else None
+    ascii_test = _matcher(ascii_compiled, text) if ascii_compiled is not None else None
+    unicode_test: list[Callable[[str], Any] | None] = []
 
-    try:
-        compiled = regex.compile(text)
-    except regex.error:  # none of botocore's patterns today; a new one must not break compiling
-        return None
+    def test(value: str) -> Any:
+        if ascii_test is not None and value.isascii():
+            return ascii_test(value)
+        if not unicode_test:
+            import regex
+
+            try:
+                unicode_test.append(_matcher(regex.compile(text), text))
+            except regex.error:  # none of botocore's patterns today; a new one must not break compiling
+                unicode_test.append(None)
+        return unicode_test[0](value) if unicode_test[0] is not None else True
+
+    return test
+
+
+def _compiled_by_re(text: str) -> re.Pattern[str] | None:
+    """`text` compiled by `re`, or None when `re` cannot read it as Java does (a nested set warns)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        try:
+            return re.compile(text)
+        except (re.error, FutureWarning):
+            return None
+
+
+def _matcher(compiled: Any, text: str) -> Callable[[str], Any]:
     return compiled.search if text.startswith("^") else compiled.fullmatch
+
+
+# The ASCII members of the Unicode classes botocore's patterns use: letters, separators, numbers.
+_ASCII_MEMBERS = {"L": "A-Za-z", "Z": " ", "N": "0-9"}
+_UNICODE_CLASS = re.compile(r"\\(?:p\{(\w+)\}|.)|(\[)|(\])", re.DOTALL)
+
+
+def _ascii_classes(text: str) -> str | None:
+    """`text` with each Unicode class as its ASCII members (a pattern for ASCII values), or None when it
+    holds a class not known here."""
+    depth, unknown = 0, False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal depth, unknown
+        name, opening, closing = match.groups()
+        if opening:
+            depth += 1
+        elif closing:
+            depth = max(depth - 1, 0)
+        elif name is not None:
+            if name not in _ASCII_MEMBERS:
+                unknown = True
+                return match.group(0)
+            members = _ASCII_MEMBERS[name]
+            return members if depth else f"[{members}]"
+        return match.group(0)
+
+    translated = _UNICODE_CLASS.sub(replace, text)
+    return None if unknown or "\\P{" in text else translated
 
 
 def pattern_problems(shape: Any, value: str) -> tuple[str, ...]:

@@ -373,3 +373,17 @@ def test_request_shapes_are_botocore_s_shapes(service, operation):
         elif mine.type_name == "map":
             stack.append((mine.key, botocore_shape.key, f"{where}.key"))
             stack.append((mine.value, botocore_shape.value, f"{where}.value"))
+
+
+@given(st.text(alphabet=st.sampled_from(list("aZ9 _.:/=+-@()!'\t\u00e9\u4e2d\u0663\u3000")), max_size=12))
+def test_a_tag_value_is_checked_against_aws_s_unicode_pattern_as_java_reads_it(value):
+    """Tag values match `[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*` (letters, separators and numbers of any script): an
+    ASCII value is checked without the `regex` module, with the same answer."""
+    import regex
+
+    from sfn_builder.request_check import pattern_problems
+    from sfn_builder.service_models import input_shape
+
+    shape = input_shape("sagemaker", "AddTags").members["Tags"].member.members["Value"]
+    java = regex.fullmatch(shape.metadata["pattern"], value) is not None
+    assert (pattern_problems(shape, value) == ()) == java
