@@ -220,26 +220,30 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
 
 def _within_limit(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
     """The plan built, split into parts (module `split`) when it is over 1 MB and can be: by sizes
-    estimated from the requests when that is plain (no definition of it all is built), else by the
-    sizes of the states of the one built. An Express workflow cannot wait for another: not split."""
+    estimated from the requests when that is plain (no definition of it all is built; estimated from
+    ESTIMATE_FROM_TASKS tasks), else by the sizes of the states of the one built. An Express workflow
+    cannot wait for another: not split."""
     workflow = analysis.workflow
     assert workflow is not None
     standard = workflow.type == "standard"
-    estimated = estimated_sizes(workflow, plan, requests)
-    if standard and sum(estimated.values()) > PLAINLY_TOO_LARGE * MAX_DEFINITION_BYTES:
-        parted = _split(analysis, plan, requests, estimated)
-        if parted is not None:
-            return parted
+    if standard and len(requests) >= ESTIMATE_FROM_TASKS:
+        estimated = estimated_sizes(workflow, plan, requests)
+        if sum(estimated.values()) > PLAINLY_TOO_LARGE * MAX_DEFINITION_BYTES:
+            parted = _split(analysis, plan, requests, estimated)
+            if parted is not None:
+                return parted
     built = _built(analysis, plan, requests)
     if built.too_large is None or not standard:
         return built
     return _split(analysis, plan, requests, step_sizes(built.too_large)) or built
 
 
-# Each part's size by estimate: a margin under the limit for the estimate's error; and how far over
-# the limit an estimate must be to be trusted without building it all.
+# Each part's size by estimate: a margin under the limit for the estimate's error; how far over the limit
+# an estimate must be to be trusted without building it all; and from how many tasks a definition is
+# estimated first (below, one over 1.5 MB would need 3 KB a task: rare enough to be built twice then).
 PART_BUDGET_BYTES = 800 * 1024
 PLAINLY_TOO_LARGE = 1.5
+ESTIMATE_FROM_TASKS = 500
 
 
 def _split(
