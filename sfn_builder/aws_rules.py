@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .asl import FAILED_ERROR_SUFFIX
 from .durations import parse_duration
 from .error_names import name_problem
 from .model import TASK_TYPES, Step, Workflow
@@ -50,7 +51,7 @@ def aws_problems(workflow: Workflow, data: Mapping[str, Any]) -> list[Problem]:
         if step.type == "wait":
             problems += _timestamp(step)
         if step.type == "fail":
-            problems += _fail_error(step)
+            problems += _fail_error(step, workflow)
     return problems
 
 
@@ -186,11 +187,23 @@ def _timestamp(step: Step) -> Iterator[Problem]:
         )
 
 
-def _fail_error(step: Step) -> Iterator[Problem]:
+def _failed_step(error: str) -> str:
+    return error[: -len(FAILED_ERROR_SUFFIX)]
+
+
+def _fail_error(step: Step, workflow: Workflow) -> Iterator[Problem]:
     error = step.config.get("error")
     if isinstance(error, str) and error.startswith("States."):
         yield Problem(
             f"error names starting with 'States.' are Step Functions' own: {error!r}",
+            ("steps", step.name, "error"),
+            hint="name the error after what went wrong, e.g. ModelRejected",
+        )
+    elif isinstance(error, str) and error.endswith(FAILED_ERROR_SUFFIX) and _failed_step(error) in workflow.steps:
+        failed = _failed_step(error)
+        yield Problem(
+            f"{error!r} is the error sfn-build fails the workflow with when step {failed} fails (it alerts "
+            "for that step, and would alert for this one twice)",
             ("steps", step.name, "error"),
             hint="name the error after what went wrong, e.g. ModelRejected",
         )

@@ -439,6 +439,11 @@ CASES = {
         "error names starting with 'States.' are Step Functions' own",
         None,
     ),
+    "a step's own failure error": (
+        steps(PREP, "  stop:\n    type: fail\n    needs: [prep]\n    error: prep.Failed   # <-\n"),
+        "'prep.Failed' is the error sfn-build fails the workflow with when step prep fails",
+        "ModelRejected",
+    ),
     "States.ALL not alone": (
         steps(
             "  prep:\n    type: processing\n    entrypoint: [x]\n    catch:\n"
