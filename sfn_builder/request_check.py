@@ -260,21 +260,25 @@ def _pattern(text: str | None) -> Callable[[str], Any] | None:
     ascii_text = _ascii_classes(text)
     ascii_compiled = _compiled_by_re(ascii_text) if ascii_text is not None else None
     ascii_test = _matcher(ascii_compiled, text) if ascii_compiled is not None else None
-    unicode_test: list[Callable[[str], Any] | None] = []
 
     def test(value: str) -> Any:
         if ascii_test is not None and value.isascii():
             return ascii_test(value)
-        if not unicode_test:
-            import regex
-
-            try:
-                unicode_test.append(_matcher(regex.compile(text), text))
-            except regex.error:  # none of botocore's patterns today; a new one must not break compiling
-                unicode_test.append(None)
-        return unicode_test[0](value) if unicode_test[0] is not None else True
+        unicode_test = _compiled_by_regex(text)
+        return unicode_test(value) if unicode_test is not None else True
 
     return test
+
+
+@cache
+def _compiled_by_regex(text: str) -> Callable[[str], Any] | None:
+    """A test of `text` by the `regex` package, which reads Java's Unicode classes (None if it cannot)."""
+    import regex
+
+    try:
+        return _matcher(regex.compile(text), text)
+    except regex.error:  # none of botocore's patterns today; a new one must not break compiling
+        return None
 
 
 def _compiled_by_re(text: str) -> re.Pattern[str] | None:
