@@ -1,7 +1,7 @@
 """AWS access: sessions from the standard credential chain, and errors a person can act on.
 
 Clients come from botocore's session, as boto3's do (boto3 adds resources and S3 transfers, which
-sfn-build does not use, and importing it imports s3transfer: a tenth of a second of every command)."""
+sfn-build does not use, and importing it imports s3transfer: 60 ms of every AWS command here)."""
 
 from __future__ import annotations
 
