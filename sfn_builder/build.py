@@ -359,50 +359,52 @@ class _Builder:
         return Block(state, [next_exit(state)]), [*available, *(s for _, s in produced)]
 
     def network(self, node: Network, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
-        """A Parallel state whose branches wait for exactly the branches they need (module `markers`)."""
+        """A Parallel state with a branch per chain of steps; a step whose needs lie in other chains waits
+        for exactly them (module `markers`)."""
         self.parallel_count += 1
         name = f"parallel.{self.parallel_count}"
         table = markers_table(self.workflow.name)
         steps_of = [leaves(member) for member in node.members]
         owner = {step: index for index, steps in enumerate(steps_of) for step in steps}
-        reads = [[s for s in self._reads(steps) if owner.get(s, i) != i] for i, steps in enumerate(steps_of)]
-        senders = {owner[s] for member_reads in reads for s in member_reads}
-        signalling = sorted({need for needs in node.needs for need in needs} | senders)
+        waits = self._network_waits(node, steps_of, owner)
+        waiting: dict[str, dict[str, int]] = {}  # a step others wait for -> each of them -> its count of needs
+        for step, sources in waits.items():
+            for source in sources:
+                waiting.setdefault(source, {})[step] = len(sources)
+        senders = {source for sources in waits.values() for source, reads in sources.items() if reads}
         emitters = []
         produced: list[tuple[int, str]] = []
         member_scopes: list[Scope] = []
         for index, member in enumerate(node.members):
             branch = self._scope(member, branch=True)
             member_scopes.append(branch)
-            first, tail = steps_of[index][0], steps_of[index][-1]
             have = list(available)
-            sources = dict.fromkeys([*node.needs[index], *(owner[s] for s in reads[index])])
             entry, exits = None, []
-            for source in sources:
-                need = steps_of[source][-1]
-                received = [s for s in reads[index] if owner[s] == source]
-                block = self.marker_wait(first, need, branch, have, [self.keys[s] for s in received])
-                have += received
-                if entry is None:
-                    entry = block.entry
-                link(exits, block.entry)
-                exits = block.exits
-            block, after = self.node(member, branch, have)
-            link(exits, block.entry)
-            entry, exits = entry or block.entry, block.exits
-            if index in signalling:
-                done, waiters, notify = marker_states.signal_states(
-                    tail, self.keys[tail], table, sends_results=index in senders
-                )
-                for state in (done, waiters, notify):
-                    branch.add(state)
-                done.add_catch(self._marker_catch(tail, branch))
-                notify.add_catch(self._marker_catch(tail, branch))
-                link(exits, done)
-                exits = [Exit(waiters.default_choice, needs_terminal=True), next_exit(notify)]
+            for step in steps_of[index]:
+                blocks = []
+                if step in waits:
+                    blocks.append(self.marker_wait(step, waits[step], branch, have))
+                    have = [*have, *(read for reads in waits[step].values() for read in reads)]
+                block, have = self.node(Leaf(step), branch, have)
+                blocks.append(block)
+                for block in blocks:
+                    link(exits, block.entry)
+                    entry, exits = entry or block.entry, block.exits
+                if step in waiting:
+                    signal = marker_states.signal_states(
+                        step, self.keys[step], table, waiting[step], sends=step in senders
+                    )
+                    for state in signal.states:
+                        branch.add(state)
+                    for state in signal.catchable:
+                        state.add_catch(self._marker_catch(step, branch))
+                    link(exits, signal.states[0])
+                    exits = [next_exit(signal.last)]
+                    if signal.choice is not None:
+                        exits.append(Exit(signal.choice.default_choice, needs_terminal=True))
             close(exits, branch, aux_state(name, f"{index + 1}.done"))
             emitters.append(lambda s=branch, e=entry: s.emit(e))
-            produced += [(index, step) for step in after if step not in available and owner.get(step) == index]
+            produced += [(index, step) for step in have if step not in available and owner.get(step) == index]
         inside = leaves(node)
         names = ", ".join(inside[:6]) + (", ..." if len(inside) > 6 else "")
         comment = f"Runs {names}, each when its own needs are done."
@@ -414,7 +416,7 @@ class _Builder:
         selector = self._branches_selector(available, produced)
         state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=comment))
         self.branch_failure(state, [step for steps in silenced for step in steps], scope)
-        cleared = marker_states.clear_states(name, [self.keys[steps_of[i][-1]] for i in signalling], table)
+        cleared = marker_states.clear_states(name, list(waits), table)
         last = state
         for clear in cleared:
             scope.add(clear)
@@ -472,19 +474,44 @@ class _Builder:
             selector["error.$"] = "$[0].error"
         return selector
 
-    def marker_wait(self, step: str, need: str, scope: Scope, have: list[str], received: list[str]) -> Block:
-        """Wait for `need`'s marker; with `received` keys, put the results it sends into `$.steps`."""
+    def _network_waits(
+        self, node: Network, steps_of: list[list[str]], owner: dict[str, int]
+    ) -> dict[str, dict[str, list[str]]]:
+        """What each step of a network waits for: step -> the steps of other chains it waits for (one
+        per chain: the latest it needs or reads results of) -> the steps whose results it reads (they
+        arrive with that one's signal). Steps that wait for nothing are left out."""
+        position = {step: k for steps in steps_of for k, step in enumerate(steps)}
+        waits: dict[str, dict[str, list[str]]] = {}
+        for index, steps in enumerate(steps_of):
+            received: set[str] = set()  # results an earlier wait of this chain brought
+            for step in steps:
+                latest = {owner[need]: need for need in node.needs.get(step, ())}
+                reads = [r for r in self._reads([step]) if owner.get(r, index) != index and r not in received]
+                for read in reads:
+                    chain = owner[read]
+                    if chain not in latest or position[read] > position[latest[chain]]:
+                        latest[chain] = read
+                if latest:
+                    waits[step] = {latest[c]: [r for r in reads if owner[r] == c] for c in sorted(latest)}
+                    received.update(reads)
+        return waits
+
+    def marker_wait(self, step: str, sources: dict[str, list[str]], scope: Scope, have: list[str]) -> Block:
+        """Wait until the `sources` (-> the steps whose results come with each) have signalled; put the
+        results they send into `$.steps`."""
         table = markers_table(self.workflow.name)
-        wait = scope.add(marker_states.wait_state(step, need, self.keys[need], table, receives=bool(received)))
+        senders = [self.keys[source] for source, reads in sources.items() if reads]
+        wait = scope.add(marker_states.wait_state(step, len(sources), table, senders))
         failed = self._marker_catch(step, scope)
-        if not received:
+        if not senders:
             already = sdk.Catch(error_equals=ALREADY_DONE, next_step=None, result_path=None)
             wait.add_catch(already)
             wait.add_catch(failed)
             return Block(wait, [next_exit(wait), Exit(lambda t, c=already: setattr(c, "next_step", t))])
-        read = scope.add(marker_states.read_state(step, need, self.keys[need], table))
+        read = scope.add(marker_states.read_state(step, table, senders))
         kept = {self.keys[s]: f"$.steps.{self.keys[s]}" for s in have}
-        got = scope.add(marker_states.got_state(step, need, kept, received))
+        received = {self.keys[r]: self.keys[source] for source, reads in sources.items() for r in reads}
+        got = scope.add(marker_states.got_state(step, kept, received))
         wait.add_catch(sdk.Catch(error_equals=ALREADY_DONE, next_step=read, result_path=None))
         wait.add_catch(failed)
         read.add_catch(failed)

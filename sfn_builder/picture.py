@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .asl import inner_blocks
+from .markers import marker_waits
 from .naming import GATE_ROLES, gate_role, marker_role
 
 _FAILURE_SUFFIXES = (".alert", ".failed", ".rethrow", ".unmatched")
@@ -82,8 +83,8 @@ def without_resume_gates(block: dict[str, Any]) -> dict[str, Any]:
             body["Catch"] = [{**catch, "Next": target(catch["Next"])} for catch in body["Catch"]]
         if "Branches" in body:
             branches = [without_resume_gates(branch) for branch in body["Branches"]]
-            waits = [[s.partition(".after-")[2] for s in b["States"] if ".after-" in s] for b in body["Branches"]]
-            body["Branches"] = [_one_block(branches, waits)] if any(waits) else branches
+            waits = marker_waits(body["Branches"])
+            body["Branches"] = [_one_block(branches, waits)] if waits else branches
         if "ItemProcessor" in body:
             body["ItemProcessor"] = without_resume_gates(body["ItemProcessor"])
         return body
@@ -92,17 +93,17 @@ def without_resume_gates(block: dict[str, Any]) -> dict[str, Any]:
     return {**block, "StartAt": target(block["StartAt"]), "States": states}
 
 
-def _one_block(branches: list[dict[str, Any]], waits: list[list[str]]) -> dict[str, Any]:
+def _one_block(branches: list[dict[str, Any]], waits: dict[str, list[str]]) -> dict[str, Any]:
     """A Parallel whose branches wait for each other's completion markers, drawn as the graph it runs:
-    one block, an arrow from each step waited for to the branch that waits."""
+    one block, an arrow from each step waited for to the step that waits."""
     states: dict[str, Any] = {}
     for branch in branches:
         for name, body in branch["States"].items():
             states[name] = {**body, "Edges": _edges(body, branch["States"])}
-    for branch, needs in zip(branches, waits, strict=True):
+    for step, needs in waits.items():
         for need in needs:
             if need in states:
-                states[need]["Edges"].append((branch["StartAt"], ""))
+                states[need]["Edges"].append((step, ""))
     return {"StartAt": branches[0]["StartAt"], "States": states}
 
 

@@ -6,8 +6,8 @@ made only of such splits (series-parallel orders) are expressed exactly, so
 no step ever waits for something it does not depend on. A set that splits
 neither way contains an "N" (a->c, b->c, b->d) that Parallel states cannot
 express. With `parallelism: exact` (the default) such a set of the main flow
-becomes a `Network`: one Parallel branch per chain of its steps, each branch
-waiting for exactly the branches it needs through completion markers (see
+becomes a `Network`: one Parallel branch per chain of its steps, each step
+waiting for exactly its needs in other chains through completion markers (see
 `markers`). Otherwise (`nested`, Express workflows, or a step that could end
 its branch early) it is cut into a before-part and an after-part at the prefix
 of a linear extension (see `_cut`), and each added wait is reported.
@@ -16,7 +16,7 @@ of a linear extension (see `_cut`), and each added wait is reported.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .graph import Scopes, StepGraph
@@ -43,11 +43,13 @@ class Parallel:
 
 @dataclass(frozen=True)
 class Network:
-    """Branches that run at once, each starting when the branches it `needs` (indexes of earlier
-    members) are done: members are in dependency order, and each is a step or a chain of steps."""
+    """Chains of steps run as parallel branches, in dependency order: a step of a chain may need
+    steps of earlier chains (`needs`: step -> those steps, the latest of each chain only; a step
+    without needs in other chains is not in it), and runs when they and its chain's step before it
+    are done. Each member is a step or a Sequence of steps."""
 
     members: tuple[Node, ...]
-    needs: tuple[tuple[int, ...], ...]
+    needs: dict[str, tuple[str, ...]] = field(hash=False)
     # In a workflow split into parts (module `split`): consecutive members run by each part, and its number.
     groups: tuple[tuple[int, ...], ...] = ()
     numbers: tuple[int, ...] = ()
@@ -214,35 +216,32 @@ class _Planner:
         return Sequence(tuple(items)) if len(items) > 1 else items[0]
 
     def _network(self, members: int) -> Network:
-        """A set that is not series-parallel as chains of steps, each needing only its direct
-        predecessors in the set (what another need already implies is left out)."""
-        preds: dict[int, int] = {}
-        succs: dict[int, int] = {v: 0 for v in _bits(members)}
-        for v in _bits(members):
+        """A set that is not series-parallel as chains of steps. Each step joins the chain of one of its
+        direct predecessors when that one ends its chain and lies in the latest chain any of them is
+        in (so a chain needs only earlier chains); its other direct predecessors are its needs."""
+        order = sorted(_bits(members), key=lambda v: ((self.anc[v] & members).bit_count(), v))
+        chain_of: dict[int, int] = {}
+        chains: list[list[int]] = []
+        outside: dict[int, list[int]] = {}  # step -> its direct predecessors in other chains
+        for v in order:
             before = self.anc[v] & members
             implied = 0
             for u in _bits(before):
                 implied |= self.anc[u]
-            preds[v] = before & ~implied
-            for u in _bits(preds[v]):
-                succs[u] |= 1 << v
-        order = sorted(_bits(members), key=lambda v: ((self.anc[v] & members).bit_count(), v))
-        chain_of: dict[int, int] = {}
-        chains: list[list[int]] = []
-        for v in order:
-            single = preds[v].bit_count() == 1
-            u = _lowest(preds[v]) if single else -1
-            if single and succs[u].bit_count() == 1:
-                chain_of[v] = chain_of[u]
-                chains[chain_of[v]].append(v)
+            preds = list(_bits(before & ~implied))
+            latest = max((chain_of[u] for u in preds), default=-1)
+            if latest >= 0 and chains[latest][-1] in preds:
+                chain_of[v] = latest
+                chains[latest].append(v)
             else:
                 chain_of[v] = len(chains)
                 chains.append([v])
+            outside[v] = [u for u in preds if chain_of[u] != chain_of[v]]
+        names = self.graph.names  # direct predecessors: at most one per chain (an earlier one is implied)
+        needs = {names[v]: tuple(names[u] for u in sorted(us, key=chain_of.get)) for v, us in outside.items() if us}
         members_ = tuple(
-            Leaf(self.graph.names[c[0]]) if len(c) == 1 else Sequence(tuple(Leaf(self.graph.names[v]) for v in c))
-            for c in chains
+            Leaf(names[c[0]]) if len(c) == 1 else Sequence(tuple(Leaf(names[v]) for v in c)) for c in chains
         )
-        needs = tuple(tuple(sorted({chain_of[u] for u in _bits(preds[c[0]])})) for c in chains)
         return Network(members_, needs)
 
     def _cut(self, members: int) -> list[int]:

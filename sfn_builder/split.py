@@ -28,7 +28,7 @@ from typing import Any
 
 from .asl import walk_states
 from .model import Workflow
-from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, children, leaves, networks
+from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, children, networks
 
 # A Parallel state around branches (its ResultSelector, comment and per-branch end) by estimate.
 PARALLEL_BYTES = 400
@@ -43,6 +43,7 @@ PART_BYTES = 2500
 STEP_BYTES = 700
 WAIT_BYTES = 900
 SIGNAL_BYTES = 1300
+DEPENDENT_BYTES = 60
 
 
 def estimated_sizes(workflow: Workflow, plan: Plan, requests: dict[str, dict[str, Any]]) -> dict[str, int]:
@@ -52,12 +53,13 @@ def estimated_sizes(workflow: Workflow, plan: Plan, requests: dict[str, dict[str
         for name in workflow.steps
     }
     for network in networks(plan.main):
-        signalling = {need for needs in network.needs for need in needs}
-        for index, member in enumerate(network.members):
-            steps = leaves(member)
-            sizes[steps[0]] += WAIT_BYTES * len(network.needs[index])
-            if index in signalling:
-                sizes[steps[-1]] += SIGNAL_BYTES
+        signalled: dict[str, int] = {}
+        for step, needs in network.needs.items():
+            sizes[step] += WAIT_BYTES
+            for need in needs:
+                signalled[need] = signalled.get(need, 0) + 1
+        for step, count in signalled.items():
+            sizes[step] += SIGNAL_BYTES + DEPENDENT_BYTES * count
     return sizes
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conftest import compile_text
 from parliament import analyze_policy_string
@@ -11,6 +12,7 @@ from test_publish import connect, create, mutating, record_calls
 from sfn_builder.asl import walk_states
 from sfn_builder.deploy.cloudformation import template
 from sfn_builder.deploy.publish import plan_removal, prepare, remove
+from sfn_builder.markers import marker_waits
 from sfn_builder.simulate import engine
 from sfn_builder.simulate.mock_config import failure, success_case
 
@@ -35,12 +37,16 @@ def network_of(definition: dict) -> dict:
 
 
 def branch_waits(definition: dict) -> dict[str, list[str]]:
-    """Each branch's first step -> the steps it waits for."""
-    waits = {}
-    for branch in network_of(definition)["Branches"]:
-        names = list(branch["States"])
-        first = next(n for n in names if "." not in n)
-        waits[first] = [n.partition(".after-")[2] for n in names if ".after-" in n]
+    """Each step of the network -> what it waits for: the step before it in its branch, and the steps
+    it waits for through completion markers."""
+    branches = network_of(definition)["Branches"]
+    waits = {step: sorted(needs) for step, needs in marker_waits(branches).items()}
+    for branch in branches:
+        steps = [name for name in branch["States"] if "." not in name]
+        for before, step in zip([None, *steps], steps, strict=False):
+            waits.setdefault(step, [])
+            if before:
+                waits[step] = sorted([*waits[step], before])
     return waits
 
 
@@ -94,7 +100,9 @@ def test_the_network_alerts_for_its_lone_steps_once_and_the_execution_rule_stays
     compilation = compile_text(write_spec, N_GRAPH)
     definition, workflow = compilation.definition, compilation.analysis.workflow
     alerts = [name for name, body in walk_states(definition) if body.get("Resource") == "arn:aws:states:::sns:publish"]
-    assert sorted(alerts) == ["e.alert", "parallel.1.alert"]  # a-d share their Parallel state's; e has its own
+    # b and d, one branch, share its alert; a and c, alone in theirs, the Parallel state's; e has its own
+    assert sorted(alerts) == ["any step 2.alert", "e.alert", "parallel.1.alert"]
+    assert branch_waits(definition) == {"a": [], "b": [], "d": ["b"], "c": ["a", "b"]}
     for step in "abcde":
         run = engine.run(definition, "n-graph", {}, {**success_case(definition, {}), step: failure(definition, step)})
         assert (run.status, run.error) == ("FAILED", f"{step}.Failed")
@@ -186,23 +194,29 @@ def on_moto(spec: str) -> dict:
 
 
 def test_a_step_waiting_before_its_need_is_done_is_released_by_the_signal(write_spec):
-    """On moto's own interpreter (branches in threads, Wait states in real time, DynamoDB): d registers
-    its task token before b is done and starts when b signals, without waiting for a."""
+    """On moto's own interpreter (branches in threads, Wait states in real time, DynamoDB): e registers
+    its task token before b is done and starts when b signals, without waiting for a; c, which needs
+    both, is released by the later of the two."""
     spec = write_spec(
         "version: 1\nname: timed-n\nsteps:\n"
         "  a: {type: wait, seconds: 5}\n  b: {type: wait, seconds: 1}\n"  # a margin of 4 s for a loaded machine
         "  c: {type: wait, seconds: 1, needs: [a, b]}\n  d: {type: wait, seconds: 1, needs: [b]}\n"
+        "  e: {type: wait, seconds: 1, needs: [b]}\n"
     )
+    definition = compile_text(write_spec, Path(spec).read_text()).definition
+    assert branch_waits(definition) == {"a": [], "b": [], "c": ["a", "b"], "d": ["b"], "e": ["b"]}
     run = on_moto(spec)
     times = run["times"]
-    assert times["d.after-b"]["entered"] < times["b"]["exited"]  # registered before b was done
-    assert times["b"]["exited"] <= times["d"]["entered"] < times["a"]["exited"]  # released by b, not a
+    assert times["e.after-needs"]["entered"] < times["b"]["exited"]  # registered before b was done
+    assert times["b"]["exited"] <= times["e"]["entered"] < times["a"]["exited"]  # released by b, not a
+    assert times["c.after-needs"]["entered"] < times["b"]["exited"]
     assert times["c"]["entered"] >= times["a"]["exited"]
     assert run["markers_left"] == 0  # cleared once the network succeeded
 
 
 def test_results_reach_a_step_released_by_a_signal(write_spec):
-    """d waits for b (which runs after w) and reads b's result: it arrives with b's signal."""
+    """d waits for a and b and reads b's result: b's signal leaves it in d's marker, and a's, the last
+    to arrive, brings it."""
     import re
 
     topic = "arn:aws:sns:us-east-1:123456789012:news"
@@ -210,10 +224,12 @@ def test_results_reach_a_step_released_by_a_signal(write_spec):
         "version: 1\nname: timed-results\nsteps:\n"
         "  a: {type: wait, seconds: 5}\n  w: {type: wait, seconds: 1}\n"  # a margin of 4 s for a loaded machine
         f"  b: {{type: sns, needs: [w], topic: '{topic}', message: b done}}\n"
-        "  c: {type: wait, seconds: 1, needs: [a, b]}\n"
-        f"  d: {{type: sns, needs: [b], topic: '{topic}', message: 'after ${{steps.b.MessageId}}'}}\n"
+        "  c: {type: wait, seconds: 1, needs: [b]}\n"
+        f"  d: {{type: sns, needs: [a, b], topic: '{topic}', message: 'after ${{steps.b.MessageId}}'}}\n"
     )
+    definition = compile_text(write_spec, Path(spec).read_text()).definition
+    assert branch_waits(definition) == {"a": [], "w": [], "b": ["w"], "c": ["b"], "d": ["a", "b"]}
     run = on_moto(spec)
     times = run["times"]
-    assert times["d.after-b"]["entered"] < times["b"]["exited"] <= times["d"]["entered"] < times["a"]["exited"]
+    assert times["d.after-needs"]["entered"] < times["b"]["exited"] < times["a"]["exited"] <= times["d"]["entered"]
     assert re.fullmatch(r"after [0-9a-f-]{36}", run["requests"]["d"]["Message"])

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from sfn_builder.compiler import compile_analysis
 from sfn_builder.loader import load_text
+from sfn_builder.markers import marker_waits
 from sfn_builder.validate import analyze
 
 
@@ -35,8 +36,8 @@ def compile_dag(names, edges, parallelism="exact"):
 
 
 def order_of(block: dict) -> tuple[set[tuple[str, str]], list[str]]:
-    """(pairs a-before-b, leaves) of an ASL block: a chain of states, Parallels nested; a branch that
-    waits for a completion marker (`<step>.after-<need>`) comes after the branch that ends with the need."""
+    """(pairs a-before-b, leaves) of an ASL block: a chain of states, Parallels nested; a step that
+    waits for completion markers comes after the steps that signal them."""
     elements: list[list[str]] = []
     before: set[tuple[str, str]] = set()
     name = block["StartAt"]
@@ -44,22 +45,17 @@ def order_of(block: dict) -> tuple[set[tuple[str, str]], list[str]]:
         state = block["States"][name]
         if state["Type"] == "Parallel":
             leaves: list[str] = []
-            branch_of: dict[str, list[str]] = {}
-            waits: list[tuple[str, list[str]]] = []
             for branch in state["Branches"]:
                 pairs, branch_leaves = order_of(branch)
                 before |= pairs
                 leaves += branch_leaves
-                branch_of.update({leaf: branch_leaves for leaf in branch_leaves})
-                needs = [s.partition(".after-")[2] for s in branch["States"] if ".after-" in s]
-                waits += [(need, branch_leaves) for need in needs]
-            for need, waiting in waits:
-                before |= {(a, b) for a in branch_of[need] for b in waiting}
+            for step, needs in marker_waits(state["Branches"]).items():
+                before |= {(need, step) for need in needs}
             before = transitive(before)
             elements.append(leaves)
         elif "." not in name:  # the compiler's own states (input.defaults, ...) are not steps
             elements.append([name])
-        name = state.get("Next")
+        name = state.get("Next", state.get("Default"))  # a marker's Choice goes on by default
     for i, j in itertools.combinations(range(len(elements)), 2):
         before |= {(a, b) for a in elements[i] for b in elements[j]}
     return before, [leaf for element in elements for leaf in element]
@@ -164,8 +160,9 @@ def test_the_n_shape_waits_for_exactly_its_needs_by_default():
     definition, added = compile_dag(["a", "b", "c", "d"], edges)
     assert added == set()
     network = definition["States"][definition["States"][definition["StartAt"]]["Next"]]
-    waits = sorted(s for branch in network["Branches"] for s in branch["States"] if ".after-" in s)
-    assert waits == ["c.after-a", "c.after-b", "d.after-b"]
+    assert marker_waits(network["Branches"]) == {"c": ["a", "b"]}  # one wait for both needs
+    chains = [[s for s in branch["States"] if "." not in s] for branch in network["Branches"]]
+    assert chains == [["a"], ["b", "d"], ["c"]]
 
 
 def test_a_cut_keeps_its_before_part_first():

@@ -59,6 +59,7 @@ It is installed in-process by `simulate` and in the embedded emulator's process.
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
 import json
@@ -104,7 +105,7 @@ class VirtualClock:
 
 CLOCK = VirtualClock()
 CACHE = CacheStore()  # where cache lookups are answered (module `cache_store`); `engine.run` sets it
-MARKERS: dict[str, dict[str, Any]] = {}  # the markers table: item key -> item (`done`, `payload`)
+MARKERS: dict[str, dict[str, Any]] = {}  # the markers table: item key -> item (as DynamoDB holds it)
 # A split workflow's part machines by name (module `split`): each runs an execution of its part,
 # given the input and name, and returns it as the engine's Run (with its events).
 PARTS: dict[str, Callable[[dict[str, Any], str], Any]] = {}
@@ -619,7 +620,7 @@ class _Thrown:
 
 
 def _markers_from_the_store() -> None:
-    """Marker states (`<step>.after-<need>`, `.read-`, `.signal`, `.markers-cleared`) are answered
+    """Marker states (`<step>.after-needs`, `.read-needs`, `.signal`, `.markers-cleared`) are answered
     from MARKERS as DynamoDB answers them, with or without a mocked response."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import mock_eval_utils
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
@@ -662,18 +663,22 @@ def _marker_answer(resource: str, parameters: dict[str, Any]) -> Any:
     key = parameters["Key"][markers.KEY_ATTRIBUTE]["S"]
     item = MARKERS.get(key)
     if resource == markers.WAIT_RESOURCE:
-        if item is not None and item.get("done"):
+        needs = int(parameters["ExpressionAttributeValues"][":n"]["N"])
+        if item is not None and len(item[markers.ARRIVED]["SS"]) >= needs:
             raise _MarkerError(markers.ALREADY_DONE[0], "The conditional request failed (Service: DynamoDb)")
         raise RuntimeError(
             f"the marker {key} is not done: in a simulated run a step's needs run before it (a branch order fault)"
         )
     if resource == markers.READ_RESOURCE:
-        if item is None:
-            return {}
-        return {"Item": {"done": {"BOOL": True}, "payload": {"S": item["payload"]}}}
+        return {} if item is None else {"Item": copy.deepcopy(item)}
+    # A signal: ADD arrived :s [SET #p = :p], returning the item (ALL_NEW).
     values = parameters["ExpressionAttributeValues"]
-    MARKERS[key] = {"done": True, "payload": values[":p"]["S"]}
-    return {}  # ALL_OLD of an item nobody waited on
+    item = MARKERS.setdefault(key, {markers.KEY_ATTRIBUTE: {"S": key}, markers.ARRIVED: {"SS": []}})
+    arrived = item[markers.ARRIVED]["SS"]
+    arrived.extend(step for step in values[":s"]["SS"] if step not in arrived)
+    if ":p" in values:
+        item[parameters["ExpressionAttributeNames"]["#p"]] = {"S": values[":p"]["S"]}
+    return {"Attributes": copy.deepcopy(item)}
 
 
 def _programs_from_the_cache() -> None:
