@@ -76,7 +76,7 @@ class Scope:
     failure_paths: dict[tuple[str, str], Any] = field(default_factory=dict)
     shares_failures: bool = False  # its steps share one failure path (see `_Builder.shared_failure`)
     shared_failure: Any = None
-    alone: bool = False  # a branch's one step, for which its Parallel state alerts (`_Builder.branch_failure`)
+    alone: bool = False  # a branch's few steps, for which its Parallel state alerts (`_Builder.branch_failure`)
     silenced: list[str] = field(default_factory=list)  # the steps that fail here without alerting
 
     def add(self, state: Any, *, at_end: bool = False) -> Any:
@@ -89,6 +89,10 @@ class Scope:
             "States": {state.state_id: sdk.state_dict(state) for state in [*self.states, *self.tail]},
         }
 
+
+# The most steps that may fail in a Parallel branch for which the Parallel state alerts (their Fail states
+# cost less than an alert state of the branch's own up to about this many).
+SILENCED_PER_BRANCH = 10
 
 # Request members that differ per execution or attempt by design: not part of a cache key.
 CACHE_EXCLUDED = frozenset({"ProcessingJobName", "TrainingJobName", "TransformJobName", "JobName", "Tags"})
@@ -946,8 +950,8 @@ class _Builder:
 
         `reason` None means a caught error: its name and cause are in `$.error`, and the step's
         `<step>.failed` Pass names the step for the failure path its scope shares. A list holds
-        values read when the step fails (see choice_reasons). A step alone in its Parallel branch
-        fails without alerting: the Parallel state alerts for it (`branch_failure`).
+        values read when the step fails (see choice_reasons). A step of a branch with few that may
+        fail (`Scope.alone`) fails without alerting: the Parallel state alerts for it (`branch_failure`).
         """
         key = (step, label)
         if key in scope.failure_paths:
@@ -958,8 +962,8 @@ class _Builder:
             named.next(self.shared_failure(scope))
             scope.failure_paths[key] = named
             return named
-        # alone in a Parallel branch: every way the step fails (a caught error, a reason) fails the branch with
-        # `<step>.Failed` without alerting, and the Parallel state alerts once (`branch_failure`)
+        # in a branch with few steps that may fail: every way the step fails (a caught error, a reason) fails the
+        # branch with `<step>.Failed` without alerting, and the Parallel state alerts once (`branch_failure`)
         alone = error is None and fail_name is None and scope.alone and subject_fits
         fail_id = fail_name or aux_state(step, label)
         if reason is None:
@@ -984,11 +988,11 @@ class _Builder:
         return scope.failure_paths[key]
 
     def branch_failure(self, parallel: Any, steps: list[str], scope: Scope) -> None:
-        """Alert once for the steps of `parallel`'s branches that are alone in theirs: such a step fails its
+        """Alert once for the steps of `parallel`'s branches with few that may fail: such a step fails its
         branch with `<step>.Failed` without alerting, and the Parallel state catches exactly those errors,
         alerts naming the step (the error name's first part) and fails with the same error and cause. A
-        step that shares its branch with others alerts there (`shared_failure`), and its error is not
-        caught here, so nothing alerts twice."""
+        step of a branch with more alerts there (`shared_failure`), and its error is not caught here, so
+        nothing alerts twice."""
         if not steps:
             return
         name = parallel.state_id
@@ -1001,11 +1005,13 @@ class _Builder:
 
     def _scope(self, node: Node | None, *, branch: bool = False) -> Scope:
         """The scope a plan node is built into (`branch`: a Parallel state's branch or a network's member).
-        With alerts, its steps share one failure path when two or more may fail there (one alert state
-        serves them all, each step adding a Pass of 90 bytes instead of an alert of about 1,000); a step
-        alone in a branch fails it without alerting, and the Parallel state alerts (`branch_failure`)."""
+        With alerts, the steps of a branch with few that may fail fail it without alerting, and the
+        Parallel state alerts (`branch_failure`: one alert for all its branches' steps, each step adding
+        its Fail of about 150 bytes); elsewhere its steps share one failure path when two or more may fail
+        there (one alert state of about 1,000 bytes serves them all, each step adding a Pass of 90)."""
         failing = self._failing_steps(node) if node is not None and self.workflow.notifications is not None else 0
-        return Scope(shares_failures=failing >= 2, alone=branch and failing == 1)
+        alone = branch and 1 <= failing <= SILENCED_PER_BRANCH
+        return Scope(shares_failures=failing >= 2 and not alone, alone=alone)
 
     def _failing_steps(self, node: Node) -> int:
         """The task steps built into the same scope as `node` (with their catch handler paths): not
