@@ -423,3 +423,26 @@ def test_defaults_apply_to_the_steps_they_fit(write_spec):
     assert states["news"]["TimeoutSeconds"] == 60 and [r["ErrorEquals"] for r in states["news"]["Retry"]] == [
         ["ThrottlingException"]
     ]
+
+
+def test_a_branch_with_few_steps_that_may_fail_leaves_its_alert_to_the_parallel_state(write_spec):
+    from sfn_builder.build import SILENCED_PER_BRANCH
+    from sfn_builder.simulate import engine
+    from sfn_builder.simulate.mock_config import failure, success_case
+
+    long_chain = [f"l{n}" for n in range(SILENCED_PER_BRANCH + 1)]
+    short_chain = ["s0", "s1", "s2"]
+    lines = ["version: 1", "name: branches", "notifications: {topic: {name: t}}", "steps:"]
+    lines.append("  start: {type: wait, seconds: 1}")
+    for chain in (long_chain, short_chain):
+        for before, name in zip(["start", *chain], chain, strict=False):
+            lines.append(f"  {name}: {{type: lambda, function: f, needs: [{before}]}}")
+    lines.append(f"  end: {{type: wait, seconds: 1, needs: [{long_chain[-1]}, {short_chain[-1]}]}}")
+    definition = compile_text(write_spec, "\n".join(lines) + "\n").definition
+    alerts = sorted(n for n, s in walk_states(definition) if s.get("Resource") == "arn:aws:states:::sns:publish")
+    # the long branch's own, and the Parallel state's for the short branch's steps
+    assert len(alerts) == 2 and alerts[0].startswith("any step ") and alerts[1] == "parallel.1.alert"
+    for step in (long_chain[3], short_chain[1]):
+        run = engine.run(definition, "branches", {}, {**success_case(definition, {}), step: failure(definition, step)})
+        assert (run.status, run.error) == ("FAILED", f"{step}.Failed")
+        assert [alert.subject for alert in run.alerts] == [f"sfn-build: branches: {step} failed"]
