@@ -5,7 +5,8 @@ Step Functions accepts a definition of at most 1 MB, in a request of at most
 flow is cut into Parts of at most a budget each, by estimate: runs of
 consecutive items of a sequence, groups of a Parallel's branches, groups of
 consecutive members of a network (its completion markers work across state
-machines), and inside an item too large alone, the same again. The parent keeps
+machines; a chain too large alone is cut into members of its own, each waiting
+for the one before), and inside an item too large alone, the same again. The parent keeps
 the shape of the plan with each Part in place of what it holds, so every step
 still starts when the same steps are done. A part is published as
 `<workflow>-part-N` and started by the parent with `startExecution.sync:2`, by
@@ -117,24 +118,44 @@ class Splitter:
     def _grouped_network(self, node: Network) -> Network:
         """A network's members in parts of consecutive members (they are in dependency order, so a part
         waits only for members of its own or earlier parts); the markers work across state machines."""
+        node = self._cut_members(node)
         groups: list[tuple[int, ...]] = []
         start = 0
         for group in self._groups(node.members, branches=True):
             groups.append(tuple(range(start, start + len(group))))
             start += len(group)
         if len(groups) == 1:
-            return node  # one member too large alone: it cannot be cut
+            return node
         return replace(node, groups=tuple(groups), numbers=tuple(next(self.numbers) for _ in groups))
 
-    def _groups(self, nodes: tuple[Node, ...], branches: bool) -> list[list[Node]]:
+    def _cut_members(self, node: Network) -> Network:
+        """A network whose chains too large for a part alone are cut into consecutive pieces within the
+        budget: each piece a member of its own, its first step needing the last of the piece before (a
+        marker wait where the chain went on), so the pieces can run in different parts."""
+        room = self.budget - PARALLEL_BYTES - BRANCH_BYTES - WAIT_BYTES - SIGNAL_BYTES - DEPENDENT_BYTES
+        members: list[Node] = []
+        needs = dict(node.needs)
+        for member in node.members:
+            if not isinstance(member, Sequence) or self.size(member) <= room:
+                members.append(member)
+                continue
+            pieces = self._groups(member.items, branches=False, budget=room)
+            for before, piece in itertools.pairwise(pieces):
+                first, last = _step(piece[0]), _step(before[-1])
+                needs[first] = (*needs.get(first, ()), last)  # after its needs in earlier chains
+            members += [piece[0] if len(piece) == 1 else Sequence(tuple(piece)) for piece in pieces]
+        return replace(node, members=tuple(members), needs=needs)
+
+    def _groups(self, nodes: tuple[Node, ...], branches: bool, budget: int | None = None) -> list[list[Node]]:
         """Consecutive nodes packed into groups within the budget (`branches`: of a Parallel state, whose
         bytes count too); a node larger alone is a group of one."""
         each, start = (BRANCH_BYTES, PARALLEL_BYTES) if branches else (0, 0)
+        budget = self.budget if budget is None else budget
         groups: list[list[Node]] = []
-        used = self.budget
+        used = budget
         for node in nodes:
             size = self.size(node) + each
-            if used + size > self.budget:
+            if used + size > budget:
                 groups.append([])
                 used = start
             groups[-1].append(node)
@@ -153,6 +174,12 @@ class Splitter:
 def _worth_a_part(leaf: Leaf, splitter: Splitter) -> bool:
     """A single small step stays in the parent: its Part would cost the parent more than the step."""
     return splitter.size(leaf) > PART_BYTES
+
+
+def _step(node: Node) -> str:
+    """The step of a network chain's item (a chain holds steps only)."""
+    assert isinstance(node, Leaf)
+    return node.step
 
 
 def _nodes(node: Node) -> Iterator[Node]:

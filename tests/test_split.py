@@ -331,6 +331,39 @@ def test_a_network_split_into_parts_runs_every_step_once_and_fails_naming_the_st
     assert (failed.status, failed.error) == ("FAILED", "step_17.Failed")
 
 
+def long_chain_network(length: int) -> str:
+    """An N-shaped graph whose one chain is long: s0 -> ... -> last -> s_end, s_side -> s_end and s_other."""
+    chained = "".join(STEP.format(n=n, needs=f"s{n - 1}" if n else "") for n in range(length))
+    side = STEP.format(n="_side", needs="")
+    ends = STEP.format(n="_end", needs=f"s{length - 1}, s_side") + STEP.format(n="_other", needs="s_side")
+    return HEADER + chained + side + ends
+
+
+def test_a_network_chain_too_large_for_a_part_is_cut_between_parts_and_still_waits_exactly(write_spec, small_limit):
+    compilation = compile_text(write_spec, long_chain_network(24))
+    assert compilation.ok, compilation.problems
+    assert not [p for p in compilation.problems if "also waits" in p.message]
+    owners = {
+        state: machine
+        for machine, states in states_by_definition(compilation).items()
+        for state in states
+        if machine != "wide"
+    }
+    chain_parts = [owners[f"s{n}"] for n in range(24)]
+    assert len(set(chain_parts)) >= 2  # the one chain runs in several parts
+    cuts = [n for n in range(1, 24) if chain_parts[n] != chain_parts[n - 1]]
+    assert all(f"s{n}.after-needs" in owners for n in cuts)  # where a part takes the chain over, it waits
+    whole = compilation.whole()
+    run = engine.run(compilation.definition, "wide", {}, success_case(whole, {}), parts=compilation.machines())
+    ran = [visit.state for visit in run.path if visit.outcome == "succeeded" and visit.state.startswith("s")]
+    assert run.status == "SUCCEEDED" and ran[:24] == [f"s{n}" for n in range(24)]
+    for step in (f"s{cuts[0] - 1}", f"s{cuts[0]}", "s_end"):
+        case = {**success_case(whole, {}), step: failure(whole, step)}
+        failed = engine.run(compilation.definition, "wide", {}, case, parts=compilation.machines())
+        assert (failed.status, failed.error) == ("FAILED", f"{step}.Failed")
+        assert [alert.subject.rpartition(": ")[2] for alert in failed.alerts] == [f"{step} failed"]
+
+
 def test_the_picture_of_a_split_network_shows_the_parts_it_starts(write_spec, small_limit):
     import sys
 
