@@ -20,7 +20,7 @@ from .plan import Plan, make_plan, networks
 from .problems import Problem, Severity, errors_in
 from .request_check import check_parameters
 from .service_models import input_shape
-from .split import Splitter, estimated_sizes, step_sizes
+from .split import Splitter, estimated_sizes, region_jumps, step_sizes
 from .step_requests import step_request
 from .steps import KINDS
 from .validate import Analysis
@@ -250,9 +250,11 @@ def _split(
     analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]], sizes: dict[str, int]
 ) -> _Built | None:
     """The plan in parts of the budget by `sizes` (halved while a part is still too large), or None."""
+    assert analysis.workflow is not None
+    jumps = region_jumps(analysis.workflow, plan)
     budget = PART_BUDGET_BYTES
     for _ in range(4):
-        parted = Splitter(sizes, budget).split(plan)
+        parted = Splitter(sizes, budget, jumps).split(plan)
         if parted is None:
             return None
         attempt = _built(analysis, parted, requests)

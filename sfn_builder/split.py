@@ -6,7 +6,10 @@ flow is cut into Parts of at most a budget each, by estimate: runs of
 consecutive items of a sequence, groups of a Parallel's branches, groups of
 consecutive members of a network (its completion markers work across state
 machines; a chain too large alone is cut into members of its own, each waiting
-for the one before), and inside an item too large alone, the same again. The parent keeps
+for the one before), and inside an item too large alone, the same again. The
+flows a choice or catch jumps to (regions) are built where their step is, so
+they count as the step's bytes; a step too large with them has its regions cut
+the same way first, the largest first. The parent keeps
 the shape of the plan with each Part in place of what it holds, so every step
 still starts when the same steps are done. A part is published as
 `<workflow>-part-N` and started by the parent with `startExecution.sync:2`, by
@@ -78,33 +81,62 @@ def step_sizes(definition: dict[str, Any]) -> dict[str, int]:
     return sizes
 
 
-class Splitter:
-    """Moves a plan's bulk into Parts of at most `budget` bytes by estimate."""
+def region_jumps(workflow: Workflow, plan: Plan) -> dict[str, tuple[str, ...]]:
+    """Each step's jump targets (choice rules, catches) that open a region: the region's flow is built
+    where the step is, so its bytes are the step's."""
+    jumps = {name: tuple(t for t in step.targets if t in plan.regions) for name, step in workflow.steps.items()}
+    return {name: targets for name, targets in jumps.items() if targets}
 
-    def __init__(self, sizes: dict[str, int], budget: int) -> None:
+
+class Splitter:
+    """Moves a plan's bulk into Parts of at most `budget` bytes by estimate. `jumps`: each step's
+    targets that open a region (`region_jumps`)."""
+
+    def __init__(self, sizes: dict[str, int], budget: int, jumps: dict[str, tuple[str, ...]] | None = None) -> None:
         self.sizes = sizes
         self.budget = budget
+        self.jumps = jumps or {}
+        self.regions: dict[str, Node] = {}
         self.numbers: Iterator[int] = itertools.count(1)
 
     def size(self, node: Node) -> int:
+        """Bytes of a node where it is built: a step's with its regions', a Part's task only."""
         if isinstance(node, Leaf):
-            return self.sizes.get(node.step, 0)
+            regions = sum(self.size(self.regions[target]) for target in self.jumps.get(node.step, ()))
+            return self.sizes.get(node.step, 0) + regions
+        if isinstance(node, Part):
+            return PART_BYTES
         inner = sum(self.size(child) for child in children(node))
         if isinstance(node, Parallel | Network):
             return inner + PARALLEL_BYTES + BRANCH_BYTES * len(children(node))
         return inner
 
     def split(self, plan: Plan) -> Plan | None:
-        """The plan with Parts, or None when its main flow cannot be cut small enough."""
-        if plan.main is None:
+        """The plan with Parts, or None when its flows cannot be cut small enough. A step whose regions
+        take it over the budget has them cut first (so a region too large runs as parts of its own)."""
+        self.regions = dict(plan.regions)
+        for step in self.jumps:
+            self._fit_regions(step)
+        main = self.shrink(plan.main) if plan.main is not None else None
+        flows = [main, *self.regions.values()]
+        if not any(isinstance(node, Part) or (isinstance(node, Network) and node.groups) for node in _nodes(*flows)):
             return None
-        main = self.shrink(plan.main)
-        if not any(isinstance(node, Part) or (isinstance(node, Network) and node.groups) for node in _nodes(main)):
-            return None
-        return replace(plan, main=main)
+        return replace(plan, main=main, regions=self.regions)
+
+    def _fit_regions(self, step: str) -> None:
+        """Cut the regions of `step`, the largest first, while the step with them exceeds the budget."""
+        for target in sorted(self.jumps[step], key=lambda t: self.size(self.regions[t]), reverse=True):
+            if self.size(Leaf(step)) <= self.budget:
+                return
+            self.regions[target] = self.shrink(self.regions[target])
 
     def shrink(self, node: Node) -> Node:
-        """`node` with what it holds grouped into Parts (a node too large alone is shrunk inside)."""
+        """`node` with what it holds grouped into Parts (a node too large alone is shrunk inside; a step
+        too large with its regions has them cut)."""
+        if isinstance(node, Leaf):
+            if node.step in self.jumps:
+                self._fit_regions(node.step)
+            return node  # a step: it stays whole
         if isinstance(node, Sequence):
             items = [self._grouped(group, Sequence) for group in self._groups(node.items, branches=False)]
             return items[0] if len(items) == 1 else Sequence(tuple(items))
@@ -113,7 +145,7 @@ class Splitter:
             return Parallel(tuple(self._grouped(group, Parallel) for group in groups))
         if isinstance(node, Network):
             return self._grouped_network(node)
-        return node  # a step: it stays whole
+        return node  # a Part already
 
     def _grouped_network(self, node: Network) -> Network:
         """A network's members in parts of consecutive members (they are in dependency order, so a part
@@ -182,8 +214,8 @@ def _step(node: Node) -> str:
     return node.step
 
 
-def _nodes(node: Node) -> Iterator[Node]:
-    stack = [node]
+def _nodes(*roots: Node | None) -> Iterator[Node]:
+    stack = [root for root in roots if root is not None]
     while stack:
         current = stack.pop()
         yield current

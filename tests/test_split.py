@@ -364,6 +364,39 @@ def test_a_network_chain_too_large_for_a_part_is_cut_between_parts_and_still_wai
         assert [alert.subject.rpartition(": ")[2] for alert in failed.alerts] == [f"{step} failed"]
 
 
+def large_regions(length: int) -> str:
+    """A choice between two chains (regions of the choice), each larger than a part."""
+    pick = """\
+  pick:
+    type: choice
+    needs: [s0]
+    choices:
+      - {when: input.day, equals: today, next: a0}
+    default: b0
+"""
+    step = STEP.replace("  s{n}:", "  {n}:", 1)
+    regions = "".join(
+        step.format(n=f"{side}{n}", needs=f"{side}{n - 1}" if n else "") for side in "ab" for n in range(length)
+    )
+    return HEADER + STEP.format(n=0, needs="") + pick + regions
+
+
+@pytest.mark.parametrize("day, route", [("today", "a"), ("monday", "b")])
+def test_choice_regions_too_large_for_one_machine_run_as_parts_on_either_route(write_spec, small_limit, day, route):
+    compilation = compile_text(write_spec, large_regions(20))
+    assert compilation.ok, compilation.problems
+    assert len(compilation.parts) >= 4  # each route's 20 steps need at least two parts of 12 KB
+    whole, parts = compilation.whole(), compilation.machines()
+    run = engine.run(compilation.definition, "wide", {"day": day}, success_case(whole, {}), parts=parts)
+    ran = [visit.state for visit in run.path if visit.outcome == "succeeded" and visit.state[0] in "ab"]
+    assert run.status == "SUCCEEDED" and ran == [f"{route}{n}" for n in range(20)]
+    step = f"{route}17"
+    case = {**success_case(whole, {}), step: failure(whole, step)}
+    failed = engine.run(compilation.definition, "wide", {"day": day}, case, parts=parts)
+    assert (failed.status, failed.error) == ("FAILED", f"{step}.Failed")
+    assert [alert.subject.rpartition(": ")[2] for alert in failed.alerts] == [f"{step} failed"]
+
+
 def test_the_picture_of_a_split_network_shows_the_parts_it_starts(write_spec, small_limit):
     import sys
 
