@@ -123,6 +123,21 @@ def test_compile_writes_the_parts_beside_the_definition(write_spec, small_limit,
     assert f"wrote {tmp_path / 'wide.part-1.json'}" in err
 
 
+def test_compile_removes_the_parts_an_earlier_compile_wrote_that_the_workflow_no_longer_has(
+    write_spec, small_limit, cli, tmp_path
+):
+    output = str(tmp_path / "wide.json")
+    assert cli("compile", write_spec(chain(24)), "-o", output)[0] == 0
+    before = {path.name for path in tmp_path.glob("wide.part-*.json")}
+    (tmp_path / "wide.part-x.json").write_text("{}")  # not one of ours
+    code, _, err = cli("compile", write_spec(chain(12)), "-o", output)
+    after = {path.name for path in tmp_path.glob("wide.part-*.json")}
+    assert code == 0 and after < before | {"wide.part-x.json"} and "wide.part-x.json" in after
+    assert all(f"removed {tmp_path / name}" in err for name in before - after)
+    code, _, err = cli("compile", write_spec(chain(2)), "-o", output)  # small again: one state machine
+    assert code == 0 and {path.name for path in tmp_path.glob("wide.part-*.json")} == {"wide.part-x.json"}
+
+
 @pytest.mark.parametrize("shape", [chain, fan])
 def test_a_split_workflow_simulates_every_step_in_order_and_later_parts_read_earlier_results(
     write_spec, small_limit, shape

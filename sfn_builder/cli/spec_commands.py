@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,14 @@ def compile_(args: argparse.Namespace) -> int:
 
 
 def _write_parts(output: str | None, compilation: Any) -> int:
-    """A split workflow's parts beside its definition: FILE.json -> FILE.part-N.json."""
+    """A split workflow's parts beside its definition: FILE.json -> FILE.part-N.json (and those of an
+    earlier compile that this workflow no longer has removed)."""
+    written = output is not None and output != "-" and Path(output).is_file()
+    if written:
+        _remove_stale_parts(Path(output), set(compilation.parts))
     if not compilation.parts:
         return EXIT_OK
-    if output is None or output == "-" or not Path(output).is_file():
+    if not written:
         print(
             f"note: this workflow runs as {len(compilation.parts) + 1} state machines (its definition is over "
             "Step Functions' 1 MB); use -o FILE to write its parts too, as FILE.part-N.json",
@@ -83,11 +88,33 @@ def _write_parts(output: str | None, compilation: Any) -> int:
         return EXIT_OK
     path = Path(output)
     for number in sorted(compilation.parts):
-        part = path.with_name(f"{path.stem}.part-{number}{path.suffix or '.json'}")
+        part = _part_path(path, number)
         status = write(str(part), compilation.part_json(number))
         if status:
             return status
     return EXIT_OK
+
+
+def _part_path(path: Path, number: int) -> Path:
+    return path.with_name(f"{path.stem}.part-{number}{path.suffix or '.json'}")
+
+
+def _remove_stale_parts(path: Path, numbers: set[int]) -> None:
+    """Remove FILE.part-N.json beside FILE.json for each N the workflow no longer has."""
+    pattern = re.compile(rf"{re.escape(path.stem)}\.part-([1-9][0-9]*){re.escape(path.suffix or '.json')}")
+    try:
+        beside = sorted(path.parent.iterdir())
+    except OSError:
+        return  # a folder that cannot be listed: nothing of ours to tidy
+    for stale in beside:
+        match = pattern.fullmatch(stale.name)
+        if match and int(match.group(1)) not in numbers and stale.is_file():
+            try:
+                stale.unlink()
+            except OSError as error:
+                print(f"warning: could not remove {stale}, a part of an earlier compile: {error}", file=sys.stderr)
+                continue
+            print(f"removed {stale} (a part this workflow no longer has)", file=sys.stderr)
 
 
 def graph(args: argparse.Namespace) -> int:
