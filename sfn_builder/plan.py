@@ -9,7 +9,7 @@ express. With `parallelism: exact` (the default) such a set of the main flow
 becomes a `Network`: one Parallel branch per chain of its steps, each step
 waiting for exactly its needs in other chains through completion markers (see
 `markers`). Otherwise (`nested`, Express workflows, or a step that could end
-its branch early) it is cut into a before-part and an after-part at the prefix
+its branch early and that another step of the set needs) it is cut into a before-part and an after-part at the prefix
 of a linear extension (see `_cut`), and each added wait is reported.
 """
 
@@ -205,7 +205,7 @@ class _Planner:
                 items.append(Parallel(tuple(self.decompose(p, depth + 1, exact=exact) for p in parts)))
                 continue
             parts = _components(current, lambda v, c=current: c & ~(self.anc[v] | self.desc[v] | (1 << v)))
-            if len(parts) == 1 and exact and current & ~self.networkable == 0:
+            if len(parts) == 1 and exact and self._networkable(current):
                 items.append(self._network(current))
                 continue
             if len(parts) == 1:
@@ -214,6 +214,11 @@ class _Planner:
                 parts.sort(key=lambda p, c=current: (self.anc[_lowest(p)] & c).bit_count())
             pending.extend(reversed(parts))
         return Sequence(tuple(items)) if len(items) > 1 else items[0]
+
+    def _networkable(self, members: int) -> bool:
+        """Whether a set can run as a Network: each of its steps always goes on to what follows it, or
+        no other step of the set needs it (nothing waits for a signal it might not send)."""
+        return all(not self.desc[v] & members & ~(1 << v) for v in _bits(members & ~self.networkable))
 
     def _network(self, members: int) -> Network:
         """A set that is not series-parallel as chains of steps. Each step joins the chain of one of its

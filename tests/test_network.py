@@ -66,6 +66,51 @@ def test_each_step_waits_for_exactly_its_own_needs_and_nothing_is_reported(write
     assert branch_waits(compilation.definition) == {"a": [], "b": [], "d": ["b"], "c": ["a", "b"]}
 
 
+# The N with a choice after d and a step after d whose failure is caught by a `succeed`: either may end
+# its branch without going on, which is safe for a step no other step of the N needs.
+ENDINGS = """\
+  t: {type: lambda, needs: [d], function: f-t, payload: {x: 3}, catch: [{errors: [States.ALL], next: quiet}]}
+  quiet: {type: succeed}
+  pick:
+    type: choice
+    needs: [d]
+    choices: [{when: steps.d.StatusCode, equals: 200, next: x}]
+    default: succeed
+  x: {type: lambda, function: f-x, payload: {x: 4}}
+"""
+N_ENDINGS = N_GRAPH.replace("notifications:", ENDINGS + "notifications:")
+
+
+def test_a_choice_or_a_quiet_catch_that_no_step_of_the_graph_needs_keeps_exact_waits(write_spec):
+    compilation = compile_text(write_spec, N_ENDINGS)
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    assert not [p for p in compilation.problems if "also waits" in p.message]
+    waits = branch_waits(compilation.definition)
+    assert waits["c"] == ["a", "b"] and waits["d"] == ["b"]
+    definition = compilation.definition
+    for failing, route in ((None, "x"), ("t", "quiet"), ("x", None)):
+        case = success_case(definition, {})
+        if failing:
+            case[failing] = failure(definition, failing)
+        run = engine.run(definition, "n-graph", {}, case)
+        ran = {v.state for v in run.path if "." not in v.state and v.outcome == "succeeded"}
+        if failing == "x":
+            assert (run.status, run.error) == ("FAILED", "x.Failed")
+            continue
+        assert run.status == "SUCCEEDED" and {"a", "b", "c", "d", "e", "pick", route} <= ran
+
+
+def test_a_choice_that_another_step_of_the_graph_needs_is_not_waited_for_through_markers(write_spec):
+    needing_the_choice = N_ENDINGS.replace("needs: [c, d]", "needs: [c, d, pick]")
+    compilation = compile_text(write_spec, needing_the_choice)
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    assert [p for p in compilation.problems if "also waits" in p.message]
+    assert not [name for name, _ in walk_states(compilation.definition) if name.startswith("pick.signal")]
+    run = engine.run(compilation.definition, "n-graph", {}, success_case(compilation.definition, {}))
+    ran = [v.state for v in run.path if "." not in v.state and v.outcome == "succeeded"]
+    assert run.status == "SUCCEEDED" and ran.index("pick") < ran.index("e")
+
+
 def test_parallel_states_only_when_asked_and_then_the_wait_is_reported(write_spec):
     compilation = compile_text(write_spec, N_GRAPH.replace("name: n-graph", "name: n-graph\nparallelism: nested"))
     assert compilation.ok
