@@ -4,6 +4,7 @@ deleted together."""
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from conftest import compile_text
@@ -410,6 +411,53 @@ def test_choice_regions_too_large_for_one_machine_run_as_parts_on_either_route(w
     failed = engine.run(compilation.definition, "wide", {"day": day}, case, parts=parts)
     assert (failed.status, failed.error) == ("FAILED", f"{step}.Failed")
     assert [alert.subject.rpartition(": ")[2] for alert in failed.alerts] == [f"{step} failed"]
+
+
+def random_graph(seed: int, size: int = 40) -> tuple[str, dict[str, list[str]], list[str]]:
+    """A random DAG of processing steps, with a choice at the end of one step whose route is a long chain,
+    and steps whose failure a handler chain (ending in `fail`) catches: the spec, each step's needs, and
+    the route's steps (taken on the default input)."""
+    rng = random.Random(seed)
+    step = STEP.replace("  s{n}:", "  {n}:", 1)
+    needs = {}
+    for n in range(size):
+        earlier = range(max(0, n - 6), n)
+        needs[f"s{n}"] = [f"s{m}" for m in sorted(rng.sample(earlier, min(n, rng.randint(1, 3))))]
+    text = HEADER
+    for name, before in needs.items():
+        text += step.format(n=name, needs=", ".join(before))
+        if rng.random() < 0.15:
+            text += f"    catch: [{{errors: [States.ALL], next: {name}_h}}]\n"
+            text += step.format(n=f"{name}_h", needs="") + f"  {name}_end: {{type: fail, needs: [{name}_h]}}\n"
+    route = [f"r{n}" for n in range(30)]
+    text += f"""\
+  pick:
+    type: choice
+    needs: [s{rng.randrange(size)}]
+    choices: [{{when: input.day, equals: today, next: r0}}]
+    default: succeed
+"""
+    text += "".join(step.format(n=name, needs=f"r{n - 1}" if n else "") for n, name in enumerate(route))
+    return text, needs, route
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_graphs_in_parts_run_every_step_after_exactly_its_needs(write_spec, monkeypatch, seed):
+    monkeypatch.setattr(compiler, "MAX_DEFINITION_BYTES", 60_000)  # a part holds about 20 steps
+    monkeypatch.setattr(compiler, "REQUEST_ROOM_BYTES", 0)
+    monkeypatch.setattr(compiler, "PART_BUDGET_BYTES", 30_000)
+    text, needs, route = random_graph(seed)
+    compilation = compile_text(write_spec, text)
+    assert compilation.ok, compilation.problems
+    assert not [p for p in compilation.problems if "also waits" in p.message]
+    assert len(compilation.parts) >= 3  # the route needs two
+    whole = compilation.whole()
+    run = engine.run(compilation.definition, "wide", {}, success_case(whole, {}), parts=compilation.machines())
+    ran = [visit.state for visit in run.path if visit.outcome == "succeeded" and "." not in visit.state]
+    position = {state: index for index, state in enumerate(ran)}
+    assert run.status == "SUCCEEDED" and set(needs) | set(route) <= set(ran)
+    assert all(position[need] < position[step] for step, before in needs.items() for need in before)
+    assert [state for state in ran if state in route] == route
 
 
 def test_the_picture_of_a_split_network_shows_the_parts_it_starts(write_spec, small_limit):
