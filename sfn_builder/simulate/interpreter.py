@@ -590,10 +590,6 @@ def _faster_parse() -> None:
     for every Parallel branch and Map iterator, so a definition's text was rebuilt once per level of
     nesting: a third of its parse), and an intrinsic function's text is parsed once per process
     (a step's tags and failure causes repeat them), SLL first as the definition is."""
-    from antlr4 import CommonTokenStream, InputStream
-    from antlr4.atn.PredictionMode import PredictionMode
-    from antlr4.error.Errors import ParseCancellationException
-    from antlr4.error.ErrorStrategy import BailErrorStrategy
     from moto.stepfunctions.parser.asl.antlr.runtime.ASLIntrinsicLexer import ASLIntrinsicLexer
     from moto.stepfunctions.parser.asl.antlr.runtime.ASLIntrinsicParser import ASLIntrinsicParser
     from moto.stepfunctions.parser.asl.parse import preprocessor as parts  # the names moto's visit uses
@@ -625,13 +621,8 @@ def _faster_parse() -> None:
 
     def parse_intrinsic(source: str) -> tuple[Any, Any]:
         if source not in parsed_functions:
-            parser = ASLIntrinsicParser(CommonTokenStream(ASLIntrinsicLexer(InputStream(source))))
-            parser.removeErrorListeners()
-            parser._interp.predictionMode = PredictionMode.SLL
-            parser._errHandler = BailErrorStrategy()
-            try:
-                tree = parser.func_decl()
-            except ParseCancellationException:
+            tree = _sll_tree(ASLIntrinsicLexer, ASLIntrinsicParser, source, "func_decl")
+            if tree is None:
                 parsed_functions[source] = original_parse(source)  # LL, with moto's own errors
             else:
                 parsed_functions[source] = (IntrinsicPreprocessor().visit(tree), tree)
@@ -773,24 +764,33 @@ def two_stage_parse(definition: str) -> Any:
     """moto's parse of a definition (AmazonStateLanguageParser.parse), first with ANTLR's SLL prediction
     (about twice as fast) and, only when that meets an error, with its full LL prediction: ANTLR's
     two-stage use, which gives the parse LL would."""
-    from antlr4 import CommonTokenStream, InputStream
-    from antlr4.atn.PredictionMode import PredictionMode
-    from antlr4.error.Errors import ParseCancellationException
-    from antlr4.error.ErrorStrategy import BailErrorStrategy
     from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
     from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
-    parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
+    tree = _sll_tree(ASLLexer, ASLParser, definition, "state_machine")
+    if tree is None:
+        return AmazonStateLanguageParser.parse(definition)[0]  # LL, with moto's own errors
+    return Preprocessor().visit(tree)
+
+
+def _sll_tree(lexer_type: Any, parser_type: Any, text: str, rule: str) -> Any | None:
+    """The parse tree of `text` from `rule` by ANTLR's SLL prediction, or None when SLL meets an error
+    (then LL, moto's own parse, gives the tree LL would, or moto's error)."""
+    from antlr4 import CommonTokenStream, InputStream
+    from antlr4.atn.PredictionMode import PredictionMode
+    from antlr4.error.Errors import ParseCancellationException
+    from antlr4.error.ErrorStrategy import BailErrorStrategy
+
+    parser = parser_type(CommonTokenStream(lexer_type(InputStream(text))))
     parser.removeErrorListeners()
     parser._interp.predictionMode = PredictionMode.SLL
     parser._errHandler = BailErrorStrategy()
     try:
-        tree = parser.state_machine()
+        return getattr(parser, rule)()
     except ParseCancellationException:
-        return AmazonStateLanguageParser.parse(definition)[0]  # LL, with moto's own errors
-    return Preprocessor().visit(tree)
+        return None
 
 
 SIMULATED_ITEMS: dict[str, tuple[list[Any], str]] = {}  # a Distributed Map's name -> (its items, their format)
