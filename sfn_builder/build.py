@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import choice_reasons, marker_states, sdk
-from .asl import ALERT_RESOURCE, FAILED_ERROR_SUFFIX, FAILED_STEP, compact, walk_states
+from .asl import ALERT_RESOURCE, ENDED_ERROR, FAILED_ERROR_SUFFIX, FAILED_STEP, compact, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
 from .markers import ALREADY_DONE
@@ -156,6 +156,8 @@ class _Builder:
             if step.for_each is not None and not isinstance(step.for_each.items, str)
         }
         self.parallel_count = 0
+        self.nested_ends = 0  # succeed steps built inside Parallel branches or parts (see `succeed`)
+        self.ended: Any = None
         self.top = self._scope(plan.main)
         self.shared_count = 1  # the top level's failure path is "any step", the others' "any step 2", ...
         self.parts: dict[int, dict[str, Any]] = {}
@@ -258,22 +260,30 @@ class _Builder:
                 exits = block.exits
             assert first is not None
             return Block(first.entry, exits), available
-        if isinstance(node, Network):
-            return self.network(node, scope, available)
+        ends_before = self.nested_ends
         if isinstance(node, Part):
             return self.part(node, scope, available)
-        return self.parallel(node, scope, available)
+        block, after = (self.network if isinstance(node, Network) else self.parallel)(node, scope, available)
+        if scope is self.top and self.nested_ends > ends_before:  # a succeed step inside ended it
+            ended = sdk.Catch(error_equals=[ENDED_ERROR], next_step=self.workflow_ended(), result_path=None)
+            block.entry.add_catch(ended)
+        return block, after
 
     def part(self, node: Part, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
         """A Part: its own state machine, given the state document and returning it (module `split`)."""
         child = self._scope(node.node)
+        ends_before = self.nested_ends
         block, after = self.node(node.node, child, available)
         close(block.exits, child, aux_state(part_state(node.number), "done"))
-        task = self.part_task(node.number, leaves(node.node), child, block.entry, scope)
+        ends = self.nested_ends > ends_before
+        task = self.part_task(node.number, leaves(node.node), child, block.entry, scope, ends=ends)
         return Block(task, [next_exit(task)]), after
 
-    def part_task(self, number: int, steps: list[str], child: Scope, start: Any, scope: Scope) -> Any:
-        """Make part `number` of the `child` states (from `start`), and the task in `scope` that runs it."""
+    def part_task(
+        self, number: int, steps: list[str], child: Scope, start: Any, scope: Scope, *, ends: bool = False
+    ) -> Any:
+        """Make part `number` of the `child` states (from `start`), and the task in `scope` that runs it
+        (`ends`: a succeed step in the part may end the workflow)."""
         names = ", ".join(steps[:6]) + (", ..." if len(steps) > 6 else "")
         machine = part_machine(self.workflow.name, number)
         comment = f"Part {number} of workflow {self.workflow.name}: runs {names}."
@@ -306,15 +316,15 @@ class _Builder:
             )
         )
         task.add_retry(sdk.Retry(error_equals=PART_START_ERRORS, interval_seconds=5, max_attempts=4, backoff_rate=2))
-        task.add_catch(
-            sdk.Catch(error_equals=[CATCH_ALL], next_step=self.part_failed(state_id, scope), result_path="$.error")
-        )
+        failed = self.part_failed(state_id, scope, ends=ends)
+        task.add_catch(sdk.Catch(error_equals=[CATCH_ALL], next_step=failed, result_path="$.error"))
         return task
 
-    def part_failed(self, state_id: str, scope: Scope) -> Any:
+    def part_failed(self, state_id: str, scope: Scope, *, ends: bool = False) -> Any:
         """Fail as the part did, with its failed step's error and cause: a part that fails fails the task
         with States.TaskFailed, and a cause that is its DescribeExecution output, `Error` and `Cause`
-        included (as AWS's samples and LocalStack show). Anything else fails naming the part."""
+        included (as AWS's samples and LocalStack show). Anything else fails naming the part. A part
+        that a succeed step ended (`ends`) ends the workflow at the top level."""
         generic = scope.add(
             sdk.Fail(
                 aux_state(state_id, "failed"),
@@ -332,6 +342,9 @@ class _Builder:
             parameters={"error.$": "$.error", "part.$": "States.StringToJson($.error.Cause)"},
         )
         which = sdk.Choice(aux_state(state_id, "step-failed"))
+        if ends and scope is self.top:
+            ended = sdk.ChoiceRule.StringEquals(variable="$.part.Error", value=ENDED_ERROR)
+            which.add_choice(ended, self.workflow_ended())
         which.add_choice(sdk.ChoiceRule.IsPresent(variable="$.part.Error", value=True), as_step)
         which.default_choice(generic)
         read.next(which)
@@ -552,7 +565,7 @@ class _Builder:
         if step.type == "wait":
             return self.wait(step, scope), available
         if step.type == "succeed":
-            return Block(scope.add(sdk.Succeed(step.name, comment=step.comment)), []), available
+            return Block(self.succeed(step, scope), []), available
         if step.type == "fail":
             cause = step.config.get("cause") or f"The workflow reached {step.name}."
             entry = self.failure_path(
@@ -560,6 +573,24 @@ class _Builder:
             )
             return Block(entry, []), available
         return self.task(step, scope, available)
+
+    def succeed(self, step: Step, scope: Scope) -> Any:
+        """A `succeed` step ends the workflow. At the top level a Succeed state does; inside a Parallel
+        branch or a part, where a Succeed state would end only the branch (and steps after the Parallel
+        state would run, those needing the step whose catch led here too), it fails the branch with
+        ENDED_ERROR, which no alert catches, and the top level's Parallel state or part task that holds
+        it ends the workflow with `workflow.ended`, a Succeed state."""
+        if scope is self.top:
+            return scope.add(sdk.Succeed(step.name, comment=step.comment))
+        self.nested_ends += 1
+        cause = f"{step.name} ends the workflow: it succeeded"
+        return scope.add(sdk.Fail(step.name, error=ENDED_ERROR, cause=cause, comment=step.comment))
+
+    def workflow_ended(self) -> Any:
+        """The Succeed state a `succeed` step inside a Parallel branch or a part leads to (see `succeed`)."""
+        if self.ended is None:
+            self.ended = self.top.add(sdk.Succeed(aux_state("workflow", "ended")), at_end=True)
+        return self.ended
 
     # -- tasks ---------------------------------------------------------
 

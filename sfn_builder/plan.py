@@ -8,8 +8,10 @@ neither way contains an "N" (a->c, b->c, b->d) that Parallel states cannot
 express. With `parallelism: exact` (the default) such a set of the main flow
 becomes a `Network`: one Parallel branch per chain of its steps, each step
 waiting for exactly its needs in other chains through completion markers (see
-`markers`). Otherwise (`nested`, Express workflows, or a step that could end
-its branch early and that another step of the set needs) it is cut into a before-part and an after-part at the prefix
+`markers`): every step of a branch either goes on to what follows it or ends
+the workflow (a `succeed` step inside a branch ends it too: build's `succeed`),
+so no step waits for a signal that never comes. Otherwise (`nested`, Express
+workflows) it is cut into a before-part and an after-part at the prefix
 of a linear extension (see `_cut`), and each added wait is reported.
 """
 
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from .graph import Scopes, StepGraph
 from .problems import Problem, Severity
@@ -167,10 +168,6 @@ class _Planner:
         self.added = added
         workflow = graph.workflow
         self.exact = workflow.parallelism == "exact" and workflow.type == "standard"
-        self.networkable = 0  # steps that always end by going on to what follows them
-        for name, step in workflow.steps.items():
-            if _always_goes_on(step, graph):
-                self.networkable |= 1 << graph.index[name]
         index = graph.index
         self.anc = [graph.ancestors(name) for name in graph.names]
         self.desc = [0] * len(graph.names)
@@ -205,7 +202,7 @@ class _Planner:
                 items.append(Parallel(tuple(self.decompose(p, depth + 1, exact=exact) for p in parts)))
                 continue
             parts = _components(current, lambda v, c=current: c & ~(self.anc[v] | self.desc[v] | (1 << v)))
-            if len(parts) == 1 and exact and self._networkable(current):
+            if len(parts) == 1 and exact:
                 items.append(self._network(current))
                 continue
             if len(parts) == 1:
@@ -214,11 +211,6 @@ class _Planner:
                 parts.sort(key=lambda p, c=current: (self.anc[_lowest(p)] & c).bit_count())
             pending.extend(reversed(parts))
         return Sequence(tuple(items)) if len(items) > 1 else items[0]
-
-    def _networkable(self, members: int) -> bool:
-        """Whether a set can run as a Network: each of its steps always goes on to what follows it, or
-        no other step of the set needs it (nothing waits for a signal it might not send)."""
-        return all(not self.desc[v] & members & ~(1 << v) for v in _bits(members & ~self.networkable))
 
     def _network(self, members: int) -> Network:
         """A set that is not series-parallel as chains of steps. Each step joins the chain of one of its
@@ -283,20 +275,6 @@ class _Planner:
             for a in _bits(latest & ~self.anc[b]):
                 self.added.append(AddedDependency(self.graph.names[b], self.graph.names[a]))
         return [before, after]
-
-
-def _always_goes_on(step: Any, graph: StepGraph) -> bool:
-    """Whether a step, once started, either fails the execution or goes on to what follows it: a
-    Network branch must reach its completion marker (a choice, or a catch path that ends in a
-    `succeed` step, could end the branch quietly)."""
-    if not (step.is_task or step.type == "wait"):
-        return False
-    steps = graph.workflow.steps
-    for catch in step.catch:
-        handlers = graph.scopes.members(catch.next) if catch.next in steps else []
-        if any(steps[m].type in ("succeed", "choice") for m in handlers):
-            return False
-    return True
 
 
 class PlanTooDeep(Exception):

@@ -74,7 +74,10 @@ def step_runs(workflow: Workflow, events: list[dict[str, Any]], region: str) -> 
         run = runs.get(step)
         if run is None or role not in _TIMED_ROLES:
             continue
-        if entered:
+        if entered and not role and workflow.steps[step].type == "succeed":
+            run.start = run.end = when  # done when entered (inside parallel work, a Fail state: build's `succeed`)
+            run.status = "succeeded"
+        elif entered:
             run.start = run.start or when
             run.status = "running" if run.status in ("not run", "running") else run.status
         elif exited:

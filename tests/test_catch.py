@@ -80,6 +80,26 @@ def test_a_failing_task_never_breaks_the_run_nor_runs_its_dependents_and_reports
         assert len(first.alerts) + len(engine.rule_alerts(workflow, compiled(stem)[1], first)) == 1
 
 
+# -- a succeed step ends the workflow, from inside parallel work too -----------------------------
+
+
+def test_a_handler_path_ending_in_succeed_ends_the_workflow_from_inside_parallel_work():
+    result = run("quiet-end", "fetch_a")
+    assert (result.status, result.alerts) == ("SUCCEEDED", [])
+    ran = steps_run(result)
+    assert {"note_a", "skip_rest"} <= ran and "join" not in ran  # join needs fetch_a, which failed
+    assert result.path[-1].state == "workflow.ended"
+
+
+def test_a_choice_route_to_a_succeed_step_ends_the_workflow_from_inside_parallel_work():
+    workflow, definition = compiled("quiet-end")
+    quick = engine.run(definition, workflow.name, {"mode": "quick"}, success_case(definition, {"mode": "quick"}))
+    assert (quick.status, quick.alerts) == ("SUCCEEDED", [])
+    assert "quick_done" in steps_run(quick) and "join" not in steps_run(quick)
+    full = run("quiet-end")
+    assert full.status == "SUCCEEDED" and {"pick", "join"} <= steps_run(full)
+
+
 # -- then: fail (the default) -------------------------------------------------------------
 
 

@@ -111,3 +111,20 @@ def test_a_parallel_state_whose_catch_takes_a_branch_failure_is_shown_caught_not
     assert shown == [
         ("p", "entered"), ("a.failed", "entered"), ("p", "caught"), ("p.alert", "entered"), ("p.alert", "succeeded")
     ]
+
+
+def test_a_succeed_step_that_ended_the_run_from_a_parallel_branch_shows_as_succeeded():
+    from conftest import ROOT
+
+    from sfn_builder.validate import analyze_file
+
+    workflow = analyze_file(str(ROOT / "tests" / "specs" / "quiet-end.yaml")).workflow
+    t0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+    events = [  # inside a branch, `skip_rest` is a Fail state whose error ends the workflow (build's `succeed`)
+        _event(1, "TaskStateEntered", t0, stateEnteredEventDetails={"name": "note_a"}),
+        _event(2, "TaskStateExited", t0 + timedelta(minutes=1), stateExitedEventDetails={"name": "note_a"}),
+        _event(3, "FailStateEntered", t0 + timedelta(minutes=1), stateEnteredEventDetails={"name": "skip_rest"}),
+    ]
+    runs = {run.step: run for run in step_runs(workflow, events, "eu-west-1")}
+    assert runs["skip_rest"].status == "succeeded" and runs["skip_rest"].seconds == 0
+    assert runs["join"].status == "not run"

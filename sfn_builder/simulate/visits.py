@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..asl import ENDED_ERROR
 from ..history import entry_of
 from ..markers import ALREADY_DONE
 from ..naming import PART_STATE_PREFIX, REUSE_ROLES, gate_role, marker_role, part_role
@@ -66,6 +67,7 @@ def visits(
     entries: dict[int, _Open] = {}
     rows: list[_Open] = []
     items: list[int] = []  # the Map items being run, innermost last
+    ending = False  # a succeed step inside a Parallel branch is ending the run (build's `succeed`)
     blocks: list[_Open] = []  # the Parallel and Map states being run, innermost last
     for event in events:
         kind = str(event["type"]).removeprefix("HistoryEventType.")
@@ -73,7 +75,8 @@ def visits(
         if entered:
             row = _Open(entered["name"], items[-1] if items else None)
             if kind == "FailStateEntered":
-                row.outcome = "failed"
+                ending = states.get(row.state, {}).get("Error") == ENDED_ERROR  # a succeed step ended the run
+                row.outcome = "succeeded" if ending else "failed"
             if blocks and "Branches" in states.get(blocks[-1].state, {}):
                 row_branch = _branch_of(states[blocks[-1].state], row.state)
                 if row_branch is not None:
@@ -93,7 +96,7 @@ def visits(
                 items.pop()
         elif kind in ("ParallelStateFailed", "MapStateFailed") and blocks:
             block = blocks.pop()
-            block.outcome = "failed"
+            block.outcome = "succeeded" if ending else "failed"
             rows.extend(_cancelled(block, states.get(block.state, {})))
         elif event.get("stateExitedEventDetails"):
             name = event["stateExitedEventDetails"]["name"]
