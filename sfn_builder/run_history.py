@@ -100,6 +100,8 @@ def step_runs(workflow: Workflow, events: list[dict[str, Any]], region: str) -> 
                 details = next(v for k, v in event.items() if k.endswith("EventDetails"))
                 run.status, run.error, run.cause = "failed", details.get("error"), details.get("cause")
         elif event["type"].endswith(("Failed", "Aborted", "TimedOut")) and not event["type"].startswith("Execution"):
+            if workflow.steps[step].type == "succeed":
+                continue  # the Parallel state a succeed step ended (build's `succeed`): it did not fail
             details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
             run.status, run.error, run.cause = "failed", details.get("error"), details.get("cause")
     for name in failure_paths & runs.keys():  # a block's shared failure path names no step

@@ -124,6 +124,7 @@ def test_a_succeed_step_that_ended_the_run_from_a_parallel_branch_shows_as_succe
         _event(1, "TaskStateEntered", t0, stateEnteredEventDetails={"name": "note_a"}),
         _event(2, "TaskStateExited", t0 + timedelta(minutes=1), stateExitedEventDetails={"name": "note_a"}),
         _event(3, "FailStateEntered", t0 + timedelta(minutes=1), stateEnteredEventDetails={"name": "skip_rest"}),
+        _event(4, "ParallelStateFailed", t0 + timedelta(minutes=1)),  # read as the state entered before it
     ]
     runs = {run.step: run for run in step_runs(workflow, events, "eu-west-1")}
     assert runs["skip_rest"].status == "succeeded" and runs["skip_rest"].seconds == 0
