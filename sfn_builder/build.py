@@ -260,9 +260,9 @@ class _Builder:
                 exits = block.exits
             assert first is not None
             return Block(first.entry, exits), available
-        ends_before = self.nested_ends
         if isinstance(node, Part):
             return self.part(node, scope, available)
+        ends_before = self.nested_ends
         block, after = (self.network if isinstance(node, Network) else self.parallel)(node, scope, available)
         if scope is self.top and self.nested_ends > ends_before:  # a succeed step inside ended it
             ended = sdk.Catch(error_equals=[ENDED_ERROR], next_step=self.workflow_ended(), result_path=None)
