@@ -388,7 +388,10 @@ class _Builder:
         for step, sources in waits.items():
             for source in sources:
                 waiting.setdefault(source, {})[step] = len(sources)
-        senders = {source for sources in waits.values() for source, reads in sources.items() if reads}
+        sends: dict[str, dict[str, None]] = {}  # a step others wait for -> the results they read of its branch
+        for sources in waits.values():
+            for source, reads in sources.items():
+                sends.setdefault(source, {}).update(dict.fromkeys(self.keys[read] for read in reads))
         emitters = []
         produced: list[tuple[int, str]] = []
         member_scopes: list[Scope] = []
@@ -408,9 +411,7 @@ class _Builder:
                     link(exits, block.entry)
                     entry, exits = entry or block.entry, block.exits
                 if step in waiting:
-                    signal = marker_states.signal_states(
-                        step, self.keys[step], table, waiting[step], sends=step in senders
-                    )
+                    signal = marker_states.signal_states(step, table, waiting[step], list(sends[step]))
                     for state in signal.states:
                         branch.add(state)
                     for state in signal.catchable:
@@ -517,17 +518,16 @@ class _Builder:
         """Wait until the `sources` (-> the steps whose results come with each) have signalled; put the
         results they send into `$.steps`."""
         table = markers_table(self.workflow.name)
-        senders = [self.keys[source] for source, reads in sources.items() if reads]
-        wait = scope.add(marker_states.wait_state(step, len(sources), table, senders))
+        received = [self.keys[read] for reads in sources.values() for read in reads]
+        wait = scope.add(marker_states.wait_state(step, len(sources), table, received))
         failed = self._marker_catch(step, scope)
-        if not senders:
+        if not received:
             already = sdk.Catch(error_equals=ALREADY_DONE, next_step=None, result_path=None)
             wait.add_catch(already)
             wait.add_catch(failed)
             return Block(wait, [next_exit(wait), Exit(lambda t, c=already: setattr(c, "next_step", t))])
-        read = scope.add(marker_states.read_state(step, table, senders))
+        read = scope.add(marker_states.read_state(step, table, received))
         kept = {self.keys[s]: f"$.steps.{self.keys[s]}" for s in have}
-        received = {self.keys[r]: self.keys[source] for source, reads in sources.items() for r in reads}
         got = scope.add(marker_states.got_state(step, kept, received))
         wait.add_catch(sdk.Catch(error_equals=ALREADY_DONE, next_step=read, result_path=None))
         wait.add_catch(failed)

@@ -29,18 +29,18 @@ def _retried(state: Any, errors: list[str]) -> Any:
     return state
 
 
-def _payloads(senders: list[str], item: str) -> dict[str, str]:
-    """A ResultSelector: the results each sender (by result key) put in the marker item at `item`."""
-    return {f"{key}.$": f"States.StringToJson({item}.{PAYLOAD_PREFIX}{key}.S)" for key in senders}
+def _payloads(received: list[str], item: str) -> dict[str, str]:
+    """A ResultSelector: the results (by result key) that needs put in the marker item at `item`."""
+    return {f"{key}.$": f"States.StringToJson({item}.{PAYLOAD_PREFIX}{key}.S)" for key in received}
 
 
-def wait_state(step: str, needs: int, table: str, senders: list[str]) -> Any:
+def wait_state(step: str, needs: int, table: str, received: list[str]) -> Any:
     """`<step>.after-needs`: register this task's token on the step's marker and wait until all of its
-    `needs` (a count) have arrived. `senders`: the result keys of the needs whose results it keeps
-    (at MARKER_STATE, for a `got` state)."""
+    `needs` (a count) have arrived. `received`: the result keys of the results its needs send it
+    (kept at MARKER_STATE, for a `got` state)."""
     options: dict[str, Any] = {"result_path": None}
-    if senders:
-        options = {"result_selector": _payloads(senders, "$"), "result_path": MARKER_STATE}
+    if received:
+        options = {"result_selector": _payloads(received, "$"), "result_path": MARKER_STATE}
     return _retried(
         sdk.Task(
             aux_state(step, "after-needs"),
@@ -58,25 +58,25 @@ def wait_state(step: str, needs: int, table: str, senders: list[str]) -> Any:
     )
 
 
-def read_state(step: str, table: str, senders: list[str]) -> Any:
+def read_state(step: str, table: str, received: list[str]) -> Any:
     """`<step>.read-needs`: the results in a marker whose needs had all arrived before the step waited."""
     return _retried(
         sdk.Task(
             aux_state(step, "read-needs"),
             resource=READ_RESOURCE,
             parameters={"TableName": table, "Key": marker_key(step), "ConsistentRead": True},
-            result_selector=_payloads(senders, "$.Item"),
+            result_selector=_payloads(received, "$.Item"),
             result_path=MARKER_STATE,
         ),
         [CATCH_ALL],
     )
 
 
-def got_state(step: str, have: dict[str, str], received: dict[str, str]) -> Any:
+def got_state(step: str, have: dict[str, str], received: list[str]) -> Any:
     """`<step>.got-needs`: `$.steps` with the results received (`have`: key -> kept result path;
-    `received`: key -> the result key of the need that sent it)."""
+    `received`: the result keys its needs sent)."""
     steps = {f"{key}.$": path for key, path in have.items()}
-    steps.update({f"{key}.$": f"{MARKER_STATE}.{sender}.{key}" for key, sender in received.items()})
+    steps.update({f"{key}.$": f"{MARKER_STATE}.{key}" for key in received})
     return sdk.Pass(aux_state(step, "got-needs"), parameters=steps, result_path="$.steps")
 
 
@@ -90,31 +90,28 @@ class Signal(NamedTuple):
     last: Any
 
 
-def signal_states(step: str, step_key: str, table: str, waiting: dict[str, int], *, sends: bool) -> Signal:
-    """After `step`, tell each waiting step (name -> how many needs it has) that it arrived, with
-    `sends`: its branch's results (`$.steps`)."""
-    payload = "States.JsonToString($.steps)"
+def signal_states(step: str, table: str, waiting: dict[str, int], sends: list[str]) -> Signal:
+    """After `step`, tell each waiting step (name -> how many needs it has) that it arrived, with the
+    results (by result key) that they read of its branch: `sends`."""
     if len(waiting) == 1:
         [(name, needs)] = waiting.items()
-        update, choice, notify = _signal_one(
-            aux_state(step, "signal"), step, step_key, table, marker_key(name), needs, payload if sends else None
-        )
+        sent = {key: f"States.JsonToString($.steps.{key})" for key in sends}
+        update, choice, notify = _signal_one(aux_state(step, "signal"), step, table, marker_key(name), needs, sent)
         return Signal([update, choice, notify], [update, notify], choice, notify)
     listed = sdk.Pass(
         aux_state(step, "signal"),
         result=[{"step": name, "needs": needs} for name, needs in waiting.items()],
         result_path=MARKER_STATE,
     )
-    key = {KEY_ATTRIBUTE: {"S.$": "States.Format('{}#{}', $$.Execution.Id, $.step)"}}
-    inner = _signal_one(
-        aux_state(step, "signal-one"), step, step_key, table, key, "$.needs", "$.payload" if sends else None
-    )
+    marker = {KEY_ATTRIBUTE: {"S.$": "States.Format('{}#{}', $$.Execution.Id, $.step)"}}
+    sent = {key: f"$.sent.{key}" for key in sends}
+    inner = _signal_one(aux_state(step, "signal-one"), step, table, marker, "$.needs", sent)
     signalled = sdk.Succeed(aux_state(step, "signalled"))
     inner[1].default_choice(signalled)
     inner = (*inner, signalled)
-    selector = {"step.$": "$$.Map.Item.Value.step", "needs.$": "$$.Map.Item.Value.needs"}
+    selector: dict[str, Any] = {"step.$": "$$.Map.Item.Value.step", "needs.$": "$$.Map.Item.Value.needs"}
     if sends:
-        selector["payload.$"] = payload
+        selector["sent"] = {f"{key}.$": f"States.JsonToString($.steps.{key})" for key in sends}
     each = sdk.Map(
         aux_state(step, "notify"),
         lambda: {"StartAt": inner[0].state_id, "States": {s.state_id: sdk.state_dict(s) for s in inner}},
@@ -127,17 +124,18 @@ def signal_states(step: str, step_key: str, table: str, waiting: dict[str, int],
 
 
 def _signal_one(
-    name: str, step: str, step_key: str, table: str, key: dict[str, Any], needs: int | str, payload: str | None
+    name: str, step: str, table: str, key: dict[str, Any], needs: int | str, sent: dict[str, str]
 ) -> tuple[Any, Any, Any]:
-    """The update of one waiting step's marker (`needs`: its count, or the path to it), the Choice whether
-    it was the last to arrive at a waiting step, and the SendTaskSuccess that releases it."""
+    """The update of one waiting step's marker (`needs`: its count, or the path to it) that also sets the
+    `sent` results (result key -> the path or intrinsic of its JSON text), the Choice whether it was the
+    last to arrive at a waiting step, and the SendTaskSuccess that releases it."""
     update_expression = f"ADD {ARRIVED} :s"
     values: dict[str, Any] = {":s": {"SS": [step]}}
     parameters: dict[str, Any] = {"TableName": table, "Key": key}
-    if payload is not None:
-        update_expression += " SET #p = :p"
-        values[":p"] = {"S.$": payload}
-        parameters["ExpressionAttributeNames"] = {"#p": PAYLOAD_PREFIX + step_key}
+    if sent:
+        update_expression += " SET " + ", ".join(f"#p{n} = :p{n}" for n in range(len(sent)))
+        values.update({f":p{n}": {"S.$": text} for n, text in enumerate(sent.values())})
+        parameters["ExpressionAttributeNames"] = {f"#p{n}": PAYLOAD_PREFIX + key for n, key in enumerate(sent)}
     parameters.update(UpdateExpression=update_expression, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
     update = _retried(
         sdk.Task(

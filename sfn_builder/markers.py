@@ -4,12 +4,14 @@ A `Network` (see `plan`) runs as one Parallel state with a branch per chain of
 steps; a step may need steps of other chains. Branches cannot see each other, so
 they meet in the workflow's markers table (DynamoDB, made by `create`): one item
 per execution and waiting step, keyed `<execution id>#<step>`, that holds the
-set of its needs done so far (`arrived`), their results (`p_<result key>`, when
-the waiting step reads them) and the task token of the waiting step (`waiter`).
+set of its needs done so far (`arrived`), the results it reads of their branches
+(`p_<result key>`, each sent by the need of its chain) and the task token of the
+waiting step (`waiter`).
 
 - a step that others need is followed by its signal (`<step>.signal`, or a Map
   `<step>.notify` over the steps waiting for it when several do): an UpdateItem
-  on each waiting step's item adds this step to `arrived` (and sets its results)
+  on each waiting step's item adds this step to `arrived` (and sets the results
+  that the steps waiting for it read of its branch, and only those)
   and returns the item (ALL_NEW); when that was the last need to arrive and the
   step waits, `<step>.notify-one` sends its token SendTaskSuccess with the item;
 - a step that needs others starts with `<step>.after-needs`: an UpdateItem with
@@ -47,7 +49,7 @@ NOTIFY_RESOURCE = "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess"
 KEY_ATTRIBUTE = "marker"
 ARRIVED = "arrived"  # the set of needs done
 WAITER = "waiter"  # the waiting step's task token
-PAYLOAD_PREFIX = "p_"  # + a need's result key: the results it sends
+PAYLOAD_PREFIX = "p_"  # + a result key: a result sent to the waiting step, as JSON text
 ALREADY_DONE = ["DynamoDb.ConditionalCheckFailedException"]  # the AWS SDK integration's error name
 # Throttling and service faults of the AWS SDK integration (the optimised one's names start "DynamoDB.").
 WAIT_RETRYABLE = ["DynamoDb.ProvisionedThroughputExceededException", "DynamoDb.ThrottlingException"]

@@ -275,3 +275,56 @@ def test_results_reach_a_step_released_by_a_signal(write_spec):
     times = run["times"]
     assert times["d.after-needs"]["entered"] < times["b"]["exited"] < times["a"]["exited"] <= times["d"]["entered"]
     assert re.fullmatch(r"after [0-9a-f-]{36}", run["requests"]["d"]["Message"])
+
+
+# A report read before a network, and a step w waiting for five needs in five chains: each chain carries
+# the report in its results, and w reads each need's job ARN.
+WIDE_WAIT = """
+version: 1
+name: wide-wait
+defaults:
+  sagemaker:
+    role: arn:aws:iam::111122223333:role/wide
+    image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/wide:1
+    instance_type: ml.m5.xlarge
+steps:
+  evaluate:
+    type: processing
+    outputs: [{name: report, source: /opt/ml/processing/output, destination: "s3://wide-data/report/"}]
+    report: {output: report, file: evaluation.json}
+%s  w:
+    type: lambda
+    needs: [a1, a2, a3, a4, a5]
+    function: collect
+    payload: {jobs: [%s]}
+  z: {type: lambda, needs: [w, x1, x2, x3, x4, x5], function: done, payload: {}}
+""" % (
+    "".join(
+        f"  a{n}: {{type: lambda, needs: [evaluate], function: f, payload: {{auc: '${{steps.evaluate.report.auc}}'}}}}\n"
+        f"  x{n}: {{type: lambda, needs: [a{n}], function: f, payload: {{}}}}\n"
+        for n in range(1, 6)
+    ),
+    ", ".join(f'"${{steps.a{n}.Payload}}"' for n in range(1, 6)),
+)
+
+
+def test_a_step_waiting_for_many_needs_gets_only_the_results_it_reads(write_spec, cli, tmp_path):
+    """Each need sends w its own result only, not everything its chain keeps: with a 60 KiB report before
+    the network, five copies of it in w's marker exceeded what a state may hold (States.DataLimitExceeded,
+    which no alert sees)."""
+    spec = write_spec(WIDE_WAIT)
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"auc": 0.91, "detail": "x" * 60_000}))
+    code, out, err = cli("simulate", spec, "--report", f"evaluate=@{report}")
+    assert code == 0, out + err
+    assert "SUCCEEDED" in out
+    signals = {
+        name: body["Parameters"]
+        for name, body in walk_states(compile_text(write_spec, WIDE_WAIT).definition)
+        if name.endswith(".signal") and body["Type"] == "Task"
+    }
+    assert signals, "no step signals w"
+    for name, parameters in signals.items():
+        step = name.removesuffix(".signal")
+        sent = parameters.get("ExpressionAttributeNames", {}).values()
+        assert list(sent) == ([f"p_{step}"] if step.startswith("a") else []), name

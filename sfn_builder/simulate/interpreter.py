@@ -727,13 +727,13 @@ def _marker_answer(resource: str, parameters: dict[str, Any]) -> Any:
         )
     if resource == markers.READ_RESOURCE:
         return {} if item is None else {"Item": copy.deepcopy(item)}
-    # A signal: ADD arrived :s [SET #p = :p], returning the item (ALL_NEW).
+    # A signal: ADD arrived :s [SET #p0 = :p0, #p1 = :p1...], returning the item (ALL_NEW).
     values = parameters["ExpressionAttributeValues"]
     item = MARKERS.setdefault(key, {markers.KEY_ATTRIBUTE: {"S": key}, markers.ARRIVED: {"SS": []}})
     arrived = item[markers.ARRIVED]["SS"]
     arrived.extend(step for step in values[":s"]["SS"] if step not in arrived)
-    if ":p" in values:
-        item[parameters["ExpressionAttributeNames"]["#p"]] = {"S": values[":p"]["S"]}
+    for name, attribute in parameters.get("ExpressionAttributeNames", {}).items():
+        item[attribute] = {"S": values[":" + name[1:]]["S"]}
     return {"Attributes": copy.deepcopy(item)}
 
 
