@@ -619,11 +619,11 @@ class _Builder:
                 continue
             if catch.then == "fail":  # the handler path done, the step's failure ends the execution
                 link(handler.exits, self.failure_path(step.name, scope, None))
-            elif catch.then == "fallback":
+            elif catch.then == "fallback" and step.name in self.kept:
                 stand_in = scope.add(self.stand_in(step, self.workflow.steps[catch.next]))
                 link(handler.exits, stand_in)
                 exits.append(next_exit(stand_in))
-            else:
+            else:  # `continue`, or a fallback for a result nothing reads: the flow goes on after the handler
                 open_end = any(e.needs_terminal for e in handler.exits)
                 exits.append(self.skipped(step, scope, lambda t, h=handler: link(h.exits, t), open_end))
         if not any(CATCH_ALL in catch.errors for catch in step.catch):  # ASL: one catch-all, the last
