@@ -279,7 +279,14 @@ def test_results_reach_a_step_released_by_a_signal(write_spec):
 
 # A report read before a network, and a step w waiting for five needs in five chains: each chain carries
 # the report in its results, and w reads each need's job ARN.
-WIDE_WAIT = """
+_NEEDS = "".join(
+    f"  a{n}: {{type: lambda, needs: [evaluate], function: f, payload: {{auc: '${{steps.evaluate.report.auc}}'}}}}\n"
+    f"  x{n}: {{type: lambda, needs: [a{n}], function: f, payload: {{}}}}\n"
+    for n in range(1, 6)
+)
+_JOBS = ", ".join(f'"${{steps.a{n}.Payload}}"' for n in range(1, 6))
+WIDE_WAIT = (
+    """
 version: 1
 name: wide-wait
 defaults:
@@ -292,19 +299,10 @@ steps:
     type: processing
     outputs: [{name: report, source: /opt/ml/processing/output, destination: "s3://wide-data/report/"}]
     report: {output: report, file: evaluation.json}
-%s  w:
-    type: lambda
-    needs: [a1, a2, a3, a4, a5]
-    function: collect
-    payload: {jobs: [%s]}
-  z: {type: lambda, needs: [w, x1, x2, x3, x4, x5], function: done, payload: {}}
-""" % (
-    "".join(
-        f"  a{n}: {{type: lambda, needs: [evaluate], function: f, payload: {{auc: '${{steps.evaluate.report.auc}}'}}}}\n"
-        f"  x{n}: {{type: lambda, needs: [a{n}], function: f, payload: {{}}}}\n"
-        for n in range(1, 6)
-    ),
-    ", ".join(f'"${{steps.a{n}.Payload}}"' for n in range(1, 6)),
+"""
+    + _NEEDS
+    + f"  w: {{type: lambda, needs: [a1, a2, a3, a4, a5], function: collect, payload: {{jobs: [{_JOBS}]}}}}\n"
+    + "  z: {type: lambda, needs: [w, x1, x2, x3, x4, x5], function: done, payload: {}}\n"
 )
 
 
