@@ -50,8 +50,8 @@ class Compilation:
         return self.definition is not None and not errors_in(self.problems)
 
     def json(self) -> str:
-        """The definition as deterministic, readable JSON (for files and people)."""
-        return json.dumps(self.definition or {}, indent=2, ensure_ascii=False) + "\n"
+        """The definition as deterministic, readable JSON (for files and people): see `readable`."""
+        return readable(self.definition or {})
 
     def machines(self) -> dict[str, dict[str, Any]]:
         """The parts' definitions by state machine name."""
@@ -64,7 +64,7 @@ class Compilation:
 
     def part_json(self, number: int) -> str:
         """Part `number`'s definition, as `json` writes the workflow's."""
-        return json.dumps(self.parts[number], indent=2, ensure_ascii=False) + "\n"
+        return readable(self.parts[number])
 
     def compact_json(self) -> str:
         """The definition as Step Functions receives it (and its size limit counts it)."""
@@ -151,6 +151,15 @@ def _parts_need_the_role(name: str, role: str, parts: int) -> Problem:
         "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule (or remove execution_role: create makes one)",
         severity=Severity.WARNING,
     )
+
+
+def readable(definition: dict[str, Any]) -> str:
+    """A definition indented, or compact when indenting takes it past what Step Functions accepts: a
+    file that other tools (the AWS CLI, Terraform, CDK) send as it is written must fit, as `create`'s does."""
+    text = json.dumps(definition, indent=2, ensure_ascii=False) + "\n"
+    if request_bytes(text) <= MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
+        return text
+    return compact(definition) + "\n"
 
 
 def request_bytes(compact_text: str) -> int:

@@ -122,6 +122,14 @@ def test_compile_writes_the_parts_beside_the_definition(write_spec, small_limit,
     parts = sorted(path.name for path in tmp_path.glob("wide.part-*.json"))
     assert parts and parts[0] == "wide.part-1.json"
     assert f"wrote {tmp_path / 'wide.part-1.json'}" in err
+    compilation = compile_text(write_spec, chain(12))
+    written = {"wide.json": compilation.definition}
+    written.update({f"wide.part-{number}.json": part for number, part in compilation.parts.items()})
+    for name, definition in written.items():  # each file deploys as written (the AWS CLI, Terraform...)
+        text = (tmp_path / name).read_text()
+        assert json.loads(text) == definition
+        assert compiler.request_bytes(text) <= compiler.MAX_DEFINITION_BYTES, name
+    assert "\n  " in (tmp_path / "wide.json").read_text()  # indented where that fits
 
 
 def test_compile_removes_the_parts_an_earlier_compile_wrote_that_the_workflow_no_longer_has(
