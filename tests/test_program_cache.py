@@ -95,21 +95,3 @@ def test_a_definition_the_fast_stage_cannot_read_gets_moto_s_own_error():
         interpreter.two_stage_parse('{"StartAt": "a", "States": {"a": {"Type": "Nope"}}}')
 
 
-def test_definitions_not_parsed_yet_are_parsed_together_ahead_of_the_run(tmp_path, monkeypatch, write_spec):
-    """A split workflow's parts: parsed in worker processes, each into the cache, then loaded by the run."""
-    from sfn_builder.asl import compact
-
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    texts = [
-        compact(compile_text(write_spec, (ROOT / "workflows" / name).read_text()).definition)
-        for name in ("nightly-features.yaml", "churn-training.yaml")
-    ]
-    program_cache.parse_ahead(texts)
-    assert len(list((tmp_path / "sfn-build" / "programs").glob("*.pickle"))) == 2
-
-    def parsing_again():
-        raise AssertionError("parsed again")
-
-    for text in texts:
-        assert program_cache.load_or_parse(text, parsing_again) is not None

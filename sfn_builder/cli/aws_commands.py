@@ -129,8 +129,6 @@ def create(args: argparse.Namespace) -> int:
             if not args.yes and not _confirm("Apply these changes?"):
                 print("Nothing changed.")
                 return EXIT_FAILED
-            if aws.local:
-                _parse_for_the_emulator(publication.changes)
             apply(publication, lambda change: print(f"{_done(change.action)} {change.label}"))
             print(f"Published {workflow.name}.")
         live = live_version(aws, alias_arn(workflow, arns_of(aws)))
@@ -141,23 +139,6 @@ def create(args: argparse.Namespace) -> int:
             f"#/statemachines/view/{publication.state_machine_arn}"
         )
     return EXIT_OK
-
-
-def _parse_for_the_emulator(changes) -> None:
-    """The emulator parses each definition it is sent (moto's parser, pure Python: tens of seconds for
-    a part of a 1,000-step workflow) and keeps the program in the user's cache, where it was started
-    from: the definitions sent now are parsed into it first, one process per core."""
-    from ..asl import compact
-    from ..deploy.resources import STATE_MACHINE
-    from ..simulate.program_cache import parse_ahead
-
-    texts = [compact(c.desired.spec["definition"]) for c in changes if c.kind == STATE_MACHINE and c.desired]
-    parse_ahead(
-        texts,
-        lambda count, processes: print(
-            f"  ... reading {count} definitions in {processes} processes for the emulator", file=sys.stderr, flush=True
-        ),
-    )
 
 
 @_aws_command

@@ -36,7 +36,7 @@ def simulate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     result = engine.run(
         compilation.definition, workflow.name, given, case, progress=_progress, cache=cache, at=at,
-        parts=compilation.machines(), parsing=_parsing,
+        parts=compilation.machines(),
     )
     _show(workflow.name, result, engine.rule_alerts(workflow, definition, result))
     if args.cache and write(args.cache, cache.to_json()) != EXIT_OK:
@@ -102,14 +102,6 @@ def _resumed_input(args: argparse.Namespace, workflow: Any, definition: dict[str
         print(f"  {'reused' if decision.reused else 'runs':7} {decision.step}{why}")
     print()
     return plan.execution_input(chosen, f"file:{args.resume_from}")
-
-
-def _parsing(parts: int, processes: int) -> None:
-    print(
-        f"  ... reading {parts} parts of the definition in {processes} processes (once: later runs load them)",
-        file=sys.stderr,
-        flush=True,
-    )
 
 
 def _progress(events: int) -> None:

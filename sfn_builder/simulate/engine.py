@@ -18,7 +18,7 @@ from typing import Any
 from ..asl import compact
 from ..collector import without_collections
 from ..history import state_of
-from . import interpreter, program_cache
+from . import interpreter
 from .cache_store import CacheStore
 from .mock_config import Case
 from .visits import Visit, visits
@@ -94,15 +94,13 @@ def run(
     cache: CacheStore | None = None,
     at: float | None = None,
     parts: dict[str, dict[str, Any]] | None = None,
-    parsing: Callable[[int, int], None] | None = None,
 ) -> Run:
     """Execute `definition` with the tasks answered by `case`; `progress` hears the number of
     history events every PROGRESS_SECONDS of a long run. Cache lookups are answered from `cache`
     (none: every lookup misses), and the cached jobs the run completes are recorded in it; `at`
     (epoch seconds) is when the simulated run starts. `parts`: a split workflow's part machines
     by name (module `split`); the executions the workflow starts of them run here too, their
-    events in its history where the task that started them waits; those not parsed before are
-    parsed together first (`parsing` hears how many, in how many processes)."""
+    events in its history where the task that started them waits."""
     interpreter.install()
     interpreter.CACHE = cache if cache is not None else CacheStore()
     waited_before = interpreter.CLOCK.seconds
@@ -113,8 +111,6 @@ def run(
         name: lambda given, named, d=part, n=name: _execute(d, n, named, given, case, None, texts[n])
         for name, part in (parts or {}).items()
     }
-    if texts:
-        program_cache.parse_ahead(list(texts.values()), parsing)
     try:
         with without_collections():
             result = _execute(definition, state_machine, execution, execution_input, case, progress)

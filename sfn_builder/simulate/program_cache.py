@@ -11,7 +11,6 @@ when it belongs to this user and nobody else may write it, since loading a pickl
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import sys
 from collections.abc import Callable
@@ -41,42 +40,6 @@ def load_or_parse(definition: str, parse: Callable[[], Any]) -> Any:
     except (OSError, pickle.PicklingError, AttributeError, TypeError, RecursionError):
         pass  # not stored: the next run parses again
     return program
-
-
-def parse_ahead(definitions: list[str], starting: Callable[[int, int], None] | None = None) -> None:
-    """Parse the definitions not in the cache yet, several at once, into the cache: a split workflow's
-    parts (megabytes of definition, tens of seconds each to parse), one process per core; `starting`
-    hears how many definitions and processes. Without a second core, or with one definition to parse,
-    they are parsed when run."""
-    folder = _folder()
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
-        return  # nowhere to keep them (a read-only home): each is parsed when run
-    missing = sorted(  # the longest first: it ends last
-        dict.fromkeys(d for d in definitions if not trusted(folder / f"{_key(d)}.pickle")), key=len, reverse=True
-    )
-    workers = min(len(missing), (os.cpu_count() or 1))
-    if workers < 2 or not os.access(folder, os.W_OK):
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    if starting is not None:
-        starting(len(missing), workers)
-
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            list(pool.map(_parse_into_cache, missing))
-    except Exception:  # a worker could not start or died: what is missing is parsed when run
-        pass
-
-
-def _parse_into_cache(definition: str) -> None:
-    from . import interpreter
-
-    interpreter.install()  # its extensions change how intrinsic strings parse
-    interpreter.parsed(definition)
 
 
 def _read(path: Path) -> Any | None:
