@@ -116,3 +116,34 @@ def test_a_definition_moto_cannot_read_still_gets_moto_s_error():
     interpreter.install()
     with pytest.raises(ASLParserException):
         interpreter.program_of('{"StartAt": "a", "States": {"a": {"Type": "Nope"}}}')
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "States.Format('bench-{}', States.ArrayGetItem(States.StringSplit(States.UUID(), '-'), 4))",
+        "States.Format('a \\{b\\} it\\'s {} \\\\ done', $.steps.x[0].y)",
+        "States.Format('{}', States.Format('\\{{}\\}', $.a))",
+        "States.Hash($$.Execution.Id, 'MD5')",
+        "States.Array('--step', '1', true, false, -3, 0, $.input.run_date, $)",
+        "States.JsonToString($.steps['odd key'])",
+    ],
+)
+def test_an_intrinsic_function_is_made_as_moto_s_parser_makes_it(text: str):
+    from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
+
+    from sfn_builder.simulate.intrinsic_builder import build_function
+
+    interpreter.install()
+    assert difference(build_function(text), IntrinsicParser.parse(text)[0]) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["States.MathAdd($.n, 1.5)", "States.Format('{}', $v)", "States.Format ('x')", "States.Nope()", "States.UUID() x"],
+)
+def test_what_the_intrinsic_reader_does_not_know_is_left_to_moto_s_parser(text: str):
+    from sfn_builder.simulate.intrinsic_builder import Unsupported, build_function
+
+    with pytest.raises(Unsupported):
+        build_function(text)

@@ -534,6 +534,19 @@ CONTROL_HIDDEN = {code: 0xF0000 + code for code in range(32)}  # to a private-us
 _CONTROL_SHOWN = {hidden: code for code, hidden in CONTROL_HIDDEN.items()}
 
 
+def intrinsic_string(text: str, template: bool) -> str:
+    """A string argument of an intrinsic function (its text between the quotes) as AWS reads it: `\\'`,
+    `\\{`, `\\}` and `\\\\` are a quote, braces and a backslash; in a Format template (`template`) an escaped
+    brace stays text until the template is filled."""
+    braces = {"{": _OPEN, "}": _CLOSE} if template else {}
+
+    def unescape(match: re.Match[str]) -> str:
+        char = match.group(1)
+        return braces.get(char, char) if char in "'{}\\" else match.group(0)
+
+    return _ESCAPE.sub(unescape, text).translate(_CONTROL_SHOWN)
+
+
 def _intrinsic_strings_as_aws_reads_them() -> None:
     from moto.stepfunctions.parser.asl.component.intrinsic.argument.argument import ArgumentLiteral
     from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic.string_format import (
@@ -559,16 +572,9 @@ def _intrinsic_strings_as_aws_reads_them() -> None:
         return original_visit(self, ctx)
 
     def visit_string(self: Any, ctx: Any) -> Any:
-        text = ctx.STRING().getText()[1:-1]
         arguments = ctx.parentCtx
         template = arguments.children[1] is ctx and arguments.parentCtx.getText().startswith("States.Format(")
-        braces = {"{": _OPEN, "}": _CLOSE} if template else {}
-
-        def unescape(match: re.Match[str]) -> str:
-            char = match.group(1)
-            return braces.get(char, char) if char in "'{}\\" else match.group(0)
-
-        return ArgumentLiteral(definition_value=_ESCAPE.sub(unescape, text).translate(_CONTROL_SHOWN))
+        return ArgumentLiteral(definition_value=intrinsic_string(ctx.STRING().getText()[1:-1], template))
 
     def format_body(self: Any, env: Any) -> None:
         self.argument_list.eval(env=env)

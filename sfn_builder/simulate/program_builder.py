@@ -11,7 +11,8 @@ Wait and Map states, and their fields); any other state (a Map reading items fro
 state) is parsed alone by moto's parser, and a definition whose escaped strings cannot be told apart
 is parsed whole by it. A string keeps its text as written (escapes and all) wherever the visitor
 reads the text rather than the value, so both ways give the same program (tests compare them
-component by component). Intrinsic functions are read as module `interpreter` has moto read them.
+component by component). Intrinsic functions are made by module `intrinsic_builder`, read as module
+`interpreter` has moto read them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
 from moto.stepfunctions.parser.asl.parse import preprocessor as p
 
 from .interpreter import CONTROL_HIDDEN
+from .intrinsic_builder import Unsupported as IntrinsicUnsupported
+from .intrinsic_builder import build_function
 
 
 class Unsupported(Exception):
@@ -276,7 +279,10 @@ class _Builder:
         """A path or an intrinsic function."""
         if isinstance(value, str) and value.startswith("States."):
             text = value.translate(CONTROL_HIDDEN)  # the value, as module `interpreter` has moto read it
-            function, _ = p.IntrinsicParser.parse(text)
+            try:
+                function = build_function(text)
+            except IntrinsicUnsupported:
+                function, _ = p.IntrinsicParser.parse(text)
             return p.StringIntrinsicFunction(intrinsic_function_derivation=text, function=function)
         return self.sampler(value)
 

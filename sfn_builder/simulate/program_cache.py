@@ -3,9 +3,10 @@ for a small workflow, and loading the parsed program takes milliseconds.
 
 A program is stored (pickled) under the user's cache directory, keyed by the definition's text and
 everything that shapes its parse: the versions of Python and moto and the source of the interpreter
-extensions (module `interpreter`, which changes how intrinsic strings parse) and of the builder
-(module `program_builder`, which makes most programs without moto's parser). A file is only read
-when it belongs to this user and nobody else may write it, since loading a pickle runs code.
+extensions (module `interpreter`, which changes how intrinsic strings parse) and of the builders
+(modules `program_builder` and `intrinsic_builder`, which make most programs without moto's parser).
+A file is only read when it belongs to this user and nobody else may write it, since loading a
+pickle runs code.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _salt() -> str:
     import moto
 
     sources = hashlib.sha256()
-    for module in ("interpreter.py", "program_builder.py"):  # how a program is made from a definition
+    for module in ("interpreter.py", "program_builder.py", "intrinsic_builder.py"):  # how programs are made
         sources.update(Path(__file__).with_name(module).read_bytes())
     return f"{sys.version}|moto {moto.__version__}|{sources.hexdigest()}"
 
