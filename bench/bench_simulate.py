@@ -4,8 +4,8 @@
 - 1,000-step chain and random DAG of processing steps (bench/specs.py), split into parts;
 - the Batch fan-out example over 10,000 shards (`--input`), a Map of 10,000 items.
 
-A definition's first simulation parses it (moto's ASL parser, pure Python) and keeps the
-parsed program in the user's cache; later runs load it. Both are measured: "first" with an
+A definition's first simulation makes moto's program of it (module `simulate.program_builder`)
+and keeps it in the user's cache; later runs load it. Both are measured: "first" with an
 empty cache folder (one run), "again" the median of the runs after it. The floor is a new
 Python process that does nothing (measured in the same run): no command can start faster.
 
