@@ -127,6 +127,8 @@ class _Texts:
 
 
 class _Builder:
+    """Makes moto's components of one definition, field by field, as moto's visitor would."""
+
     def __init__(self, texts: _Texts, parse_alone: Any) -> None:
         self.texts = texts
         self.parse_alone = parse_alone
