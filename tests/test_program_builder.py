@@ -147,3 +147,43 @@ def test_what_the_intrinsic_reader_does_not_know_is_left_to_moto_s_parser(text: 
 
     with pytest.raises(Unsupported):
         build_function(text)
+
+
+def _renamed(document: Any, rng: Any, odd: list[str]) -> Any:
+    """The definition with some states renamed, and comments and literal values extended, with odd text."""
+    names: dict[str, str] = {}
+
+    def collect(program: dict[str, Any]) -> None:
+        for name, state in program["States"].items():
+            names[name] = name + "".join(rng.choice(odd) for _ in range(3)) if rng.random() < 0.3 else name
+            for inner in [*state.get("Branches", []), state.get("Iterator"), state.get("ItemProcessor")]:
+                if inner:
+                    collect(inner)
+
+    def rewrite(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {names.get(k, k) if key == "States" else k: rewrite(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rewrite(item, key) for item in value]
+        if key in ("Next", "Default", "StartAt"):
+            return names.get(value, value)
+        if key in ("Comment", "Cause") or (key in ("S3Uri", "Value", "Message") and isinstance(value, str)):
+            return value + "".join(rng.choice(odd) for _ in range(3))
+        return value
+
+    collect(document)
+    return rewrite(document)
+
+
+def test_names_comments_and_values_with_quotes_escapes_and_other_scripts_build_as_moto_parses_them():
+    import random
+
+    rng = random.Random(7)
+    odd = ['"', "\\", "/", "\n", "\t", "'", "{", "}", "é", "ß", "😀", "\u0001", "$", "(", " "]
+    texts = [text for path in SPECS[:4] for text in definitions(compile_analysis(analyze_file(str(path))))]
+    for case in range(12):
+        document = _renamed(json.loads(texts[case % len(texts)]), rng, odd)
+        text = json.dumps(document, ensure_ascii=case % 2 == 0)
+        built, parsed = built_and_parsed(text)
+        assert built is not None and difference(built, parsed) is None, case
+        assert difference(interpreter.program_of(text), parsed) is None, case
