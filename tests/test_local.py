@@ -106,3 +106,36 @@ def test_stop_names_what_runs_when_the_execution_is_not_running(private_cache, c
     code, _, err = cli("stop", EXAMPLE, "nightly-1", "--local")
     assert code == 1
     assert "nightly-1 is not a running execution of churn-training" in err and "running now: none" in err
+
+
+def test_the_emulator_writes_an_execution_history_that_clients_read_back_unchanged():
+    """GetExecutionHistory's events written as JSON at once (moto's serialiser took 3 s for a large part):
+    botocore parses them back to the events moto holds, timestamps to the millisecond."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    import botocore.session
+    from botocore.parsers import JSONParser
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    from sfn_builder.deploy import emulator
+
+    started = {"input": '{"a": "é"}', "inputDetails": {"truncated": False}, "roleArn": "arn:aws:iam::1:role/r"}
+    events = [
+        {"timestamp": datetime(2026, 11, 23, 0, 53, 23, 274000, tzinfo=UTC), "type": "ExecutionStarted", "id": 1,
+         "previousEventId": 0, "executionStartedEventDetails": started},
+        {"timestamp": datetime(2026, 11, 23, 0, 53, 24, tzinfo=UTC), "type": "PassStateEntered", "id": 2,
+         "previousEventId": 1, "stateEnteredEventDetails": {"name": "a.b", "input": "{}"}},
+    ]
+    backend = SimpleNamespace(get_execution_history=lambda arn: {"events": events})
+    handler = SimpleNamespace(stepfunction_backend=backend, _get_param=lambda name: "arn:execution")
+    original = StepFunctionResponse.get_execution_history
+    try:
+        emulator._history_as_json()
+        body = StepFunctionResponse.get_execution_history(handler)
+    finally:
+        StepFunctionResponse.get_execution_history = original
+    model = botocore.session.get_session().get_service_model("stepfunctions")
+    shape = model.operation_model("GetExecutionHistory").output_shape
+    parsed = JSONParser().parse({"body": body.encode(), "headers": {}, "status_code": 200}, shape)
+    assert parsed["events"] == events
