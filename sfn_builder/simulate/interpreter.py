@@ -32,9 +32,9 @@ Task states from mocked responses. `install()` adds what it lacks here:
   following a 10,000-item Map in the emulator took minutes;
 - completion markers (module `markers`) answered from MARKERS, as the DynamoDB table answers
   them: a Network's branches run in dependency order, so a step finds what it needs done;
-- a definition's program built from its JSON (module `program_builder`), not parsed, where it is what
-  sfn-build writes, and kept (module `program_cache`); else parsed
-  with ANTLR's SLL prediction first (LL only when SLL meets an error); a program's text
+- a definition's program built from its JSON (module `program_builder`) rather than parsed, and
+  kept (module `program_cache`); what the builder does not know is parsed, with ANTLR's SLL
+  prediction first (LL only when SLL meets an error); a program's text
   made only for the error that needs it (moto rebuilt it for every branch and iterator), and each
   intrinsic function's text parsed once per process (a fifth less parse time);
 - JSON values copied as JSON: moto deep-copies state data at every read, with `copy.deepcopy`'s

@@ -1,5 +1,5 @@
-"""Parsed definitions kept between runs: moto's ASL parser (ANTLR in pure Python) takes about 0.3 s
-for a small workflow, and loading the parsed program takes milliseconds.
+"""Programs of definitions kept between runs: building those of a 1,000-step workflow's parts (module
+`program_builder`) takes about 1 s, loading them a quarter of a second.
 
 A program is stored (pickled) under the user's cache directory, keyed by the definition's text and
 everything that shapes its parse: the versions of Python and moto and the source of the interpreter
