@@ -8,7 +8,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -138,24 +138,32 @@ def describe_execution(aws: Aws, execution_arn: str) -> dict[str, Any]:
     )
 
 
-def follow(aws: Aws, execution_arn: str, poll: float = 2.0, *, part: bool = False) -> Iterator[Progress]:
-    """The execution's progress as it happens, until it ends; a part it starts is followed while it runs
-    (`part`: this is one, whose own end its workflow's execution tells)."""
-    reader = HistoryReader()
-    seen = 0
+def follow(aws: Aws, execution_arn: str) -> Iterator[Progress]:
+    """The execution's progress as it happens, until it ends, with the steps of the parts it starts
+    while they run (parts that run at the same time are followed together).
+
+    It polls every FIRST_POLL seconds while events arrive, twice as long after each quiet poll up to
+    LONGEST_POLL, and on AWS never makes more than CALLS_PER_SECOND calls a second (Step Functions
+    refills GetExecutionHistory's quota at 5 a second in most regions)."""
+    follower = _Follower(aws)
+    main = _Followed(execution_arn, part=False)
+    delay = FIRST_POLL
     while True:
         ended = describe_execution(aws, execution_arn)["status"] in TERMINAL
-        for event in _events_after(aws, execution_arn, seen):
-            seen = max(seen, event["id"])
-            progress = reader.read(event)
-            if progress is not None and not (part and progress.state == ""):
-                yield progress
-            child = part_execution(event, reader.by_id)
-            if child is not None:
-                yield from follow(aws, child, poll, part=True)
+        read_before = follower.events_read
+        yield from follower.news(main)
+        for part in list(follower.running.values()):
+            if part.arn in follower.running:  # not ended while reading the one before
+                yield from follower.news(part)
         if ended:
             return
-        time.sleep(poll)
+        delay = FIRST_POLL if follower.events_read > read_before else min(2 * delay, LONGEST_POLL)
+        if not aws.local:
+            delay = max(delay, (2 + len(follower.running)) / CALLS_PER_SECOND)
+        time.sleep(delay)
+
+
+FIRST_POLL, LONGEST_POLL, CALLS_PER_SECOND = 0.5, 5.0, 4
 
 
 def failure(aws: Aws, execution_arn: str) -> tuple[str, str, str] | None:
@@ -268,6 +276,49 @@ class HistoryReader:
             self.last_state_failure = (state, error, cause)
             return Progress(state, "failed", f"{error}: {cause}".strip(": "))
         return None
+
+
+_TASK_ENDS = frozenset({"TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskAborted"})
+
+
+@dataclass
+class _Followed:
+    """An execution being followed: what was read of it, and the running parts it started (by the
+    state that started each)."""
+
+    arn: str
+    part: bool
+    reader: HistoryReader = field(default_factory=HistoryReader)
+    seen: int = 0
+    parts: dict[str, str] = field(default_factory=dict)
+
+
+class _Follower:
+    """Reads the news of an execution and of the parts it starts, in the order they happened: a part's
+    steps come after the event that started it, and an ended part's last steps before the event that
+    says so."""
+
+    def __init__(self, aws: Aws) -> None:
+        self.aws = aws
+        self.running: dict[str, _Followed] = {}  # parts started and not yet ended, by execution ARN
+        self.events_read = 0
+
+    def news(self, followed: _Followed) -> Iterator[Progress]:
+        for event in _events_after(self.aws, followed.arn, followed.seen):
+            self.events_read += 1
+            followed.seen = max(followed.seen, event["id"])
+            progress = followed.reader.read(event)
+            if progress is not None and not (followed.part and progress.state == ""):
+                yield progress
+            child = part_execution(event, followed.reader.by_id)
+            if child is not None:
+                followed.parts[state_of(event, followed.reader.by_id)] = child
+                self.running[child] = _Followed(child, part=True)
+                yield from self.news(self.running[child])
+            elif event["type"] in _TASK_ENDS and followed.parts:
+                ended = followed.parts.pop(state_of(event, followed.reader.by_id), None)
+                if ended in self.running:
+                    yield from self.news(self.running.pop(ended))
 
 
 def _events_after(aws: Aws, execution_arn: str, seen: int) -> list[dict[str, Any]]:
