@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 EXAMPLE = str(ROOT / "workflows" / "churn-training.yaml")
@@ -108,34 +109,56 @@ def test_stop_names_what_runs_when_the_execution_is_not_running(private_cache, c
     assert "nightly-1 is not a running execution of churn-training" in err and "running now: none" in err
 
 
-def test_the_emulator_writes_an_execution_history_that_clients_read_back_unchanged():
-    """GetExecutionHistory's events written as JSON at once (moto's serialiser took 3 s for a large part):
-    botocore parses them back to the events moto holds, timestamps to the millisecond."""
-    from datetime import UTC, datetime
+def test_the_emulator_pages_an_execution_history_as_aws_does_and_clients_read_it_back_unchanged():
+    """GetExecutionHistory's events written as JSON at once (moto's serialiser took 3 s for a large part),
+    a page at a time, oldest or newest first, timestamps as seconds: botocore parses them back to the
+    events moto holds, to the millisecond."""
+    from datetime import UTC, datetime, timedelta
     from types import SimpleNamespace
 
     import botocore.session
     from botocore.parsers import JSONParser
+    from moto.stepfunctions.exceptions import InvalidToken
     from moto.stepfunctions.responses import StepFunctionResponse
 
     from sfn_builder.deploy import emulator
 
     started = {"input": '{"a": "é"}', "inputDetails": {"truncated": False}, "roleArn": "arn:aws:iam::1:role/r"}
+    first = datetime(2026, 11, 23, 0, 53, 23, 274000, tzinfo=UTC)
     events = [
-        {"timestamp": datetime(2026, 11, 23, 0, 53, 23, 274000, tzinfo=UTC), "type": "ExecutionStarted", "id": 1,
-         "previousEventId": 0, "executionStartedEventDetails": started},
-        {"timestamp": datetime(2026, 11, 23, 0, 53, 24, tzinfo=UTC), "type": "PassStateEntered", "id": 2,
-         "previousEventId": 1, "stateEnteredEventDetails": {"name": "a.b", "input": "{}"}},
+        {"timestamp": first, "type": "ExecutionStarted", "id": 1, "previousEventId": 0,
+         "executionStartedEventDetails": started},
+        *({"timestamp": (first + timedelta(seconds=n)).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+           "type": "PassStateEntered", "id": n, "previousEventId": n - 1,
+           "stateEnteredEventDetails": {"name": f"a.b{n}", "input": "{}"}} for n in range(2, 251)),
     ]
-    backend = SimpleNamespace(get_execution_history=lambda arn: {"events": events})
-    handler = SimpleNamespace(stepfunction_backend=backend, _get_param=lambda name: "arn:execution")
-    original = StepFunctionResponse.get_execution_history
-    try:
-        emulator._history_as_json()
-        body = StepFunctionResponse.get_execution_history(handler)
-    finally:
-        StepFunctionResponse.get_execution_history = original
     model = botocore.session.get_session().get_service_model("stepfunctions")
     shape = model.operation_model("GetExecutionHistory").output_shape
-    parsed = JSONParser().parse({"body": body.encode(), "headers": {}, "status_code": 200}, shape)
-    assert parsed["events"] == events
+    original = StepFunctionResponse.get_execution_history
+
+    def pages(**asked):
+        """Every page botocore reads, following the tokens."""
+        read = []
+        while True:
+            backend = SimpleNamespace(get_execution_history=lambda arn: {"events": events})
+            handler = SimpleNamespace(stepfunction_backend=backend, _get_param={"executionArn": "arn:x", **asked}.get)
+            body = StepFunctionResponse.get_execution_history(handler)
+            read.append(JSONParser().parse({"body": body.encode(), "headers": {}, "status_code": 200}, shape))
+            if "nextToken" not in read[-1]:
+                return read
+            asked["nextToken"] = read[-1]["nextToken"]
+
+    try:
+        emulator._history_as_json()
+        oldest_first = pages()
+        newest_first = pages(reverseOrder=True, maxResults=1000)
+        with pytest.raises(InvalidToken):
+            pages(nextToken="not one")
+    finally:
+        StepFunctionResponse.get_execution_history = original
+    assert [len(page["events"]) for page in oldest_first] == [100, 100, 50]
+    read = [event for page in oldest_first for event in page["events"]]
+    assert read[0] == events[0] and read[-1]["timestamp"] == first + timedelta(seconds=250)
+    assert [event["id"] for event in read] == list(range(1, 251))
+    assert [event["id"] for event in newest_first[0]["events"]] == list(range(250, 0, -1))
+    assert len(newest_first) == 1

@@ -65,29 +65,62 @@ def _run_executions(cases: Path) -> None:
 
 
 def _history_as_json() -> None:
-    """GetExecutionHistory answered with its events written as JSON at once: moto serialises each
-    event through the service's model, 3 s for the 7,000 events of a part of a 1,000-step workflow,
-    which `execute --wait` and `history` read. Events holding anything but JSON values and timestamps
-    are serialised by moto as before."""
+    """GetExecutionHistory as AWS answers it: a page of `maxResults` events (100 by default, at most
+    1,000), newest first with `reverseOrder`, timestamps as seconds since the epoch, and a `nextToken`
+    while there are more. moto answers every event at once, oldest first, with ISO timestamps that
+    botocore parses one by one (seconds for the 7,000 events of a part of a 1,000-step workflow, at
+    every poll of `execute --wait`), and serialises each event through the service's model; this
+    writes the page as JSON at once. Events holding anything but JSON values and timestamps are
+    serialised by moto as before."""
     from moto.stepfunctions.responses import StepFunctionResponse
 
     original = StepFunctionResponse.get_execution_history
 
     def get_execution_history(self: Any) -> Any:
-        history = self.stepfunction_backend.get_execution_history(self._get_param("executionArn"))
+        param = self._get_param
+        history = self.stepfunction_backend.get_execution_history(param("executionArn"))
+        events, token = _history_page(
+            history["events"], param("maxResults"), param("reverseOrder"), param("nextToken")
+        )
         try:
-            return json.dumps({"events": history["events"]}, default=_epoch_seconds)
+            page = [{**event, "timestamp": _epoch_seconds(event["timestamp"])} for event in events]
+            return json.dumps({"events": page, **({"nextToken": token} if token else {})}, default=_epoch_seconds)
         except (TypeError, ValueError, KeyError):
             return original(self)
 
     StepFunctionResponse.get_execution_history = get_execution_history
 
 
+HISTORY_PAGE, LARGEST_HISTORY_PAGE = 100, 1000
+
+
+def _history_page(
+    events: list[dict[str, Any]], max_results: int | None, reverse: bool | None, token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The page of events a GetExecutionHistory call asks for, and the token of the next one. A token
+    is the position of the next page's first event (oldest first) or, newest first, of the event after
+    its last one: events only ever arrive at the end, so a token keeps its place while they do."""
+    from moto.stepfunctions.exceptions import InvalidToken
+
+    size = min(max_results or HISTORY_PAGE, LARGEST_HISTORY_PAGE)
+    if token is not None and not (token.isdigit() and int(token) <= len(events)):
+        raise InvalidToken(f"{token!r} is not a token this execution's history gave")
+    if reverse:
+        end = len(events) if token is None else int(token)
+        start = max(0, end - size)
+        return events[start:end][::-1], str(start) if start else None
+    start = 0 if token is None else int(token)
+    end = start + size
+    return events[start:end], str(end) if end < len(events) else None
+
+
 def _epoch_seconds(value: Any) -> float:
-    """A timestamp as moto's serialiser writes it: seconds since the epoch, to the millisecond."""
+    """A timestamp (a datetime or ISO text) as AWS writes it: seconds since the epoch, to the millisecond."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     if not isinstance(value, datetime):
         raise TypeError(f"not JSON: {type(value).__name__}")
-    return calendar.timegm(value.timetuple()) + value.microsecond // 1000 / 1000
+    return calendar.timegm(value.utctimetuple()) + value.microsecond // 1000 / 1000
 
 
 def _record_cached_jobs() -> None:
