@@ -551,7 +551,7 @@ class _Builder:
                 continue
             seen.add(name)
             step = self.workflow.steps[name]
-            for ref in step_references(step):
+            for ref in step.references:
                 if ref.namespace == "steps" and str(ref.parts[0]) in self.kept:
                     read[str(ref.parts[0])] = None
             for catch in step.catch:

@@ -12,10 +12,14 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .durations import parse_duration
+
+if TYPE_CHECKING:
+    from .templates import Reference
 
 TERMINAL_TARGETS = ("succeed", "fail")
 SAGEMAKER_TYPES = ("processing", "training", "tuning", "transform", "model", "register")
@@ -140,6 +144,13 @@ class Step:
     @property
     def is_task(self) -> bool:
         return self.type in TASK_TYPES
+
+    @cached_property
+    def references(self) -> tuple[Reference, ...]:
+        """Every reference the step makes (module `results`), read by much of the build: found once."""
+        from .results import step_references
+
+        return tuple(step_references(self))
 
     @property
     def may_be_skipped(self) -> bool:

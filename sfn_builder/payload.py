@@ -125,6 +125,10 @@ class Renderer:
         if isinstance(value, _MAPPINGS):
             out: dict[str, Any] = {}
             for key, item in value.items():
+                kind = type(item)
+                if kind in _PLAIN or (kind is str and "${" not in item):  # most members: nothing to render
+                    out[key] = item
+                    continue
                 member = _member(shape, key) if key not in json_members else None
                 rendered = self.render(item, member, reader=reader)
                 if isinstance(rendered, Expr):
@@ -134,13 +138,20 @@ class Renderer:
             return out
         if isinstance(value, list | tuple):
             member = getattr(shape, "member", None)
-            items = [self.render(item, member, reader=reader) for item in value]
+            items = [
+                item if type(item) in _PLAIN or (type(item) is str and "${" not in item) else
+                self.render(item, member, reader=reader)
+                for item in value
+            ]
             if not any(isinstance(item, Expr) for item in items):
                 return items
             if any(isinstance(item, dict | list) for item in items):
                 raise RenderError("a list that mixes mappings or lists with ${...} strings cannot be rendered")
             return Expr("States.Array(" + ", ".join(_argument(item) for item in items) + ")")
         return value
+
+
+_PLAIN = frozenset({int, float, bool, type(None)})
 
 
 def _member(shape: Any, key: str) -> Any:

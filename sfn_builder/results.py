@@ -30,7 +30,7 @@ class ResultSpec:
 def references(workflow: Workflow) -> Iterator[Reference]:
     """Every reference the workflow's steps make."""
     for step in workflow.steps.values():
-        yield from step_references(step)
+        yield from step.references
 
 
 def step_references(step: Step, with_items: bool = True) -> Iterator[Reference]:
