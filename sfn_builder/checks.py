@@ -334,11 +334,15 @@ def _templates(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
             yield from _reference(ref, path, step, workflow, graph, item_allowed=False)
             target = resolve(ref, workflow)
             if target.per_item:
+                whole = len(ref.parts) == 1  # a lambda's results: the Payload of every item
                 yield Problem(
-                    f"{ref.text} gathers a member from every item of a for_each step, which a Map state "
-                    "cannot take its items from",
+                    f"{ref.text} gathers {'the Payload' if whole else 'a member'} from every item of a for_each "
+                    "step, which a Map state cannot take its items from",
                     path,
-                    hint=f"iterate over the whole results, ${{steps.{ref.parts[0]}}}, and read ${{item.PATH}}",
+                    hint="return the list from a lambda step without for_each, or write the items to S3 "
+                    "(items: s3://bucket/items.json)"
+                    if whole
+                    else f"iterate over the whole results, ${{steps.{ref.parts[0]}}}, and read ${{item.PATH}}",
                 )
             elif target.json_type not in (None, "array"):
                 yield Problem(f"{ref.text} is a {target.json_type}, not a list to iterate over", path)
@@ -408,16 +412,17 @@ def _template(
 
 def _item_list(ref: Reference, path: Path, step: Step, whole: bool) -> Iterator[Problem]:
     """A member gathered across a for_each step's items is a list: a task's request may take it whole."""
+    member = ref.parts[-1] if len(ref.parts) > 1 else "Payload"  # a lambda's whole results: its Payloads
     if not whole:
         yield Problem(
-            f"{ref.text} is a list (one {ref.parts[-1]} per item of steps.{ref.parts[0]}), which cannot be "
+            f"{ref.text} is a list (one {member} per item of steps.{ref.parts[0]}), which cannot be "
             "part of a text",
             path,
             hint="pass the list as a value of its own, e.g. in a lambda payload",
         )
     elif step.type not in TASK_TYPES:
         yield Problem(
-            f"{ref.text} is a list (one {ref.parts[-1]} per item of steps.{ref.parts[0]}); "
+            f"{ref.text} is a list (one {member} per item of steps.{ref.parts[0]}); "
             f"a {step.type} step takes one value",
             path,
             hint="pass the list to a task (e.g. a lambda) that reduces it to one value",

@@ -67,8 +67,8 @@ class Renderer:
         if step.type == "model" and rest == ("ModelName",):
             return model_name(self.workflow, step)
         base = self.result_path(step.name)
-        if step.for_each is not None and rest:
-            base += "[*]"  # a member of every item's result: a list
+        if step.for_each is not None and (rest or step.type == "lambda"):
+            base += "[*]"  # a member of every item's result (a lambda's is its Payload): a list
         if step.type == "processing" and rest[:1] == ("report",) and step.config.get("report"):
             return jsonpath(f"{base}.report.content", rest[1:])
         if step.type == "lambda":

@@ -63,7 +63,8 @@ def resolve(ref: Reference, workflow: Workflow) -> Target:
     item = resolve_item(ref, workflow)
     if item.error:
         return item
-    return Target("array", item.always_present, per_item=len(ref.parts) > 1)
+    # a member across items (and a lambda's whole results: each its Payload) is gathered with [*]
+    return Target("array", item.always_present, per_item=len(ref.parts) > 1 or step.type == "lambda")
 
 
 def resolve_item(ref: Reference, workflow: Workflow) -> Target:
