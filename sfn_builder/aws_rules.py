@@ -121,6 +121,20 @@ def _durations(step: Step, raw: Mapping[str, Any]) -> Iterator[Problem]:
             yield Problem(f"max_delay is at most {MAX_DELAY_SECONDS:,} seconds (366 days)", (*base, n, "max_delay"))
 
 
+def _item_error_caught(step: Step, name: str, where: Path) -> Iterator[Problem]:
+    """A Distributed Map's items fail in child executions: what its catch sees is the Map run's failure."""
+    if not name.startswith("States."):
+        yield Problem(
+            f"{name} is an error of {step.name}'s items, which run as a Distributed Map (each item a child "
+            "execution): an item's failure reaches the step's catch as States.ExceedToleratedFailureThreshold, "
+            "so this entry never matches",
+            where,
+            hint="catch States.ExceedToleratedFailureThreshold (or States.ALL), and let `retry` retry the items' "
+            "own errors",
+            severity=Severity.WARNING,
+        )
+
+
 def _own_or_default(step: Step, raw: Mapping[str, Any], field: str) -> Path:
     """Where a step's retry policies were written: on the step, or in `defaults`."""
     return ("steps", step.name, field) if field in raw else ("defaults", field)
@@ -142,6 +156,8 @@ def _error_lists(step: Step, raw: Mapping[str, Any]) -> Iterator[Problem]:
                     is_error, message, hint = found
                     severity = Severity.ERROR if is_error else Severity.WARNING
                     yield Problem(message, (*base, n, "errors", i), hint=hint, severity=severity)
+                elif field == "catch" and step.for_each is not None and step.for_each.distributed:
+                    yield from _item_error_caught(step, name, (*base, n, "errors", i))
             if CATCH_ALL not in errors:
                 continue
             if len(errors) > 1:

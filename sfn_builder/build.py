@@ -49,7 +49,8 @@ from .templates import Reference, parse_path, parse_template
 
 PART_RESOURCE = "arn:aws:states:::states:startExecution.sync:2"
 PART_START_ERRORS = ["StepFunctions.ExecutionLimitExceeded", "StepFunctions.SdkClientException"]
-PARENT_EXECUTION = "sfn_build_parent"  # a part's input: the name and start time of the execution that started it
+PARENT_EXECUTION = "sfn_build_parent"  # in a part's or a Distributed Map item's input: the workflow's execution
+_EXECUTION_FIELDS = ("Id", "Name", "StartTime")
 _CONTEXT_IN_PART = re.compile(r"\$\$\.Execution\.(Id|Name|StartTime)\b")
 REPORT_RESOURCE = "arn:aws:states:::aws-sdk:s3:getObject"
 REPORT_SIZE_RESOURCE = "arn:aws:states:::aws-sdk:s3:headObject"
@@ -892,6 +893,17 @@ class _Builder:
             fields["items_path"] = self.renderer.path(ref)
         else:
             fields["items_path"] = f"$.items.{self.keys[step.name]}"
+        if step.for_each.distributed and step.for_each.source is None:
+            fields["distributed"] = {}  # over the list in the state: an ItemProcessor in DISTRIBUTED mode
+        document = self.item_document(step)
+        in_children = step.for_each.distributed  # each item a child execution: it reads the workflow's from its input
+        if in_children:
+            document[PARENT_EXECUTION] = {f"{field}.$": f"$$.Execution.{field}" for field in _EXECUTION_FIELDS}
+
+        def emit() -> dict[str, Any]:
+            states = iterator.emit(first)
+            return from_parent_execution(states, child_of_map=True) if in_children else states
+
         options: dict[str, Any] = {"result_path": None}
         if step.name in self.kept:
             options["result_path"] = self.renderer.result_path(step.name)
@@ -899,9 +911,9 @@ class _Builder:
             options["max_concurrency"] = step.for_each.max_concurrency
         state = sdk.Map(
             step.name,
-            lambda: iterator.emit(first),
+            emit,
             **fields,
-            parameters=self.item_document(step),
+            parameters=document,
             comment=step.comment,
             **options,
         )
@@ -1212,18 +1224,17 @@ _COMPARATORS = {
 }
 
 
-def from_parent_execution(definition: dict[str, Any]) -> dict[str, Any]:
+def from_parent_execution(definition: dict[str, Any], *, child_of_map: bool = False) -> dict[str, Any]:
     """A part's definition (just emitted: rewritten in place) reading the execution's id, name and
-    start time from its parent's.
+    start time from its parent's; `child_of_map`: a Distributed Map's item processor, whose child
+    executions get them in their input (`PARENT_EXECUTION` in the item selector).
 
     Job tags, alert links, completion markers and `${execution.*}` then name the workflow's
     execution, as they do in a workflow of one state machine.
     """
     places = {
-        "Id": "$$.Execution.Input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID",
-        "Name": f"$$.Execution.Input.{PARENT_EXECUTION}.Name",
-        "StartTime": f"$$.Execution.Input.{PARENT_EXECUTION}.StartTime",
-    }
+        field: f"$$.Execution.Input.{PARENT_EXECUTION}.{field}" for field in _EXECUTION_FIELDS
+    } | ({} if child_of_map else {"Id": "$$.Execution.Input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"})
     stack: list[Any] = [definition]
     while stack:  # every value of a definition of megabytes: cheapest tests first
         node = stack.pop()

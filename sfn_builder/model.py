@@ -95,6 +95,7 @@ class ForEach:
     tolerated_failure_percentage: float | None = None
     results: str | None = None  # s3://bucket/prefix/ where a Distributed Map writes the items' results
     format: str | None = None  # how an S3 file of items is written, as the spec says (else from its name)
+    distributed: bool = False  # runs as a Distributed Map (see `runs_distributed`)
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,7 @@ def build_workflow(data: Mapping[str, Any], folder_of: Callable[[str], str] = la
             retry=tuple(_retry(r) for r in retry),
             catch=tuple(CatchRule(tuple(c["errors"]), c["next"], c.get("then", "fail")) for c in raw.get("catch", [])),
             comment=raw.get("comment"),
-            for_each=_for_each(raw.get("for_each")),
+            for_each=_for_each(raw.get("for_each"), data.get("type", "standard") == "standard"),
             cache=_cache(raw.get("cache", defaults.get("cache") if _cacheable(raw) else None)),
             config=MappingProxyType(config),
             inherited=frozenset(inherited),
@@ -426,7 +427,28 @@ def _retry(raw: Mapping[str, Any]) -> RetryPolicy:
 S3_ITEM_FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 
 
-def _for_each(raw: Mapping[str, Any] | None) -> ForEach | None:
+# What an inline Map state can run (AWS's Map state, Inline mode): at most 40 items at once, and every
+# item's events (about 8 for a task) in the execution's history of at most 25,000.
+INLINE_MAP_CONCURRENCY = 40
+INLINE_MAP_ITEMS = 2_000
+
+
+def runs_distributed(items: Any, max_concurrency: int | None, from_s3: bool, standard: bool) -> bool:
+    """Whether a for_each runs as a Distributed Map (each item a child execution) rather than inline:
+    items in S3; or, in a Standard workflow, more items at once than an inline Map runs (`max_concurrency`
+    over 40, or a literal list of more than 40 items without one), or a literal list too long for one
+    execution's history. A list read at run time without `max_concurrency` over 40 runs inline."""
+    if from_s3:
+        return True
+    if not standard:  # an Express workflow cannot run a Distributed Map
+        return False
+    wide = not max_concurrency or max_concurrency > INLINE_MAP_CONCURRENCY
+    if isinstance(items, list | tuple):
+        return len(items) > INLINE_MAP_ITEMS or (wide and len(items) > INLINE_MAP_CONCURRENCY)
+    return max_concurrency is not None and max_concurrency > INLINE_MAP_CONCURRENCY
+
+
+def _for_each(raw: Mapping[str, Any] | None, standard: bool) -> ForEach | None:
     if raw is None:
         return None
     items = raw["items"]
@@ -446,6 +468,7 @@ def _for_each(raw: Mapping[str, Any] | None) -> ForEach | None:
         float(tolerated) if tolerated is not None else None,
         raw.get("results"),
         raw.get("format"),
+        runs_distributed(items, raw.get("max_concurrency"), source is not None, standard),
     )
 
 

@@ -133,3 +133,128 @@ def test_failures_within_the_tolerance_let_the_workflow_go_on(write_spec):
     definition = compile_text(write_spec, text).definition
     failing = {**success_case(definition, {}), "score.each": failure(definition, "score.each")}
     assert engine.run(definition, "shard-scoring", {}, failing).status == "SUCCEEDED"
+
+
+# -- lists in the state that an inline Map cannot run as written -----------------------------------------
+
+LIST_SPEC = """
+version: 1
+name: region-scoring{kind}
+input:
+  regions: {{type: array, default: [eu]}}
+steps:
+  score:
+    type: lambda
+    function: score-region
+    for_each: {{items: {items}{concurrency}}}
+    payload: {{region: "${{item}}"}}{catch}
+  done:
+    type: lambda
+    needs: [score]
+    function: tell
+    payload: {{scores: "${{steps.score}}"}}
+notifications:
+  topic: {{name: scoring-alerts}}
+"""
+
+
+def list_spec(items: str, concurrency: int | None = None, *, kind: str = "", catch: str = "") -> str:
+    more = f", max_concurrency: {concurrency}" if concurrency is not None else ""
+    kind = f"\ntype: {kind}" if kind else ""
+    return LIST_SPEC.format(items=items, concurrency=more, kind=kind, catch=catch)
+
+
+def regions(count: int) -> str:
+    return "[" + ", ".join(f"r{n}" for n in range(count)) + "]"
+
+
+@pytest.mark.parametrize(
+    ("items", "concurrency", "kind", "distributed"),
+    [
+        (regions(40), None, "", False),  # inline runs all 40 at once
+        (regions(41), None, "", True),  # 41 at once: more than an inline Map runs
+        (regions(41), 40, "", False),  # as asked: 40 at a time
+        (regions(41), 0, "", True),  # 0: no limit
+        (regions(2_001), 10, "", True),  # too many events for one history
+        (regions(41), None, "express", False),  # an Express workflow cannot run a Distributed Map
+        ('"${input.regions}"', None, "", False),  # a list read at run time: inline unless asked for more
+        ('"${input.regions}"', 40, "", False),
+        ('"${input.regions}"', 41, "", True),
+    ],
+)
+def test_a_list_in_the_state_runs_distributed_when_an_inline_map_cannot_run_it_as_written(
+    write_spec, items, concurrency, kind, distributed
+):
+    compilation = compile_text(write_spec, list_spec(items, concurrency, kind=kind))
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    state = compilation.definition["States"]["score"]
+    assert ("ItemProcessor" in state) is distributed and ("Iterator" in state) is not distributed
+    assert state["ItemsPath"] in ("$.items.score", "$.input.regions")  # the list in the state, either way
+    if distributed:
+        assert state["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+        assert state["ItemSelector"]["item.$"] == "$$.Map.Item.Value" and "ItemReader" not in state
+        assert state["ResultPath"] == "$.steps.score"  # the results come back, as an inline Map's do
+    if concurrency:
+        assert state["MaxConcurrency"] == concurrency
+
+
+def test_a_distributed_list_runs_its_own_children_and_reads_nothing_in_s3(write_spec):
+    compilation = compile_text(write_spec, list_spec('"${input.regions}"', 500))
+    policy = execution_policy(compilation.analysis.workflow, Arns("aws", "eu-west-1", "111122223333"), None)
+    actions = {action for statement in policy["Statement"] for action in statement["Action"]}
+    assert {"states:StartExecution", "states:DescribeExecution", "states:StopExecution"} <= actions
+    assert not [action for action in actions if action.startswith("s3:")]
+    inline = compile_text(write_spec, list_spec('"${input.regions}"', 5))
+    policy = execution_policy(inline.analysis.workflow, Arns("aws", "eu-west-1", "111122223333"), None)
+    assert "states:StartExecution" not in {action for s in policy["Statement"] for action in s["Action"]}
+
+
+def test_a_distributed_list_is_simulated_item_by_item_and_a_failing_item_fails_the_step_with_one_alert(write_spec):
+    definition = compile_text(write_spec, list_spec(regions(50))).definition
+    run = engine.run(definition, "region-scoring", {}, success_case(definition, {}))
+    assert run.status == "SUCCEEDED"
+    assert len(run.output["steps"]["score"]) == 50  # every item's result, in the state
+    failing = {**success_case(definition, {}), "score.each": failure(definition, "score.each")}
+    run = engine.run(definition, "region-scoring", {}, failing)
+    assert run.status == "FAILED" and run.error == "score.Failed"
+    assert "States.ExceedToleratedFailureThreshold" in run.cause
+    assert [alert.subject.rpartition(": ")[2] for alert in run.alerts] == ["score failed"]
+
+
+def test_catching_an_items_own_error_on_a_distributed_map_is_flagged(write_spec):
+    catch = "\n    catch: [{errors: [Lambda.ServiceException], next: succeed}]"
+    analysis = analyze_text(write_spec, list_spec(regions(50), catch=catch))
+    flagged = [p for p in analysis.problems if "never matches" in p.message]
+    assert len(flagged) == 1 and "States.ExceedToleratedFailureThreshold" in flagged[0].message
+    assert flagged[0].path == ("steps", "score", "catch", 0, "errors", 0)
+    inline = analyze_text(write_spec, list_spec(regions(5), catch=catch))
+    assert not [p for p in inline.problems if "never matches" in p.message]
+
+
+def test_the_whole_results_of_a_lambda_for_each_are_its_items_payloads(write_spec):
+    definition = compile_text(write_spec, list_spec(regions(3))).definition
+    assert definition["States"]["done"]["Parameters"]["Payload"] == {"scores.$": "$.steps.score[*].Payload"}
+    case = success_case(definition, {})
+    run = engine.run(definition, "region-scoring", {}, case)
+    assert run.status == "SUCCEEDED", run.cause
+    text = list_spec(regions(3)).replace("payload: {scores:", 'for_each: {items: "${steps.score}"}\n    payload: {s:')
+    refused = [p for p in analyze_text(write_spec, text).problems if "gathers the Payload" in p.message]
+    assert len(refused) == 1 and "s3://" in refused[0].hint  # not a circular hint to ${steps.score} itself
+
+
+@pytest.mark.parametrize("items", ["s3://ml-data/shards/list.json", regions(50)])
+def test_a_distributed_maps_children_name_the_workflows_execution(write_spec, items):
+    """Job tags and ${execution.*} in an item's request name the workflow's execution, not the child's."""
+    text = spec(items) if items.startswith("s3://") else list_spec(items)
+    text = text.replace('payload: {shard: "${item.shard}"', 'payload: {run: "${execution.name}", shard: "${item}"')
+    text = text.replace('payload: {region: "${item}"}', 'payload: {region: "${item}", run: "${execution.name}"}')
+    definition = compile_text(write_spec, text).definition
+    state = definition["States"]["score"]
+    assert state["ItemSelector"]["sfn_build_parent"] == {
+        "Id.$": "$$.Execution.Id", "Name.$": "$$.Execution.Name", "StartTime.$": "$$.Execution.StartTime"
+    }
+    processor = json.dumps(state["ItemProcessor"])
+    assert "$$.Execution.Input.sfn_build_parent.Name" in processor
+    assert not [name for name in ("Id", "Name", "StartTime") if f"$$.Execution.{name}\"" in processor]
+    # the child's input is its item document, as on AWS: the reference resolves in the simulation
+    assert engine.run(definition, "x", {}, success_case(definition, {})).status == "SUCCEEDED"

@@ -131,18 +131,12 @@ def part_statements(machines: list[str], arns: Arns) -> list[dict[str, Any]]:
 def distributed_map_statements(
     step: Any, workflow: Workflow, arns: Arns, machine_name: str | None = None
 ) -> list[dict[str, Any]]:
-    """A step whose items are in S3 (a Distributed Map; AWS's "IAM policies for Distributed Map"): read
-    its items, write its results, and run its child executions (of the state machine it runs in,
-    `machine_name` or the workflow's) and stop them."""
-    if step.for_each is None or step.for_each.source is None:
+    """A step that runs as a Distributed Map (AWS's "IAM policies for Distributed Map"): read its items
+    when they are in S3, write its results, and run its child executions (of the state machine it runs
+    in, `machine_name` or the workflow's) and stop them."""
+    if step.for_each is None or not step.for_each.distributed:
         return []
-    source = step.for_each.source
-    bucket = f"arn:{arns.partition}:s3:::{source.bucket}"
-    known = literal_prefix(source.key)
-    if source.format == "objects":
-        found = [statement(["s3:ListBucket"], [bucket], {"StringLike": {"s3:prefix": [f"{known}*"]}})]
-    else:
-        found = [statement(["s3:GetObject"], [f"{bucket}/{known}*" if known != source.key else f"{bucket}/{known}"])]
+    found = _item_source_statements(step.for_each.source, arns) if step.for_each.source is not None else []
     if step.for_each.results is not None:
         results_bucket, _, prefix = step.for_each.results[len("s3://") :].partition("/")
         found.append(
@@ -158,6 +152,16 @@ def distributed_map_statements(
     children = [arns.arn("states", f"{kind}:{name}/*:*") for kind in ("execution", "express")]
     found.append(statement(["states:DescribeExecution", "states:StopExecution"], children))
     return found
+
+
+def _item_source_statements(source: Any, arns: Arns) -> list[dict[str, Any]]:
+    """Read a Distributed Map's items: exactly the key (its literal prefix when templated), or list
+    the prefix."""
+    bucket = f"arn:{arns.partition}:s3:::{source.bucket}"
+    known = literal_prefix(source.key)
+    if source.format == "objects":
+        return [statement(["s3:ListBucket"], [bucket], {"StringLike": {"s3:prefix": [f"{known}*"]}})]
+    return [statement(["s3:GetObject"], [f"{bucket}/{known}*" if known != source.key else f"{bucket}/{known}"])]
 
 
 def trust_policy(services: list[str], arns: Arns, source_arns: list[str]) -> dict[str, Any]:

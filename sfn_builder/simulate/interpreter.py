@@ -42,9 +42,11 @@ Task states from mocked responses. `install()` adds what it lacks here:
   (anything else is still deep-copied);
 - Distributed Maps read simulated items instead of S3 (three, shaped after what the item selector
   and the iterator read of each item; for a prefix, object listings) and write no results to S3;
-  their items run one after another (a loop: moto recursed once per item), and a Map run whose
-  failed items exceed its tolerated failure count or percentage fails with
-  `States.ExceedToleratedFailureThreshold`, as in AWS (moto counted them and went on);
+  their items run one after another (a loop: moto recursed once per item), each as a child
+  execution whose context names it and whose input is its item (`$$.Execution.Input`; moto kept
+  the parent's), and a Map run whose failed items exceed its tolerated failure count or
+  percentage fails with `States.ExceedToleratedFailureThreshold`, as in AWS (moto counted them
+  and went on);
   JSONL and manifest item files read as JSON lists, which moto's parser knows;
 - a split workflow's parts (module `split`) run in-process when the workflow starts them, as the
   engine's PARTS say: their events go into the history where the starting task waits (ids
@@ -959,11 +961,29 @@ def _distributed_items_in_order_and_counted() -> None:
         if job is not None:
             self._job_pool.close_job(job)
 
+    original_input = workers.DistributedItemProcessorWorker._eval_input
+
+    def eval_input(self: Any, env_frame: Any) -> None:
+        original_input(self, env_frame)
+        _as_child_execution(env_frame, self._map_run_record.map_run_arn)
+
     distributed.DistributedIterationComponent._map_run = map_run
     workers.DistributedItemProcessorWorker._eval_pool = eval_pool
+    workers.DistributedItemProcessorWorker._eval_input = eval_input
 
 
 EXCEEDED = "States.ExceedToleratedFailureThreshold"
+
+
+def _as_child_execution(frame: Any, map_run_arn: str) -> None:
+    """A Distributed Map item's frame (its input just selected) as AWS runs it, a child execution:
+    `$$.Execution` names the child (`execution:<machine>/<map run label>:<name>`) and its input is the
+    item selector's output. Only this frame's context changes: its parent's is shared by other frames."""
+    context = frame.states.context_object.context_object_data
+    name = f"{context['Map']['Item']['Index']:08d}-{map_run_arn.rpartition(':')[2][:8]}"
+    head = map_run_arn.replace(":mapRun:", ":execution:", 1).rpartition(":")[0]
+    child = {"Id": f"{head}:{name}", "Name": name, "Input": copy_json(frame.states.get_input())}
+    context["Execution"] = {**context["Execution"], **child}
 
 
 def _csv(items: list[Any]) -> str:

@@ -162,6 +162,8 @@ def _cancelled(block: _Open, body: dict[str, Any]) -> list[_Open]:
             for index, branch in enumerate(body["Branches"])
             if index not in block.branches
         ]
+    if body.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED":
+        return []  # its items ran as child executions: this history does not say which started
     left = block.items - block.started
     if left <= 0:
         return []
