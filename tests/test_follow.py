@@ -73,8 +73,8 @@ TIMELINE = [
 class _StepFunctions:
     """Step Functions as `follow` reads it: each DescribeExecution of the workflow's execution is a new poll."""
 
-    def __init__(self, timeline) -> None:
-        self.timeline = timeline
+    def __init__(self, timeline, main_events) -> None:
+        self.timeline, self.main_events = timeline, main_events
         self.poll = -1
 
     def describe_execution(self, executionArn):
@@ -83,7 +83,7 @@ class _StepFunctions:
         return {"status": "SUCCEEDED" if self.poll == len(self.timeline) - 1 else "RUNNING"}
 
     def get_execution_history(self, executionArn, maxResults, reverseOrder=False, nextToken=None):
-        history = MAIN_EVENTS if executionArn == MAIN else PART_EVENTS[executionArn]
+        history = self.main_events if executionArn == MAIN else PART_EVENTS[executionArn]
         events = history[: self.timeline[self.poll][executionArn]]
         return {"events": list(reversed(events)) if reverseOrder else events}
 
@@ -91,8 +91,8 @@ class _StepFunctions:
 class _Aws:
     local = True
 
-    def __init__(self, timeline) -> None:
-        self.sfn = _StepFunctions(timeline)
+    def __init__(self, timeline, main_events=MAIN_EVENTS) -> None:
+        self.sfn = _StepFunctions(timeline, main_events)
 
     def client(self, service):
         return self.sfn
@@ -126,3 +126,35 @@ def test_on_aws_polls_stay_under_the_history_quota_whatever_the_parts_running(sl
     list(follow(aws, MAIN))
     # a poll reads the execution (2 calls) and each running part: at most 4 calls a second
     assert sleeps == [1.0, 1.0, 0.75]
+
+
+def test_a_distributed_maps_items_show_as_each_tenth_of_them_is_done_and_when_its_run_ends(sleeps):
+    run = "arn:aws:states:eu-west-1:1:mapRun:wf/label:1"
+    events = [
+        _event(1, 0, "ExecutionStarted"),
+        _entered(2, 1, "MapStateEntered", "score"),
+        _event(3, 2, "MapStateStarted"),
+        _event(4, 3, "MapRunStarted", mapRunStartedEventDetails={"mapRunArn": run}),
+        _event(5, 4, "MapRunSucceeded"),
+        _event(6, 5, "MapStateSucceeded"),
+        _exited(7, 6, "MapStateExited", "score"),
+        _event(8, 7, "ExecutionSucceeded"),
+    ]
+    done = [0, 15, 18, 55, 100]  # items done at each poll, of 100 (two of them failed from the fourth poll)
+    aws = _Aws([{MAIN: 4}] * 4 + [{MAIN: 8}], events)
+
+    def describe_map_run(mapRunArn):
+        assert mapRunArn == run
+        failed = 2 if aws.sfn.poll > 2 else 0
+        counts = {"succeeded": done[aws.sfn.poll] - failed, "failed": failed, "timedOut": 0, "aborted": 0}
+        return {"itemCounts": {**counts, "running": 40, "total": 100}}
+
+    aws.sfn.describe_map_run = describe_map_run
+    shown = [(p.state, p.event, p.detail) for p in follow(aws, MAIN)]
+    assert shown == [
+        ("score", "entered", ""),
+        ("score", "items", "15 of 100 done, 40 running"),
+        ("score", "items", "55 of 100 done, 2 failed, 40 running"),
+        ("score", "items", "100 of 100 done, 2 failed"),
+        ("score", "succeeded", ""),
+    ]

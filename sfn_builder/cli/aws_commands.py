@@ -508,7 +508,7 @@ class _ProgressDisplay:
         line = f"{progress.state or self.workflow}: {progress.event}"
         if progress.detail:
             line += f" ({progress.detail})"
-        self._line(line, pending=progress.event == "entered")
+        self._line(line, pending=progress.event in ("entered", "items"))
 
     def _say_how_many_more(self) -> None:
         if self.more:

@@ -31,7 +31,7 @@ class Progress:
     """One line of an execution's progress; `state` "" is the execution itself."""
 
     state: str
-    event: str  # "entered" | "succeeded" | "failed" | "retrying" | "caught" | "reused" | "cached"
+    event: str  # "entered" | "succeeded" | "failed" | "retrying" | "caught" | "reused" | "cached" | "items"
     detail: str = ""
 
 
@@ -142,9 +142,10 @@ def follow(aws: Aws, execution_arn: str) -> Iterator[Progress]:
     """The execution's progress as it happens, until it ends, with the steps of the parts it starts
     while they run (parts that run at the same time are followed together).
 
-    It polls every FIRST_POLL seconds while events arrive, twice as long after each quiet poll up to
-    LONGEST_POLL, and on AWS never makes more than CALLS_PER_SECOND calls a second (Step Functions
-    refills GetExecutionHistory's quota at 5 a second in most regions)."""
+    A Distributed Map's items run in child executions: how many are done shows as it passes each tenth
+    of them, and when the Map run ends. It polls every FIRST_POLL seconds while events arrive, twice as
+    long after each quiet poll up to LONGEST_POLL, and on AWS never makes more than CALLS_PER_SECOND
+    calls a second (Step Functions refills GetExecutionHistory's quota at 5 a second in some regions)."""
     follower = _Follower(aws)
     main = _Followed(execution_arn, part=False)
     delay = FIRST_POLL
@@ -155,11 +156,13 @@ def follow(aws: Aws, execution_arn: str) -> Iterator[Progress]:
         for part in list(follower.running.values()):
             if part.arn in follower.running:  # not ended while reading the one before
                 yield from follower.news(part)
+        for map_run in list(follower.map_runs):
+            yield from follower.items(map_run)
         if ended:
             return
         delay = FIRST_POLL if follower.events_read > read_before else min(2 * delay, LONGEST_POLL)
         if not aws.local:
-            delay = max(delay, (2 + len(follower.running)) / CALLS_PER_SECOND)
+            delay = max(delay, (2 + len(follower.running) + len(follower.map_runs)) / CALLS_PER_SECOND)
         time.sleep(delay)
 
 
@@ -279,6 +282,7 @@ class HistoryReader:
 
 
 _TASK_ENDS = frozenset({"TaskSucceeded", "TaskFailed", "TaskTimedOut", "TaskAborted"})
+_MAP_RUN_ENDS = frozenset({"MapRunSucceeded", "MapRunFailed", "MapRunAborted"})
 
 
 @dataclass
@@ -301,6 +305,7 @@ class _Follower:
     def __init__(self, aws: Aws) -> None:
         self.aws = aws
         self.running: dict[str, _Followed] = {}  # parts started and not yet ended, by execution ARN
+        self.map_runs: dict[str, tuple[str, int]] = {}  # running Map runs: their state, the tenths shown
         self.events_read = 0
 
     def news(self, followed: _Followed) -> Iterator[Progress]:
@@ -308,6 +313,10 @@ class _Follower:
             self.events_read += 1
             followed.seen = max(followed.seen, event["id"])
             progress = followed.reader.read(event)
+            if event["type"] in _MAP_RUN_ENDS:  # how many items were done, before how the run ended
+                for arn, (state, _) in list(self.map_runs.items()):
+                    if state == state_of(event, followed.reader.by_id):
+                        yield from self.items(arn, ended=True)
             if progress is not None and not (followed.part and progress.state == ""):
                 yield progress
             child = part_execution(event, followed.reader.by_id)
@@ -319,6 +328,25 @@ class _Follower:
                 ended = followed.parts.pop(state_of(event, followed.reader.by_id), None)
                 if ended in self.running:
                     yield from self.news(self.running.pop(ended))
+            elif event["type"] == "MapRunStarted":
+                arn = event["mapRunStartedEventDetails"]["mapRunArn"]
+                self.map_runs[arn] = (state_of(event, followed.reader.by_id), 0)
+
+    def items(self, map_run_arn: str, *, ended: bool = False) -> Iterator[Progress]:
+        """How many of a Distributed Map's items are done: each time it passes a tenth more of them,
+        and once when its Map run ends (then it is no longer followed)."""
+        state, shown = self.map_runs.pop(map_run_arn) if ended else self.map_runs[map_run_arn]
+        counts = call(
+            self.aws.client("stepfunctions").describe_map_run, what=f"map run {map_run_arn}", mapRunArn=map_run_arn
+        )["itemCounts"]
+        failed = counts["failed"] + counts["timedOut"] + counts["aborted"]
+        done, total = counts["succeeded"] + failed, counts["total"]
+        tenths = done * 10 // total if total else 0
+        if ended or tenths > shown:
+            detail = f"{done:,} of {total:,} done" + (f", {failed:,} failed" if failed else "")
+            yield Progress(state, "items", detail if ended else f"{detail}, {counts['running']:,} running")
+        if not ended:
+            self.map_runs[map_run_arn] = (state, max(tenths, shown))
 
 
 def _events_after(aws: Aws, execution_arn: str, seen: int) -> list[dict[str, Any]]:
