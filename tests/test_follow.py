@@ -128,23 +128,25 @@ def test_on_aws_polls_stay_under_the_history_quota_whatever_the_parts_running(sl
     assert sleeps == [1.0, 1.0, 0.75]
 
 
+RUN = "arn:aws:states:eu-west-1:1:mapRun:wf/label:1"
+MAP_EVENTS = [
+    _event(1, 0, "ExecutionStarted"),
+    _entered(2, 1, "MapStateEntered", "score"),
+    _event(3, 2, "MapStateStarted"),
+    _event(4, 3, "MapRunStarted", mapRunStartedEventDetails={"mapRunArn": RUN}),
+    _event(5, 4, "MapRunSucceeded"),
+    _event(6, 5, "MapStateSucceeded"),
+    _exited(7, 6, "MapStateExited", "score"),
+    _event(8, 7, "ExecutionSucceeded"),
+]
+
+
 def test_a_distributed_maps_items_show_as_each_tenth_of_them_is_done_and_when_its_run_ends(sleeps):
-    run = "arn:aws:states:eu-west-1:1:mapRun:wf/label:1"
-    events = [
-        _event(1, 0, "ExecutionStarted"),
-        _entered(2, 1, "MapStateEntered", "score"),
-        _event(3, 2, "MapStateStarted"),
-        _event(4, 3, "MapRunStarted", mapRunStartedEventDetails={"mapRunArn": run}),
-        _event(5, 4, "MapRunSucceeded"),
-        _event(6, 5, "MapStateSucceeded"),
-        _exited(7, 6, "MapStateExited", "score"),
-        _event(8, 7, "ExecutionSucceeded"),
-    ]
     done = [0, 15, 18, 55, 100]  # items done at each poll, of 100 (two of them failed from the fourth poll)
-    aws = _Aws([{MAIN: 4}] * 4 + [{MAIN: 8}], events)
+    aws = _Aws([{MAIN: 4}] * 4 + [{MAIN: 8}], MAP_EVENTS)
 
     def describe_map_run(mapRunArn):
-        assert mapRunArn == run
+        assert mapRunArn == RUN
         failed = 2 if aws.sfn.poll > 2 else 0
         counts = {"succeeded": done[aws.sfn.poll] - failed, "failed": failed, "timedOut": 0, "aborted": 0}
         return {"itemCounts": {**counts, "running": 40, "total": 100}}
@@ -158,3 +160,15 @@ def test_a_distributed_maps_items_show_as_each_tenth_of_them_is_done_and_when_it
         ("score", "items", "100 of 100 done, 2 failed"),
         ("score", "succeeded", ""),
     ]
+
+
+def test_without_leave_to_read_a_map_run_its_steps_still_show(sleeps):
+    from botocore.exceptions import ClientError
+
+    aws = _Aws([{MAIN: 4}, {MAIN: 8}], MAP_EVENTS)
+
+    def describe_map_run(mapRunArn):
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "DescribeMapRun")
+
+    aws.sfn.describe_map_run = describe_map_run
+    assert [(p.state, p.event) for p in follow(aws, MAIN)] == [("score", "entered"), ("score", "succeeded")]
