@@ -11,6 +11,12 @@ from typing import Any
 from .model import Workflow
 from .naming import RESERVED_INPUT_PREFIX
 from .problems import did_you_mean
+from .templates import TemplateError, parse_template
+
+HISTORY_LIMIT = 25_000  # events in a Standard execution's history
+# The fewest events an inline Map item of a task adds: its iteration's start and end, the task state's
+# entry and exit, and the task scheduled, started and ended.
+EVENTS_PER_ITEM = 7
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -49,4 +55,31 @@ def input_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
         if name not in declared and not name.startswith(RESERVED_INPUT_PREFIX):
             near = did_you_mean(name, list(declared))
             problems.append(f"'{name}' is not a declared input" + (f" ({near})" if near else ""))
+    return problems
+
+
+def history_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
+    """Lists in the input that an inline Map would run past a Standard execution's history: the
+    execution would fail part way, after running thousands of jobs."""
+    if workflow.type != "standard":
+        return []
+    problems = []
+    for step in workflow.steps.values():
+        each = step.for_each
+        if each is None or each.distributed or not isinstance(each.items, str):
+            continue
+        try:
+            ref = parse_template(each.items).single_reference
+        except TemplateError:
+            continue
+        field = workflow.input_field(str(ref.parts[0])) if ref is not None and ref.namespace == "input" else None
+        if field is None or ref is None or len(ref.parts) != 1:
+            continue
+        items = given.get(field.name, field.default)
+        if isinstance(items, list) and len(items) * EVENTS_PER_ITEM > HISTORY_LIMIT:
+            problems.append(
+                f"'{field.name}' holds {len(items):,} items: {step.name} runs them in an inline Map, whose "
+                f"{EVENTS_PER_ITEM * len(items):,} or more history events are past the {HISTORY_LIMIT:,} Step "
+                "Functions allows an execution, so it would fail part way"
+            )
     return problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,19 @@ def test_execute_local_with_a_failing_job_retries_alerts_and_fails(private_cache
     header, *rows = out.strip().splitlines()
     assert header.endswith(": live routes to version 1")
     assert [line.split()[2] for line in rows] == ["FAILED"]
+
+
+def test_an_input_list_too_long_for_an_inline_maps_history_is_refused_before_anything_starts(cli, write_spec):
+    fanout = str(ROOT / "workflows" / "batch-fanout.yaml")
+    shards = json.dumps({"shards": [f"{n:05}" for n in range(3_600)]})  # 7 events an item at least: 25,200
+    code, _, err = cli("execute", fanout, "--local", "--input", shards)
+    assert code == 1
+    assert "'shards' holds 3,600 items: copy_shard runs them in an inline Map" in err and "s3://" in err
+    # as a Distributed Map (max_concurrency over 40) the items run in executions of their own
+    text = (ROOT / "workflows" / "batch-fanout.yaml").read_text()
+    wide = write_spec(text.replace("max_concurrency: 4", "max_concurrency: 50"))
+    code, _, err = cli("execute", wide, "--local", "--input", shards)
+    assert "inline Map" not in err and "does not exist here: run `sfn-build create` first" in err  # went on
 
 
 def test_job_outcomes_need_the_local_emulator(cli):

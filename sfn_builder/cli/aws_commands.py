@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from ..masking import masked_text
 from ..naming import part_role
@@ -180,7 +181,25 @@ def execute(args: argparse.Namespace) -> int:
     workflow = compilation.analysis.workflow
     if not checked_input(workflow, execution_input, "execute"):
         return EXIT_USAGE
+    if not _fits_a_history(workflow, execution_input):
+        return EXIT_FAILED
     return _start(args, _connect(args), compilation, execution_input, executions.execution_name())
+
+
+def _fits_a_history(workflow: Any, execution_input: dict[str, Any]) -> bool:
+    """Whether the input's lists fit the inline Maps that run them (after saying which do not)."""
+    from ..execution_input import history_problems
+
+    problems = history_problems(workflow, execution_input)
+    for problem in problems:
+        print(f"sfn-build execute: --input: {problem}", file=sys.stderr)
+    if problems:
+        print(
+            "  hint: put the items in S3 (for_each.items: s3://bucket/items.json), or give the step a "
+            "max_concurrency over 40: either runs it as a Distributed Map, each item an execution of its own",
+            file=sys.stderr,
+        )
+    return not problems
 
 
 @_aws_command

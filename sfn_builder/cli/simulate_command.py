@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from ..execution_input import HISTORY_LIMIT
 from ..masking import masked_text
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, checked_input, compile_file, json_object, write
 from .outcomes import OutcomeError, mocked_case
@@ -108,7 +109,6 @@ def _progress(events: int) -> None:
     print(f"  ... still simulating: {events:,} history events so far", file=sys.stderr, flush=True)
 
 
-HISTORY_LIMIT = 25_000  # events in a Standard execution's history
 
 _MARKS = {"succeeded": "ok", "failed": "failed", "running": "...", "cancelled": "cancelled", "reused": "reused",
           "cached": "cached"}
@@ -164,8 +164,9 @@ def _show(workflow: str, result: Any, by_rules: list[tuple[str, str]]) -> None:
     if len(result.events) > HISTORY_LIMIT:
         print(
             f"\nwarning: this run has {len(result.events):,} history events; AWS ends a Standard execution at "
-            f"{HISTORY_LIMIT:,}, so it would fail there\n  hint: fewer items per for_each, or split the work "
-            "into a nested workflow (type: workflow) per batch of items"
+            f"{HISTORY_LIMIT:,}, so it would fail there\n  hint: put a large for_each's items in S3 "
+            "(for_each.items: s3://...) or give it a max_concurrency over 40, to run it as a Distributed Map, "
+            "each item an execution of its own; or split the work into nested workflows (type: workflow)"
         )
     print(f"\nAlerts published: {len(alerts) + len(by_rules)}")
     for alert in alerts:
