@@ -121,8 +121,12 @@ def test_simulated_items_run_and_failures_beyond_the_tolerance_fail_the_step_wit
     definition = compile_text(write_spec, spec("s3://ml-data/shards/list.jsonl")).definition
     ok = engine.run(definition, "shard-scoring", {}, success_case(definition, {}))
     assert ok.status == "SUCCEEDED"
+    _a_failing_item_fails_the_step_with_one_alert(definition)
+
+
+def _a_failing_item_fails_the_step_with_one_alert(definition):
     failing = {**success_case(definition, {}), "score.each": failure(definition, "score.each")}
-    run = engine.run(definition, "shard-scoring", {}, failing)
+    run = engine.run(definition, "workflow", {}, failing)
     assert run.status == "FAILED" and run.error == "score.Failed"
     assert "States.ExceedToleratedFailureThreshold" in run.cause
     assert [alert.subject.rpartition(": ")[2] for alert in run.alerts] == ["score failed"]
@@ -214,11 +218,7 @@ def test_a_distributed_list_is_simulated_item_by_item_and_a_failing_item_fails_t
     run = engine.run(definition, "region-scoring", {}, success_case(definition, {}))
     assert run.status == "SUCCEEDED"
     assert len(run.output["steps"]["score"]) == 50  # every item's result, in the state
-    failing = {**success_case(definition, {}), "score.each": failure(definition, "score.each")}
-    run = engine.run(definition, "region-scoring", {}, failing)
-    assert run.status == "FAILED" and run.error == "score.Failed"
-    assert "States.ExceedToleratedFailureThreshold" in run.cause
-    assert [alert.subject.rpartition(": ")[2] for alert in run.alerts] == ["score failed"]
+    _a_failing_item_fails_the_step_with_one_alert(definition)
 
 
 def test_catching_an_items_own_error_on_a_distributed_map_is_flagged(write_spec):
