@@ -109,7 +109,6 @@ def _progress(events: int) -> None:
     print(f"  ... still simulating: {events:,} history events so far", file=sys.stderr, flush=True)
 
 
-
 _MARKS = {"succeeded": "ok", "failed": "failed", "running": "...", "cancelled": "cancelled", "reused": "reused",
           "cached": "cached"}
 
