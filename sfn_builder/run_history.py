@@ -103,7 +103,9 @@ def step_runs(workflow: Workflow, events: list[dict[str, Any]], region: str) -> 
             if workflow.steps[step].type == "succeed":
                 continue  # the Parallel state a succeed step ended (build's `succeed`): it did not fail
             details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-            run.status, run.error, run.cause = "failed", details.get("error"), details.get("cause")
+            run.status = "failed"
+            if details.get("error") or run.error is None:  # MapStateFailed names none: MapRunFailed did
+                run.error, run.cause = details.get("error"), details.get("cause")
     for name in failure_paths & runs.keys():  # a block's shared failure path names no step
         if runs[name].status == "caught":  # by the compiler's catch-all: the step failed the run
             runs[name].status = "failed"

@@ -129,3 +129,19 @@ def test_a_succeed_step_that_ended_the_run_from_a_parallel_branch_shows_as_succe
     runs = {run.step: run for run in step_runs(workflow, events, "eu-west-1")}
     assert runs["skip_rest"].status == "succeeded" and runs["skip_rest"].seconds == 0
     assert runs["join"].status == "not run"
+
+
+def test_history_of_a_distributed_step_counts_its_items_and_says_why_it_failed(private_cache, cli, tmp_path):
+    regions = ", ".join(f"r{n}" for n in range(50))  # more than an inline Map runs at once: distributed
+    spec = tmp_path / "fan.yaml"
+    spec.write_text(
+        "version: 1\nname: fan-history\nsteps:\n  score:\n    type: lambda\n    function: score\n"
+        f"    payload: {{region: \"${{item}}\"}}\n    for_each: {{items: [{regions}]}}\n"
+    )
+    assert cli("create", str(spec), "--local", "--yes")[0] == 0
+    code, out, _ = cli("execute", str(spec), "--local", "--wait", "--fail", "score")
+    assert code == 1 and "score: items (50 of 50 done, 50 failed)" in out
+    code, out, err = cli("history", str(spec), "--last", "--local")
+    assert code == 0, err
+    assert "  score: items 50 of 50 done, 50 failed" in out
+    assert "score failed: States.ExceedToleratedFailureThreshold" in out

@@ -306,7 +306,8 @@ def history(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     aws = _connect(args)
     execution = executions.find_execution(aws, workflow, args.execution)
-    runs = step_runs(workflow, executions.history(aws, execution["executionArn"]), aws.region)
+    events = executions.history(aws, execution["executionArn"])
+    runs = step_runs(workflow, events, aws.region)
     print(f"{execution['name']}  {execution['status']}  started {execution['startDate']:%Y-%m-%d %H:%M:%S}")
     width = max(len(run.step) for run in runs)
     print(f"  {'step'.ljust(width)}  {'status':9}  {'start':8}  {'duration':>8}  {'attempts':>8}  job")
@@ -317,6 +318,10 @@ def history(args: argparse.Namespace) -> int:
             f"  {run.step.ljust(width)}  {run.status:9}  {start:8}  {duration_text(run.seconds):>8}  {attempts:>8}  "
             f"{run.job or ''}".rstrip()
         )
+    for state, map_run in executions.map_runs(events):  # a Distributed Map's items ran as executions of their own
+        counts = executions.item_counts(aws, map_run)
+        if counts is not None:
+            print(f"  {state}: items {counts}")
     for run in runs:
         if run.error and run.status in ("failed", "caught"):
             print(f"\n{run.step} {run.status}: {run.error}: {masked_text(run.cause or '')}".rstrip(": "))

@@ -115,6 +115,42 @@ def history(aws: Aws, execution_arn: str) -> list[dict[str, Any]]:
     return spliced(_history(aws, execution_arn), lambda child: _history(aws, child))
 
 
+@dataclass(frozen=True)
+class ItemCounts:
+    """How a Distributed Map run's items stand (DescribeMapRun's `itemCounts`)."""
+
+    done: int
+    failed: int  # of those done: failed, timed out or aborted
+    running: int
+    total: int
+
+    def __str__(self) -> str:
+        return f"{self.done:,} of {self.total:,} done" + (f", {self.failed:,} failed" if self.failed else "")
+
+
+def item_counts(aws: Aws, map_run_arn: str) -> ItemCounts | None:
+    """A Map run's item counts; None when they cannot be read (the caller may lack states:DescribeMapRun)."""
+    try:
+        counts = call(
+            aws.client("stepfunctions").describe_map_run, what=f"map run {map_run_arn}", mapRunArn=map_run_arn
+        )["itemCounts"]
+    except AwsError:
+        return None
+    failed = counts["failed"] + counts["timedOut"] + counts["aborted"]
+    return ItemCounts(counts["succeeded"] + failed, failed, counts["running"], counts["total"])
+
+
+def map_runs(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(state, Map run ARN) of each Distributed Map run an execution's events started, in order."""
+    by_id: dict[int, dict[str, Any]] = {}
+    found = []
+    for event in events:
+        by_id[event["id"]] = event
+        if event["type"] == "MapRunStarted":
+            found.append((state_of(event, by_id), event["mapRunStartedEventDetails"]["mapRunArn"]))
+    return found
+
+
 def start_execution(aws: Aws, workflow: Workflow, execution_input: dict[str, Any], name: str) -> str:
     """Start an execution of what the schedules start: the alias (the state machine before `create`
     made one)."""
@@ -336,18 +372,12 @@ class _Follower:
         """How many of a Distributed Map's items are done: each time it passes a tenth more of them,
         and once when its Map run ends (then it is no longer followed)."""
         state, shown = self.map_runs.pop(map_run_arn)
-        try:
-            counts = call(
-                self.aws.client("stepfunctions").describe_map_run, what=f"map run {map_run_arn}", mapRunArn=map_run_arn
-            )["itemCounts"]
-        except AwsError:  # not allowed to read it (states:DescribeMapRun), say: the steps still show
+        counts = item_counts(self.aws, map_run_arn)
+        if counts is None:  # not allowed to read it: the steps still show
             return
-        failed = counts["failed"] + counts["timedOut"] + counts["aborted"]
-        done, total = counts["succeeded"] + failed, counts["total"]
-        tenths = done * 10 // total if total else 0
+        tenths = counts.done * 10 // counts.total if counts.total else 0
         if ended or tenths > shown:
-            detail = f"{done:,} of {total:,} done" + (f", {failed:,} failed" if failed else "")
-            yield Progress(state, "items", detail if ended else f"{detail}, {counts['running']:,} running")
+            yield Progress(state, "items", str(counts) if ended else f"{counts}, {counts.running:,} running")
         if not ended:
             self.map_runs[map_run_arn] = (state, max(tenths, shown))
 
