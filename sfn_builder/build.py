@@ -893,8 +893,9 @@ class _Builder:
             fields["items_path"] = self.renderer.path(ref)
         else:
             fields["items_path"] = f"$.items.{self.keys[step.name]}"
-        if step.for_each.distributed and step.for_each.source is None:
-            fields["distributed"] = {}  # over the list in the state: an ItemProcessor in DISTRIBUTED mode
+        if step.for_each.distributed and step.for_each.source is None:  # over the list in the state
+            tolerated = step.for_each.tolerated_failure_percentage
+            fields["distributed"] = {} if tolerated is None else {"ToleratedFailurePercentage": float(tolerated)}
         document = self.item_document(step)
         in_children = step.for_each.distributed  # each item a child execution: it reads the workflow's from its input
         if in_children:

@@ -17,7 +17,19 @@ from .allow_lists import MAX_VALUES, RESOURCE_FIELDS, possible_values
 from .aws_rules import aws_problems
 from .execution_input import matches_type
 from .graph import Jump, StepGraph
-from .model import TASK_TYPES, TERMINAL_TARGETS, Deployment, InputField, Step, Workflow, parse_airflow, stands_in_for
+from .model import (
+    INLINE_MAP_CONCURRENCY,
+    INLINE_MAP_ITEMS,
+    TASK_TYPES,
+    TERMINAL_TARGETS,
+    Deployment,
+    ForEach,
+    InputField,
+    Step,
+    Workflow,
+    parse_airflow,
+    stands_in_for,
+)
 from .naming import RESERVED_INPUT_PREFIX, RESUME_INPUT
 from .problems import Path, Problem, Severity, did_you_mean
 from .references import IDENTIFIER, has_result, resolve
@@ -305,8 +317,8 @@ def _templates(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
             yield from _item_source(step, workflow, graph)
             continue
         if step.for_each is not None:
+            yield from _list_mode(step, workflow)
             for field, value in (
-                ("tolerated_failure_percentage", step.for_each.tolerated_failure_percentage),
                 ("results", step.for_each.results),
                 ("format", step.for_each.format),
             ):
@@ -346,6 +358,47 @@ def _templates(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
                 )
             elif target.json_type not in (None, "array"):
                 yield Problem(f"{ref.text} is a {target.json_type}, not a list to iterate over", path)
+
+
+def _list_mode(step: Step, workflow: Workflow) -> Iterator[Problem]:
+    """A list's `mode` and what only a Distributed Map takes: a mode the workflow can run, a tolerance
+    only where the spec says the items run distributed (sfn-build's own choice may change with the list)."""
+    assert step.for_each is not None
+    base = ("steps", step.name, "for_each")
+    if step.for_each.mode == "distributed" and workflow.type != "standard":
+        yield Problem(
+            "mode: distributed runs the items as a Distributed Map, which Express workflows cannot run",
+            (*base, "mode"),
+            hint="use type: standard, or remove mode (an Express workflow runs the items inline)",
+        )
+    if step.for_each.mode == "inline":
+        yield from _inline_limits(step.for_each, base)
+    if step.for_each.tolerated_failure_percentage is not None and step.for_each.mode != "distributed":
+        yield Problem(
+            "for_each.tolerated_failure_percentage applies to a Distributed Map only: items in S3, or mode: "
+            "distributed",
+            (*base, "tolerated_failure_percentage"),
+            hint="add mode: distributed (each item then runs as an execution of its own), or remove it",
+        )
+
+
+def _inline_limits(each: ForEach, base: Path) -> Iterator[Problem]:
+    """What `mode: inline` cannot do as the spec asks: more than 40 at once, a history for every item."""
+    if each.max_concurrency is not None and each.max_concurrency > INLINE_MAP_CONCURRENCY:
+        yield Problem(
+            f"an inline Map runs at most {INLINE_MAP_CONCURRENCY} items at once, not {each.max_concurrency}",
+            (*base, "max_concurrency"),
+            hint="remove mode: inline to run the items as a Distributed Map, or lower max_concurrency",
+            severity=Severity.WARNING,
+        )
+    if isinstance(each.items, tuple) and len(each.items) > INLINE_MAP_ITEMS:
+        yield Problem(
+            f"{len(each.items):,} items inline write about {8 * len(each.items):,} events into the execution's "
+            "history, which Step Functions ends at 25,000",
+            (*base, "items"),
+            hint="remove mode: inline to run the items as a Distributed Map, or put them in S3",
+            severity=Severity.WARNING,
+        )
 
 
 def _item_source(step: Step, workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
@@ -392,6 +445,12 @@ def _item_source(step: Step, workflow: Workflow, graph: StepGraph) -> Iterator[P
             "items in S3 run as a Distributed Map, which Express workflows cannot run",
             path,
             hint="use type: standard, or list the items",
+        )
+    if step.for_each.mode == "inline":
+        yield Problem(
+            "items in S3 always run as a Distributed Map (Step Functions reads them there)",
+            ("steps", step.name, "for_each", "mode"),
+            hint="remove mode: inline, or list the items in the spec or the input",
         )
 
 

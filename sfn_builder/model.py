@@ -95,6 +95,7 @@ class ForEach:
     tolerated_failure_percentage: float | None = None
     results: str | None = None  # s3://bucket/prefix/ where a Distributed Map writes the items' results
     format: str | None = None  # how an S3 file of items is written, as the spec says (else from its name)
+    mode: str | None = None  # "inline" or "distributed" as the spec says; None: sfn-build chooses
     distributed: bool = False  # runs as a Distributed Map (see `runs_distributed`)
 
 
@@ -433,13 +434,17 @@ INLINE_MAP_CONCURRENCY = 40
 INLINE_MAP_ITEMS = 2_000
 
 
-def runs_distributed(items: Any, max_concurrency: int | None, from_s3: bool, standard: bool) -> bool:
+def runs_distributed(
+    items: Any, max_concurrency: int | None, from_s3: bool, standard: bool, mode: str | None = None
+) -> bool:
     """Whether a for_each runs as a Distributed Map (each item a child execution) rather than inline:
-    items in S3; or, in a Standard workflow, more items at once than an inline Map runs (`max_concurrency`
-    over 40, or a literal list of more than 40 items without one), or a literal list too long for one
-    execution's history. A list read at run time without `max_concurrency` over 40 runs inline."""
-    if from_s3:
-        return True
+    items in S3, or `mode: distributed`; without a mode, in a Standard workflow, more items at once than
+    an inline Map runs (`max_concurrency` over 40, or a literal list of more than 40 items without one),
+    or a literal list too long for one execution's history. A list read at run time without
+    `max_concurrency` over 40 runs inline. (`validate` refuses a mode that cannot be: inline items in S3,
+    a Distributed Map in an Express workflow.)"""
+    if from_s3 or mode is not None:
+        return from_s3 or mode == "distributed"
     if not standard:  # an Express workflow cannot run a Distributed Map
         return False
     wide = not max_concurrency or max_concurrency > INLINE_MAP_CONCURRENCY
@@ -468,7 +473,8 @@ def _for_each(raw: Mapping[str, Any] | None, standard: bool) -> ForEach | None:
         float(tolerated) if tolerated is not None else None,
         raw.get("results"),
         raw.get("format"),
-        runs_distributed(items, raw.get("max_concurrency"), source is not None, standard),
+        raw.get("mode"),
+        runs_distributed(items, raw.get("max_concurrency"), source is not None, standard, raw.get("mode")),
     )
 
 

@@ -258,3 +258,61 @@ def test_a_distributed_maps_children_name_the_workflows_execution(write_spec, it
     assert not [name for name in ("Id", "Name", "StartTime") if f"$$.Execution.{name}\"" in processor]
     # the child's input is its item document, as on AWS: the reference resolves in the simulation
     assert engine.run(definition, "x", {}, success_case(definition, {})).status == "SUCCEEDED"
+
+
+def mode_spec(items: str, mode: str, extra: str = "", *, kind: str = "") -> str:
+    """`list_spec` with `mode` (and `extra` for_each fields)."""
+    written = f"for_each: {{items: {items}}}"
+    return list_spec(items, kind=kind).replace(written, f"{written[:-1]}, mode: {mode}{extra}}}")
+
+
+@pytest.mark.parametrize(
+    ("items", "mode", "distributed"),
+    [
+        ('"${input.regions}"', "distributed", True),  # a list read at run time, thousands of items say
+        (regions(3), "distributed", True),
+        (regions(50), "inline", False),  # the spec wants inline semantics (an item's own error to its catch)
+    ],
+)
+def test_mode_says_how_the_items_run_whatever_sfn_build_would_choose(write_spec, items, mode, distributed):
+    compilation = compile_text(write_spec, mode_spec(items, mode))
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    state = compilation.definition["States"]["score"]
+    assert ("ItemProcessor" in state) is distributed and ("Iterator" in state) is not distributed
+
+
+def test_a_distributed_list_may_tolerate_failures_when_the_spec_says_it_runs_distributed(write_spec):
+    text = mode_spec('"${input.regions}"', "distributed", ", tolerated_failure_percentage: 100")
+    definition = compile_text(write_spec, text).definition
+    assert definition["States"]["score"]["ToleratedFailurePercentage"] == 100.0
+    failing = {**success_case(definition, {}), "score.each": failure(definition, "score.each")}
+    assert engine.run(definition, "x", {}, failing).status == "SUCCEEDED"
+    # where sfn-build chooses (50 items run distributed today, 40 would not), a tolerance is refused
+    tolerant = "for_each: {tolerated_failure_percentage: 5, items: ["
+    chosen = list_spec(regions(50)).replace("for_each: {items: [", tolerant)
+    refused = [p for p in analyze_text(write_spec, chosen).problems if "tolerated_failure_percentage" in p.message]
+    assert len(refused) == 1 and "mode: distributed" in refused[0].hint
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (lambda: mode_spec(regions(3), "distributed", kind="express"), "Express workflows cannot run"),
+        (lambda: spec("s3://ml-data/shards/list.json").replace("max_concurrency: 500", "mode: inline"),
+         "items in S3 always run as a Distributed Map"),
+    ],
+)
+def test_a_mode_the_workflow_cannot_run_is_refused(write_spec, text, said):
+    analysis = analyze_text(write_spec, text())
+    assert any(said in p.message and p.severity.name == "ERROR" for p in analysis.problems), [
+        p.render() for p in analysis.problems
+    ]
+
+
+def test_inline_past_what_an_inline_map_runs_is_warned(write_spec):
+    wide = mode_spec(regions(3), "inline", ", max_concurrency: 100")
+    long = mode_spec(regions(2_500), "inline")
+    said = [p.message for p in analyze_text(write_spec, wide).problems if p.severity.name == "WARNING"]
+    assert any("at most 40 items at once, not 100" in m for m in said)
+    said = [p.message for p in analyze_text(write_spec, long).problems if p.severity.name == "WARNING"]
+    assert any("2,500 items inline" in m for m in said)

@@ -195,8 +195,8 @@ def _fits_a_history(workflow: Any, execution_input: dict[str, Any]) -> bool:
         print(f"sfn-build execute: --input: {problem}", file=sys.stderr)
     if problems:
         print(
-            "  hint: put the items in S3 (for_each.items: s3://bucket/items.json), or give the step a "
-            "max_concurrency over 40: either runs it as a Distributed Map, each item an execution of its own",
+            "  hint: give the step's for_each mode: distributed, or put the items in S3 (for_each.items: "
+            "s3://bucket/items.json): either runs them as a Distributed Map, each item an execution of its own",
             file=sys.stderr,
         )
     return not problems

@@ -163,9 +163,9 @@ def _show(workflow: str, result: Any, by_rules: list[tuple[str, str]]) -> None:
     if len(result.events) > HISTORY_LIMIT:
         print(
             f"\nwarning: this run has {len(result.events):,} history events; AWS ends a Standard execution at "
-            f"{HISTORY_LIMIT:,}, so it would fail there\n  hint: put a large for_each's items in S3 "
-            "(for_each.items: s3://...) or give it a max_concurrency over 40, to run it as a Distributed Map, "
-            "each item an execution of its own; or split the work into nested workflows (type: workflow)"
+            f"{HISTORY_LIMIT:,}, so it would fail there\n  hint: give a large for_each mode: distributed, or "
+            "put its items in S3 (for_each.items: s3://...), to run them as a Distributed Map, each item an "
+            "execution of its own; or split the work into nested workflows (type: workflow)"
         )
     print(f"\nAlerts published: {len(alerts) + len(by_rules)}")
     for alert in alerts:
