@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Workflow
+from .model import EVENTS_PER_ITEM, HISTORY_LIMIT, InputField, Workflow
 from .naming import RESERVED_INPUT_PREFIX
 from .problems import did_you_mean
 from .templates import TemplateError, parse_template
-
-HISTORY_LIMIT = 25_000  # events in a Standard execution's history
-# The fewest events an inline Map item of a task adds: its iteration's start and end, the task state's
-# entry and exit, and the task scheduled, started and ended.
-EVENTS_PER_ITEM = 7
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -59,27 +54,43 @@ def input_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
 
 
 def history_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
-    """Lists in the input that an inline Map would run past a Standard execution's history: the
-    execution would fail part way, after running thousands of jobs."""
+    """Lists in the input that inline Maps would run past a Standard execution's history, together
+    with the spec's own lists that run inline: the execution would fail part way, after running
+    thousands of jobs."""
     if workflow.type != "standard":
         return []
-    problems = []
+    from_input: list[tuple[str, str, int]] = []  # the input field, the step running its items, how many
+    literal = 0
     for step in workflow.steps.values():
         each = step.for_each
-        if each is None or each.distributed or not isinstance(each.items, str):
+        if each is None or each.distributed:
             continue
-        try:
-            ref = parse_template(each.items).single_reference
-        except TemplateError:
+        if isinstance(each.items, tuple):
+            literal += len(each.items)
             continue
-        field = workflow.input_field(str(ref.parts[0])) if ref is not None and ref.namespace == "input" else None
-        if field is None or ref is None or len(ref.parts) != 1:
-            continue
-        items = given.get(field.name, field.default)
-        if isinstance(items, list) and len(items) * EVENTS_PER_ITEM > HISTORY_LIMIT:
-            problems.append(
-                f"'{field.name}' holds {len(items):,} items: {step.name} runs them in an inline Map, whose "
-                f"{EVENTS_PER_ITEM * len(items):,} or more history events are past the {HISTORY_LIMIT:,} Step "
-                "Functions allows an execution, so it would fail part way"
-            )
-    return problems
+        field = _input_list(each.items, workflow)
+        items = given.get(field.name, field.default) if field is not None else None
+        if field is not None and isinstance(items, list):
+            from_input.append((field.name, step.name, len(items)))
+    events = (literal + sum(count for *_, count in from_input)) * EVENTS_PER_ITEM
+    if not from_input or events <= HISTORY_LIMIT:
+        return []
+    lists = "; ".join(f"'{name}' holds {count:,} items: {step} runs them" for name, step, count in from_input)
+    also = f" (with the spec's own {literal:,} items run inline)" if literal else ""
+    return [
+        f"{lists} in an inline Map, whose {events:,} or more history events{also} are past the "
+        f"{HISTORY_LIMIT:,} Step Functions allows an execution, so it would fail part way"
+    ]
+
+
+def _input_list(items: Any, workflow: Workflow) -> InputField | None:
+    """The input field a for_each's items are, when they are exactly `${input.NAME}`."""
+    if not isinstance(items, str):
+        return None
+    try:
+        ref = parse_template(items).single_reference
+    except TemplateError:
+        return None
+    if ref is None or ref.namespace != "input" or len(ref.parts) != 1:
+        return None
+    return workflow.input_field(str(ref.parts[0]))

@@ -11,7 +11,7 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -327,7 +327,7 @@ def build_workflow(data: Mapping[str, Any], folder_of: Callable[[str], str] = la
         )
     return Workflow(
         name=data["name"],
-        steps=MappingProxyType(steps),
+        steps=MappingProxyType(_within_history(steps, data.get("type", "standard") == "standard")),
         type=data.get("type", "standard"),
         parallelism=data.get("parallelism", "exact"),
         description=data.get("description"),
@@ -429,9 +429,16 @@ S3_ITEM_FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv
 
 
 # What an inline Map state can run (AWS's Map state, Inline mode): at most 40 items at once, and every
-# item's events (about 8 for a task) in the execution's history of at most 25,000.
+# item's events in the execution's history of at most 25,000.
 INLINE_MAP_CONCURRENCY = 40
 INLINE_MAP_ITEMS = 2_000
+HISTORY_LIMIT = 25_000  # events in a Standard execution's history
+# The fewest events an inline Map item of a task adds: its iteration's start and end, the task state's
+# entry and exit, and the task scheduled, started and ended.
+EVENTS_PER_ITEM = 7
+# What a step outside the items adds at most in a run without retries: its resume gate and task (entry,
+# exit, scheduled, started, submitted, ended), or its signals to the steps that wait for it.
+EVENTS_PER_STEP = 12
 
 
 def runs_distributed(
@@ -440,7 +447,8 @@ def runs_distributed(
     """Whether a for_each runs as a Distributed Map (each item a child execution) rather than inline:
     items in S3, or `mode: distributed`; without a mode, in a Standard workflow, more items at once than
     an inline Map runs (`max_concurrency` over 40, or a literal list of more than 40 items without one),
-    or a literal list too long for one execution's history. A list read at run time without
+    or a literal list too long for one execution's history (several lists that are together: see
+    `_within_history`). A list read at run time without
     `max_concurrency` over 40 runs inline. (`validate` refuses a mode that cannot be: inline items in S3,
     a Distributed Map in an Express workflow.)"""
     if from_s3 or mode is not None:
@@ -451,6 +459,29 @@ def runs_distributed(
     if isinstance(items, list | tuple):
         return len(items) > INLINE_MAP_ITEMS or (wide and len(items) > INLINE_MAP_CONCURRENCY)
     return max_concurrency is not None and max_concurrency > INLINE_MAP_CONCURRENCY
+
+
+def _within_history(steps: dict[str, Step], standard: bool) -> dict[str, Step]:
+    """The steps with the longest literal lists that sfn-build chose to run inline made distributed,
+    longest first, until the items of all inline lists fit one execution's history beside the other
+    steps: each list may be short enough alone, but their events add up in one history. (Express
+    workflows keep no such history, and cannot run a Distributed Map.)"""
+    if not standard:
+        return steps
+    inline = [
+        (step, step.for_each)
+        for step in steps.values()
+        if step.for_each and not step.for_each.distributed and isinstance(step.for_each.items, tuple)
+    ]
+    events = sum(len(each.items) for _, each in inline) * EVENTS_PER_ITEM
+    budget = HISTORY_LIMIT - EVENTS_PER_STEP * len(steps)
+    chosen = sorted(((step, each) for step, each in inline if each.mode is None), key=lambda pair: -len(pair[1].items))
+    for step, each in chosen:
+        if events <= budget:
+            break
+        events -= len(each.items) * EVENTS_PER_ITEM
+        steps[step.name] = replace(step, for_each=replace(each, distributed=True))
+    return steps
 
 
 def _for_each(raw: Mapping[str, Any] | None, standard: bool) -> ForEach | None:

@@ -202,6 +202,41 @@ def test_a_list_in_the_state_runs_distributed_when_an_inline_map_cannot_run_it_a
         assert state["MaxConcurrency"] == concurrency
 
 
+TWO_LISTS = """
+version: 1
+name: two-lists{kind}
+steps:
+  score:
+    type: lambda
+    function: score-region
+    for_each: {{items: {first}, max_concurrency: 10}}
+  rank:
+    type: lambda
+    function: rank-region
+    needs: [score]
+    for_each: {{items: {second}, max_concurrency: 10}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "kind", "distributed"),
+    [
+        (regions(1_500), regions(1_000), "", set()),  # 17,500 events: both fit one history
+        (regions(1_900), regions(1_800), "", {"score"}),  # 25,900: the longer one runs distributed
+        (regions(1_800), regions(1_900), "", {"rank"}),
+        (regions(1_900), regions(1_800), "\ntype: express", set()),  # Express keeps no such history
+        (f"{regions(1_900)}, mode: inline", regions(1_800), "", {"rank"}),  # the spec's mode is kept
+    ],
+)
+def test_lists_too_long_together_for_one_history_run_distributed_longest_first(
+    write_spec, first, second, kind, distributed
+):
+    text = TWO_LISTS.format(first=first, second=second, kind=kind)
+    compilation = compile_text(write_spec, text)
+    states = compilation.definition["States"]
+    assert {name for name in ("score", "rank") if "ItemProcessor" in states[name]} == distributed
+
+
 def test_a_distributed_list_runs_its_own_children_and_reads_nothing_in_s3(write_spec):
     compilation = compile_text(write_spec, list_spec('"${input.regions}"', 500))
     policy = execution_policy(compilation.analysis.workflow, Arns("aws", "eu-west-1", "111122223333"), None)

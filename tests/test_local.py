@@ -69,6 +69,16 @@ def test_an_input_list_too_long_for_an_inline_maps_history_is_refused_before_any
     wide = write_spec(text.replace("max_concurrency: 4", "max_concurrency: 50"))
     code, _, err = cli("execute", wide, "--local", "--input", shards)
     assert "inline Map" not in err and "does not exist here: run `sfn-build create` first" in err  # went on
+    # two lists, each short enough alone, fill one history together
+    again = 'again:\n    type: batch\n    for_each: {items: "${input.more}"}\n    job_queue: ml-cpu\n'
+    again += "    job_definition: s3-copy:7\n\n  featurise:"
+    more = "more: {type: array, default: []}\n  shards:"
+    twice = write_spec(text.replace("featurise:\n", again + "\n", 1).replace("shards:", more, 1))
+    halves = json.dumps({"shards": [f"{n:05}" for n in range(1_800)], "more": list(range(1_800))})
+    code, _, err = cli("execute", twice, "--local", "--input", halves)
+    assert code == 1
+    assert "'shards' holds 1,800 items: copy_shard runs them; 'more' holds 1,800 items: again runs them" in err
+    assert "25,200 or more history events" in err
 
 
 def test_job_outcomes_need_the_local_emulator(cli):

@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
-from ..execution_input import HISTORY_LIMIT
 from ..masking import masked_text
+from ..model import HISTORY_LIMIT
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, checked_input, compile_file, json_object, write
 from .outcomes import OutcomeError, mocked_case
 
