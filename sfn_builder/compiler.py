@@ -213,10 +213,11 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
     except ValueError:
         not_json = Problem(f"{_BUG}: a number is infinite or NaN", ("steps",), hint=_REPORT)
         return _Built(None, {}, [document.place(not_json)])
-    for each in (definition, *parts.values()):
+    for each, each_text in ((definition, text), *((part, part_texts.get(n)) for n, part in parts.items())):
         problems += _check_added_tasks(each, document)
         problems += [
-            document.place(Problem(f"{_BUG} ({finding})", ("steps",), hint=_REPORT)) for finding in asl_findings(each)
+            document.place(Problem(f"{_BUG} ({finding})", ("steps",), hint=_REPORT))
+            for finding in asl_findings(each, each_text)
         ]
     if errors_in(problems):
         return _Built(None, {}, problems)

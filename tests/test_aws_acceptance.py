@@ -65,6 +65,17 @@ def test_the_asl_rules_compile_runs_catch_what_aws_refuses(write_spec, change, f
     assert any(finding in f for f in asl_findings(definition)), asl_findings(definition)
 
 
+def test_a_path_key_holding_a_literal_is_found_from_the_compact_text_as_from_the_walk(write_spec):
+    from sfn_builder.compiler import compact
+
+    definition = compile_text(write_spec, MINIMAL).definition
+    definition["States"]["prep"]["Comment"] = 'a text that holds "x.$": 1'  # a value, not a key
+    assert asl_findings(definition, compact(definition)) == []
+    definition["States"]["prep"]["Parameters"]["Tags"] = [{"Key": "k", "Value.$": 7}]
+    found = asl_findings(definition, compact(definition))
+    assert found == asl_findings(definition) and "Parameters.Tags[0].Value.$ is a path key" in found[0]
+
+
 def test_compile_never_writes_infinity_or_nan():
     from sfn_builder.compiler import compact
 
