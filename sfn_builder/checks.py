@@ -15,7 +15,7 @@ from typing import Any
 
 from .allow_lists import MAX_VALUES, RESOURCE_FIELDS, possible_values
 from .aws_rules import aws_problems
-from .execution_input import matches_type
+from .execution_input import declared_inputs, history_problems, input_findings, matches_type
 from .graph import Jump, StepGraph
 from .model import (
     INLINE_MAP_CONCURRENCY,
@@ -67,7 +67,7 @@ def semantic_problems(workflow: Workflow, data: dict[str, Any]) -> tuple[list[Pr
         problems.extend(_never_run(workflow))
         problems.extend(_templates(workflow, graph))
         problems.extend(_choices(workflow, graph))
-    problems.extend(_workflow_level(workflow))
+    problems.extend(_workflow_level(workflow, schedules_listed=isinstance(data.get("schedule"), list)))
     problems.extend(aws_problems(workflow, data))
     problems.extend(_resource_fields(workflow))
     problems.extend(secret_problems(workflow))
@@ -715,6 +715,22 @@ _ORDER_TESTS = {"greater_than", "greater_than_or_equal", "less_than", "less_than
 MAX_DEPLOYMENT_MINUTES = 2100  # CloudFormation's StateMachineAlias DeploymentPreference Interval
 
 
+def _schedule_input(workflow: Workflow, given: dict[str, Any], path: Path) -> Iterator[Problem]:
+    """A schedule's input as `execute` checks `--input`: every run it starts would fail at the first
+    state (or part way, for lists too long for inline Maps)."""
+    for name, message in input_findings(workflow, given):
+        where = (*path, name) if name is not None else path
+        unknown = name is not None and workflow.input_field(name) is None  # pointed at by its name
+        hint = f"the spec declares: {declared_inputs(workflow)}"
+        yield Problem(f"the schedule's input: {message}", where, hint=hint, on_key=unknown)
+    for message in history_problems(workflow, given):
+        yield Problem(
+            f"the schedule's input: {message}",
+            path,
+            hint="give the step's for_each mode: distributed, or put the items in S3 (for_each.items: s3://...)",
+        )
+
+
 def _deployment(deployment: Deployment) -> Iterator[Problem]:
     """A gradual deployment's interval is whole minutes (as AWS takes it); all_at_once has no steps."""
     base: Path = ("rollout", "deployment")
@@ -844,7 +860,7 @@ def _value_type(value: Any) -> str | None:
     return "string" if isinstance(value, str) else None
 
 
-def _workflow_level(workflow: Workflow) -> Iterator[Problem]:
+def _workflow_level(workflow: Workflow, *, schedules_listed: bool) -> Iterator[Problem]:
     if workflow.execution_role is not None:
         yield from check_role(workflow.execution_role, ("execution_role",), "execution role")
     if workflow.type == "express":
@@ -872,12 +888,13 @@ def _workflow_level(workflow: Workflow) -> Iterator[Problem]:
             ("notifications", "topic", "name"),
             hint="use 1-256 letters, digits, '-' or '_'",
         )
-    many = len(workflow.schedules) > 1
     for n, schedule in enumerate(workflow.schedules):
-        base: Path = ("schedule", n) if many else ("schedule",)
+        base: Path = ("schedule", n) if schedules_listed else ("schedule",)
         error = check_expression(schedule.expression, timezone=schedule.timezone is not None)
         if error:
             yield Problem(error[0], (*base, "expression"), hint=error[1])
+        if schedule.input is not None:
+            yield from _schedule_input(workflow, dict(schedule.input), (*base, "input"))
         if schedule.timezone is not None:
             import zoneinfo  # 5% of `validate`'s start: only for a spec with a time zone
 

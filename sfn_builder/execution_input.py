@@ -32,25 +32,38 @@ def matches_type(value: Any, type_name: str) -> bool:
 
 def input_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
     """What is wrong with an execution input: missing required fields, wrong types, unknown names."""
-    problems = []
+    return [message for _, message in input_findings(workflow, given)]
+
+
+def input_findings(workflow: Workflow, given: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """`input_problems`, each with the given field it is about (None for a missing one)."""
+    problems: list[tuple[str | None, str]] = []
     declared = {field.name: field for field in workflow.inputs}
     for field in workflow.inputs:
         if field.name not in given:
             if not field.has_default:
-                problems.append(f"the input lacks '{field.name}' ({field.type}), which has no default")
+                problems.append((None, f"the input lacks '{field.name}' ({field.type}), which has no default"))
             continue
         value = given[field.name]
         if not matches_type(value, field.type):
             found = "null" if value is None else _NAMES.get(type(value), type(value).__name__)
-            problems.append(f"'{field.name}' is declared {field.type}, but the input gives {found}: {value!r}")
+            problems.append(
+                (field.name, f"'{field.name}' is declared {field.type}, but the input gives {found}: {value!r}")
+            )
         elif field.allowed is not None and value not in field.allowed:
             choices = ", ".join(repr(v) for v in field.allowed)
-            problems.append(f"'{field.name}' may only be one of {choices}, but the input gives {value!r}")
+            problems.append((field.name, f"'{field.name}' may only be one of {choices}, but the input gives {value!r}"))
     for name in given:
         if name not in declared and not name.startswith(RESERVED_INPUT_PREFIX):
             near = did_you_mean(name, list(declared))
-            problems.append(f"'{name}' is not a declared input" + (f" ({near})" if near else ""))
+            problems.append((name, f"'{name}' is not a declared input" + (f" ({near})" if near else "")))
     return problems
+
+
+def declared_inputs(workflow: Workflow) -> str:
+    """The spec's input declarations in a line: what a hint about a wrong input shows."""
+    declared = ", ".join(f"{f.name} ({f.type}{'' if f.has_default else ', required'})" for f in workflow.inputs)
+    return declared or "no inputs"
 
 
 def history_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:

@@ -237,6 +237,15 @@ def test_lists_too_long_together_for_one_history_run_distributed_longest_first(
     assert {name for name in ("score", "rank") if "ItemProcessor" in states[name]} == distributed
 
 
+def test_a_schedule_input_list_too_long_for_an_inline_maps_history_is_refused(write_spec):
+    schedule = "schedule:\n  expression: rate(1 day)\n  input: {regions: %s}\n"
+    refused = analyze_text(write_spec, list_spec('"${input.regions}"') + schedule % regions(3_600))
+    (problem,) = [p for p in refused.problems if "history events" in p.message]
+    assert problem.is_error and problem.path == ("schedule", "input") and "mode: distributed" in problem.hint
+    assert "'regions' holds 3,600 items: score runs them in an inline Map" in problem.message
+    assert analyze_text(write_spec, list_spec('"${input.regions}"') + schedule % regions(3_000)).ok
+
+
 def test_a_distributed_list_runs_its_own_children_and_reads_nothing_in_s3(write_spec):
     compilation = compile_text(write_spec, list_spec('"${input.regions}"', 500))
     policy = execution_policy(compilation.analysis.workflow, Arns("aws", "eu-west-1", "111122223333"), None)

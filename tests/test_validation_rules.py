@@ -110,6 +110,28 @@ CASES = {
         "the input name 'run-date' is not valid",
         None,
     ),
+    # --- a schedule's input, as execute checks --input ---------------------
+    "schedule input name": (
+        steps(PREP) + "schedule:\n  expression: rate(1 day)\n  input:\n    run_dat: latest   # <-\n",
+        "the schedule's input: 'run_dat' is not a declared input (did you mean 'run_date'?)",
+        "the spec declares: run_date (string), min_auc (number)",
+    ),
+    "schedule input type": (
+        steps(PREP) + "schedule:\n  - expression: rate(1 day)\n    input: {min_auc: high}   # <-\n",
+        "the schedule's input: 'min_auc' is declared number, but the input gives text: 'high'",
+        None,
+    ),
+    "schedule expression in a list of one": (
+        steps(PREP) + "schedule:\n  - {expression: 'cron(0 3 * * *)'}   # <-\n",
+        "a cron expression has 6 fields, this one has 5",
+        None,
+    ),
+    "schedule input missing": (
+        steps(PREP).replace("run_date: {type: string, default: latest}", "run_date: {type: string}")
+        + "schedule:\n  expression: rate(1 day)\n  input: {min_auc: 0.9}   # <-\n",
+        "the schedule's input: the input lacks 'run_date' (string), which has no default",
+        "run_date (string, required)",
+    ),
     # --- the graph ----------------------------------------------------------
     "unknown need": (
         steps(PREP, "  train:\n    type: wait\n    seconds: 1\n    needs: [prpe]   # <-\n"),

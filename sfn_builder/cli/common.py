@@ -61,14 +61,13 @@ def json_object(text: str | None, command: str, option: str = "--input") -> dict
 
 def checked_input(workflow: Any, given: dict[str, Any], command: str) -> bool:
     """Whether `--input` fits the spec's `input:` declarations (after saying what does not)."""
-    from ..execution_input import input_problems
+    from ..execution_input import declared_inputs, input_problems
 
     problems = input_problems(workflow, given)
     for problem in problems:
         print(f"sfn-build {command}: --input: {problem}", file=sys.stderr)
     if problems:
-        declared = ", ".join(f"{f.name} ({f.type}{'' if f.has_default else ', required'})" for f in workflow.inputs)
-        print(f"  hint: the spec declares: {declared or 'no inputs'}", file=sys.stderr)
+        print(f"  hint: the spec declares: {declared_inputs(workflow)}", file=sys.stderr)
     return not problems
 
 
