@@ -15,7 +15,7 @@ from typing import Any
 
 from .allow_lists import MAX_VALUES, RESOURCE_FIELDS, possible_values
 from .aws_rules import aws_problems
-from .execution_input import declared_inputs, history_problems, input_findings, matches_type
+from .execution_input import declared_inputs, described, history_problems, input_findings, matches_type
 from .graph import Jump, StepGraph
 from .model import (
     INLINE_MAP_CONCURRENCY,
@@ -114,6 +114,12 @@ def _names(workflow: Workflow) -> Iterator[Problem]:
                 ("input", field.name),
                 hint="choose another name",
                 on_key=True,
+            )
+        if field.has_default and not matches_type(field.default, field.type):
+            yield Problem(
+                f"'{field.name}' is declared {field.type}, but its default is {described(field.default)}",
+                ("input", field.name, "default"),
+                hint=f"write a default of type {field.type} (text in quotes), or change the input's type",
             )
         if field.allowed is not None:
             yield from _allowed_values(field)

@@ -30,6 +30,11 @@ def matches_type(value: Any, type_name: str) -> bool:
     return isinstance(value, wanted) and (not isinstance(value, bool) or bool in wanted)
 
 
+def described(value: Any) -> str:
+    """A JSON value in words: what it is, and itself ("text: 'high'", "a number: 5", "null")."""
+    return "null" if value is None else f"{_NAMES.get(type(value), type(value).__name__)}: {value!r}"
+
+
 def input_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
     """What is wrong with an execution input: missing required fields, wrong types, unknown names."""
     return [message for _, message in input_findings(workflow, given)]
@@ -46,10 +51,8 @@ def input_findings(workflow: Workflow, given: dict[str, Any]) -> list[tuple[str 
             continue
         value = given[field.name]
         if not matches_type(value, field.type):
-            found = "null" if value is None else _NAMES.get(type(value), type(value).__name__)
-            problems.append(
-                (field.name, f"'{field.name}' is declared {field.type}, but the input gives {found}: {value!r}")
-            )
+            found = described(value)
+            problems.append((field.name, f"'{field.name}' is declared {field.type}, but the input gives {found}"))
         elif field.allowed is not None and value not in field.allowed:
             choices = ", ".join(repr(v) for v in field.allowed)
             problems.append((field.name, f"'{field.name}' may only be one of {choices}, but the input gives {value!r}"))

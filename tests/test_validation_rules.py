@@ -110,6 +110,11 @@ CASES = {
         "the input name 'run-date' is not valid",
         None,
     ),
+    "input default of another type": (
+        steps(PREP).replace("default: latest}", "default: 20261121}   # <-"),
+        "'run_date' is declared string, but its default is a number: 20261121",
+        "text in quotes",
+    ),
     # --- a schedule's input, as execute checks --input ---------------------
     "schedule input name": (
         steps(PREP) + "schedule:\n  expression: rate(1 day)\n  input:\n    run_dat: latest   # <-\n",
