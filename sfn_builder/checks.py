@@ -39,6 +39,7 @@ from .secret_checks import secret_problems
 from .steps import KINDS
 from .steps.base import check_arn, check_role, check_s3_uri
 from .steps.flow import COMBINATORS
+from .subscription_checks import subscription_problems
 from .templates import Reference, TemplateError, parse_path, parse_template
 
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+\Z")
@@ -894,6 +895,7 @@ def _workflow_level(workflow: Workflow, *, schedules_listed: bool) -> Iterator[P
             ("notifications", "topic", "name"),
             hint="use 1-256 letters, digits, '-' or '_'",
         )
+    yield from subscription_problems(notifications)
     for n, schedule in enumerate(workflow.schedules):
         base: Path = ("schedule", n) if schedules_listed else ("schedule",)
         error = check_expression(schedule.expression, timezone=schedule.timezone is not None)

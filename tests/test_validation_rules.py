@@ -115,6 +115,19 @@ CASES = {
         "'run_date' is declared string, but its default is a number: 20261121",
         "text in quotes",
     ),
+    "subscription endpoint": (
+        steps(PREP) + "notifications:\n  topic:\n    name: demo-alerts\n    subscriptions:\n"
+        "      - {protocol: email, endpoint: ml-oncall}   # <-\n",
+        "email subscriptions deliver to an e-mail address, not 'ml-oncall'",
+        "ml-oncall@example.com",
+    ),
+    "firehose subscription": (
+        steps(PREP) + "notifications:\n  topic:\n    name: demo-alerts\n    subscriptions:\n"
+        "      - protocol: firehose\n"
+        "        endpoint: arn:aws:firehose:eu-west-1:111122223333:deliverystream/alerts   # <-\n",
+        "only through a subscription role",
+        "subscribe the stream to the topic yourself",
+    ),
     # --- a schedule's input, as execute checks --input ---------------------
     "schedule input name": (
         steps(PREP) + "schedule:\n  expression: rate(1 day)\n  input:\n    run_dat: latest   # <-\n",
@@ -587,6 +600,21 @@ def test_rule(case, write_spec):
     assert problem.render().startswith(f"{problem.file}:{marked[0]}:")
     if hint:
         assert hint in (problem.hint or ""), rendered
+
+
+def test_a_queue_or_function_subscription_is_accepted_with_what_it_must_allow(write_spec):
+    subscriptions = (
+        "notifications:\n  topic:\n    name: demo-alerts\n    subscriptions:\n"
+        "      - {protocol: sqs, endpoint: 'arn:aws:sqs:eu-west-1:111122223333:ml-alerts'}\n"
+        "      - {protocol: lambda, endpoint: 'arn:aws:lambda:eu-west-1:111122223333:function:page:live'}\n"
+        "      - {protocol: sms, endpoint: '+31 6 1234 5678'}\n"
+        "      - {protocol: https, endpoint: 'https://alerts.example.com/hook?team=ml'}\n"
+    )
+    analysis = analyze_file(write_spec(steps(PREP) + subscriptions))
+    assert analysis.ok, [p.render() for p in analysis.problems]
+    warned = [p for p in analysis.problems if p.severity.name == "WARNING"]
+    assert [p.path[-2] for p in warned] == [0, 1]
+    assert "sqs:SendMessage" in warned[0].message and "lambda:InvokeFunction" in warned[1].message
 
 
 def test_a_timeout_written_as_a_whole_float_is_seconds_as_json_schema_reads_it(write_spec):
