@@ -81,6 +81,15 @@ def test_an_input_list_too_long_for_an_inline_maps_history_is_refused_before_any
     assert "25,200 or more history events" in err
 
 
+def test_an_input_past_what_step_functions_takes_is_refused_before_anything_starts(cli, tmp_path):
+    given = tmp_path / "input.json"
+    given.write_text(json.dumps({"run_date": "x" * 270_000}))
+    for command in ("execute", "simulate"):
+        code, _, err = cli(command, EXAMPLE, "--input", f"@{given}")
+        assert code == 1, err
+        assert "--input is 270,016 bytes; Step Functions takes at most 262,144" in err and "s3://" in err
+
+
 def test_job_outcomes_need_the_local_emulator(cli):
     code, _, err = cli("execute", EXAMPLE, "--fail", "train")
     assert code == 2

@@ -15,8 +15,10 @@ from .common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    MAX_INPUT_BYTES,
     checked_input,
     compile_file,
+    fits_an_input,
     json_object,
     report,
     valid_workflow,
@@ -181,7 +183,7 @@ def execute(args: argparse.Namespace) -> int:
     workflow = compilation.analysis.workflow
     if not checked_input(workflow, execution_input, "execute"):
         return EXIT_USAGE
-    if not _fits_a_history(workflow, execution_input):
+    if not fits_an_input(execution_input, "execute") or not _fits_a_history(workflow, execution_input):
         return EXIT_FAILED
     return _start(args, _connect(args), compilation, execution_input, executions.execution_name())
 
@@ -266,8 +268,6 @@ def resume(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     return _start(args, aws, compilation, execution_input, executions.resumed_name(earlier["name"]))
 
-
-MAX_INPUT_BYTES = 256 * 1024  # an execution's input
 
 
 def _redrive(aws, workflow, definition: dict, earlier: dict) -> int:

@@ -12,6 +12,7 @@ from ..files import write_atomically
 from ..problems import Problem
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MAX_INPUT_BYTES = 256 * 1024  # an execution's input, as StartExecution sends it
 
 
 def report(problems: Sequence[Problem]) -> None:
@@ -69,6 +70,20 @@ def checked_input(workflow: Any, given: dict[str, Any], command: str) -> bool:
     if problems:
         print(f"  hint: the spec declares: {declared_inputs(workflow)}", file=sys.stderr)
     return not problems
+
+
+def fits_an_input(given: dict[str, Any], command: str) -> bool:
+    """Whether `--input` is within what Step Functions takes as an execution's input (after saying
+    when it is not: the emulator would take it, AWS refuses it)."""
+    size = len(json.dumps(given).encode())
+    if size > MAX_INPUT_BYTES:
+        print(
+            f"sfn-build {command}: --input is {size:,} bytes; Step Functions takes at most {MAX_INPUT_BYTES:,} as an "
+            "execution's input\n  hint: put large lists or documents in S3 and pass their s3:// URI (a for_each "
+            "reads its items from S3 itself: for_each.items: s3://...)",
+            file=sys.stderr,
+        )
+    return size <= MAX_INPUT_BYTES
 
 
 def write(output: str | None, content: str | bytes) -> int:

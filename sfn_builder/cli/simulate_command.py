@@ -9,7 +9,7 @@ from typing import Any
 
 from ..masking import masked_text
 from ..model import HISTORY_LIMIT
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, checked_input, compile_file, json_object, write
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, checked_input, compile_file, fits_an_input, json_object, write
 from .outcomes import OutcomeError, mocked_case
 
 
@@ -23,6 +23,8 @@ def simulate(args: argparse.Namespace) -> int:
     given = json_object(args.input, "simulate")
     if given is None or not checked_input(workflow, given, "simulate"):
         return EXIT_USAGE
+    if not fits_an_input(given, "simulate"):
+        return EXIT_FAILED
     if args.resume_from:
         given = _resumed_input(args, workflow, definition, given)
         if given is None:
