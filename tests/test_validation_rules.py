@@ -128,6 +128,16 @@ CASES = {
         "only through a subscription role",
         "subscribe the stream to the topic yourself",
     ),
+    "batch job definition revision": (
+        steps("  copy:\n    type: batch\n    job_queue: ml-cpu\n    job_definition: s3-copy:latest   # <-\n"),
+        "'s3-copy:latest' is not a Batch job definition name, name:revision or ARN",
+        "the revision a whole number",
+    ),
+    "batch job queue": (
+        steps("  copy:\n    type: batch\n    job_queue: ml cpu   # <-\n    job_definition: s3-copy:7\n"),
+        "'ml cpu' is not a Batch job queue name or ARN",
+        "1-128 of A-Za-z0-9-_",
+    ),
     # --- a schedule's input, as execute checks --input ---------------------
     "schedule input name": (
         steps(PREP) + "schedule:\n  expression: rate(1 day)\n  input:\n    run_dat: latest   # <-\n",

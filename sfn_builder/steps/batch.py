@@ -28,6 +28,11 @@ from .base import (
 from .sagemaker_common import without_none
 
 _REVISION = re.compile(r":\d+\Z")
+# SubmitJob's jobQueue and jobDefinition: a name (with a revision, for a definition) or an ARN.
+_NAME = r"[A-Za-z0-9_\-]{1,128}"
+_BATCH_ARN = r"arn:aws[a-z\-]*:batch:[a-z0-9\-]+:\d{12}:"
+_QUEUE = re.compile(rf"^({_NAME}|{_BATCH_ARN}job-queue/{_NAME})\Z")
+_DEFINITION = re.compile(rf"^({_NAME}|{_BATCH_ARN}job-definition/{_NAME})(:[1-9][0-9]*)?\Z")
 MIN_MEMORY_MIB = 4  # what Batch accepts for a container's MEMORY requirement
 _MEMORY = re.compile(r"^([0-9]+(?:\.[0-9]+)?) ?(MiB|GiB)\Z")  # as the schema allows
 
@@ -81,6 +86,7 @@ class Batch(StepKind):
 
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "job_queue", "job_definition")
+        yield from _names(step)
         yield from _secret_problems(step)
         memory = _mebibytes((step.config.get("resources") or {}).get("memory"))
         if memory is not None and memory < MIN_MEMORY_MIB:
@@ -115,6 +121,23 @@ class Batch(StepKind):
                 "Tags": tag_map(workflow),
                 "PropagateTags": True,
             }
+        )
+
+
+def _names(step: Step) -> Iterator[Problem]:
+    """The queue and job definition as SubmitJob takes them (templated ones are checked by their values)."""
+    queue, definition = literal(step.config.get("job_queue")), literal(step.config.get("job_definition"))
+    if queue and not _QUEUE.match(queue):
+        yield Problem(
+            f"{queue!r} is not a Batch job queue name or ARN",
+            ("steps", step.name, "job_queue"),
+            hint="write the queue's name (1-128 of A-Za-z0-9-_) or its ARN (arn:aws:batch:REGION:ACCOUNT:job-queue/Q)",
+        )
+    if definition and not _DEFINITION.match(definition):
+        yield Problem(
+            f"{definition!r} is not a Batch job definition name, name:revision or ARN",
+            ("steps", step.name, "job_definition"),
+            hint="write e.g. churn-features:3 (the revision a whole number), churn-features, or the definition's ARN",
         )
 
 
