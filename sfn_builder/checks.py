@@ -100,6 +100,7 @@ def _names(workflow: Workflow) -> Iterator[Problem]:
                 hint=f"rename the step, e.g. '{name}_step'",
                 on_key=True,
             )
+    yield from _job_name_twins(workflow)
     for field in workflow.inputs:
         if not IDENTIFIER.match(field.name):
             yield Problem(
@@ -124,6 +125,28 @@ def _names(workflow: Workflow) -> Iterator[Problem]:
             )
         if field.allowed is not None:
             yield from _allowed_values(field)
+
+
+def _job_name_twins(workflow: Workflow) -> Iterator[Problem]:
+    """Steps whose jobs are named alike (`prep_a` and `prep-a` both start `<workflow>--prep-a-`): the
+    console, alerts and job tags could not tell which step ran a job."""
+    first: dict[str, str] = {}
+    for step in workflow.steps.values():
+        kind = KINDS[step.type]
+        if not kind.runs_job:
+            continue
+        prefix = kind.job_prefix(workflow, step)
+        if prefix not in first:
+            first[prefix] = step.name
+            continue
+        yield Problem(
+            f"steps '{first[prefix]}' and '{step.name}' both name their jobs {prefix}-...: the console, alerts and "
+            "job tags cannot tell which step ran a job",
+            ("steps", step.name),
+            hint="rename one of them (job names keep letters and digits, lowercased, and turn the rest into '-')",
+            severity=Severity.WARNING,
+            on_key=True,
+        )
 
 
 def _allowed_values(field: InputField) -> Iterator[Problem]:

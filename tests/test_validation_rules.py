@@ -627,6 +627,15 @@ def test_a_queue_or_function_subscription_is_accepted_with_what_it_must_allow(wr
     assert "sqs:SendMessage" in warned[0].message and "lambda:InvokeFunction" in warned[1].message
 
 
+def test_steps_whose_jobs_are_named_alike_are_warned(write_spec):
+    twin = PREP.replace("  prep:", "  Prep_:")  # job names lowercase, and turn '_' into '-': prep
+    analysis = analyze_file(write_spec(steps(PREP, twin, PREP.replace("  prep:", "  prep_b:"))))
+    assert analysis.ok
+    (warned,) = [p for p in analysis.problems if "both name their jobs" in p.message]
+    assert warned.path == ("steps", "Prep_")
+    assert "'prep' and 'Prep_' both name their jobs demo--prep-..." in warned.message
+
+
 def test_a_timeout_written_as_a_whole_float_is_seconds_as_json_schema_reads_it(write_spec):
     analysis = analyze_file(write_spec(HEAD.replace("defaults:\n", "defaults:\n  timeout: 3.\n") + "steps:\n" + PREP))
     assert analysis.ok, [p.render() for p in analysis.problems]
