@@ -162,7 +162,8 @@ def test_reports_share_the_state(write_spec):
 
 
 def test_the_cloudformation_export_keeps_user_text_literal_and_fits_its_limits(write_spec, tmp_path):
-    text = MINIMAL.replace("name: demo", "name: demo\ndescription: '" + "é" * 1000 + "'") + (
+    described = "name: demo\ndescription: '" + "é" * 1000 + "'\ninput: {note: {type: string, default: ''}}"
+    text = MINIMAL.replace("name: demo", described) + (
         "schedule:\n  expression: rate(1 day)\n  input: {note: 'costs ${AWS::Region} and ${X}'}\n"
     )
     compilation = compile_text(write_spec, text)
