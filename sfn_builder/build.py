@@ -778,10 +778,11 @@ class _Builder:
 
     def caught_in_map(self, step: Step, scope: Scope, states: list[Any]) -> Any:
         """An item's states inside a Map: each passes its failure on (rethrow), and the last one outputs the
-        item's kept result. Returns the last."""
+        item's kept result, or nothing (`{}`) when none is kept: a Map gathers every item's output before
+        its ResultPath applies (a Distributed Map even when it is null), and fails the execution with
+        States.DataLimitExceeded, which no catch handles, when they pass 256 KiB. Returns the last."""
         last = states[-1]
-        if step.name in self.kept:
-            last.fields["output_path"] = self.renderer.result_path(step.name)
+        last.fields["output_path"] = self.renderer.result_path(step.name) if step.name in self.kept else None
         for state in dict.fromkeys(states):
             state.add_catch(
                 sdk.Catch(error_equals=["States.ALL"], result_path="$.error", next_step=self.rethrow(step.name, scope))

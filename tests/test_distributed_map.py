@@ -246,6 +246,21 @@ def test_a_schedule_input_list_too_long_for_an_inline_maps_history_is_refused(wr
     assert analyze_text(write_spec, list_spec('"${input.regions}"') + schedule % regions(3_000)).ok
 
 
+@pytest.mark.parametrize("items", ["s3://ml-data/shards/list.json", regions(50), regions(3)])
+def test_an_item_whose_result_nobody_reads_outputs_nothing(write_spec, items):
+    """A Map gathers every item's output before its ResultPath applies (a Distributed Map even when it is
+    null): past 256 KiB the execution fails with States.DataLimitExceeded, which no catch handles."""
+    text = spec(items) if items.startswith("s3://") else list_spec(items).replace('scores: "${steps.score}"', "x: 1")
+    definition = compile_text(write_spec, text).definition
+    state = definition["States"]["score"]
+    processor = state.get("ItemProcessor") or state["Iterator"]
+    assert processor["States"]["score.each"]["OutputPath"] is None and state["ResultPath"] is None
+    assert engine.run(definition, "x", {}, success_case(definition, {})).status == "SUCCEEDED"
+    kept = compile_text(write_spec, list_spec(items if not items.startswith("s3://") else regions(3))).definition
+    processor = kept["States"]["score"].get("ItemProcessor") or kept["States"]["score"]["Iterator"]
+    assert processor["States"]["score.each"]["OutputPath"] == "$.steps.score"  # a result read later: kept
+
+
 def test_a_distributed_list_runs_its_own_children_and_reads_nothing_in_s3(write_spec):
     compilation = compile_text(write_spec, list_spec('"${input.regions}"', 500))
     policy = execution_policy(compilation.analysis.workflow, Arns("aws", "eu-west-1", "111122223333"), None)
