@@ -431,6 +431,10 @@ def _inline_limits(each: ForEach, base: Path) -> Iterator[Problem]:
         )
 
 
+# How many item outputs of `{}` a Distributed Map gathers in 256 KiB ("{}," each, in a list).
+_GATHERED_ITEMS_LIMIT = 256 * 1024 // 3 // 1000 * 1000
+
+
 def _item_source(step: Step, workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
     """Items in S3 (a Distributed Map): a format sfn-build can tell, a key templated from inputs only,
     a Standard workflow."""
@@ -440,6 +444,15 @@ def _item_source(step: Step, workflow: Workflow, graph: StepGraph) -> Iterator[P
     yield from check_s3_uri(step.for_each.items, path)
     if step.for_each.results is not None:
         yield from check_s3_uri(step.for_each.results, ("steps", step.name, "for_each", "results"))
+    else:
+        yield Problem(
+            "without for_each.results, the Distributed Map gathers every item's output into the state (an "
+            f"empty one each): about {_GATHERED_ITEMS_LIMIT:,} items fill its 256 KiB, and more end the execution "
+            "with States.DataLimitExceeded, which no catch handles",
+            ("steps", step.name, "for_each"),
+            hint="add results: s3://bucket/prefix/ (Step Functions then writes the items' results there)",
+            severity=Severity.WARNING,
+        )
     if "${" in source.bucket:
         yield Problem("the bucket of a step's items cannot be templated", path, hint="write the bucket name")
     if source.format == "objects" and step.for_each.format is not None:

@@ -261,6 +261,15 @@ def test_an_item_whose_result_nobody_reads_outputs_nothing(write_spec, items):
     assert processor["States"]["score.each"]["OutputPath"] == "$.steps.score"  # a result read later: kept
 
 
+def test_items_in_s3_without_results_are_warned_of_the_state_their_outputs_fill(write_spec):
+    analysis = analyze_text(write_spec, spec("s3://ml-data/shards/list.json"))
+    warned = [p for p in analysis.problems if p.severity.name == "WARNING"]
+    assert [p.path for p in warned] == [("steps", "score", "for_each")]
+    assert "about 87,000 items" in warned[0].message and "results: s3://" in warned[0].hint
+    written = analyze_text(write_spec, spec("s3://ml-data/shards/list.json", "\n      results: s3://ml-data/out/"))
+    assert written.ok and not [p for p in written.problems if "gathers" in p.message]
+
+
 def test_a_distributed_list_runs_its_own_children_and_reads_nothing_in_s3(write_spec):
     compilation = compile_text(write_spec, list_spec('"${input.regions}"', 500))
     policy = execution_policy(compilation.analysis.workflow, Arns("aws", "eu-west-1", "111122223333"), None)
