@@ -895,8 +895,7 @@ class _Builder:
         else:
             fields["items_path"] = f"$.items.{self.keys[step.name]}"
         if step.for_each.distributed and step.for_each.source is None:  # over the list in the state
-            tolerated = step.for_each.tolerated_failure_percentage
-            fields["distributed"] = {} if tolerated is None else {"ToleratedFailurePercentage": float(tolerated)}
+            fields["distributed"] = self.map_run_fields(step)
         document = self.item_document(step)
         in_children = step.for_each.distributed  # each item a child execution: it reads the workflow's from its input
         if in_children:
@@ -922,8 +921,8 @@ class _Builder:
         return scope.add(state)
 
     def item_reader(self, step: Step) -> dict[str, Any]:
-        """A Distributed Map's own fields: where its items are read, how many may fail, where the
-        items' results are written (they are never brought into the state: ResultPath null)."""
+        """A Distributed Map's own fields over items in S3: where its items are read, and its map run's
+        (`map_run_fields`)."""
         assert step.for_each is not None and step.for_each.source is not None
         source = step.for_each.source
         if source.format == "objects":
@@ -940,7 +939,13 @@ class _Builder:
                 "ReaderConfig": config,
                 "Parameters": self.renderer.render({"Bucket": source.bucket, "Key": source.key}),
             }
-        fields: dict[str, Any] = {"ItemReader": reader}
+        return {"ItemReader": reader, **self.map_run_fields(step)}
+
+    def map_run_fields(self, step: Step) -> dict[str, Any]:
+        """A Distributed Map's fields whatever its items: how many items may fail, and where the items'
+        results are written (they are then not brought into the state: ResultPath null)."""
+        assert step.for_each is not None
+        fields: dict[str, Any] = {}
         if step.for_each.tolerated_failure_percentage is not None:
             fields["ToleratedFailurePercentage"] = float(step.for_each.tolerated_failure_percentage)
         if step.for_each.results is not None:

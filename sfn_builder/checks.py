@@ -348,16 +348,12 @@ def _templates(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
             continue
         if step.for_each is not None:
             yield from _list_mode(step, workflow)
-            for field, value in (
-                ("results", step.for_each.results),
-                ("format", step.for_each.format),
-            ):
-                if value is not None:
-                    yield Problem(
-                        f"for_each.{field} applies to items in S3 only (a Distributed Map)",
-                        (*base, "for_each", field),
-                        hint="remove it, or read the items from S3: items: s3://bucket/items.json",
-                    )
+            if step.for_each.format is not None:
+                yield Problem(
+                    "for_each.format says how a file of items in S3 is written: these items are a list",
+                    (*base, "for_each", "format"),
+                    hint="remove it, or read the items from S3: items: s3://bucket/items.json",
+                )
         if step.for_each is not None and isinstance(step.for_each.items, str):
             path = (*base, "for_each", "items")
             items = step.for_each.items
@@ -392,7 +388,8 @@ def _templates(workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
 
 def _list_mode(step: Step, workflow: Workflow) -> Iterator[Problem]:
     """A list's `mode` and what only a Distributed Map takes: a mode the workflow can run, a tolerance
-    only where the spec says the items run distributed (sfn-build's own choice may change with the list)."""
+    and results written to S3 only where the spec says the items run distributed (sfn-build's own
+    choice may change with the list)."""
     assert step.for_each is not None
     base = ("steps", step.name, "for_each")
     if step.for_each.mode == "distributed" and workflow.type != "standard":
@@ -403,13 +400,15 @@ def _list_mode(step: Step, workflow: Workflow) -> Iterator[Problem]:
         )
     if step.for_each.mode == "inline":
         yield from _inline_limits(step.for_each, base)
-    if step.for_each.tolerated_failure_percentage is not None and step.for_each.mode != "distributed":
-        yield Problem(
-            "for_each.tolerated_failure_percentage applies to a Distributed Map only: items in S3, or mode: "
-            "distributed",
-            (*base, "tolerated_failure_percentage"),
-            hint="add mode: distributed (each item then runs as an execution of its own), or remove it",
-        )
+    for field in ("tolerated_failure_percentage", "results"):
+        if getattr(step.for_each, field) is not None and step.for_each.mode != "distributed":
+            yield Problem(
+                f"for_each.{field} applies to a Distributed Map only: items in S3, or mode: distributed",
+                (*base, field),
+                hint="add mode: distributed (each item then runs as an execution of its own), or remove it",
+            )
+    if step.for_each.results is not None:
+        yield from check_s3_uri(step.for_each.results, (*base, "results"))
 
 
 def _inline_limits(each: ForEach, base: Path) -> Iterator[Problem]:
@@ -588,12 +587,16 @@ def _reference(
     if not has_result(source_step.type):
         yield Problem(f"{ref.text} reads step '{source}', but a {source_step.type} step has no result", path)
         return
-    if source_step.for_each is not None and source_step.for_each.source is not None:
+    each = source_step.for_each
+    if each is not None and (each.source is not None or each.results is not None):
+        written = f"written to {each.results}" if each.results else "not kept"
         yield Problem(
-            f"{ref.text} reads step '{source}', whose items are in S3: their results are not kept in the "
-            "workflow's state (they may be far larger than the 256 KiB it holds)",
+            f"{ref.text} reads step '{source}', whose items' results are {written}, not in the workflow's "
+            "state (they may be far larger than the 256 KiB it holds)",
             path,
-            hint=f"give '{source}' for_each.results: s3://bucket/prefix/ and read the results there",
+            hint=f"pass the prefix to a later step that reads them from S3 (a lambda, say): {each.results}"
+            if each.results
+            else f"give '{source}' for_each.results: s3://bucket/prefix/ and read the results there",
         )
         return
     if source == step.name:

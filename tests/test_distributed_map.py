@@ -77,8 +77,8 @@ def test_tolerated_failures_and_results_in_s3(write_spec):
     [
         ("s3://ml-data/shards/list.txt", "", "cannot tell how the items"),
         ("s3://ml-data/${steps.done.Payload}/list.json", "", "may only use ${input.NAME}"),
-        ("${input.run_date}", "\n      results: s3://ml-data/results/", "applies to items in S3 only"),
-        ("${input.run_date}", "\n      format: csv", "applies to items in S3 only"),
+        ("${input.run_date}", "\n      results: s3://ml-data/results/", "mode: distributed"),  # chosen, not said
+        ("${input.run_date}", "\n      format: csv", "how a file of items in S3 is written"),
         ("s3://ml-data/shards/", "\n      format: manifest", "is a prefix"),
     ],
 )
@@ -93,7 +93,7 @@ def test_results_of_items_in_s3_are_not_read_from_the_state(write_spec):
     reading = "function: tell\n    payload: {x: '${steps.score}'}"
     text = spec("s3://ml-data/shards/list.json").replace("function: tell", reading)
     analysis = analyze_text(write_spec, text)
-    assert any("whose items are in S3" in p.message for p in analysis.problems)
+    assert any("whose items' results are not kept" in p.message for p in analysis.problems)
 
 
 def test_express_workflows_cannot_read_items_from_s3(write_spec):
@@ -268,6 +268,22 @@ def test_items_in_s3_without_results_are_warned_of_the_state_their_outputs_fill(
     assert "about 87,000 items" in warned[0].message and "results: s3://" in warned[0].hint
     written = analyze_text(write_spec, spec("s3://ml-data/shards/list.json", "\n      results: s3://ml-data/out/"))
     assert written.ok and not [p for p in written.problems if "gathers" in p.message]
+
+
+def test_a_list_said_to_run_distributed_may_write_its_results_to_s3(write_spec):
+    text = mode_spec('"${input.regions}"', "distributed", ", results: 's3://ml-data/scores/'")
+    refused = [p for p in analyze_text(write_spec, text).problems if p.is_error]
+    assert len(refused) == 1 and "written to s3://ml-data/scores/" in refused[0].message  # done reads them
+    assert "s3://ml-data/scores/" in refused[0].hint
+    compilation = compile_text(write_spec, text.replace('payload: {scores: "${steps.score}"}', "payload: {}"))
+    state = compilation.definition["States"]["score"]
+    assert state["ResultWriter"]["Parameters"] == {"Bucket": "ml-data", "Prefix": "scores/"}
+    assert state["ResultPath"] is None and state["ItemsPath"] == "$.input.regions"
+    policy = execution_policy(compilation.analysis.workflow, Arns("aws", "eu-west-1", "111122223333"), None)
+    writes = [s["Resource"] for s in policy["Statement"] if "s3:PutObject" in s["Action"]]
+    assert writes == [["arn:aws:s3:::ml-data/scores/*"]]
+    run = engine.run(compilation.definition, "x", {"regions": ["a", "b"]}, success_case(compilation.definition, {}))
+    assert run.status == "SUCCEEDED"
 
 
 def test_a_distributed_list_runs_its_own_children_and_reads_nothing_in_s3(write_spec):
