@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import EVENTS_PER_ITEM, HISTORY_LIMIT, InputField, Workflow
+from .model import HISTORY_LIMIT, InputField, Workflow, item_events
 from .naming import RESERVED_INPUT_PREFIX
 from .problems import did_you_mean
 from .templates import TemplateError, parse_template
@@ -76,19 +76,20 @@ def history_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
     if workflow.type != "standard":
         return []
     from_input: list[tuple[str, str, int]] = []  # the input field, the step running its items, how many
-    literal = 0
+    literal = events = 0
     for step in workflow.steps.values():
         each = step.for_each
         if each is None or each.distributed:
             continue
         if isinstance(each.items, tuple):
             literal += len(each.items)
+            events += len(each.items) * item_events(step)
             continue
         field = _input_list(each.items, workflow)
         items = given.get(field.name, field.default) if field is not None else None
         if field is not None and isinstance(items, list):
             from_input.append((field.name, step.name, len(items)))
-    events = (literal + sum(count for *_, count in from_input)) * EVENTS_PER_ITEM
+            events += len(items) * item_events(step)
     if not from_input or events <= HISTORY_LIMIT:
         return []
     lists = "; ".join(f"'{name}' holds {count:,} items: {step} runs them" for name, step, count in from_input)

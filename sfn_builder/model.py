@@ -434,7 +434,8 @@ INLINE_MAP_CONCURRENCY = 40
 INLINE_MAP_ITEMS = 2_000
 HISTORY_LIMIT = 25_000  # events in a Standard execution's history
 # The fewest events an inline Map item of a task adds: its iteration's start and end, the task state's
-# entry and exit, and the task scheduled, started and ended.
+# entry and exit, and the task scheduled, started and ended (and submitted, for a task that waits for
+# a job: see `item_events`).
 EVENTS_PER_ITEM = 7
 # What a step outside the items adds at most in a run without retries: its resume gate and task (entry,
 # exit, scheduled, started, submitted, ended), or its signals to the steps that wait for it.
@@ -461,6 +462,12 @@ def runs_distributed(
     return max_concurrency is not None and max_concurrency > INLINE_MAP_CONCURRENCY
 
 
+def item_events(step: Step) -> int:
+    """The fewest history events each item of the step's for_each adds when it runs inline (measured:
+    7 for a lambda's, 8 for a processing job's)."""
+    return EVENTS_PER_ITEM + (step.type in JOB_TYPES)
+
+
 def _within_history(steps: dict[str, Step], standard: bool) -> dict[str, Step]:
     """The steps with the longest literal lists that sfn-build chose to run inline made distributed,
     longest first, until the items of all inline lists fit one execution's history beside the other
@@ -473,13 +480,13 @@ def _within_history(steps: dict[str, Step], standard: bool) -> dict[str, Step]:
         for step in steps.values()
         if step.for_each and not step.for_each.distributed and isinstance(step.for_each.items, tuple)
     ]
-    events = sum(len(each.items) for _, each in inline) * EVENTS_PER_ITEM
+    events = sum(len(each.items) * item_events(step) for step, each in inline)
     budget = HISTORY_LIMIT - EVENTS_PER_STEP * len(steps)
     chosen = sorted(((step, each) for step, each in inline if each.mode is None), key=lambda pair: -len(pair[1].items))
     for step, each in chosen:
         if events <= budget:
             break
-        events -= len(each.items) * EVENTS_PER_ITEM
+        events -= len(each.items) * item_events(step)
         steps[step.name] = replace(step, for_each=replace(each, distributed=True))
     return steps
 

@@ -60,7 +60,7 @@ def test_execute_local_with_a_failing_job_retries_alerts_and_fails(private_cache
 
 def test_an_input_list_too_long_for_an_inline_maps_history_is_refused_before_anything_starts(cli, write_spec):
     fanout = str(ROOT / "workflows" / "batch-fanout.yaml")
-    shards = json.dumps({"shards": [f"{n:05}" for n in range(3_600)]})  # 7 events an item at least: 25,200
+    shards = json.dumps({"shards": [f"{n:05}" for n in range(3_600)]})  # 8 events a job item at least: 28,800
     code, _, err = cli("execute", fanout, "--local", "--input", shards)
     assert code == 1
     assert "'shards' holds 3,600 items: copy_shard runs them in an inline Map" in err and "s3://" in err
@@ -74,11 +74,11 @@ def test_an_input_list_too_long_for_an_inline_maps_history_is_refused_before_any
     again += "    job_definition: s3-copy:7\n\n  featurise:"
     more = "more: {type: array, default: []}\n  shards:"
     twice = write_spec(text.replace("featurise:\n", again + "\n", 1).replace("shards:", more, 1))
-    halves = json.dumps({"shards": [f"{n:05}" for n in range(1_800)], "more": list(range(1_800))})
+    halves = json.dumps({"shards": [f"{n:05}" for n in range(1_600)], "more": list(range(1_600))})
     code, _, err = cli("execute", twice, "--local", "--input", halves)
     assert code == 1
-    assert "'shards' holds 1,800 items: copy_shard runs them; 'more' holds 1,800 items: again runs them" in err
-    assert "25,200 or more history events" in err
+    assert "'shards' holds 1,600 items: copy_shard runs them; 'more' holds 1,600 items: again runs them" in err
+    assert "25,600 or more history events" in err  # 8 an item of a Batch job (7 for a lambda's)
 
 
 def test_an_input_past_what_step_functions_takes_is_refused_before_anything_starts(cli, tmp_path):
