@@ -589,10 +589,10 @@ def _reference(
         return
     each = source_step.for_each
     if each is not None and (each.source is not None or each.results is not None):
-        written = f"written to {each.results}" if each.results else "not kept"
+        where = f"written to {each.results}, not kept in" if each.results else "not kept in"
         yield Problem(
-            f"{ref.text} reads step '{source}', whose items' results are {written}, not in the workflow's "
-            "state (they may be far larger than the 256 KiB it holds)",
+            f"{ref.text} reads step '{source}', whose items' results are {where} the workflow's state (they "
+            "may be far larger than the 256 KiB it holds)",
             path,
             hint=f"pass the prefix to a later step that reads them from S3 (a lambda, say): {each.results}"
             if each.results

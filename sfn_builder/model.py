@@ -448,10 +448,10 @@ def runs_distributed(
     """Whether a for_each runs as a Distributed Map (each item a child execution) rather than inline:
     items in S3, or `mode: distributed`; without a mode, in a Standard workflow, more items at once than
     an inline Map runs (`max_concurrency` over 40, or a literal list of more than 40 items without one),
-    or a literal list too long for one execution's history (several lists that are together: see
-    `_within_history`). A list read at run time without
-    `max_concurrency` over 40 runs inline. (`validate` refuses a mode that cannot be: inline items in S3,
-    a Distributed Map in an Express workflow.)"""
+    or a literal list too long for one execution's history (and lists too long together: see
+    `_within_history`). A list read at run time without `max_concurrency` over 40 runs inline.
+    (`validate` refuses a mode that cannot be: inline items in S3, a Distributed Map in an Express
+    workflow.)"""
     if from_s3 or mode is not None:
         return from_s3 or mode == "distributed"
     if not standard:  # an Express workflow cannot run a Distributed Map

@@ -269,7 +269,6 @@ def resume(args: argparse.Namespace) -> int:
     return _start(args, aws, compilation, execution_input, executions.resumed_name(earlier["name"]))
 
 
-
 def _redrive(aws, workflow, definition: dict, earlier: dict) -> int:
     """AWS's own redrive: the same definition, from the states that failed (Standard, within 14 days)."""
     from ..deploy import executions
