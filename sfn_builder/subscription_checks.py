@@ -14,29 +14,32 @@ from collections.abc import Iterator
 from .model import Notifications
 from .problems import Problem, Severity
 
+
+def _arn(service: str, resource: str) -> re.Pattern[str]:
+    """An ARN of the service's resource, in any partition and region."""
+    return re.compile(rf"arn:aws[a-z\-]*:{service}:[a-z0-9\-]+:\d{{12}}:{resource}\Z")
+
+
+_EMAIL = (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z"), "an e-mail address", "ml-oncall@example.com")
 _ADDRESSES = {  # protocol: (pattern, what it is, an example)
-    "email": (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z"), "an e-mail address", "ml-oncall@example.com"),
-    "email-json": (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z"), "an e-mail address", "ml-oncall@example.com"),
+    "email": _EMAIL,
+    "email-json": _EMAIL,
     "sms": (re.compile(r"\+?[0-9][0-9 \-]{5,18}[0-9]\Z"), "a phone number", "+15555550100"),
     "http": (re.compile(r"http://[^\s/]+\S*\Z"), "an http:// URL", "http://alerts.example.com/hook"),
     "https": (re.compile(r"https://[^\s/]+\S*\Z"), "an https:// URL", "https://alerts.example.com/hook"),
-    "sqs": (
-        re.compile(r"arn:aws[a-z\-]*:sqs:[a-z0-9\-]+:\d{12}:[\w\-]{1,80}(\.fifo)?\Z"),
-        "an SQS queue ARN",
-        "arn:aws:sqs:eu-west-1:111122223333:ml-alerts",
-    ),
+    "sqs": (_arn("sqs", r"[\w\-]{1,80}(\.fifo)?"), "an SQS queue ARN", "arn:aws:sqs:eu-west-1:111122223333:ml-alerts"),
     "lambda": (
-        re.compile(r"arn:aws[a-z\-]*:lambda:[a-z0-9\-]+:\d{12}:function:[\w\-]{1,64}(:[\w\-$]+)?\Z"),
+        _arn("lambda", r"function:[\w\-]{1,64}(:[\w\-$]+)?"),
         "a Lambda function ARN",
         "arn:aws:lambda:eu-west-1:111122223333:function:page-oncall",
     ),
     "firehose": (
-        re.compile(r"arn:aws[a-z\-]*:firehose:[a-z0-9\-]+:\d{12}:deliverystream/[\w.\-]{1,64}\Z"),
+        _arn("firehose", r"deliverystream/[\w.\-]{1,64}"),
         "a Firehose delivery stream ARN",
         "arn:aws:firehose:eu-west-1:111122223333:deliverystream/ml-alerts",
     ),
     "application": (
-        re.compile(r"arn:aws[a-z\-]*:sns:[a-z0-9\-]+:\d{12}:endpoint/\S+\Z"),
+        _arn("sns", r"endpoint/\S+"),
         "a mobile platform endpoint ARN",
         "arn:aws:sns:eu-west-1:111122223333:endpoint/GCM/ml-oncall/0123abcd-4567-89ef-0123-456789abcdef",
     ),
