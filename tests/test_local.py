@@ -58,7 +58,9 @@ def test_execute_local_with_a_failing_job_retries_alerts_and_fails(private_cache
     assert [line.split()[2] for line in rows] == ["FAILED"]
 
 
-def test_an_input_list_too_long_for_an_inline_maps_history_is_refused_before_anything_starts(cli, write_spec):
+def test_an_input_list_too_long_for_an_inline_maps_history_is_refused_before_anything_starts(
+    private_cache, cli, write_spec
+):
     fanout = str(ROOT / "workflows" / "batch-fanout.yaml")
     shards = json.dumps({"shards": [f"{n:05}" for n in range(3_600)]})  # 8 events a job item at least: 28,800
     code, _, err = cli("execute", fanout, "--local", "--input", shards)
