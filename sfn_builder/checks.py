@@ -762,13 +762,15 @@ MAX_DEPLOYMENT_MINUTES = 2100  # CloudFormation's StateMachineAlias DeploymentPr
 
 
 def _schedule_input(workflow: Workflow, given: dict[str, Any], path: Path) -> Iterator[Problem]:
-    """A schedule's input as `execute` checks `--input`: every run it starts would fail at the first
-    state (or part way, for lists too long for inline Maps)."""
+    """A schedule's input as `execute` checks `--input`: a missing or mistyped field fails every run it
+    starts (or a list too long for inline Maps, part way); an undeclared one is passed on unread, which
+    is warned (a misspelt name, most likely)."""
     for name, message in input_findings(workflow, given):
         where = (*path, name) if name is not None else path
         unknown = name is not None and workflow.input_field(name) is None  # pointed at by its name
         hint = f"the spec declares: {declared_inputs(workflow)}"
-        yield Problem(f"the schedule's input: {message}", where, hint=hint, on_key=unknown)
+        severity = Severity.WARNING if unknown else Severity.ERROR
+        yield Problem(f"the schedule's input: {message}", where, hint=hint, on_key=unknown, severity=severity)
     for message in history_problems(workflow, given):
         yield Problem(
             f"the schedule's input: {message}",

@@ -139,11 +139,6 @@ CASES = {
         "1-128 of A-Za-z0-9-_",
     ),
     # --- a schedule's input, as execute checks --input ---------------------
-    "schedule input name": (
-        steps(PREP) + "schedule:\n  expression: rate(1 day)\n  input:\n    run_dat: latest   # <-\n",
-        "the schedule's input: 'run_dat' is not a declared input (did you mean 'run_date'?)",
-        "the spec declares: run_date (string), min_auc (number)",
-    ),
     "schedule input type": (
         steps(PREP) + "schedule:\n  - expression: rate(1 day)\n    input: {min_auc: high}   # <-\n",
         "the schedule's input: 'min_auc' is declared number, but the input gives text: 'high'",
@@ -625,6 +620,16 @@ def test_a_queue_or_function_subscription_is_accepted_with_what_it_must_allow(wr
     warned = [p for p in analysis.problems if p.severity.name == "WARNING"]
     assert [p.path[-2] for p in warned] == [0, 1]
     assert "sqs:SendMessage" in warned[0].message and "lambda:InvokeFunction" in warned[1].message
+
+
+def test_an_undeclared_name_in_a_schedules_input_is_warned_at_its_key(write_spec):
+    text = steps(PREP) + "schedule:\n  expression: rate(1 day)\n  input:\n    run_dat: latest\n"
+    analysis = analyze_file(write_spec(text))
+    assert analysis.ok  # passed on unread: the run does not fail
+    (warned,) = [p for p in analysis.problems if "schedule's input" in p.message]
+    assert warned.severity.name == "WARNING" and "(did you mean 'run_date'?)" in warned.message
+    assert (warned.position.line, warned.position.column) == (len(text.splitlines()), 5)
+    assert "the spec declares: run_date (string), min_auc (number)" in warned.hint
 
 
 def test_steps_whose_jobs_are_named_alike_are_warned(write_spec):
