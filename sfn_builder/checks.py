@@ -118,10 +118,11 @@ def _names(workflow: Workflow) -> Iterator[Problem]:
                 on_key=True,
             )
         if field.has_default and not matches_type(field.default, field.type):
-            yield Problem(
+            yield Problem(  # null is warned: a spec may mean "none unless the execution gives one"
                 f"'{field.name}' is declared {field.type}, but its default is {described(field.default)}",
                 ("input", field.name, "default"),
                 hint=f"write a default of type {field.type} (text in quotes), or change the input's type",
+                severity=Severity.WARNING if field.default is None else Severity.ERROR,
             )
         if field.allowed is not None:
             yield from _allowed_values(field)

@@ -632,6 +632,13 @@ def test_an_undeclared_name_in_a_schedules_input_is_warned_at_its_key(write_spec
     assert "the spec declares: run_date (string), min_auc (number)" in warned.hint
 
 
+def test_a_null_input_default_is_warned_not_refused(write_spec):
+    analysis = analyze_file(write_spec(steps(PREP).replace("default: latest}", "default: null}")))
+    assert analysis.ok
+    (warned,) = [p for p in analysis.problems if "its default is null" in p.message]
+    assert warned.severity.name == "WARNING" and warned.path == ("input", "run_date", "default")
+
+
 def test_steps_whose_jobs_are_named_alike_are_warned(write_spec):
     twin = PREP.replace("  prep:", "  Prep_:")  # job names lowercase, and turn '_' into '-': prep
     analysis = analyze_file(write_spec(steps(PREP, twin, PREP.replace("  prep:", "  prep_b:"))))
