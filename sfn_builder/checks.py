@@ -531,6 +531,28 @@ def _item_list(ref: Reference, path: Path, step: Step, whole: bool) -> Iterator[
         )
 
 
+def _literal_items_have(ref: Reference, items: tuple[Any, ...], path: Path) -> Iterator[Problem]:
+    """`${item.PATH}` over a literal list: every item has the path (a path an item lacks ends the
+    execution with States.Runtime, which no catch handles). The first item without it is named."""
+    for number, item in enumerate(items, start=1):
+        node = item
+        for part in ref.parts:
+            if isinstance(part, int):
+                found = type(node) is list and -len(node) <= part < len(node)
+            else:
+                found = isinstance(node, dict) and part in node
+            if not found:
+                names = sorted(node) if isinstance(node, dict) else []
+                yield Problem(
+                    f"{ref.text}: item {number} of the list, {json.dumps(item)}, has no {part!r}"
+                    + ("" if isinstance(node, dict | list) else f" ({json.dumps(node)} is not an object)"),
+                    path,
+                    hint=did_you_mean(str(part), names) if names else "read ${item} itself, or list objects",
+                )
+                return
+            node = node[part]
+
+
 def _reference(
     ref: Reference,
     path: Path,
@@ -555,6 +577,9 @@ def _reference(
             path,
             hint="path segments are letters, digits and '_'",
         )
+        return
+    if ref.namespace == "item" and step.for_each is not None and isinstance(step.for_each.items, tuple):
+        yield from _literal_items_have(ref, step.for_each.items, path)
         return
     if ref.namespace == "input":
         if workflow.input_field(str(ref.parts[0])) is None:

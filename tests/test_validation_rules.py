@@ -138,6 +138,19 @@ CASES = {
         "'ml cpu' is not a Batch job queue name or ARN",
         "1-128 of A-Za-z0-9-_",
     ),
+    "item member a literal item lacks": (
+        steps("  score:\n    type: lambda\n    function: f\n"
+              "    for_each: {items: [{region: eu}, {region: us, size: 5}]}\n"
+              "    payload: {s: '${item.size}'}   # <-\n"),
+        "${item.size}: item 1 of the list, {\"region\": \"eu\"}, has no 'size'",
+        None,
+    ),
+    "item member of a literal text": (
+        steps("  score:\n    type: lambda\n    function: f\n    for_each: {items: [eu, us]}\n"
+              "    payload: {s: '${item.region}'}   # <-\n"),
+        "(\"eu\" is not an object)",
+        "read ${item} itself",
+    ),
     # --- a schedule's input, as execute checks --input ---------------------
     "schedule input type": (
         steps(PREP) + "schedule:\n  - expression: rate(1 day)\n    input: {min_auc: high}   # <-\n",
