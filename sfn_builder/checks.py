@@ -637,6 +637,15 @@ def _reference(
     if not (ordered if may_be_missing else produced):
         yield _not_produced(ref, path, source_step, step, graph)
         return
+    if source_step.type == "lambda" and ref.parts[1:2] == ("Payload",):
+        meant = "${steps." + ".".join([source, *(str(part) for part in ref.parts[2:])]) + "}"
+        yield Problem(
+            f"{ref.text} reads a member Payload inside the lambda's payload: a lambda step's result is its "
+            "Payload already, and a path its payload lacks ends the run with States.Runtime",
+            path,
+            hint=f"did you mean {meant}? (keep it if the function returns a Payload member)",
+            severity=Severity.WARNING,
+        )
     target = resolve(ref, workflow)
     if target.error:
         yield Problem(

@@ -652,6 +652,20 @@ def test_a_null_input_default_is_warned_not_refused(write_spec):
     assert warned.severity.name == "WARNING" and warned.path == ("input", "run_date", "default")
 
 
+def test_reading_payload_inside_a_lambdas_payload_is_questioned(write_spec):
+    lam = "  lam:\n    type: lambda\n    function: f\n"
+    gate = (
+        "  gate:\n    type: choice\n    needs: [lam]\n    choices:\n"
+        "      - {when: '${steps.lam.Payload.score}', greater_than: 0.5, next: succeed}\n    default: fail\n"
+    )
+    analysis = analyze_file(write_spec(steps(lam, gate)))
+    assert analysis.ok
+    (warned,) = [p for p in analysis.problems if "Payload already" in p.message]
+    assert warned.severity.name == "WARNING" and "did you mean ${steps.lam.score}?" in warned.hint
+    plain = analyze_file(write_spec(steps(lam, gate.replace("lam.Payload.score", "lam.score"))))
+    assert not [p for p in plain.problems if "Payload already" in p.message]
+
+
 def test_steps_whose_jobs_are_named_alike_are_warned(write_spec):
     twin = PREP.replace("  prep:", "  Prep_:")  # job names lowercase, and turn '_' into '-': prep
     analysis = analyze_file(write_spec(steps(PREP, twin, PREP.replace("  prep:", "  prep_b:"))))
