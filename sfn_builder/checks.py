@@ -535,22 +535,31 @@ def _literal_items_have(ref: Reference, items: tuple[Any, ...], path: Path) -> I
     """`${item.PATH}` over a literal list: every item has the path (a path an item lacks ends the
     execution with States.Runtime, which no catch handles). The first item without it is named."""
     for number, item in enumerate(items, start=1):
-        node = item
-        for part in ref.parts:
-            if isinstance(part, int):
-                found = type(node) is list and -len(node) <= part < len(node)
-            else:
-                found = isinstance(node, dict) and part in node
-            if not found:
-                names = sorted(node) if isinstance(node, dict) else []
-                yield Problem(
-                    f"{ref.text}: item {number} of the list, {json.dumps(item)}, has no {part!r}"
-                    + ("" if isinstance(node, dict | list) else f" ({json.dumps(node)} is not an object)"),
-                    path,
-                    hint=did_you_mean(str(part), names) if names else "read ${item} itself, or list objects",
-                )
-                return
-            node = node[part]
+        lacking = _lacks(item, ref.parts)
+        if lacking is not None:
+            part, node = lacking
+            names = sorted(node) if isinstance(node, dict) else []
+            yield Problem(
+                f"{ref.text}: item {number} of the list, {json.dumps(item)}, has no {part!r}"
+                + ("" if isinstance(node, dict | list) else f" ({json.dumps(node)} is not an object)"),
+                path,
+                hint=did_you_mean(str(part), names) if names else "read ${item} itself, or list objects",
+            )
+            return
+
+
+def _lacks(value: Any, parts: tuple[str | int, ...]) -> tuple[str | int, Any] | None:
+    """The first part of a path that `value` does not hold, with the value it is missing from."""
+    node = value
+    for part in parts:
+        if isinstance(part, int):
+            found = type(node) is list and -len(node) <= part < len(node)
+        else:
+            found = isinstance(node, dict) and part in node
+        if not found:
+            return part, node
+        node = node[part]
+    return None
 
 
 def _reference(
@@ -582,7 +591,8 @@ def _reference(
         yield from _literal_items_have(ref, step.for_each.items, path)
         return
     if ref.namespace == "input":
-        if workflow.input_field(str(ref.parts[0])) is None:
+        field = workflow.input_field(str(ref.parts[0]))
+        if field is None:
             declared = [f.name for f in workflow.inputs]
             yield Problem(
                 f"{ref.text} reads the input '{ref.parts[0]}', which is not declared",
@@ -590,6 +600,18 @@ def _reference(
                 hint=did_you_mean(str(ref.parts[0]), declared)
                 or f"declare it: input: {{{ref.parts[0]}: {{type: string}}}}",
             )
+        elif field.has_default and len(ref.parts) > 1 and not may_be_missing:
+            lacking = _lacks(field.default, ref.parts[1:])
+            if lacking is not None:
+                part, node = lacking
+                names = sorted(node) if isinstance(node, dict) else []
+                yield Problem(
+                    f"{ref.text}: the default of '{field.name}', {json.dumps(field.default)}, has no {part!r}: an "
+                    "execution whose input lacks it too ends with States.Runtime, which no catch handles",
+                    path,
+                    hint=did_you_mean(str(part), names) or f"add {part!r} to the default",
+                    severity=Severity.WARNING,
+                )
         return
     if ref.namespace == "error":
         if graph.error_source(step.name) is None:

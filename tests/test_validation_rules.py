@@ -666,6 +666,18 @@ def test_reading_payload_inside_a_lambdas_payload_is_questioned(write_spec):
     assert not [p for p in plain.problems if "Payload already" in p.message]
 
 
+def test_a_member_an_object_inputs_default_lacks_is_warned(write_spec):
+    text = (
+        "version: 1\nname: demo\ninput:\n  cfg: {type: object, default: {region: eu}}\nsteps:\n"
+        "  lam:\n    type: lambda\n    function: f\n    payload: {r: '${input.cfg.regoin}', s: '${input.cfg.region}'}\n"
+    )
+    analysis = analyze_file(write_spec(text))
+    assert analysis.ok
+    (warned,) = [p for p in analysis.problems if "the default of 'cfg'" in p.message]
+    assert warned.severity.name == "WARNING" and "has no 'regoin'" in warned.message
+    assert warned.hint == "did you mean 'region'?" and warned.path[-1] == "r"
+
+
 def test_steps_whose_jobs_are_named_alike_are_warned(write_spec):
     twin = PREP.replace("  prep:", "  Prep_:")  # job names lowercase, and turn '_' into '-': prep
     analysis = analyze_file(write_spec(steps(PREP, twin, PREP.replace("  prep:", "  prep_b:"))))
