@@ -19,6 +19,7 @@ from .common import (
     checked_input,
     compile_file,
     fits_an_input,
+    input_bytes,
     json_object,
     report,
     valid_workflow,
@@ -257,7 +258,7 @@ def resume(args: argparse.Namespace) -> int:
         print("Every step succeeded and is unchanged: nothing to run.")
         return EXIT_OK
     execution_input = plan.execution_input(resumable, earlier["executionArn"])
-    size = len(json.dumps(execution_input).encode())
+    size = input_bytes(execution_input)
     if size > MAX_INPUT_BYTES:
         largest = max(plan.recorded, key=lambda key: len(json.dumps(plan.recorded[key])))
         print(

@@ -72,10 +72,15 @@ def checked_input(workflow: Any, given: dict[str, Any], command: str) -> bool:
     return not problems
 
 
+def input_bytes(execution_input: dict[str, Any]) -> int:
+    """The size of an execution's input as StartExecution sends it (and Step Functions counts it)."""
+    return len(json.dumps(execution_input).encode())
+
+
 def fits_an_input(given: dict[str, Any], command: str) -> bool:
     """Whether `--input` is within what Step Functions takes as an execution's input (after saying
     when it is not: the emulator would take it, AWS refuses it)."""
-    size = len(json.dumps(given).encode())
+    size = input_bytes(given)
     if size > MAX_INPUT_BYTES:
         print(
             f"sfn-build {command}: --input is {size:,} bytes; Step Functions takes at most {MAX_INPUT_BYTES:,} as an "
