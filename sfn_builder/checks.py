@@ -16,6 +16,7 @@ from typing import Any
 from .allow_lists import MAX_VALUES, RESOURCE_FIELDS, possible_values
 from .aws_rules import aws_problems
 from .execution_input import declared_inputs, described, history_problems, input_findings, matches_type
+from .fanout_results import RESULTS_HINT, input_results_problems
 from .graph import Jump, StepGraph
 from .model import (
     INLINE_MAP_CONCURRENCY,
@@ -834,6 +835,8 @@ def _schedule_input(workflow: Workflow, given: dict[str, Any], path: Path) -> It
             path,
             hint="give the step's for_each mode: distributed, or put the items in S3 (for_each.items: s3://...)",
         )
+    for message in input_results_problems(workflow, given):
+        yield Problem(f"the schedule's input: {message}", path, hint=RESULTS_HINT)
 
 
 def _deployment(deployment: Deployment) -> Iterator[Problem]:

@@ -85,7 +85,7 @@ def history_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
             literal += len(each.items)
             events += len(each.items) * item_events(step)
             continue
-        field = _input_list(each.items, workflow)
+        field = input_list_field(each.items, workflow)
         items = given.get(field.name, field.default) if field is not None else None
         if field is not None and isinstance(items, list):
             from_input.append((field.name, step.name, len(items)))
@@ -100,7 +100,7 @@ def history_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
     ]
 
 
-def _input_list(items: Any, workflow: Workflow) -> InputField | None:
+def input_list_field(items: Any, workflow: Workflow) -> InputField | None:
     """The input field a for_each's items are, when they are exactly `${input.NAME}`."""
     if not isinstance(items, str):
         return None

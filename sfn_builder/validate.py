@@ -14,6 +14,7 @@ from typing import Any
 
 from .checks import semantic_problems
 from .collector import without_collections
+from .fanout_results import kept_results_problems
 from .graph import StepGraph
 from .includes import load_spec
 from .loader import Document
@@ -98,7 +99,7 @@ def analyze(document: Document) -> Analysis:
                 )
         if not errors_in(problems):
             requests, found = _written_requests(workflow)
-            problems += found
+            problems += [*found, *kept_results_problems(workflow)]
     placed = sorted({document.place(p) for p in problems}, key=Problem.sort_key)  # a set: each problem once
     return Analysis(document.file, document, workflow, graph, plan, tuple(placed), requests)
 

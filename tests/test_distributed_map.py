@@ -400,3 +400,87 @@ def test_inline_past_what_an_inline_map_runs_is_warned(write_spec):
     assert any("at most 40 items at once, not 100" in m for m in said)
     said = [p.message for p in analyze_text(write_spec, long).problems if p.severity.name == "WARNING"]
     assert any("2,500 items inline" in m for m in said)
+
+
+KEPT = """
+version: 1
+name: kept-results
+input:
+  shards: {{type: array, default: [a]}}
+defaults:
+  sagemaker:
+    role: arn:aws:iam::111122223333:role/kept-sagemaker
+    image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/kept:1
+    instance_type: ml.m5.xlarge
+steps:
+  score:
+    type: processing
+    entrypoint: [python3, score.py]
+    arguments: {{shard: "${{item}}"}}
+    for_each: {{items: {items}{more}}}
+  publish:
+    type: lambda
+    function: publish-scores
+    needs: [score]
+    payload: {{scores: "${{steps.score{read}}}"}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("items", "read", "said"),
+    [
+        (regions(1_500), ".ProcessingJobName", "error"),  # name, ARN and status: 186 bytes an item at least
+        (regions(800), ".ProcessingJobName", "warning"),  # past half: the members read may be larger
+        (regions(600), ".ProcessingJobName", None),
+        (regions(700), "", "error"),  # the whole describe response echoes the request
+        (regions(300), "", None),
+    ],
+)
+def test_a_fan_outs_results_kept_past_the_states_256_kib_are_refused(write_spec, items, read, said):
+    """Every item's result that a later step reads is kept in the state: past 256 KiB the run ends with
+    States.DataLimitExceeded, which no catch (and so no step alert) handles."""
+    analysis = analyze_text(write_spec, KEPT.format(items=items, more="", read=read))
+    found = [p for p in analysis.problems if "States.DataLimitExceeded" in p.message]
+    assert [p.severity.value for p in found] == ([said] if said else [])
+    if said:
+        assert found[0].path == ("steps", "score", "for_each", "items") and "for_each.results" in found[0].hint
+        assert found[0].position.line == 15  # the items' own line
+    if said == "error":  # the simulator, whose job results are shaped after AWS's, fails the same way
+        definition = compile_analysis_unchecked(write_spec, KEPT.format(items=items, more="", read=read))
+        run = engine.run(definition, "x", {}, success_case(definition, {}))
+        assert (run.status, run.error) == ("FAILED", "States.DataLimitExceeded")
+
+
+def compile_analysis_unchecked(write_spec, text: str) -> dict:
+    """The definition of a spec whose only error is the kept results' size (built anyway, to run it)."""
+    from sfn_builder.compiler import compile_analysis
+    from sfn_builder.validate import Analysis, analyze_file
+
+    analysis = analyze_file(write_spec(text))
+    problems = tuple(p for p in analysis.problems if "States.DataLimitExceeded" not in p.message)
+    kept = Analysis(analysis.file, analysis.document, analysis.workflow, analysis.graph, analysis.plan, problems)
+    return compile_analysis(kept).definition
+
+
+def test_kept_results_written_to_s3_or_read_by_nobody_leave_the_state_alone(write_spec):
+    distributed = ", mode: distributed, results: 's3://ml-data/scores/'"
+    text = KEPT.format(items=regions(3_000), more=distributed, read="").replace("scores: ", "where: ")
+    text = text.replace('"${steps.score}"', "s3://ml-data/scores/")
+    assert not [p for p in analyze_text(write_spec, text).problems if "DataLimit" in p.message]
+
+
+def test_an_input_list_whose_kept_results_pass_256_kib_is_refused_before_it_runs(write_spec):
+    text = KEPT.format(items='"${input.shards}"', more="", read=".ProcessingJobName")
+    schedule = "schedule:\n  expression: rate(1 day)\n  input: {shards: %s}\n"
+    refused = analyze_text(write_spec, text + schedule % regions(1_800))
+    (problem,) = [p for p in refused.problems if "DataLimitExceeded" in p.message]
+    assert problem.is_error and problem.path == ("schedule", "input") and "for_each.results" in problem.hint
+    assert problem.message.startswith("the schedule's input: 1,800 items run by score, whose results later")
+    assert analyze_text(write_spec, text + schedule % regions(1_000)).ok
+
+
+def test_execute_refuses_an_input_list_whose_kept_results_pass_256_kib(cli, write_spec):
+    path = write_spec(KEPT.format(items='"${input.shards}"', more="", read=".ProcessingJobName"))
+    code, _, err = cli("execute", path, "--local", "--input", json.dumps({"shards": list(range(1_800))}))
+    assert code == 1 and "--input: 1,800 items run by score, whose results later steps read" in err
+    assert "for_each.results: s3://" in err and "inline Map" not in err

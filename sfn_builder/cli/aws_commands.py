@@ -190,19 +190,28 @@ def execute(args: argparse.Namespace) -> int:
 
 
 def _fits_a_history(workflow: Any, execution_input: dict[str, Any]) -> bool:
-    """Whether the input's lists fit the inline Maps that run them (after saying which do not)."""
+    """Whether the input's lists fit the inline Maps that run them, and their kept results the state
+    (after saying which do not)."""
     from ..execution_input import history_problems
+    from ..fanout_results import RESULTS_HINT, input_results_problems
 
-    problems = history_problems(workflow, execution_input)
-    for problem in problems:
-        print(f"sfn-build execute: --input: {problem}", file=sys.stderr)
-    if problems:
-        print(
-            "  hint: give the step's for_each mode: distributed, or put the items in S3 (for_each.items: "
-            "s3://bucket/items.json): either runs them as a Distributed Map, each item an execution of its own",
-            file=sys.stderr,
-        )
-    return not problems
+    fits = True
+    for problems, hint in (
+        (history_problems(workflow, execution_input), _HISTORY_HINT),
+        (input_results_problems(workflow, execution_input), RESULTS_HINT),
+    ):
+        for problem in problems:
+            print(f"sfn-build execute: --input: {problem}", file=sys.stderr)
+        if problems:
+            print(f"  hint: {hint}", file=sys.stderr)
+            fits = False
+    return fits
+
+
+_HISTORY_HINT = (
+    "give the step's for_each mode: distributed, or put the items in S3 (for_each.items: "
+    "s3://bucket/items.json): either runs them as a Distributed Map, each item an execution of its own"
+)
 
 
 @_aws_command

@@ -1,0 +1,150 @@
+"""Whether a fan-out's kept results fit the state.
+
+A `for_each` step whose result a later step reads keeps every item's result, in a list, in the
+state, which Step Functions limits to 256 KiB: past it the run ends with `States.DataLimitExceeded`,
+which no catch handles (so no step alert either). For a literal list the item count is known, and
+each item keeps at least its selected members: the job's name, ARN and status as sfn-build names
+them, and of a whole result (`${steps.X}`) the request the job's describe response echoes. That
+lower bound, times the items, past the limit is an error; past half of it (the rest of the state
+needs room too, and the members read are larger than their least), a warning.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from .execution_input import input_list_field
+from .model import Step, Workflow
+from .naming import job_prefix, tuning_prefix
+from .problems import Problem, Severity
+from .results import ResultSpec, result_specs
+from .steps import KINDS
+from .steps.base import Expr
+
+STATE_LIMIT = 256 * 1024
+_SAGEMAKER_ARN_LEAST = len("arn:aws:sagemaker:us-east-1:123456789012:training-job/")  # before the job's name
+_UUID = 36
+_STATUS_LEAST = len("Completed")  # and SUCCEEDED
+
+
+def kept_results_problems(workflow: Workflow) -> Iterator[Problem]:
+    """Literal fan-outs whose kept results cannot (or barely can) fit the state."""
+    counts = {step.name: len(step.for_each.items) for step in _kept_fan_outs(workflow, tuple)}  # type: ignore
+    for name, items, each, total in _sizes(workflow, counts, STATE_LIMIT // 2):
+        over = total > STATE_LIMIT
+        yield Problem(
+            f"the {items:,} items' results that later steps read are kept in the state, at least {each:,} bytes "
+            f"each: {total:,} bytes {'past' if over else 'near'} the 256 KiB Step Functions allows, and past it "
+            "the run ends with States.DataLimitExceeded, which no catch handles",
+            ("steps", name, "for_each", "items"),
+            hint=RESULTS_HINT,
+            severity=Severity.ERROR if over else Severity.WARNING,
+        )
+
+
+def input_results_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
+    """Lists in an execution's input (or their defaults) whose items' kept results cannot fit the state:
+    the run would end with States.DataLimitExceeded once they have all run."""
+    counts = {}
+    for step in _kept_fan_outs(workflow, str):
+        field = input_list_field(step.for_each.items, workflow)  # type: ignore[union-attr]
+        items = given.get(field.name, field.default) if field is not None else None
+        if field is not None and isinstance(items, list):
+            counts[step.name] = len(items)
+    return [
+        f"{items:,} items run by {name}, whose results later steps read, keep at least {total:,} bytes in the "
+        f"state ({each:,} each), past the 256 KiB Step Functions allows: the run would end with "
+        "States.DataLimitExceeded after running them all"
+        for name, items, each, total in _sizes(workflow, counts, STATE_LIMIT)
+    ]
+
+
+RESULTS_HINT = (
+    "read less of the step's result (one member, not all of it), give the step fewer items, or set "
+    "for_each.mode: distributed with for_each.results: s3://bucket/prefix/ and read the results from S3"
+)
+
+
+def _kept_fan_outs(workflow: Workflow, items_type: type) -> list[Step]:
+    """The fan-out steps whose items are a literal list (`tuple`) or a template (`str`), results not in S3."""
+    return [
+        step
+        for step in workflow.steps.values()
+        if step.for_each is not None
+        and step.for_each.source is None
+        and isinstance(step.for_each.items, items_type)
+        and step.for_each.results is None
+    ]
+
+
+def _sizes(workflow: Workflow, counts: dict[str, int], above: int) -> Iterator[tuple[str, int, int, int]]:
+    """(step, items, least bytes an item, least bytes in all) of the kept fan-outs past `above` bytes."""
+    if not counts:
+        return
+    specs = result_specs(workflow)
+    for name, items in counts.items():
+        if name not in specs:
+            continue  # no later step reads its results
+        each = _least_item_bytes(workflow.steps[name], workflow, specs[name])
+        total = items * (each + 1)  # a comma between items
+        if total > above:
+            yield name, items, each, total
+
+
+def _least_item_bytes(step: Step, workflow: Workflow, spec: ResultSpec) -> int:
+    """The fewest bytes one item's kept result can take, compact JSON."""
+    if KINDS[step.type].result_root:
+        return 1  # the item's own value (a Lambda's Payload), which may be as short as `0`
+    least = _summary_least(step, workflow)
+    if spec.selector is None:
+        members = sum(len(member) + 4 + size for member, size in least.items())
+        return _echoed_request_bytes(step, workflow) + members
+    return _selector_bytes(spec.selector, least)
+
+
+def _summary_least(step: Step, workflow: Workflow) -> dict[str, int]:
+    """The least size of each summary member's value that sfn-build knows: a job's name (`<prefix>-<hex>`),
+    ARN, id and status."""
+    summary = KINDS[step.type].summary
+    if not any(member.endswith("JobName") for member in summary):
+        return {}
+    prefix = tuning_prefix if step.type == "tuning" else job_prefix
+    name = len(prefix(workflow.name, step.name)) + len("-01234567" if step.type == "tuning" else "-0123456789ab")
+    known = {"JobName": name, "JobArn": _SAGEMAKER_ARN_LEAST + name, "JobId": _UUID, "Status": _STATUS_LEAST}
+    return {member: 2 + size for member in summary for suffix, size in known.items() if member.endswith(suffix)}
+
+
+def _selector_bytes(selector: dict[str, Any], least: dict[str, int]) -> int:
+    """A ResultSelector's output at its least: members known to `least`, anything else as small as a value is."""
+    size = 1 + len(selector)  # the braces and the commas between members
+    for key, value in selector.items():
+        member = key.removesuffix(".$")
+        inner = least.get(member, 1) if isinstance(value, str) else _selector_bytes(value, {})
+        size += len(member) + 3 + inner
+    return size
+
+
+def _echoed_request_bytes(step: Step, workflow: Workflow) -> int:
+    """A job's describe response echoes its request: the members whose values the spec writes out (a
+    templated value is known only at run time, and the summary members are counted apart)."""
+    from .step_requests import step_request
+
+    if KINDS[step.type].api is None:
+        return 0
+    request, _ = step_request(step, workflow)
+    skipped = {"Tags", "tags", *KINDS[step.type].summary}
+    literal = {key: value for key, value in request.items() if key not in skipped and _written_out(value)}
+    return len(json.dumps(literal, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _written_out(value: Any) -> bool:
+    """Whether a request value holds no template or expression (then it is sent as it is)."""
+    if isinstance(value, Expr) or (isinstance(value, str) and "${" in value):
+        return False
+    if isinstance(value, dict):
+        return all(_written_out(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_written_out(item) for item in value)
+    return True
