@@ -23,10 +23,10 @@ name: n-graph
 steps:
   a: {type: lambda, function: f-a, payload: {x: 1}}
   b: {type: lambda, function: f-b, payload: {x: 2}}
-  c: {type: lambda, needs: [a, b], function: f-c, payload: {from_a: "${steps.a.Payload}"}}
-  d: {type: lambda, needs: [b], function: f-d, payload: {from_b: "${steps.b.Payload}"}}
+  c: {type: lambda, needs: [a, b], function: f-c, payload: {from_a: "${steps.a.score}"}}
+  d: {type: lambda, needs: [b], function: f-d, payload: {from_b: "${steps.b.score}"}}
   e: {type: lambda, needs: [c, d], function: f-e,
-      payload: {from_d: "${steps.d.Payload}", from_a: "${steps.a.Payload}"}}
+      payload: {from_d: "${steps.d.score}", from_a: "${steps.a.score}"}}
 notifications:
   topic: {name: n-alerts}
 """
@@ -284,7 +284,7 @@ _NEEDS = "".join(
     f"  x{n}: {{type: lambda, needs: [a{n}], function: f, payload: {{}}}}\n"
     for n in range(1, 6)
 )
-_JOBS = ", ".join(f'"${{steps.a{n}.Payload}}"' for n in range(1, 6))
+_JOBS = ", ".join(f'"${{steps.a{n}.score}}"' for n in range(1, 6))
 WIDE_WAIT = (
     """
 version: 1
