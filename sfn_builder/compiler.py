@@ -1,4 +1,4 @@
-"""Compile: an analysed spec -> checked requests -> ASL definition -> JSON text.
+"""Compile: an analysed spec (its requests checked by validate) -> ASL definition -> JSON text.
 
 Nothing is written unless every task's request fits its API's shape and every
 definition fits Step Functions' 1 MB limit: a larger workflow is split into
@@ -21,7 +21,6 @@ from .problems import Problem, Severity, errors_in
 from .request_check import check_parameters
 from .service_models import input_shape
 from .split import Splitter, estimated_sizes, region_jumps, step_sizes
-from .step_requests import step_request
 from .steps import KINDS
 from .validate import Analysis
 
@@ -101,19 +100,8 @@ def compile_analysis(analysis: Analysis) -> Compilation:
         return Compilation(analysis, None, analysis.problems)
     workflow, plan, graph, document = analysis.workflow, analysis.plan, analysis.graph, analysis.document
     assert workflow is not None and plan is not None and graph is not None and document is not None
-    requests: dict[str, dict[str, Any]] = {}
     problems = list(analysis.problems)
-    for name, step in workflow.steps.items():
-        if not step.is_task:
-            continue
-        if name in analysis.requests:  # built and checked by validate
-            requests[name] = analysis.requests[name]
-            continue
-        requests[name], found = step_request(step, workflow)
-        problems += [document.place(problem) for problem in found]
-    if errors_in(problems):
-        return Compilation(analysis, None, tuple(problems))
-
+    requests = dict(analysis.requests)  # every task's, built and checked by validate
     built = _within_limit(analysis, plan, requests)
     if built.definition is None and networks(plan.main) and _too_large(built.problems):
         nested = make_plan(graph, nested=True)

@@ -4,6 +4,7 @@ and, for `${...}` values, by what they resolve to (module `runtime_types`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .model import Step, Workflow
@@ -28,13 +29,43 @@ def step_request(step: Step, workflow: Workflow) -> tuple[dict[str, Any], list[P
     problems = []
     for member, message, name_wrong in located_problems(request, shape, kind.json_members, run_time):
         written = written_at(member, overrides, shape)
+        field = None if written else _field_of(member, step)
+        where = ("steps", step.name, FIELD, *written) if written else ("steps", step.name, *(field or ()))
         problems.append(
             Problem(
                 f"the {operation} request would be rejected: {message}",
-                ("steps", step.name, FIELD, *written) if written else ("steps", step.name),
-                hint=f"fix the step's {'request: member' if written else 'fields'} so the request fits the "
-                f"{service} API's {operation} operation",
+                where,
+                hint=f"fix the step's {'request: member' if written else (field or ('fields',))[0]} so the "
+                f"request fits the {service} API's {operation} operation",
                 on_key=name_wrong and len(written) == len(member),
             )
         )
     return request, problems + type_problems(run_time, step, workflow)
+
+
+# The request members that a step field writes, by the member's name (the deepest named one wins).
+_FIELDS = {
+    "Environment": ("env",),
+    "HyperParameters": ("hyperparameters",),
+    "InputDataConfig": ("inputs",),
+    "ProcessingInputs": ("inputs",),
+    "ProcessingOutputConfig": ("outputs",),
+    "ContainerEntrypoint": ("entrypoint",),
+    "ContainerArguments": ("arguments",),
+    "MaxRuntimeInSeconds": ("max_runtime", "timeout"),
+}
+
+
+def _field_of(member: tuple, step: Step) -> tuple[str, ...] | None:
+    """The step field that wrote a request member, and the entry of it when it is a mapping the member
+    is keyed by (`env: {NAME: ...}`). Where the step does not write the field, the problem is placed at
+    the step itself: the value came from `defaults`."""
+    for depth in range(len(member) - 1, -1, -1):
+        part = member[depth]
+        fields = _FIELDS.get(part, ()) if isinstance(part, str) else ()
+        if fields:
+            field = next((field for field in fields if field in step.config), fields[-1])
+            entry = member[depth + 1 : depth + 2]
+            written = step.config.get(field)
+            return (field, *entry) if isinstance(written, Mapping) and entry and entry[0] in written else (field,)
+    return None

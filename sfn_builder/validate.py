@@ -22,7 +22,6 @@ from .model import Workflow, build_workflow
 from .partial import about_set_aside, set_aside
 from .plan import Plan, PlanTooDeep, make_plan
 from .problems import Problem, SpecError, errors_in
-from .request_overrides import FIELD as REQUEST_FIELD
 from .schema import schema_problems
 from .yaml_meaning import reread_problems
 
@@ -47,7 +46,7 @@ class Analysis:
     graph: StepGraph | None
     plan: Plan | None
     problems: tuple[Problem, ...]
-    # The requests of steps with `request:` members, built and checked here (compile reuses them).
+    # Every task step's request, built and checked here (compile reuses them).
     requests: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -98,21 +97,21 @@ def analyze(document: Document) -> Analysis:
                     )
                 )
         if not errors_in(problems):
-            requests, found = _written_requests(workflow)
+            requests, found = _task_requests(workflow)
             problems += [*found, *kept_results_problems(workflow)]
     placed = sorted({document.place(p) for p in problems}, key=Problem.sort_key)  # a set: each problem once
     return Analysis(document.file, document, workflow, graph, plan, tuple(placed), requests)
 
 
-def _written_requests(workflow: Workflow) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
-    """The requests of the steps with `request:` members and their problems, checked as `compile`
-    checks every request: `validate` says what the API would refuse of what the spec wrote (the
-    steps' fields alone make requests that fit)."""
+def _task_requests(workflow: Workflow) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    """Every task step's request and what its API would refuse of it, as `compile` sends it: the
+    steps' fields can make requests the API refuses too (an environment variable's name, a
+    hyperparameter's length, the number of channels), not only `request:` members."""
     from .step_requests import step_request
 
     requests, problems = {}, []
     for step in workflow.steps.values():
-        if step.config.get(REQUEST_FIELD):
+        if step.is_task:
             requests[step.name], found = step_request(step, workflow)
             problems += found
     return requests, problems

@@ -367,7 +367,7 @@ def test_requests_are_checked_against_botocore(write_spec):
         "the CreateProcessingJob request would be rejected: Environment.BLOB: has 300 characters, "
         "at most 256 allowed" in message
     )
-    assert ":9:3: error: steps.prep:" in message
+    assert ":12:17: error: steps.prep.env.BLOB:" in message  # at the field that made the member
 
 
 def test_a_definition_over_one_megabyte_runs_as_parts(write_spec):

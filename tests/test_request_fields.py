@@ -159,6 +159,29 @@ def test_a_value_the_api_refuses_is_reported_at_the_value(cli, write_spec):
     assert any("request.RetryStrategy.MaximumRetryAttempts" in e and "expected a whole number" in e for e in found)
 
 
+@pytest.mark.parametrize(
+    ("field", "said"),
+    [
+        ("    env: {'1-BAD': x}\n", "prep.env: the CreateProcessingJob request would be rejected: Environment.key"),
+        ("    env: {" + ", ".join(f"E{n}: x" for n in range(101)) + "}\n", "prep.env: the CreateProcessingJob "),
+        ("    timeout: 10d\n", "prep.timeout: the CreateProcessingJob request would be rejected: StoppingCondition"),
+    ],
+)
+def test_validate_says_what_the_api_would_refuse_of_what_the_fields_make(cli, write_spec, field, said):
+    """A step's own fields can make a request the API refuses (not only `request:` members): validate
+    says so at the field, before compile or create would."""
+    (found,) = errors(cli, write_spec, spec(PREP + field))
+    assert said in found
+
+
+def test_a_training_steps_fields_are_checked_against_its_api_too(cli, write_spec):
+    channels = "    inputs: {" + ", ".join(f"c{n}: 's3://ml-data/{n}/'" for n in range(21)) + "}\n"
+    (found,) = errors(cli, write_spec, spec(TRAIN + channels + "    hyperparameters: {lr: '0.1'}\n"))
+    assert "steps.train.inputs: the CreateTrainingJob request would be rejected: InputDataConfig: has 21 items" in found
+    (found,) = errors(cli, write_spec, spec(TRAIN + "    hyperparameters: {lr: '" + "1" * 2_501 + "'}\n"))
+    assert "steps.train.hyperparameters.lr: " in found and "HyperParameters.lr: has 2501 characters" in found
+
+
 def test_a_reference_in_a_request_member_is_checked_like_any_template(cli, write_spec):
     prep = PREP + """    request:
       Environment: {DAY: "${input.dya}"}
