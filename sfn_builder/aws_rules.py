@@ -195,12 +195,25 @@ def _path_keys(step: Step) -> Iterator[Problem]:
 
 def _timestamp(step: Step) -> Iterator[Problem]:
     until = step.config.get("until")
-    if isinstance(until, str) and "${" not in until and not _TIMESTAMP.match(until):
+    if isinstance(until, str) and "${" not in until and not _is_a_time(until):
         yield Problem(
             f"{until!r} is not a timestamp a Wait state reads",
             ("steps", step.name, "until"),
             hint="write an RFC 3339 time in UTC or with an offset, e.g. 2026-01-31T03:00:00Z",
         )
+
+
+def _is_a_time(text: str) -> bool:
+    """RFC 3339 as a Wait state reads it, and a time that exists (no 13th month, no 31 June)."""
+    if not _TIMESTAMP.match(text):
+        return False
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def _failed_step(error: str) -> str:

@@ -19,7 +19,7 @@ def parse_duration(value: int | str) -> int:
             raise ValueError(f"{value} is not a positive number of seconds")
         return value
     match = _PATTERN.match(value.strip()) if isinstance(value, str) else None
-    if not match:
+    if not match or not int(match.group(1)):
         raise ValueError(f"{value!r} is not a duration")
     return int(match.group(1)) * _UNITS[match.group(2)]
 

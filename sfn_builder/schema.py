@@ -16,7 +16,7 @@ from typing import Any
 from .problems import Path, Problem, did_you_mean
 from .schema_tests import Tests
 
-DURATION_PATTERN = "^[0-9]+(s|m|h|d)$"
+DURATION_PATTERN = "^[0-9]*[1-9][0-9]*(s|m|h|d)$"
 _JSON_TYPES = {
     "object": "a mapping",
     "array": "a list",
@@ -185,7 +185,11 @@ def _translate(error: Any, prefix: Path = ()) -> list[Problem]:
         return _translate(best_match(error.context), prefix)
     if schema.get("pattern") == DURATION_PATTERN and validator in ("pattern", "type", "minimum"):
         return [
-            Problem(f"{_describe(instance)} is not a duration", path, "write 30s, 90m, 2h, 1d or a number of seconds")
+            Problem(
+                f"{_describe(instance)} is not a duration",
+                path,
+                "write 30s, 90m, 2h, 1d or a number of seconds: at least 1s",
+            )
         ]
     if validator == "const":
         return [Problem(f"must be {error.validator_value!r}, found {instance!r}", path)]

@@ -591,6 +591,52 @@ CASES = {
         "a choice tests one value",
         None,
     ),
+    "a timeout of no time": (
+        steps("  tell:\n    type: lambda\n    function: f\n    timeout: 0s   # <-\n"),
+        "'0s' is not a duration",
+        "at least 1s",
+    ),
+    "a wait until a day that does not exist": (
+        steps("  hold:\n    type: wait\n    until: '2026-06-31T03:00:00Z'   # <-\n"),
+        "is not a timestamp a Wait state reads",
+        "RFC 3339",
+    ),
+    "a batch variable named like Batch's own": (
+        steps("  copy:\n    type: batch\n    job_queue: q\n    job_definition: d:1\n    env:\n"
+              "      AWS_BATCH_JOB_ID: x   # <-\n"),
+        "starts with AWS_BATCH, which Batch keeps",
+        "rename it",
+    ),
+    "an sns subject on two lines": (
+        steps("  tell:\n    type: sns\n    topic: arn:aws:sns:eu-west-1:111122223333:t\n    message: hi\n"
+              "    subject: \"done\\nnow\"   # <-\n"),
+        "is not one SNS takes: printable ASCII on one line",
+        "line breaks",
+    ),
+    "an sns step to a FIFO topic": (
+        steps("  tell:\n    type: sns\n    topic: arn:aws:sns:eu-west-1:111122223333:t.fifo   # <-\n    message: hi\n"),
+        "a FIFO topic takes only messages with a message group id",
+        "standard topic",
+    ),
+    "an input and an output named alike": (
+        steps(
+            "  prep:\n    type: processing\n    entrypoint: [x]\n"
+            "    inputs: [{name: data, source: 's3://ml-in/x/', destination: /opt/ml/processing/in}]\n"
+            "    outputs:\n      - {source: /opt/ml/processing/a, destination: 's3://ml-out/a/'}\n"
+            "      - {name: data, source: /opt/ml/processing/b, destination: 's3://ml-out/b/'}   # <-\n",
+        ),
+        "an input and an output are both named 'data'",
+        "named differently",
+    ),
+    "an output named like an unnamed input": (
+        steps(
+            "  prep:\n    type: processing\n    entrypoint: [x]\n"
+            "    inputs: [{source: 's3://ml-in/x/', destination: /opt/ml/processing/in}]\n"
+            "    outputs: [{name: input-1, source: /opt/ml/processing/a, destination: 's3://ml-out/a/'}]   # <-\n",
+        ),
+        "an input and an output are both named 'input-1'",
+        "unnamed ones are input-1",
+    ),
     "an item of a fan-out by index": (
         steps(
             "  shard:\n    type: processing\n    entrypoint: [x]\n    for_each: {items: [a, b]}\n",

@@ -87,6 +87,7 @@ class Batch(StepKind):
     def checks(self, step: Step, workflow: Workflow) -> Iterator[Problem]:
         yield from require(step, self, "job_queue", "job_definition")
         yield from _names(step)
+        yield from _reserved_variables(step)
         yield from _secret_problems(step)
         memory = _mebibytes((step.config.get("resources") or {}).get("memory"))
         if memory is not None and memory < MIN_MEMORY_MIB:
@@ -122,6 +123,19 @@ class Batch(StepKind):
                 "PropagateTags": True,
             }
         )
+
+
+def _reserved_variables(step: Step) -> Iterator[Problem]:
+    """Batch sets the variables whose names start with AWS_BATCH itself, and refuses a job that sets one."""
+    for field in ("env", "secrets"):
+        for name in step.config.get(field) or {}:
+            if name.startswith("AWS_BATCH"):
+                yield Problem(
+                    f"the variable {name!r} starts with AWS_BATCH, which Batch keeps for the variables it sets",
+                    ("steps", step.name, field, name),
+                    hint="rename it",
+                    on_key=True,
+                )
 
 
 def _names(step: Step) -> Iterator[Problem]:

@@ -124,11 +124,11 @@ class Processing(StepKind):
                 hint="add outputs, or remove kms.output",
                 severity=Severity.WARNING,
             )
+        seen: dict[str, str] = {}  # SageMaker wants input and output names unique together
         for kind, items, local_key, s3_key in (
             ("inputs", step.config.get("inputs", []), "destination", "source"),
             ("outputs", step.config.get("outputs", []), "source", "destination"),
         ):
-            seen: dict[str, int] = {}
             names = input_names(step) if kind == "inputs" else output_names(step)
             for n, (item, name) in enumerate(zip(items, names, strict=True)):
                 local = literal(item[local_key])
@@ -141,8 +141,14 @@ class Processing(StepKind):
                     )
                 yield from check_s3_uri(item[s3_key], (*base, kind, n, s3_key))
                 if name in seen:
-                    yield Problem(f"two {kind} are named {name!r}", (*base, kind, n, "name"))
-                seen[name] = n
+                    both = f"two {kind} are" if seen[name] == kind else "an input and an output are both"
+                    yield Problem(
+                        f"{both} named {name!r}",
+                        (*base, kind, n, "name"),
+                        hint="SageMaker wants every input and output of a job named differently (unnamed ones are "
+                        "input-1, ..., output-1, ...): rename one",
+                    )
+                seen[name] = kind
         yield from _code_problems(step, self.field_path(step, "code_bucket"))
         report = step.config.get("report")
         if report and step.for_each is not None:
