@@ -182,7 +182,10 @@ def _translate(error: Any, prefix: Path = ()) -> list[Problem]:
     if validator in ("anyOf", "oneOf") and error.context:
         from jsonschema.exceptions import best_match
 
-        return _translate(best_match(error.context), prefix)
+        # A branch of the value's own type says more than one that wants another type (a schedule
+        # entry's long description, rather than "expected a list").
+        fitting = [e for e in error.context if e.validator != "type" or e.relative_path]
+        return _translate(best_match(fitting or error.context), prefix)
     if schema.get("pattern") == DURATION_PATTERN and validator in ("pattern", "type", "minimum"):
         return [
             Problem(

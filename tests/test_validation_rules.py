@@ -591,6 +591,11 @@ CASES = {
         "a choice tests one value",
         None,
     ),
+    "one schedule's field, not the list it might have been": (
+        steps(PREP) + "schedule:\n  expression: rate(1 day)\n  description: '" + "d" * 513 + "'   # <-\n",
+        "has 513 characters; at most 512 are allowed",
+        None,
+    ),
     "a timeout of no time": (
         steps("  tell:\n    type: lambda\n    function: f\n    timeout: 0s   # <-\n"),
         "'0s' is not a duration",
