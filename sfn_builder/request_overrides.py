@@ -123,8 +123,9 @@ def _added_tags(ours: Any, theirs: Any) -> Any:
     if isinstance(ours, list) and isinstance(theirs, list):
         tags = {tag["Key"]: tag for tag in ours}
         for tag in theirs:
-            if not (isinstance(tag, Mapping) and _reserved(tag.get("Key"))):
-                tags[tag.get("Key") if isinstance(tag, Mapping) else id(tag)] = tag
+            key = tag.get("Key") if isinstance(tag, Mapping) else None
+            if not _reserved(key):
+                tags[key if isinstance(key, str) else id(tag)] = tag  # a key of another type: the check says so
         return list(tags.values())
     return theirs  # not tags of the API's form: the request check says what is wrong
 
