@@ -18,7 +18,8 @@ from .steps import KINDS
 
 def step_request(step: Step, workflow: Workflow) -> tuple[dict[str, Any], list[Problem]]:
     """The task step's request body and what is wrong with it (at the `request:` member that was
-    written, else at the step)."""
+    written, else at the field that made it, else at the step); and of the calls a step that switches
+    between creating and updating (an endpoint) makes after it, made from its fields too."""
     kind = KINDS[step.type]
     assert kind.api is not None
     service, operation = kind.api
@@ -29,18 +30,34 @@ def step_request(step: Step, workflow: Workflow) -> tuple[dict[str, Any], list[P
     problems = []
     for member, message, name_wrong in located_problems(request, shape, kind.json_members, run_time):
         written = written_at(member, overrides, shape)
-        field = None if written else _field_of(member, step)
-        where = ("steps", step.name, FIELD, *written) if written else ("steps", step.name, *(field or ()))
-        problems.append(
-            Problem(
-                f"the {operation} request would be rejected: {message}",
-                where,
-                hint=f"fix the step's {'request: member' if written else (field or ('fields',))[0]} so the "
-                f"request fits the {service} API's {operation} operation",
-                on_key=name_wrong and len(written) == len(member),
+        if written:
+            problems.append(
+                Problem(
+                    f"the {operation} request would be rejected: {message}",
+                    ("steps", step.name, FIELD, *written),
+                    hint=f"fix the step's request: member so the request fits the {service} API's {operation} "
+                    "operation",
+                    on_key=name_wrong and len(written) == len(member),
+                )
             )
-        )
+        else:
+            problems.append(_field_problem(step, member, message, (service, operation)))
+    switch = kind.switch(step, workflow)
+    for resource, parameters in (switch.probe, switch.create, switch.update) if switch else ():
+        call = kind.calls[resource]
+        for member, message, _ in located_problems(parameters, input_shape(*call), run_time=run_time):
+            problems.append(_field_problem(step, member, message, call))
     return request, problems + type_problems(run_time, step, workflow)
+
+
+def _field_problem(step: Step, member: tuple, message: str, api: tuple[str, str]) -> Problem:
+    """A request member the API refuses, placed at the step field that made it."""
+    field = _field_of(member, step)
+    return Problem(
+        f"the {api[1]} request would be rejected: {message}",
+        ("steps", step.name, *(field or ())),
+        hint=f"fix the step's {(field or ('fields',))[0]} so the request fits the {api[0]} API's {api[1]} operation",
+    )
 
 
 # The request members that a step field writes, by the member's name (the deepest named one wins).
@@ -53,13 +70,14 @@ _FIELDS = {
     "ContainerEntrypoint": ("entrypoint",),
     "ContainerArguments": ("arguments",),
     "MaxRuntimeInSeconds": ("max_runtime", "timeout"),
+    "Alarms": ("alarms",),
 }
 
 
 def _field_of(member: tuple, step: Step) -> tuple[str, ...] | None:
-    """The step field that wrote a request member, and the entry of it when it is a mapping the member
-    is keyed by (`env: {NAME: ...}`). Where the step does not write the field, the problem is placed at
-    the step itself: the value came from `defaults`."""
+    """The step field that wrote a request member, and the entry of it when the member is keyed or
+    indexed as the field is (`env: {NAME: ...}`, `alarms: [...]`). Where the step does not write the
+    field, the problem is placed at the step itself: the value came from `defaults`."""
     for depth in range(len(member) - 1, -1, -1):
         part = member[depth]
         fields = _FIELDS.get(part, ()) if isinstance(part, str) else ()
@@ -67,5 +85,9 @@ def _field_of(member: tuple, step: Step) -> tuple[str, ...] | None:
             field = next((field for field in fields if field in step.config), fields[-1])
             entry = member[depth + 1 : depth + 2]
             written = step.config.get(field)
-            return (field, *entry) if isinstance(written, Mapping) and entry and entry[0] in written else (field,)
+            if isinstance(written, Mapping) and entry and entry[0] in written:
+                return (field, *entry)
+            if isinstance(written, list) and entry and isinstance(entry[0], int) and entry[0] < len(written):
+                return (field, *entry)
+            return (field,)
     return None

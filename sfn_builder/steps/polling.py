@@ -63,7 +63,8 @@ def polls_allowed(step: Step) -> int:
 
 
 def check_polling(step: Step) -> Iterator[Problem]:
-    """`poll` is at least MIN_POLL_SECONDS and the timeout holds at most POLL_LIMIT polls."""
+    """`poll` is at least MIN_POLL_SECONDS, at most the timeout, and the timeout holds at most POLL_LIMIT
+    polls."""
     if "poll" not in step.config:
         return
     seconds = poll_seconds(step)
@@ -72,6 +73,13 @@ def check_polling(step: Step) -> Iterator[Problem]:
             f"poll is {seconds}s: the status is checked every {MIN_POLL_SECONDS}s at most",
             ("steps", step.name, "poll"),
             hint="write poll: 1m (or more for work that takes hours)",
+        )
+    elif step.timeout is not None and seconds > step.timeout:
+        yield Problem(
+            f"poll is {seconds:,}s, longer than the step's timeout ({step.timeout:,}s): the first status check "
+            "would come after the step has timed out",
+            ("steps", step.name, "poll"),
+            hint="poll more often than the timeout, or leave poll out",
         )
     elif polls_allowed(step) > POLL_LIMIT:
         yield Problem(
