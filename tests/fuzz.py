@@ -1,16 +1,18 @@
 """A fuzzer over the loader, validator, compiler and output writer.
 
-Cases come from three sources, all derived from the examples and the schema:
+Cases come from four sources, all derived from the examples and the schema:
 - byte mutations of the example specs (flips, insertions of YAML's and JSON's special
   characters, cuts);
 - structure mutations (lines deleted, duplicated, re-indented; values replaced by values
   of other types or by awkward text);
 - specs generated from the schema: steps of every type with fields chosen from the
-  schema's properties, filled from its `examples`, `enum`s or values of the wrong type.
+  schema's properties, filled from its `examples`, `enum`s or values of the wrong type;
+- one value of an example replaced by an awkward one (zero, empty, huge, of another type).
 
 A case passes when the pipeline ends in a definition or in problems, every problem
 (an empty spec aside) says where it is, and the definition can be written as UTF-8.
-Anything else is a finding: an exception ("internal error") or a problem without a line.
+Anything else is a finding: an exception ("internal error"), a problem without a line, or a
+spec that validate accepts and compile refuses (its definition, or a request it adds).
 
     python tests/fuzz.py --cases 200000 --seed 1     # a long run; prints the findings by class
 """
@@ -18,12 +20,14 @@ Anything else is a finding: an exception ("internal error") or a problem without
 from __future__ import annotations
 
 import argparse
+import copy
 import random
 import sys
 import traceback
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -135,7 +139,37 @@ def _value(rng: random.Random, prop: dict, defs: dict, names: list[str], depth: 
     return rng.choice(["x", "", "${input.x}", "s3://bucket-x/k", "a" * 300, "ünï", rng.choice(names)])
 
 
-GENERATORS = {"bytes": byte_mutation, "structure": structure_mutation, "schema": schema_generated}
+AWKWARD = [
+    "0s", 0, -1, 1, "", " ", 99_999_999, 100_000_000, 2**31, 1.5, True, None, "x" * 300, "${input.nope}", "a b",
+    "ü", "99999999d", "s3://b/", "arn:aws:iam::111122223333:role/x", [], {}, [[]], {"a": {}},
+]  # fmt: skip
+PARSED_EXAMPLES = [yaml.safe_load(raw) for raw in EXAMPLES]
+
+
+def leaf_substitution(rng: random.Random) -> bytes:
+    """An example with one value replaced by an awkward one: most stay valid elsewhere, so what the
+    compiler makes of the value is reached (a valid spec must compile to a definition AWS takes)."""
+    spec = copy.deepcopy(rng.choice(PARSED_EXAMPLES))
+    leaves: list[tuple[Any, Any]] = []  # (container, key) of every scalar
+    stack = [spec]
+    while stack:
+        node = stack.pop()
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            if isinstance(value, dict | list) and value:
+                stack.append(value)
+            else:
+                leaves.append((node, key))
+    container, key = rng.choice(leaves)
+    container[key] = copy.deepcopy(rng.choice(AWKWARD))
+    return yaml.safe_dump(spec, allow_unicode=True, sort_keys=False).encode("utf-8")
+
+
+GENERATORS = {
+    "bytes": byte_mutation,
+    "structure": structure_mutation,
+    "schema": schema_generated,
+    "leaf": leaf_substitution,
+}
 
 
 def cases(count: int, seed: int) -> Iterator[tuple[str, bytes]]:
@@ -154,11 +188,14 @@ def finding(raw: bytes) -> str | None:
         except SpecError as error:
             problems = error.problems
         else:
-            compilation = compile_analysis(analyze(document))
+            analysis = analyze(document)
+            compilation = compile_analysis(analysis)
             problems = compilation.problems
             if compilation.ok:
                 compilation.json().encode("utf-8")
                 compilation.compact_json().encode("utf-8")
+            elif analysis.ok:  # validate let through what compile (or AWS) refuses
+                return f"valid, not compiled: {_shape(next(p for p in problems if p.is_error).message)}"
         unplaced = [p for p in problems if p.position is None and p.message != "the spec is empty"]
         if unplaced:
             return f"no line: {_shape(unplaced[0].message)}"

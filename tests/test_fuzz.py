@@ -24,6 +24,26 @@ REPRODUCERS = {
         b"    catch: [{errors: [States.ALL], next: nope, then: fallback}]\n"
         b"  b:\n    type: lambda\n    needs: [a]\n    function: f\n    payload: {x: '${steps.a.y}'}\n"
     ),
+    # a request tag whose key is a list (a TypeError merging the tags)
+    "a request tag keyed by a list": (
+        b"version: 1\nname: demo\nsteps:\n  prep:\n    type: processing\n"
+        b"    image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/x:1\n"
+        b"    role: arn:aws:iam::111122223333:role/r\n    instance_type: ml.m5.xlarge\n    entrypoint: [x]\n"
+        b"    request: {Tags: [{Key: [], Value: v}]}\n"
+    ),
+    # valid specs whose definitions the compiler's own ASL checks refused: a Wait longer than AWS allows
+    # from `poll`, a blank alarm name in the endpoint's UpdateEndpoint, a zero timeout
+    "a poll longer than any Wait": (
+        b"version: 1\nname: demo\nsteps:\n  score:\n    type: pipeline\n    pipeline: p\n"
+        b"    poll: 99999999d\n"
+    ),
+    "a blank alarm name": (
+        b"version: 1\nname: demo\ndefaults:\n  sagemaker:\n"
+        b"    image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/x:1\n"
+        b"    role: arn:aws:iam::111122223333:role/r\nsteps:\n  serve:\n    type: endpoint\n    endpoint: e\n"
+        b"    model: m\n    instance_type: ml.m5.large\n    alarms: [' ']\n"
+    ),
+    "a timeout of no time": b"version: 1\nname: demo\nsteps:\n  a: {type: lambda, function: f, timeout: 0s}\n",
     # a cron expression cut before its ')' (found by a 200,000-case run)
     "an unclosed cron expression": b"version: 1\nname: demo\nsteps:\n  a: {type: wait, seconds: 1}\n"
     b"schedule:\n  expression: cron(0 3 \n",
