@@ -44,6 +44,11 @@ REPRODUCERS = {
         b"    model: m\n    instance_type: ml.m5.large\n    alarms: [' ']\n"
     ),
     "a timeout of no time": b"version: 1\nname: demo\nsteps:\n  a: {type: lambda, function: f, timeout: 0s}\n",
+    # a Batch memory written as a whole float (1e308 is an integer to JSON Schema): a TypeError reading it
+    "a memory written as a float": (
+        b"version: 1\nname: demo\nsteps:\n  copy:\n    type: batch\n    job_queue: q\n    job_definition: d:1\n"
+        b"    resources: {vcpus: 1, memory: 1.0e+308}\n"
+    ),
     # a cron expression cut before its ')' (found by a 200,000-case run)
     "an unclosed cron expression": b"version: 1\nname: demo\nsteps:\n  a: {type: wait, seconds: 1}\n"
     b"schedule:\n  expression: cron(0 3 \n",

@@ -164,10 +164,13 @@ def resource_requirements(resources: dict[str, Any] | None) -> list[dict[str, st
     return [{"Type": kind, "Value": as_text(value)} for kind, value in values.items() if value is not None]
 
 
-def _mebibytes(memory: int | str | None) -> int | None:
-    """Memory as MiB: a number is MiB already; "16 GiB", "512MiB" are converted."""
-    if memory is None or isinstance(memory, int):
-        return memory
+def _mebibytes(memory: float | str | None) -> int | None:
+    """Memory as MiB: a number is MiB already (`2048.0` too, a whole number to JSON Schema); "16 GiB",
+    "512MiB" are converted."""
+    if memory is None:
+        return None
+    if isinstance(memory, int | float):
+        return int(memory)
     number, unit = _MEMORY.match(memory).groups()
     return round(float(number) * (1024 if unit == "GiB" else 1))
 
