@@ -184,12 +184,12 @@ def execute(args: argparse.Namespace) -> int:
     workflow = compilation.analysis.workflow
     if not checked_input(workflow, execution_input, "execute"):
         return EXIT_USAGE
-    if not fits_an_input(execution_input, "execute") or not _fits_a_history(workflow, execution_input):
+    if not fits_an_input(execution_input, "execute") or not _input_lists_fit(workflow, execution_input):
         return EXIT_FAILED
     return _start(args, _connect(args), compilation, execution_input, executions.execution_name())
 
 
-def _fits_a_history(workflow: Any, execution_input: dict[str, Any]) -> bool:
+def _input_lists_fit(workflow: Any, execution_input: dict[str, Any]) -> bool:
     """Whether the input's lists fit the inline Maps that run them, and their kept results the state
     (after saying which do not)."""
     from ..execution_input import history_problems
