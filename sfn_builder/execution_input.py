@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import HISTORY_LIMIT, InputField, Workflow, item_events
+from .model import HISTORY_LIMIT, InputField, Step, Workflow, item_events
 from .naming import RESERVED_INPUT_PREFIX
 from .problems import did_you_mean
 from .templates import TemplateError, parse_template
@@ -85,11 +85,11 @@ def history_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
             literal += len(each.items)
             events += len(each.items) * item_events(step)
             continue
-        field = input_list_field(each.items, workflow)
-        items = given.get(field.name, field.default) if field is not None else None
-        if field is not None and isinstance(items, list):
-            from_input.append((field.name, step.name, len(items)))
-            events += len(items) * item_events(step)
+        listed = given_list(step, workflow, given)
+        if listed is not None:
+            name, count = listed
+            from_input.append((name, step.name, count))
+            events += count * item_events(step)
     if not from_input or events <= HISTORY_LIMIT:
         return []
     lists = "; ".join(f"'{name}' holds {count:,} items: {step} runs them" for name, step, count in from_input)
@@ -100,7 +100,15 @@ def history_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
     ]
 
 
-def input_list_field(items: Any, workflow: Workflow) -> InputField | None:
+def given_list(step: Step, workflow: Workflow, given: dict[str, Any]) -> tuple[str, int] | None:
+    """The input field a for_each step's items are (`${input.NAME}`), and how many items the execution
+    gives it (or the field's default does); None when the items are not an input list."""
+    field = _input_list(step.for_each.items, workflow) if step.for_each is not None else None
+    items = given.get(field.name, field.default) if field is not None else None
+    return (field.name, len(items)) if field is not None and isinstance(items, list) else None
+
+
+def _input_list(items: Any, workflow: Workflow) -> InputField | None:
     """The input field a for_each's items are, when they are exactly `${input.NAME}`."""
     if not isinstance(items, str):
         return None

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from .execution_input import input_list_field
+from .execution_input import given_list
 from .model import Step, Workflow
 from .naming import job_prefix, tuning_prefix
 from .problems import Problem, Severity
@@ -31,7 +31,7 @@ _STATUS_LEAST = len("Completed")  # and SUCCEEDED
 
 def kept_results_problems(workflow: Workflow) -> Iterator[Problem]:
     """Literal fan-outs whose kept results cannot (or barely can) fit the state."""
-    counts = {step.name: len(step.for_each.items) for step in _kept_fan_outs(workflow, tuple)}  # type: ignore
+    counts = {step.name: len(step.for_each.items) for step in _kept_fan_outs(workflow) if _literal(step)}
     for name, items, each, total in _sizes(workflow, counts, STATE_LIMIT // 2):
         over = total > STATE_LIMIT
         yield Problem(
@@ -47,12 +47,8 @@ def kept_results_problems(workflow: Workflow) -> Iterator[Problem]:
 def input_results_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
     """Lists in an execution's input (or their defaults) whose items' kept results cannot fit the state:
     the run would end with States.DataLimitExceeded once they have all run."""
-    counts = {}
-    for step in _kept_fan_outs(workflow, str):
-        field = input_list_field(step.for_each.items, workflow)  # type: ignore[union-attr]
-        items = given.get(field.name, field.default) if field is not None else None
-        if field is not None and isinstance(items, list):
-            counts[step.name] = len(items)
+    listed = {step.name: given_list(step, workflow, given) for step in _kept_fan_outs(workflow)}
+    counts = {name: found[1] for name, found in listed.items() if found is not None}
     return [
         f"{items:,} items run by {name}, whose results later steps read, keep at least {total:,} bytes in the "
         f"state ({each:,} each), past the 256 KiB Step Functions allows: the run would end with "
@@ -67,16 +63,18 @@ RESULTS_HINT = (
 )
 
 
-def _kept_fan_outs(workflow: Workflow, items_type: type) -> list[Step]:
-    """The fan-out steps whose items are a literal list (`tuple`) or a template (`str`), results not in S3."""
+def _kept_fan_outs(workflow: Workflow) -> list[Step]:
+    """The fan-out steps whose items are in the state (not read from S3) and whose results are not written
+    to S3."""
     return [
         step
         for step in workflow.steps.values()
-        if step.for_each is not None
-        and step.for_each.source is None
-        and isinstance(step.for_each.items, items_type)
-        and step.for_each.results is None
+        if step.for_each is not None and step.for_each.source is None and step.for_each.results is None
     ]
+
+
+def _literal(step: Step) -> bool:
+    return isinstance(step.for_each.items, tuple)  # type: ignore[union-attr]
 
 
 def _sizes(workflow: Workflow, counts: dict[str, int], above: int) -> Iterator[tuple[str, int, int, int]]:
