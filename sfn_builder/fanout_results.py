@@ -19,11 +19,11 @@ from .execution_input import given_list
 from .model import Step, Workflow
 from .naming import job_prefix, tuning_prefix
 from .problems import Problem, Severity
+from .request_size import STATE_LIMIT
 from .results import ResultSpec, result_specs
 from .steps import KINDS
 from .steps.base import Expr
 
-STATE_LIMIT = 256 * 1024
 _SAGEMAKER_ARN_LEAST = len("arn:aws:sagemaker:us-east-1:123456789012:training-job/")  # before the job's name
 _UUID = 36
 _STATUS_LEAST = len("Completed")  # and SUCCEEDED

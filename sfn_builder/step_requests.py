@@ -11,6 +11,7 @@ from .model import Step, Workflow
 from .problems import Problem
 from .request_check import RunTimeValue, located_problems
 from .request_overrides import FIELD, with_overrides, written_at
+from .request_size import STATE_LIMIT, oversized_member
 from .runtime_types import type_problems
 from .service_models import input_shape
 from .steps import KINDS
@@ -42,12 +43,28 @@ def step_request(step: Step, workflow: Workflow) -> tuple[dict[str, Any], list[P
             )
         else:
             problems.append(_field_problem(step, member, message, (service, operation)))
+    oversized = oversized_member(request)
+    if oversized:
+        problems.append(_too_large(step, *oversized, overrides, shape))
     switch = kind.switch(step, workflow)
     for resource, parameters in (switch.probe, switch.create, switch.update) if switch else ():
         call = kind.calls[resource]
         for member, message, _ in located_problems(parameters, input_shape(*call), run_time=run_time):
             problems.append(_field_problem(step, member, message, call))
     return request, problems + type_problems(run_time, step, workflow)
+
+
+def _too_large(step: Step, member: tuple, least: int, overrides: Any, shape: Any) -> Problem:
+    """A request whose literal values alone pass the 256 KiB a task's input may hold."""
+    written = written_at(member, overrides, shape) if member else None
+    field = (FIELD, *written) if written else _field_of(member, step)
+    return Problem(
+        f"this step's request holds {least:,} bytes of values written in the spec, past the "
+        f"{STATE_LIMIT // 1024} KiB Step Functions gives a task's input: every run would end here with "
+        "States.DataLimitExceeded, which no retry or catch handles",
+        ("steps", step.name, *(field or ())),
+        hint="keep large data in S3 and pass its URI, or read it at run time with ${...}",
+    )
 
 
 def _field_problem(step: Step, member: tuple, message: str, api: tuple[str, str]) -> Problem:
@@ -71,6 +88,10 @@ _FIELDS = {
     "ContainerArguments": ("arguments",),
     "MaxRuntimeInSeconds": ("max_runtime", "timeout"),
     "Alarms": ("alarms",),
+    "Payload": ("payload",),
+    "Input": ("input",),
+    "Message": ("message",),
+    "Parameters": ("parameters",),
 }
 
 
