@@ -14,7 +14,8 @@ Task states from mocked responses. `install()` adds what it lacks here:
   Parallel state's ResultSelector uses) selects the value, as in AWS, where
   moto returned it wrapped in a list;
 - `States.ALL` does not match `States.Runtime` or `States.DataLimitExceeded`,
-  as in AWS: those end the execution, whatever Retry or Catch says;
+  as in AWS: those end the execution, whatever Retry or Catch says; a task whose evaluated
+  Parameters pass 256 KiB fails with `States.DataLimitExceeded` (moto checked only its result);
 - virtual time: Retry intervals and Wait states do not sleep (the waits are
   added up instead), so a simulated day takes milliseconds;
 - one order: Parallel branches run one after another in the order of the
@@ -132,6 +133,7 @@ def install() -> None:
         _mocks_by_invocation()
         _states_errors_passed_on()
         _terminal_errors_not_caught()
+        _task_inputs_limited()
         _definite_json_paths()
         _virtual_time()
         _branches_in_order()
@@ -682,6 +684,50 @@ class _Thrown:
 
     def __init__(self, error: str, cause: str) -> None:
         self.error, self.cause = error, cause
+
+
+def _task_inputs_limited() -> None:
+    """A task whose effective input (its Parameters, evaluated) passes 256 KiB fails with
+    `States.DataLimitExceeded`, as in AWS; moto checks only what a task returns."""
+    from moto.stepfunctions.parser import quotas
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    def limited(evaluate: Callable[[Any, Any], dict]) -> Callable[[Any, Any], dict]:
+        def eval_parameters(self: Any, env: Any) -> dict:
+            parameters = evaluate(self, env)
+            if quotas.is_within_size_quota(parameters):
+                return parameters
+            error = StatesErrorNameType.StatesStatesDataLimitExceeded
+            cause = (
+                f"The state {env.next_state_name!r} has an input (its Parameters) with a size exceeding "
+                "the maximum number of bytes service limit."
+            )
+            raise FailureEventException(
+                failure_event=FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=error),
+                    event_type=HistoryEventType.TaskFailed,
+                    event_details=EventDetails(
+                        taskFailedEventDetails=TaskFailedEventDetails(error=error.to_name(), cause=cause)
+                    ),
+                )
+            )
+
+        return eval_parameters
+
+    StateTask._eval_parameters = limited(StateTask._eval_parameters)
+    StateTaskLambda._eval_parameters = limited(StateTaskLambda._eval_parameters)
 
 
 def _markers_from_the_store() -> None:
