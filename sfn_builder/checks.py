@@ -989,6 +989,13 @@ def _workflow_level(workflow: Workflow, *, schedules_listed: bool) -> Iterator[P
             "an SNS topic ARN",
             "arn:aws:sns:eu-west-1:111122223333:churn-alerts",
         )
+        if notifications.topic_arn.endswith(".fifo"):
+            yield Problem(
+                "a FIFO topic takes only messages with a message group id, which neither EventBridge rules nor "
+                "the workflow's alert states send: every alert would be refused, and none would arrive",
+                ("notifications", "topic"),
+                hint="use a standard topic (or let sfn-build make one: notifications.topic: {name: ...})",
+            )
     topic_name = notifications.topic_name if notifications is not None else None
     if topic_name is not None and not re.fullmatch(r"[A-Za-z0-9_\-]{1,256}", topic_name):
         yield Problem(

@@ -642,6 +642,11 @@ CASES = {
         "an input and an output are both named 'input-1'",
         "unnamed ones are input-1",
     ),
+    "a FIFO alert topic": (
+        steps(PREP) + "notifications:\n  topic: 'arn:aws:sns:eu-west-1:111122223333:ops.fifo'   # <-\n",
+        "a FIFO topic takes only messages with a message group id",
+        "use a standard topic",
+    ),
     "an item of a fan-out by index": (
         steps(
             "  shard:\n    type: processing\n    entrypoint: [x]\n    for_each: {items: [a, b]}\n",
