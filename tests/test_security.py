@@ -512,6 +512,20 @@ def test_concurrent_creates_sharing_a_topic_keep_both_statements(emulator, write
     assert aws.client("ssm").describe_parameters()["Parameters"] == []  # every lock released
 
 
+def test_an_alert_topic_in_another_region_is_refused_before_any_change(emulator, write_spec, cli, aws_env):
+    """EventBridge rules deliver to other regions' event buses only: alerts to that topic would never
+    arrive. `plan` and `create` say so, and change nothing."""
+    other = SHARED_TOPIC.replace(f":{REGION}:", ":eu-west-1:")
+    assert REGION != "eu-west-1"
+    spec = write_spec(SHARING.replace("NAME", "far").replace("TOPIC", other))
+    for command in (("plan",), ("create", "--yes")):
+        code, out, err = cli(*command, spec, "--endpoint-url", emulator)
+        assert code == 1
+        assert f"the notification topic {other} is in eu-west-1, but this workflow is published to {REGION}" in err
+        assert "--region eu-west-1" in err and "Traceback" not in err
+    assert connect(emulator).client("stepfunctions").list_state_machines()["stateMachines"] == []
+
+
 def test_two_creates_of_one_workflow_at_once_both_succeed_in_turn(emulator, write_spec, aws_env, monkeypatch):
     import time
 

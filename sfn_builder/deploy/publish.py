@@ -10,7 +10,7 @@ from typing import Any
 from ..model import Workflow
 from ..steps.base import Arns
 from . import local
-from .aws import Aws, Target
+from .aws import Aws, AwsError, Target
 from .changes import Change, apply_changes, plan_changes, removal_changes
 from .locks import held
 from .resources import Resource, desired_resources, state_machine_arn
@@ -50,8 +50,22 @@ def locked(aws: Aws, workflow_name: str) -> AbstractContextManager[None]:
 def prepare(
     workflow: Workflow, definition: dict[str, Any], aws: Aws, parts: dict[int, dict[str, Any]] | None = None
 ) -> Publication:
+    _topic_in_region(workflow, aws.region)
     resources = desired_resources(workflow, definition, arns_of(aws), parts)
     return Publication(workflow, aws, resources, plan_changes(aws, workflow, resources))
+
+
+def _topic_in_region(workflow: Workflow, region: str) -> None:
+    """An existing alert topic must be in the region the workflow goes to: EventBridge rules deliver
+    to other regions' event buses only, and sfn-build edits the topic's policy there."""
+    topic = workflow.notifications.topic_arn if workflow.notifications else None
+    topic_region = topic.split(":")[3] if topic and topic.count(":") >= 5 else region
+    if topic_region != region:
+        raise AwsError(
+            f"the notification topic {topic} is in {topic_region}, but this workflow is published to {region}: "
+            f"EventBridge rules deliver only to topics in their own region. Use a topic in {region}, let sfn-build "
+            f"make one (notifications.topic: {{name: ...}}), or publish with --region {topic_region}"
+        )
 
 
 def apply(publication: Publication, report: Callable[[Change], None]) -> None:
