@@ -156,6 +156,15 @@ def _error_lists(step: Step, raw: Mapping[str, Any]) -> Iterator[Problem]:
                     is_error, message, hint = found
                     severity = Severity.ERROR if is_error else Severity.WARNING
                     yield Problem(message, (*base, n, "errors", i), hint=hint, severity=severity)
+                elif field == "retry" and name == "States.Runtime":
+                    yield Problem(
+                        "States.Runtime is never retried: Step Functions ends the execution on it (a path its "
+                        "input lacks, an intrinsic that fails), whatever retry says",
+                        (*base, n, "errors", i),
+                        hint="remove it: the error comes from the definition or its input, which a retry does not "
+                        "change (simulate shows where)",
+                        severity=Severity.WARNING,
+                    )
                 elif field == "catch" and step.for_each is not None and step.for_each.distributed:
                     yield from _item_error_caught(step, name, (*base, n, "errors", i))
             if CATCH_ALL not in errors:

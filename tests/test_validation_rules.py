@@ -802,6 +802,17 @@ def test_known_and_own_error_names_pass(write_spec):
     assert analyze_file(write_spec(text)).problems == ()
 
 
+def test_retrying_states_runtime_is_warned_at_its_name(write_spec):
+    """Step Functions never retries States.Runtime: the execution ends on it."""
+    text = steps(
+        "  prep:\n    type: processing\n    entrypoint: [x]\n    retry:\n"
+        "      - {errors: [States.TaskFailed, States.Runtime]}\n"
+    )
+    (warned,) = analyze_file(write_spec(text)).problems
+    assert warned.severity.name == "WARNING" and "never retried" in warned.message
+    assert warned.path == ("steps", "prep", "retry", 0, "errors", 1) and warned.position.line == len(text.splitlines())
+
+
 @pytest.mark.parametrize(
     ("written", "receives"),
     [("NO", "false"), ("yes", "true"), ("on", "true"), ("off", "false"), ("1.10", "1.1"), ("12:30", "750")],
