@@ -7,7 +7,8 @@ Cases come from four sources, all derived from the examples and the schema:
   of other types or by awkward text);
 - specs generated from the schema: steps of every type with fields chosen from the
   schema's properties, filled from its `examples`, `enum`s or values of the wrong type;
-- one value of an example replaced by an awkward one (zero, empty, huge, of another type).
+- one to three values of an example replaced by awkward ones (zero, empty, huge, of another type)
+  or by other values of the same spec.
 
 A case passes when the pipeline ends in a definition or in problems, every problem
 (an empty spec aside) says where it is, and the definition can be written as UTF-8.
@@ -147,8 +148,9 @@ PARSED_EXAMPLES = [yaml.safe_load(raw) for raw in EXAMPLES]
 
 
 def leaf_substitution(rng: random.Random) -> bytes:
-    """An example with one value replaced by an awkward one: most stay valid elsewhere, so what the
-    compiler makes of the value is reached (a valid spec must compile to a definition AWS takes)."""
+    """An example with one to three values replaced, each by an awkward one or by another value of the
+    same spec (a path where a URI goes, a step's name where a number goes): most stay valid elsewhere, so
+    what the compiler makes of the values is reached (a valid spec must compile to a definition AWS takes)."""
     spec = copy.deepcopy(rng.choice(PARSED_EXAMPLES))
     leaves: list[tuple[Any, Any]] = []  # (container, key) of every scalar
     stack = [spec]
@@ -159,8 +161,9 @@ def leaf_substitution(rng: random.Random) -> bytes:
                 stack.append(value)
             else:
                 leaves.append((node, key))
-    container, key = rng.choice(leaves)
-    container[key] = copy.deepcopy(rng.choice(AWKWARD))
+    values = [container[key] for container, key in leaves]
+    for container, key in rng.sample(leaves, min(len(leaves), rng.choice((1, 1, 2, 3)))):
+        container[key] = copy.deepcopy(rng.choice(AWKWARD) if rng.random() < 0.6 else rng.choice(values))
     return yaml.safe_dump(spec, allow_unicode=True, sort_keys=False).encode("utf-8")
 
 
