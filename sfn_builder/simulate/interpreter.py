@@ -40,7 +40,10 @@ Task states from mocked responses. `install()` adds what it lacks here:
   intrinsic function's text parsed once per process (a fifth less parse time);
 - JSON values copied as JSON: moto deep-copies state data at every read, with `copy.deepcopy`'s
   memo and reconstruction; a copy of dicts, lists and scalars is the same value, made 3-5x faster
-  (anything else is still deep-copied);
+  (anything else is still deep-copied); and a state's data is not copied at all where it is only
+  read: a ResultPath copies the mappings on its path and shares the rest, and a state's data is
+  written as JSON once for its events and size check (moto's copies and writes took time in the
+  square of the steps when each step keeps a result);
 - Distributed Maps read simulated items instead of S3 (three, shaped after what the item selector
   and the iterator read of each item; for a prefix, object listings) and write no results to S3;
   their items run one after another (a loop: moto recursed once per item), each as a child
@@ -146,7 +149,10 @@ def install() -> None:
         _programs_from_the_cache()
         _items_from_the_simulation()
         _json_copies()
+        _state_shared_until_written()
         _json_by_reused_encoders()
+        _state_written_once()
+        _missing_variables_described_when_read()
         _parts_run_in_process()
         _installed = True
 
@@ -454,8 +460,8 @@ def _branches_in_order() -> None:
         self.timeout.eval(env=env)
         env.stack.pop()
         frame = env.open_frame()
-        frame.states.reset(input_value=env.states._states_data["input"])  # `reset` copies it
-        frame.stack = copy_json(env.stack)
+        frame.states.reset(input_value=env.states._states_data["input"])
+        frame.stack = list(env.stack)  # the values are shared: nothing changes them in place
         try:
             self._eval_execution(frame)
             output = frame.stack[-1]
@@ -1108,6 +1114,114 @@ def _json_copies() -> None:
         module = importlib.import_module(name)
         if getattr(module, "copy", None) is not None:
             module.copy = _JsonCopy()
+
+
+def _state_shared_until_written() -> None:
+    """A state's data read without copying it, and written by copying only the path to what changes.
+
+    moto deep-copied the whole state at every read (a state's input, a path, a task's frame), so a
+    run whose state grows with its steps (each keeping a result a later step reads) took time in the
+    square of its steps: 13 s for a chain of 1,000 Lambda steps each reading the one before. The
+    state is a value nothing changes in place but a ResultPath, which now copies the mappings on its
+    path (`$`, `$.steps`) and shares the rest: the input it read is left as it was."""
+    from moto.stepfunctions.parser.asl.component.common.path.result_path import ResultPath
+    from moto.stepfunctions.parser.asl.component.common.string import string_expression
+    from moto.stepfunctions.parser.asl.eval import states
+
+    def extract(query: str | None, data: Any) -> Any:
+        return data if query is None else states.extract_json(query, data)
+
+    def reset(self: Any, input_value: Any) -> None:
+        self._states_data.update(input=input_value, result=None, errorOutput=None)
+
+    def json_path_body(self: Any, env: Any) -> None:
+        value = env.stack[-1]
+        if self.json_path != string_expression.JSONPATH_ROOT_PATH:
+            value = string_expression.extract_json(self.json_path, value)
+        env.stack.append(value)
+
+    moto_result_path = ResultPath._eval_body
+
+    def result_path_body(self: Any, env: Any) -> None:
+        steps = _simple_steps(self.result_path_src) if self.result_path_src is not None else None
+        written = _MISSING
+        if steps and not any(isinstance(step, int) for step in steps):
+            written = _written(env.states.get_input(), steps, env.stack[-1])
+        if written is _MISSING:  # `null`, `$`, an index, or a member on the way that is not a mapping
+            moto_result_path(self, env)  # moto's own (it copies what it changes)
+            return
+        env.stack[-1] = written
+
+    states.States._extract = staticmethod(extract)
+    states.States.reset = reset
+    string_expression.StringJsonPath._eval_body = json_path_body
+    ResultPath._eval_body = result_path_body
+
+
+def _state_written_once() -> None:
+    """A state's data written as JSON once: its exit event, its size check (moto's, with spaces; now
+    as sent, compact) and the next state's entry event hold the same value, which moto wrote three
+    times. Installed after `_json_by_reused_encoders`, whose encoder it calls."""
+    from moto.stepfunctions.parser import quotas
+    from moto.stepfunctions.parser.asl.component.state import state
+
+    encode, compact = state.to_json_str, (",", ":")
+    last: list[tuple[Any, str]] = [(None, "null")]  # the value last written compactly, and its text
+
+    def state_text(value: Any, separators: tuple[str, str] | None = None) -> str:
+        if separators != compact:
+            return encode(value, separators)
+        seen, text = last[0]
+        if seen is not value:  # a state's data is never changed in place (`_state_shared_until_written`)
+            text = encode(value, compact)
+            last[0] = (value, text)
+        return text
+
+    def within_size_quota(value: Any) -> bool:
+        return len(state_text(value, compact).encode("utf-8", "surrogatepass")) < quotas.MAX_STATE_SIZE_UTF8_BYTES
+
+    state.to_json_str, state.is_within_size_quota = state_text, within_size_quota
+
+
+def _missing_variables_described_when_read() -> None:
+    """A Choice's variable its input lacks (a resume gate asks at every step) is described, with the
+    whole input as JSON, only when the description is read: moto wrote it every time."""
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison import variable
+
+    class MissingVariable(variable.NoSuchVariable):
+        def __init__(self, name: str, error: Exception) -> None:
+            self.name, self.error = name, error
+
+        @property
+        def path(self) -> str:
+            return f"{self.name}, {self.error}"
+
+    def variable_body(self: Any, env: Any) -> None:
+        try:
+            self.string_sampler.eval(env=env)
+            value = env.stack.pop()
+        except Exception as error:
+            value = MissingVariable(self.string_sampler.literal_value, error)
+        env.stack.append(value)
+
+    variable.Variable._eval_body = variable_body
+
+
+def _written(data: Any, steps: tuple[str | int, ...], value: Any) -> Any:
+    """`data` with `value` at the member path `steps`: the mappings on the path are new, the rest is
+    shared; missing mappings are made. `_MISSING` when a member on the way is not a mapping."""
+    if not isinstance(data, dict):
+        return _MISSING
+    head, rest = steps[0], steps[1:]
+    copied = dict(data)
+    if rest:
+        inner = _written(data.get(head, {}), rest, value)
+        if inner is _MISSING:
+            return _MISSING
+        copied[head] = inner
+    else:
+        copied[head] = value
+    return copied
 
 
 def _json_by_reused_encoders() -> None:
