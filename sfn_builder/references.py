@@ -101,6 +101,14 @@ def resolve_item(ref: Reference, workflow: Workflow) -> Target:
     return found
 
 
+def present_inside(step_type: str, path: tuple[str, ...]) -> bool:
+    """Whether the members of `path` after its first are always there when the first is (in the
+    step type's result)."""
+    tree = result_tree(step_type)
+    members = tree.get("members", {}) if tree else {}
+    return path[0] in members and _walk(members[path[0]], path[1:]).always_present
+
+
 def _walk(tree: dict[str, Any], parts: tuple[str | int, ...]) -> Target:
     node, present = tree, True
     for part in parts:

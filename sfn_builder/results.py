@@ -9,12 +9,12 @@ Functions allows 256 KiB) however many steps a workflow has.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .model import Step, Workflow
-from .references import resolve_item
+from .references import present_inside, resolve_item
 from .steps import KINDS
 from .steps.flow import COMBINATORS
 from .templates import Reference, TemplateError, parse_path, parse_template
@@ -81,8 +81,8 @@ def member_reads(workflow: Workflow) -> dict[str, list[tuple[str, ...]]]:
     return read
 
 
-def result_specs(workflow: Workflow) -> dict[str, ResultSpec]:
-    """The kept steps and how each keeps its result."""
+def result_specs(workflow: Workflow, requests: Mapping[str, dict[str, Any]] | None = None) -> dict[str, ResultSpec]:
+    """The kept steps and how each keeps its result (`requests`: the task steps' requests, if built)."""
     read: dict[str, list[tuple[str | int, ...]]] = {}
     for ref in references(workflow):
         if ref.namespace == "steps":
@@ -104,14 +104,34 @@ def result_specs(workflow: Workflow) -> dict[str, ResultSpec]:
         if kind.result_root:
             specs[name] = ResultSpec({f"{m}.$": f"$.{m}" for m in kind.result_root})
             continue
-        if any(not p for p in paths) or not all(
-            resolve_item(Reference("steps", (name, *p), ""), workflow).always_present for p in paths
-        ):
+        if not all(_selectable(step, workflow, _until_index(p), requests) for p in paths):
             specs[name] = ResultSpec(None)
             continue
         selected = [(m,) for m in kind.summary] + [_until_index(p) for p in paths]
         specs[name] = ResultSpec(_selector(selected))
     return specs
+
+
+def _selectable(
+    step: Step, workflow: Workflow, path: tuple[str, ...], requests: Mapping[str, dict[str, Any]] | None
+) -> bool:
+    """Whether a ResultSelector may pick `path` (up to any list index, where selection stops) of the
+    step's result: every member on the way is always there, because the API always returns it or
+    because the job's describe response repeats a member the step's request sets (as a structure or
+    list written out, which the simulator's results repeat too)."""
+    if not path:
+        return False  # the whole result is read
+    if resolve_item(Reference("steps", (step.name, *path), ""), workflow).always_present:
+        return True
+    if not KINDS[step.type].echoes_request:
+        return False
+    request = requests.get(step.name) if requests is not None else None
+    if request is None:
+        from .step_requests import step_request
+
+        request = step_request(step, workflow)[0]
+    sent = request.get(path[0])
+    return isinstance(sent, dict | list) and present_inside(step.type, path)
 
 
 def _add_fallback_reads(workflow: Workflow, read: dict[str, list[tuple[str | int, ...]]]) -> None:

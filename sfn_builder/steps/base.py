@@ -97,6 +97,8 @@ class StepKind:
     result: ClassVar[ResultShape | None] = None
     summary: ClassVar[tuple[str, ...]] = ()  # result members always kept
     result_root: ClassVar[tuple[str, ...]] = ()  # where `${steps.X.PATH}` starts in the raw result
+    # The result is the job's describe response, which repeats the members the request sets.
+    echoes_request: ClassVar[bool] = False
     has_result: ClassVar[bool] = False
     runs_job: ClassVar[bool] = False  # starts a SageMaker or Batch job (named, tagged, .sync)
     # Request members derived from other fields, which `request:` may not set: member -> what to write.

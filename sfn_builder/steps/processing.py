@@ -80,6 +80,7 @@ class Processing(StepKind):
     api = ("sagemaker", "CreateProcessingJob")
     result = ResultShape("sagemaker", "DescribeProcessingJobResponse")
     summary = ("ProcessingJobName", "ProcessingJobArn", "ProcessingJobStatus")
+    echoes_request = True
     has_result = True
     error_prefix = "SageMaker"
     general_error = "AmazonSageMakerException"

@@ -105,6 +105,7 @@ class Training(StepKind):
     api = ("sagemaker", "CreateTrainingJob")
     result = ResultShape("sagemaker", "DescribeTrainingJobResponse")
     summary = ("TrainingJobName", "TrainingJobArn", "TrainingJobStatus")
+    echoes_request = True
     has_result = True
     error_prefix = "SageMaker"
     general_error = "AmazonSageMakerException"

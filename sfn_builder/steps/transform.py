@@ -19,6 +19,7 @@ class Transform(StepKind):
     api = ("sagemaker", "CreateTransformJob")
     result = ResultShape("sagemaker", "DescribeTransformJobResponse")
     summary = ("TransformJobName", "TransformJobArn", "TransformJobStatus")
+    echoes_request = True
     has_result = True
     error_prefix = "SageMaker"
     general_error = "AmazonSageMakerException"

@@ -48,6 +48,7 @@ class Tuning(StepKind):
     api = ("sagemaker", "CreateHyperParameterTuningJob")
     result = ResultShape("sagemaker", "DescribeHyperParameterTuningJobResponse")
     summary = ("HyperParameterTuningJobName", "HyperParameterTuningJobArn", "HyperParameterTuningJobStatus")
+    echoes_request = True
     has_result = True
     error_prefix = "SageMaker"
     general_error = "AmazonSageMakerException"
