@@ -22,6 +22,7 @@ from . import choice_reasons, marker_states, sdk
 from .asl import ALERT_RESOURCE, ENDED_ERROR, FAILED_ERROR_SUFFIX, FAILED_STEP, compact, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
+from .kept_results import least_bytes
 from .markers import ALREADY_DONE
 from .model import Step, Workflow
 from .naming import (
@@ -40,6 +41,7 @@ from .naming import (
 from .payload import Renderer, jsonpath, quote
 from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, leaves
 from .poll_states import poll_states
+from .result_lifetimes import lifetimes
 from .results import ResultSpec, member_reads, result_specs, step_references
 from .service_models import input_shape
 from .steps import KINDS
@@ -149,7 +151,9 @@ class _Builder:
         self.keys = result_keys(list(workflow.steps))
         self.renderer = Renderer(workflow, self.keys, {name: graph.error_source(name) for name in workflow.steps})
         self.handling = 0  # > 0 while building a catch's handler path, whose state holds `error`
-        self.kept: dict[str, ResultSpec] = result_specs(workflow)
+        self.kept: dict[str, ResultSpec] = result_specs(workflow, requests)
+        self.lifetimes = lifetimes(workflow, plan, least_bytes(workflow, self.kept, requests))
+        self.drops = 0  # states that drop dead results (module `result_lifetimes`)
         self.reads = member_reads(workflow)
         self.literal_items = {
             name: list(step.for_each.items)
@@ -252,13 +256,16 @@ class _Builder:
         if isinstance(node, Sequence):
             first: Block | None = None
             exits: list[Exit] = []
-            for item in node.items:
+            on_line = id(node) in self.lifetimes.line
+            for index, item in enumerate(node.items):
                 block, available = self.node(item, scope, available)
                 if first is None:
                     first = block
                 else:
                     link(exits, block.entry)
                 exits = block.exits
+                if on_line and index < len(node.items) - 1 and exits:
+                    exits, available = self.drop_dead(item, scope, exits, available)
             assert first is not None
             return Block(first.entry, exits), available
         if isinstance(node, Part):
@@ -269,6 +276,28 @@ class _Builder:
             ended = sdk.Catch(error_equals=[ENDED_ERROR], next_step=self.workflow_ended(), result_path=None)
             block.entry.add_catch(ended)
         return block, after
+
+    def drop_dead(
+        self, item: Node, scope: Scope, exits: list[Exit], available: list[str]
+    ) -> tuple[list[Exit], list[str]]:
+        """After a line item: drop the kept results no later item reads, once they are worth a state
+        (module `result_lifetimes`). The exits and the results kept after it."""
+        dead = self.lifetimes.dead(available, self.lifetimes.item_position(item))
+        if not self.lifetimes.worth_dropping(dead):
+            return exits, available
+        live = [step for step in available if step not in dead]
+        self.drops += 1
+        names = ", ".join(dead[:6]) + (", ..." if len(dead) > 6 else "")
+        state = scope.add(
+            sdk.Pass(
+                f"steps.drop-{self.drops}",
+                parameters={f"{self.keys[step]}.$": f"$.steps.{self.keys[step]}" for step in live},
+                result_path="$.steps",
+                comment=f"Drops the results no later step reads ({names}): the state holds 256 KiB.",
+            )
+        )
+        link(exits, state)
+        return [next_exit(state)], live
 
     def part(self, node: Part, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
         """A Part: its own state machine, given the state document and returning it (module `split`)."""

@@ -16,8 +16,8 @@ from typing import Any
 from .allow_lists import MAX_VALUES, RESOURCE_FIELDS, possible_values
 from .aws_rules import aws_problems
 from .execution_input import declared_inputs, described, history_problems, input_findings, matches_type
-from .fanout_results import RESULTS_HINT, input_results_problems
 from .graph import Jump, StepGraph
+from .kept_results import RESULTS_HINT, input_results_problems
 from .model import (
     INLINE_MAP_CONCURRENCY,
     INLINE_MAP_ITEMS,

@@ -14,9 +14,9 @@ from typing import Any
 
 from .checks import semantic_problems
 from .collector import without_collections
-from .fanout_results import kept_results_problems
 from .graph import StepGraph
 from .includes import load_spec
+from .kept_results import kept_results_problems
 from .loader import Document
 from .model import Workflow, build_workflow
 from .partial import about_set_aside, set_aside
@@ -98,7 +98,7 @@ def analyze(document: Document) -> Analysis:
                 )
         if not errors_in(problems):
             requests, found = _task_requests(workflow)
-            problems += [*found, *kept_results_problems(workflow)]
+            problems += [*found, *kept_results_problems(workflow, plan, requests)]
     placed = sorted({document.place(p) for p in problems}, key=Problem.sort_key)  # a set: each problem once
     return Analysis(document.file, document, workflow, graph, plan, tuple(placed), requests)
 

@@ -193,7 +193,7 @@ def _input_lists_fit(workflow: Any, execution_input: dict[str, Any]) -> bool:
     """Whether the input's lists fit the inline Maps that run them, and their kept results the state
     (after saying which do not)."""
     from ..execution_input import history_problems
-    from ..fanout_results import RESULTS_HINT, input_results_problems
+    from ..kept_results import RESULTS_HINT, input_results_problems
 
     fits = True
     for problems, hint in (

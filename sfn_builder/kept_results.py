@@ -1,25 +1,30 @@
-"""Whether a fan-out's kept results fit the state.
+"""Whether the kept results fit the state.
 
-A `for_each` step whose result a later step reads keeps every item's result, in a list, in the
-state, which Step Functions limits to 256 KiB: past it the run ends with `States.DataLimitExceeded`,
-which no catch handles (so no step alert either). For a literal list the item count is known, and
-each item keeps at least its selected members: the job's name, ARN and status as sfn-build names
-them, and of a whole result (`${steps.X}`) the request the job's describe response echoes. That
-lower bound, times the items, past the limit is an error; past half of it (the rest of the state
-needs room too, and the members read are larger than their least), a warning.
+A step whose result a later step reads keeps it in the state, which Step Functions limits to 256 KiB:
+past it the run ends with `States.DataLimitExceeded`, which no catch handles (so no step alert
+either). Each kept result takes at least its selected members: the job's name, ARN and status as
+sfn-build names them, and of a whole result the request the job's describe response echoes; a
+`for_each` step's, that times its items (for a literal list). A fan-out alone past the limit is an
+error at its items, past half of it (the rest of the state needs room too, and the members read are
+larger than their least) a warning. So are all the results the state holds at once: all of them to
+the end, or, in a workflow that drops the dead ones (module `result_lifetimes`), those live while
+one top-level item runs.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .execution_input import given_list
 from .model import Step, Workflow
 from .naming import job_prefix, tuning_prefix
+from .plan import Plan
 from .problems import Problem, Severity
 from .request_size import STATE_LIMIT
+from .result_lifetimes import Lifetimes, lifetimes
 from .results import ResultSpec, result_specs
 from .steps import KINDS
 from .steps.base import Expr
@@ -29,11 +34,15 @@ _UUID = 36
 _STATUS_LEAST = len("Completed")  # and SUCCEEDED
 
 
-def kept_results_problems(workflow: Workflow) -> Iterator[Problem]:
-    """Literal fan-outs whose kept results cannot (or barely can) fit the state."""
+def kept_results_problems(
+    workflow: Workflow, plan: Plan, requests: Mapping[str, dict[str, Any]]
+) -> Iterator[Problem]:
+    """Literal fan-outs, or all the results the state holds at once, that cannot (or barely can) fit it.
+    `requests`: the task steps' requests, as validate built them."""
     counts = {step.name: len(step.for_each.items) for step in _kept_fan_outs(workflow) if _literal(step)}
+    found = False  # a fan-out said so already: the results held at once are mostly its own
     for name, items, each, total in _sizes(workflow, counts, STATE_LIMIT // 2):
-        over = total > STATE_LIMIT
+        over, found = total > STATE_LIMIT, True
         yield Problem(
             f"the {items:,} items' results that later steps read are kept in the state, at least {each:,} bytes "
             f"each: {total:,} bytes {'past' if over else 'near'} the 256 KiB Step Functions allows, and past it "
@@ -42,6 +51,56 @@ def kept_results_problems(workflow: Workflow) -> Iterator[Problem]:
             hint=RESULTS_HINT,
             severity=Severity.ERROR if over else Severity.WARNING,
         )
+    if not found:
+        yield from _held_at_once(workflow, plan, requests)
+
+
+def _held_at_once(workflow: Workflow, plan: Plan, requests: Mapping[str, dict[str, Any]]) -> Iterator[Problem]:
+    """The results the state holds at once (of the steps every run runs), past half the limit."""
+    specs = result_specs(workflow, requests)
+    sizes = {
+        name: size
+        for name, size in least_bytes(workflow, specs, requests).items()
+        if plan.scopes.region_of.get(name) is None
+    }
+    held = _most_held(sizes, lifetimes(workflow, plan, sizes))
+    total = sum(sizes[name] for name in held)
+    if total <= STATE_LIMIT // 2:
+        return
+    over = total > STATE_LIMIT
+    largest = sorted(held, key=lambda name: -sizes[name])[:3]
+    most = ", ".join(
+        f"{name} ({sizes[name]:,}{': its whole result' if specs[name].selector is None else ''})" for name in largest
+    )
+    yield Problem(
+        f"{len(held):,} steps' results that later steps read are in the state at once, at least {total:,} bytes: "
+        f"{'past' if over else 'near'} the 256 KiB Step Functions allows, and past it the run ends with "
+        f"States.DataLimitExceeded, which no catch handles (the largest, in bytes: {most})",
+        ("steps", largest[0]),
+        hint="read members a job's result always has (one it may leave out keeps the whole result), read fewer "
+        "results, or move steps into a nested workflow (type: workflow); results are dropped once no later step "
+        "reads them, between the workflow's top-level steps only (not inside parallel branches)",
+        severity=Severity.ERROR if over else Severity.WARNING,
+    )
+
+
+def _most_held(sizes: dict[str, int], lives: Lifetimes) -> list[str]:
+    """The kept results the state holds while the top-level item that holds the most bytes runs (all of
+    them when no dead one is dropped). A result is held from its step's item to its last reader's."""
+    if not lives.pruning:
+        return list(sizes)
+    items = max(lives.position.values()) + 1
+    change = [0] * (items + 1)  # bytes that start (+) and stop (-) being held at each item
+    for name, size in sizes.items():
+        born, dies = lives.position.get(name, 0), min(lives.last_read.get(name, math.inf), items - 1)
+        change[born] += size
+        change[int(dies) + 1] -= size
+    held, most, at = 0, -1, 0
+    for position in range(items):
+        held += change[position]
+        if held > most:
+            most, at = held, position
+    return [name for name in sizes if lives.position.get(name, 0) <= at <= lives.last_read.get(name, math.inf)]
 
 
 def input_results_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
@@ -91,14 +150,31 @@ def _sizes(workflow: Workflow, counts: dict[str, int], above: int) -> Iterator[t
             yield name, items, each, total
 
 
-def _least_item_bytes(step: Step, workflow: Workflow, spec: ResultSpec) -> int:
-    """The fewest bytes one item's kept result can take, compact JSON."""
+def least_bytes(
+    workflow: Workflow, specs: Mapping[str, ResultSpec], requests: Mapping[str, dict[str, Any]]
+) -> dict[str, int]:
+    """The fewest bytes each kept result takes in the state, compact JSON (a fan-out's: every item's
+    result in a list, as many as its literal list has; one for a list known at run time only).
+    `requests`: the task steps' requests, as validate built them."""
+    sizes = {}
+    for name, spec in specs.items():
+        step = workflow.steps[name]
+        each = _least_item_bytes(step, workflow, spec, requests.get(name))
+        items = len(step.for_each.items) if step.for_each is not None and _literal(step) else None
+        sizes[name] = each if items is None else 2 + items * (each + 1)
+    return sizes
+
+
+def _least_item_bytes(
+    step: Step, workflow: Workflow, spec: ResultSpec, request: dict[str, Any] | None = None
+) -> int:
+    """The fewest bytes one item's kept result can take, compact JSON (`request`: the step's, if built)."""
     if KINDS[step.type].result_root:
         return 1  # the item's own value (a Lambda's Payload), which may be as short as `0`
     least = _summary_least(step, workflow)
     if spec.selector is None:
         members = sum(len(member) + 4 + size for member, size in least.items())
-        return _echoed_request_bytes(step, workflow) + members
+        return _echoed_request_bytes(step, workflow, request) + members
     return _selector_bytes(spec.selector, least)
 
 
@@ -124,14 +200,15 @@ def _selector_bytes(selector: dict[str, Any], least: dict[str, int]) -> int:
     return size
 
 
-def _echoed_request_bytes(step: Step, workflow: Workflow) -> int:
+def _echoed_request_bytes(step: Step, workflow: Workflow, request: dict[str, Any] | None = None) -> int:
     """A job's describe response echoes its request: the members whose values the spec writes out (a
     templated value is known only at run time, and the summary members are counted apart)."""
     from .step_requests import step_request
 
     if KINDS[step.type].api is None:
         return 0
-    request, _ = step_request(step, workflow)
+    if request is None:
+        request, _ = step_request(step, workflow)
     skipped = {"Tags", "tags", *KINDS[step.type].summary}
     literal = {key: value for key, value in request.items() if key not in skipped and _written_out(value)}
     return len(json.dumps(literal, separators=(",", ":"), ensure_ascii=False).encode())

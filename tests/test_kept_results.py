@@ -1,0 +1,113 @@
+"""Kept results against the state's 256 KiB: selected small, dropped once dead, and checked.
+
+A step's result that a later step reads stays in the state; past 256 KiB the run ends with
+States.DataLimitExceeded, which no catch handles, after hours of jobs. A long chain whose every step
+reads the one before's output must run; a workflow whose results cannot fit is told so by validate.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sfn_builder.compiler import compile_analysis
+from sfn_builder.simulate import engine
+from sfn_builder.simulate.mock_config import success_case
+from sfn_builder.validate import analyze_file
+
+HEAD = """\
+version: 1
+name: kept
+defaults:
+  sagemaker:
+    role: arn:aws:iam::111122223333:role/kept
+    image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/kept:1
+    instance_type: ml.m5.xlarge
+steps:
+"""
+OUTPUT = "    outputs: [{{source: /opt/ml/processing/output, destination: 's3://kept-data/out/{n}/'}}]\n"
+
+
+def reading_chain(size: int) -> str:
+    """Each step's input is the output of the step before."""
+    text = HEAD
+    for n in range(size):
+        text += f"  s{n}:\n    type: processing\n    entrypoint: [python3, run.py]\n" + OUTPUT.format(n=n)
+        if n:
+            text += (
+                f"    needs: [s{n - 1}]\n    inputs: [{{source: "
+                f"'${{steps.s{n - 1}.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri}}', "
+                "destination: /opt/ml/processing/input}]\n"
+            )
+    return text
+
+
+def compiled(write_spec, text: str):
+    compilation = compile_analysis(analyze_file(write_spec(text)))
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    return compilation
+
+
+def states_of(compilation) -> dict:
+    return compilation.whole()["States"]
+
+
+def test_a_member_the_request_sets_is_selected_not_the_whole_result(write_spec):
+    """DescribeProcessingJob may leave ProcessingOutputConfig out, but repeats it when the request sets it:
+    the result kept is the summary and the outputs read, not the whole response (1 KB and more)."""
+    states = states_of(compiled(write_spec, reading_chain(2)))
+    assert states["s0"]["ResultSelector"] == {
+        "ProcessingJobName.$": "$.ProcessingJobName",
+        "ProcessingJobArn.$": "$.ProcessingJobArn",
+        "ProcessingJobStatus.$": "$.ProcessingJobStatus",
+        "ProcessingOutputConfig": {"Outputs.$": "$.ProcessingOutputConfig.Outputs"},
+    }
+
+
+def test_a_result_read_whole_or_of_a_member_the_request_leaves_out_is_kept_whole(write_spec):
+    text = reading_chain(1) + (
+        "  use:\n    type: lambda\n    function: f\n    needs: [s0]\n"
+        "    payload: {env: '${steps.s0.Environment}', all: '${steps.s0}'}\n"
+    )
+    assert "ResultSelector" not in states_of(compiled(write_spec, text))["s0"]
+
+
+def test_a_long_chain_drops_the_results_no_later_step_reads_and_runs(write_spec):
+    """300 kept results would take about 120 KB; dropped once dead, the state holds a few at a time."""
+    compilation = compiled(write_spec, reading_chain(300))
+    drops = {name: state for name, state in states_of(compilation).items() if name.startswith("steps.drop-")}
+    assert drops
+    for state in drops.values():  # keeps only what a later step reads: the result just made
+        assert state["ResultPath"] == "$.steps" and len(state["Parameters"]) == 1
+    run = engine.run(
+        compilation.definition, "kept", {}, success_case(compilation.whole(), {}), parts=compilation.machines()
+    )
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    kept = list(run.output["steps"])
+    assert "s298" in kept and len(kept) < 100  # the results kept after the last drop (s299: none reads it)
+    assert len(json.dumps(run.output)) < 64 * 1024
+
+
+def test_a_small_workflow_keeps_every_result_to_the_end(write_spec):
+    compilation = compiled(write_spec, reading_chain(20))
+    assert not any(name.startswith("steps.drop-") for name in states_of(compilation))
+
+
+@pytest.mark.parametrize(("steps", "said"), [(40, None), (80, "warning"), (140, "error")])
+def test_results_held_at_once_past_the_state_are_refused_at_the_largest(write_spec, steps, said):
+    """Independent steps whose whole results one step reads: all are held until it runs (each at least
+    the request its job's result repeats, 2 KB of environment here)."""
+    environment = "    env: {BIG: '" + "x" * 2000 + "'}\n"
+    text = HEAD + "".join(
+        f"  p{n}:\n    type: processing\n    entrypoint: [python3, run.py]\n" + environment for n in range(steps)
+    )
+    reads = ", ".join(f"p{n}: '${{steps.p{n}}}'" for n in range(steps))
+    needs = ", ".join(f"p{n}" for n in range(steps))
+    text += f"  collect:\n    type: lambda\n    function: f\n    needs: [{needs}]\n    payload: {{{reads}}}\n"
+    analysis = analyze_file(write_spec(text))
+    found = [p for p in analysis.problems if "in the state at once" in p.message]
+    assert [p.severity.value for p in found] == ([said] if said else [])
+    if said:
+        assert found[0].path[:1] == ("steps",) and "its whole result" in found[0].message
+        assert found[0].position.line > 8
