@@ -44,3 +44,22 @@ def spec(shape: str, size: int) -> str:
     needs = edges(shape, size)
     body = "".join(STEP.format(n=n, needs=", ".join(f"step_{m}" for m in needs[n])) for n in range(size))
     return HEADER.format(shape=shape, size=size) + body
+
+
+READING_STEP = """\
+  step_{n}:
+    type: processing
+    needs: [step_{m}]
+    entrypoint: [python3, run.py]
+    inputs:
+      - source: "${{steps.step_{m}.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri}}"
+        destination: /opt/ml/processing/input
+    outputs: [{{source: /opt/ml/processing/output, destination: "s3://bench-data/out/{n}/"}}]
+"""
+
+
+def reading_chain(size: int) -> str:
+    """A chain whose every step reads the one before's output: the state keeps a result a step."""
+    first = STEP.format(n=0, needs="")
+    body = "".join(READING_STEP.format(n=n, m=n - 1) for n in range(1, size))
+    return HEADER.format(shape="reading", size=size) + first + body
