@@ -249,8 +249,12 @@ class _Builder:
 
     # -- plan nodes ------------------------------------------------------
 
-    def node(self, node: Node, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
-        """Build a plan node; `available` lists the kept results present before it."""
+    def node(
+        self, node: Node, scope: Scope, available: list[str], line_item: Node | None = None
+    ) -> tuple[Block, list[str]]:
+        """Build a plan node; `available` lists the kept results present before it. `line_item`: the item of
+        the top-level line the node is (or runs, a part's), whose Parallel state gathers only the results
+        read after it (module `result_lifetimes`)."""
         if isinstance(node, Leaf):
             return self.leaf(self.workflow.steps[node.step], scope, available)
         if isinstance(node, Sequence):
@@ -258,7 +262,7 @@ class _Builder:
             exits: list[Exit] = []
             on_line = id(node) in self.lifetimes.line
             for index, item in enumerate(node.items):
-                block, available = self.node(item, scope, available)
+                block, available = self.node(item, scope, available, item if on_line else None)
                 if first is None:
                     first = block
                 else:
@@ -269,9 +273,10 @@ class _Builder:
             assert first is not None
             return Block(first.entry, exits), available
         if isinstance(node, Part):
-            return self.part(node, scope, available)
+            return self.part(node, scope, available, line_item)
         ends_before = self.nested_ends
-        block, after = (self.network if isinstance(node, Network) else self.parallel)(node, scope, available)
+        gathered = self.lifetimes.read_after(line_item) if line_item is not None else None
+        block, after = (self.network if isinstance(node, Network) else self.parallel)(node, scope, available, gathered)
         if scope is self.top and self.nested_ends > ends_before:  # a succeed step inside ended it
             ended = sdk.Catch(error_equals=[ENDED_ERROR], next_step=self.workflow_ended(), result_path=None)
             block.entry.add_catch(ended)
@@ -299,11 +304,13 @@ class _Builder:
         link(exits, state)
         return [next_exit(state)], live
 
-    def part(self, node: Part, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
+    def part(
+        self, node: Part, scope: Scope, available: list[str], line_item: Node | None = None
+    ) -> tuple[Block, list[str]]:
         """A Part: its own state machine, given the state document and returning it (module `split`)."""
         child = self._scope(node.node)
         ends_before = self.nested_ends
-        block, after = self.node(node.node, child, available)
+        block, after = self.node(node.node, child, available, line_item)
         close(block.exits, child, aux_state(part_state(node.number), "done"))
         ends = self.nested_ends > ends_before
         task = self.part_task(node.number, leaves(node.node), child, block.entry, scope, ends=ends)
@@ -385,7 +392,11 @@ class _Builder:
             scope.add(state, at_end=True)
         return failed
 
-    def parallel(self, node: Parallel, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
+    def parallel(
+        self, node: Parallel, scope: Scope, available: list[str], gathered: Callable[[str], bool] | None = None
+    ) -> tuple[Block, list[str]]:
+        """A Parallel state of the node's branches; `gathered`: which kept results its ResultSelector takes
+        (None: all)."""
         self.parallel_count += 1
         name = f"parallel.{self.parallel_count}"
         emitters = []
@@ -398,6 +409,7 @@ class _Builder:
             emitters.append(lambda s=branch_scope, b=block: s.emit(b.entry))
             produced += [(index, step) for step in after if step not in available]
             silenced += branch_scope.silenced
+        available, produced = _kept(available, produced, gathered)
         selector = self._branches_selector(available, produced)
         steps_inside = leaves(node)
         names = ", ".join(steps_inside[:6]) + (", ..." if len(steps_inside) > 6 else "")
@@ -405,9 +417,11 @@ class _Builder:
         self.branch_failure(state, silenced, scope)
         return Block(state, [next_exit(state)]), [*available, *(s for _, s in produced)]
 
-    def network(self, node: Network, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
+    def network(
+        self, node: Network, scope: Scope, available: list[str], gathered: Callable[[str], bool] | None = None
+    ) -> tuple[Block, list[str]]:
         """A Parallel state with a branch per chain of steps; a step whose needs lie in other chains waits
-        for exactly them (module `markers`)."""
+        for exactly them (module `markers`). `gathered`: as for `parallel`."""
         self.parallel_count += 1
         name = f"parallel.{self.parallel_count}"
         table = markers_table(self.workflow.name)
@@ -461,6 +475,7 @@ class _Builder:
             emitters, produced = self._network_parts(node, emitters, produced, available, steps_of, silenced)
             comment = f"Runs {names} in {len(node.groups)} parts, each step when its own needs are done."
             silenced = []
+        available, produced = _kept(available, produced, gathered)
         selector = self._branches_selector(available, produced)
         state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=comment))
         self.branch_failure(state, [step for steps in silenced for step in steps], scope)
@@ -1344,6 +1359,15 @@ def _outside(variable: str, allowed: tuple[Any, ...]) -> Any:
         else:
             rules.append(sdk.ChoiceRule.StringEquals(variable=variable, value=value))
     return sdk.ChoiceRule.Not(rules[0] if len(rules) == 1 else sdk.ChoiceRule.Or(rules))
+
+
+def _kept(
+    available: list[str], produced: list[tuple[int, str]], gathered: Callable[[str], bool] | None
+) -> tuple[list[str], list[tuple[int, str]]]:
+    """The kept results a Parallel state gathers: those `gathered` says (all when None)."""
+    if gathered is None:
+        return available, produced
+    return [s for s in available if gathered(s)], [(i, s) for i, s in produced if gathered(s)]
 
 
 def _go_on(cleared: list[Any], target: Any) -> None:

@@ -7,8 +7,8 @@ sfn-build names them, and of a whole result the request the job's describe respo
 `for_each` step's, that times its items (for a literal list). A fan-out alone past the limit is an
 error at its items, past half of it (the rest of the state needs room too, and the members read are
 larger than their least) a warning. So are all the results the state holds at once: all of them to
-the end, or, in a workflow that drops the dead ones (module `result_lifetimes`), those live while
-one top-level item runs.
+the end, or, in a workflow that drops the dead ones (module `result_lifetimes`), those held at the
+end of one top-level item.
 """
 
 from __future__ import annotations
@@ -85,22 +85,26 @@ def _held_at_once(workflow: Workflow, plan: Plan, requests: Mapping[str, dict[st
 
 
 def _most_held(sizes: dict[str, int], lives: Lifetimes) -> list[str]:
-    """The kept results the state holds while the top-level item that holds the most bytes runs (all of
-    them when no dead one is dropped). A result is held from its step's item to its last reader's."""
+    """The kept results the state holds at the end of the top-level item that holds the most bytes (all
+    of them when no dead one is dropped): a result is held from its step's item to its last reader's,
+    and one read only inside its own item (a Parallel state's) is not gathered at its end."""
     if not lives.pruning:
         return list(sizes)
     items = max(lives.position.values()) + 1
+    spans = {
+        name: (lives.position.get(name, 0), min(lives.last_read.get(name, math.inf), items - 1)) for name in sizes
+    }
+    spans = {name: (born, int(dies)) for name, (born, dies) in spans.items() if dies > born}
     change = [0] * (items + 1)  # bytes that start (+) and stop (-) being held at each item
-    for name, size in sizes.items():
-        born, dies = lives.position.get(name, 0), min(lives.last_read.get(name, math.inf), items - 1)
-        change[born] += size
-        change[int(dies) + 1] -= size
+    for name, (born, dies) in spans.items():
+        change[born] += sizes[name]
+        change[dies + 1] -= sizes[name]
     held, most, at = 0, -1, 0
     for position in range(items):
         held += change[position]
         if held > most:
             most, at = held, position
-    return [name for name in sizes if lives.position.get(name, 0) <= at <= lives.last_read.get(name, math.inf)]
+    return [name for name, (born, dies) in spans.items() if born <= at <= dies]
 
 
 def input_results_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:

@@ -7,12 +7,14 @@ flow is a line of items: the items of the main sequence, and of the sequences th
 workflow run in its place. A result read by no step of a later item is dead after its last reader's
 item. A workflow whose kept results may take more than PRUNE_FROM bytes drops its dead ones between
 items, once they take DROP_BATCH bytes (a Pass state whose Parameters keep the live ones, written to
-`$.steps`); a Parallel state's branches keep theirs (its gathering reads them).
+`$.steps`), and a Parallel state of the line gathers only the results read after it; its branches
+keep theirs until it ends.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .model import Workflow
@@ -37,6 +39,13 @@ class Lifetimes:
     def dead(self, available: list[str], position: int) -> list[str]:
         """The kept results of `available` that no item after `position` reads."""
         return [step for step in available if self.last_read.get(step, math.inf) <= position]
+
+    def read_after(self, item: Node) -> Callable[[str], bool] | None:
+        """Whether a kept result is read after a line item (None when this workflow drops nothing)."""
+        if not self.pruning:
+            return None
+        position = self.item_position(item)
+        return lambda step: self.last_read.get(step, math.inf) > position
 
     def worth_dropping(self, dead: list[str]) -> bool:
         return self.pruning and sum(self.size.get(step, 0) for step in dead) >= DROP_BATCH

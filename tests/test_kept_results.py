@@ -111,3 +111,26 @@ def test_results_held_at_once_past_the_state_are_refused_at_the_largest(write_sp
     if said:
         assert found[0].path[:1] == ("steps",) and "its whole result" in found[0].message
         assert found[0].position.line > 8
+
+
+def test_a_parallel_state_on_the_top_level_gathers_only_the_results_read_after_it(write_spec):
+    """Diamonds: j -> (a, b) -> next j, each a reading j and the next j reading a whole and b's name. Each
+    Parallel state gathers a's and b's results, not j's (read inside it only): the state stays small."""
+    text = HEAD + "  j0: {type: lambda, function: f}\n"
+    for n in range(50):
+        text += (
+            f"  a{n}:\n    type: processing\n    entrypoint: [python3, a.py]\n    needs: [j{n}]\n"
+            f"    env: {{BULK: '{'x' * 200}'}}\n    arguments: {{previous: '${{steps.j{n}.value}}'}}\n"
+            f"  b{n}:\n    type: processing\n    entrypoint: [python3, b.py]\n    needs: [j{n}]\n"
+            f"  j{n + 1}:\n    type: lambda\n    function: f\n    needs: [a{n}, b{n}]\n"
+            f"    payload: {{a: '${{steps.a{n}}}', b: '${{steps.b{n}.ProcessingJobName}}'}}\n"
+        )
+    compilation = compiled(write_spec, text)
+    parallels = [state for name, state in states_of(compilation).items() if name.startswith("parallel.")]
+    assert len(parallels) == 50
+    for state in parallels:  # a<n> and b<n>, which j<n+1> reads after it
+        gathered = sorted(key.removesuffix(".$") for key in state["ResultSelector"]["steps"])
+        assert len(gathered) == 2 and gathered[0] == "a" + gathered[1][1:] and gathered[1].startswith("b")
+    run = engine.run(compilation.definition, "kept", {}, success_case(compilation.whole(), {}))
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    assert sorted(run.output["steps"]) == ["a49", "b49"]  # j50 is read by no step
