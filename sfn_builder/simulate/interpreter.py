@@ -694,41 +694,23 @@ class _Thrown:
 
 def _task_inputs_limited() -> None:
     """A task whose effective input (its Parameters, evaluated) passes 256 KiB fails with
-    `States.DataLimitExceeded`, as in AWS; moto checks only what a task returns."""
+    `States.DataLimitExceeded`, as in AWS; moto checks only what a task returns. Thrown as a mocked
+    error is (`_states_errors_passed_on`)."""
     from moto.stepfunctions.parser import quotas
-    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-        StatesErrorNameType,
-    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import mock_eval_utils
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
     def limited(evaluate: Callable[[Any, Any], dict]) -> Callable[[Any, Any], dict]:
         def eval_parameters(self: Any, env: Any) -> dict:
             parameters = evaluate(self, env)
-            if quotas.is_within_size_quota(parameters):
-                return parameters
-            error = StatesErrorNameType.StatesStatesDataLimitExceeded
-            cause = (
-                f"The state {env.next_state_name!r} has an input (its Parameters) with a size exceeding "
-                "the maximum number of bytes service limit."
-            )
-            raise FailureEventException(
-                failure_event=FailureEvent(
-                    env=env,
-                    error_name=StatesErrorName(typ=error),
-                    event_type=HistoryEventType.TaskFailed,
-                    event_details=EventDetails(
-                        taskFailedEventDetails=TaskFailedEventDetails(error=error.to_name(), cause=cause)
-                    ),
+            if not quotas.is_within_size_quota(parameters):  # raises the error
+                cause = (
+                    f"The state {env.next_state_name!r} has an input (its Parameters) with a size exceeding "
+                    "the maximum number of bytes service limit."
                 )
-            )
+                mock_eval_utils._eval_mocked_response_throw(env, _Thrown("States.DataLimitExceeded", cause))
+            return parameters
 
         return eval_parameters
 
