@@ -41,7 +41,7 @@ def kept_results_problems(
     `requests`: the task steps' requests, as validate built them."""
     counts = {step.name: len(step.for_each.items) for step in _kept_fan_outs(workflow) if _literal(step)}
     found = False  # a fan-out said so already: the results held at once are mostly its own
-    for name, items, each, total in _sizes(workflow, counts, STATE_LIMIT // 2):
+    for name, items, each, total in _sizes(workflow, counts, STATE_LIMIT // 2, requests):
         over, found = total > STATE_LIMIT, True
         yield Problem(
             f"the {items:,} items' results that later steps read are kept in the state, at least {each:,} bytes "
@@ -140,15 +140,18 @@ def _literal(step: Step) -> bool:
     return isinstance(step.for_each.items, tuple)  # type: ignore[union-attr]
 
 
-def _sizes(workflow: Workflow, counts: dict[str, int], above: int) -> Iterator[tuple[str, int, int, int]]:
-    """(step, items, least bytes an item, least bytes in all) of the kept fan-outs past `above` bytes."""
+def _sizes(
+    workflow: Workflow, counts: dict[str, int], above: int, requests: Mapping[str, dict[str, Any]] | None = None
+) -> Iterator[tuple[str, int, int, int]]:
+    """(step, items, least bytes an item, least bytes in all) of the kept fan-outs past `above` bytes
+    (`requests`: the task steps' requests, if built)."""
     if not counts:
         return
-    specs = result_specs(workflow)
+    specs = result_specs(workflow, requests)
     for name, items in counts.items():
         if name not in specs:
             continue  # no later step reads its results
-        each = _least_item_bytes(workflow.steps[name], workflow, specs[name])
+        each = _least_item_bytes(workflow.steps[name], workflow, specs[name], (requests or {}).get(name))
         total = items * (each + 1)  # a comma between items
         if total > above:
             yield name, items, each, total
