@@ -35,6 +35,7 @@ from .naming import RESERVED_INPUT_PREFIX, RESUME_INPUT
 from .problems import Path, Problem, Severity, did_you_mean
 from .references import IDENTIFIER, has_result, resolve
 from .request_overrides import request_problems
+from .request_size import STATE_LIMIT
 from .schedule import check_expression
 from .secret_checks import secret_problems
 from .steps import KINDS
@@ -433,7 +434,7 @@ def _inline_limits(each: ForEach, base: Path) -> Iterator[Problem]:
 
 
 # How many item outputs of `{}` a Distributed Map gathers in 256 KiB ("{}," each, in a list).
-_GATHERED_ITEMS_LIMIT = 256 * 1024 // 3 // 1000 * 1000
+_GATHERED_ITEMS_LIMIT = STATE_LIMIT // 3 // 1000 * 1000
 
 
 def _item_source(step: Step, workflow: Workflow, graph: StepGraph) -> Iterator[Problem]:
