@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from . import choice_reasons, marker_states, sdk
@@ -39,9 +40,9 @@ from .naming import (
     result_keys,
 )
 from .payload import Renderer, jsonpath, quote
-from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, leaves
+from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, leaves, network_waits
 from .poll_states import poll_states
-from .result_lifetimes import lifetimes
+from .result_lifetimes import Keep, lifetimes, network_firsts, network_sends
 from .results import ResultSpec, member_reads, result_specs, step_references
 from .service_models import input_shape
 from .steps import KINDS
@@ -101,6 +102,24 @@ SILENCED_PER_BRANCH = 10
 CACHE_EXCLUDED = frozenset({"ProcessingJobName", "TrainingJobName", "TransformJobName", "JobName", "Tags"})
 LAMBDA_SERVICE_ERRORS = ("Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
                          "Lambda.TooManyRequestsException")
+
+
+@dataclass(frozen=True)
+class _Meetings:
+    """How a network's steps meet: what each waits for (`plan.network_waits`), a step others wait for ->
+    each of them -> its count of needs, and -> the results of its branch they read (its signal sends them)."""
+
+    waits: dict[str, dict[str, list[str]]]
+    waiting: dict[str, dict[str, int]]
+    sends: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, waits: dict[str, dict[str, list[str]]]) -> _Meetings:
+        waiting: dict[str, dict[str, int]] = {}
+        for step, sources in waits.items():
+            for source in sources:
+                waiting.setdefault(source, {})[step] = len(sources)
+        return cls(waits, waiting, network_sends(waits))
 
 
 @dataclass
@@ -180,7 +199,7 @@ class _Builder:
             link(exits, check.entry)
             exits = check.exits
         if self.plan.main is not None:
-            block, _ = self.node(self.plan.main, scope, [])
+            block, _ = self.node(self.plan.main, scope, [], self.lifetimes.top)
             link(exits, block.entry)
             exits = block.exits
         close(exits, scope, "workflow.done")
@@ -249,51 +268,51 @@ class _Builder:
 
     # -- plan nodes ------------------------------------------------------
 
-    def node(
-        self, node: Node, scope: Scope, available: list[str], line_item: Node | None = None
-    ) -> tuple[Block, list[str]]:
-        """Build a plan node; `available` lists the kept results present before it. `line_item`: the item of
-        the top-level line the node is (or runs, a part's), whose Parallel state gathers only the results
-        read after it (module `result_lifetimes`)."""
+    def node(self, node: Node, scope: Scope, available: list[str], keep: Keep = None) -> tuple[Block, list[str]]:
+        """Build a plan node; `available` lists the kept results present before it, `keep` those needed after
+        it (module `result_lifetimes`; None: all of them)."""
         if isinstance(node, Leaf):
             return self.leaf(self.workflow.steps[node.step], scope, available)
         if isinstance(node, Sequence):
             first: Block | None = None
             exits: list[Exit] = []
-            on_line = id(node) in self.lifetimes.line
-            for index, item in enumerate(node.items):
-                block, available = self.node(item, scope, available, item if on_line else None)
+            afters = self.lifetimes.after_items(node.items, keep)
+            for index, (item, after) in enumerate(zip(node.items, afters, strict=True)):
+                block, available = self.node(item, scope, available, after)
                 if first is None:
                     first = block
                 else:
                     link(exits, block.entry)
                 exits = block.exits
-                if on_line and index < len(node.items) - 1 and exits:
-                    exits, available = self.drop_dead(item, scope, exits, available)
+                if index < len(node.items) - 1:
+                    exits, available = self.drop_dead(scope, exits, available, after)
             assert first is not None
             return Block(first.entry, exits), available
         if isinstance(node, Part):
-            return self.part(node, scope, available, line_item)
+            return self.part(node, scope, available, keep)
         ends_before = self.nested_ends
-        gathered = self.lifetimes.read_after(line_item) if line_item is not None else None
-        block, after = (self.network if isinstance(node, Network) else self.parallel)(node, scope, available, gathered)
+        block, after = (self.network if isinstance(node, Network) else self.parallel)(node, scope, available, keep)
         if scope is self.top and self.nested_ends > ends_before:  # a succeed step inside ended it
             ended = sdk.Catch(error_equals=[ENDED_ERROR], next_step=self.workflow_ended(), result_path=None)
             block.entry.add_catch(ended)
         return block, after
 
-    def drop_dead(
-        self, item: Node, scope: Scope, exits: list[Exit], available: list[str]
-    ) -> tuple[list[Exit], list[str]]:
-        """After a line item: drop the kept results no later item reads, once they are worth a state
-        (module `result_lifetimes`). The exits and the results kept after it."""
-        dead = self.lifetimes.dead(available, self.lifetimes.item_position(item))
-        if not self.lifetimes.worth_dropping(dead):
-            return exits, available
-        live = [step for step in available if step not in dead]
+    def drop_dead(self, scope: Scope, exits: list[Exit], held: list[str], keep: Keep) -> tuple[list[Exit], list[str]]:
+        """Where the flow goes on with `exits`: drop the kept results `held` that are not needed after
+        (`keep`), once they are worth a state (module `result_lifetimes`). The exits and the results held."""
+        live = self.lifetimes.dropped(held, keep) if exits else None
+        if live is None:
+            return exits, held
+        state = self.drop_state(scope, held, live)
+        link(exits, state)
+        return [next_exit(state)], live
+
+    def drop_state(self, scope: Scope, held: list[str], live: list[str]) -> Any:
+        """A Pass state that keeps only the `live` results of those `held`."""
         self.drops += 1
+        dead = [step for step in held if step not in live]
         names = ", ".join(dead[:6]) + (", ..." if len(dead) > 6 else "")
-        state = scope.add(
+        return scope.add(
             sdk.Pass(
                 f"steps.drop-{self.drops}",
                 parameters={f"{self.keys[step]}.$": f"$.steps.{self.keys[step]}" for step in live},
@@ -301,16 +320,48 @@ class _Builder:
                 comment=f"Drops the results no later step reads ({names}): the state holds 256 KiB.",
             )
         )
-        link(exits, state)
-        return [next_exit(state)], live
+
+    def branch(
+        self,
+        node: Node,
+        scope: Scope,
+        available: list[str],
+        end: Keep,
+        build: Callable[[list[str]], tuple[Block, list[str]]],
+    ) -> tuple[Block, list[str]]:
+        """A branch of a Parallel state, built by `build` from the results it holds at its start: it drops
+        at its start those it does not read (`end`: those its Parallel state gathers from it). Its block
+        and the results it holds before its end (see `end_branches`)."""
+        live = self.lifetimes.dropped(available, None if end is None else end | self.lifetimes.reads(node))
+        dropped = None if live is None else self.drop_state(scope, available, live)
+        block, held = build(available if live is None else live)
+        if dropped is None:
+            return block, held
+        dropped.next(block.entry)
+        return Block(dropped, block.exits), held
+
+    def end_branches(
+        self, scopes: list[Scope], blocks: list[Block], helds: list[list[str]], ends: list[Keep]
+    ) -> list[tuple[Block, list[str]]]:
+        """The branches of a Parallel state, each dropping at its end what the state does not gather from it
+        (`ends`: what it does), together when worth it (module `result_lifetimes`)."""
+        out = []
+        kept = self.lifetimes.ends_dropped(helds, ends)
+        for scope, block, held, live in zip(scopes, blocks, helds, kept, strict=True):
+            if live is not None and block.exits:
+                state = self.drop_state(scope, held, live)
+                link(block.exits, state)
+                block, held = Block(block.entry, [next_exit(state)]), live
+            out.append((block, held))
+        return out
 
     def part(
-        self, node: Part, scope: Scope, available: list[str], line_item: Node | None = None
+        self, node: Part, scope: Scope, available: list[str], keep: Keep = None
     ) -> tuple[Block, list[str]]:
         """A Part: its own state machine, given the state document and returning it (module `split`)."""
         child = self._scope(node.node)
         ends_before = self.nested_ends
-        block, after = self.node(node.node, child, available, line_item)
+        block, after = self.node(node.node, child, available, keep)
         close(block.exits, child, aux_state(part_state(node.number), "done"))
         ends = self.nested_ends > ends_before
         task = self.part_task(node.number, leaves(node.node), child, block.entry, scope, ends=ends)
@@ -392,24 +443,29 @@ class _Builder:
             scope.add(state, at_end=True)
         return failed
 
-    def parallel(
-        self, node: Parallel, scope: Scope, available: list[str], gathered: Callable[[str], bool] | None = None
-    ) -> tuple[Block, list[str]]:
-        """A Parallel state of the node's branches; `gathered`: which kept results its ResultSelector takes
-        (None: all)."""
+    def parallel(self, node: Parallel, scope: Scope, available: list[str], keep: Keep) -> tuple[Block, list[str]]:
+        """A Parallel state of the node's branches; its ResultSelector takes the kept results needed after
+        it (`keep`; None: all)."""
         self.parallel_count += 1
         name = f"parallel.{self.parallel_count}"
+        scopes, blocks, helds, ends = [], [], [], []
+        for index, branch in enumerate(node.branches):
+            scopes.append(self._scope(branch, branch=True))
+            ends.append(self.lifetimes.branch_end(keep, leaves(branch), index == 0, available))
+            build = partial(self.node, branch, scopes[-1], keep=ends[-1])
+            block, held = self.branch(branch, scopes[-1], available, ends[-1], build)
+            blocks.append(block)
+            helds.append(held)
         emitters = []
         produced: list[tuple[int, str]] = []
         silenced: list[str] = []
-        for index, branch in enumerate(node.branches):
-            branch_scope = self._scope(branch, branch=True)
-            block, after = self.node(branch, branch_scope, available)
+        ended = self.end_branches(scopes, blocks, helds, ends)
+        for index, (branch_scope, (block, after)) in enumerate(zip(scopes, ended, strict=True)):
             close(block.exits, branch_scope, aux_state(name, f"{index + 1}.done"))
             emitters.append(lambda s=branch_scope, b=block: s.emit(b.entry))
             produced += [(index, step) for step in after if step not in available]
             silenced += branch_scope.silenced
-        available, produced = _kept(available, produced, gathered)
+        available, produced = _kept(available, produced, keep)
         selector = self._branches_selector(available, produced)
         steps_inside = leaves(node)
         names = ", ".join(steps_inside[:6]) + (", ..." if len(steps_inside) > 6 else "")
@@ -417,69 +473,44 @@ class _Builder:
         self.branch_failure(state, silenced, scope)
         return Block(state, [next_exit(state)]), [*available, *(s for _, s in produced)]
 
-    def network(
-        self, node: Network, scope: Scope, available: list[str], gathered: Callable[[str], bool] | None = None
-    ) -> tuple[Block, list[str]]:
+    def network(self, node: Network, scope: Scope, available: list[str], keep: Keep) -> tuple[Block, list[str]]:
         """A Parallel state with a branch per chain of steps; a step whose needs lie in other chains waits
-        for exactly them (module `markers`). `gathered`: as for `parallel`."""
+        for exactly them (module `markers`). `keep`: as for `parallel`."""
         self.parallel_count += 1
         name = f"parallel.{self.parallel_count}"
-        table = markers_table(self.workflow.name)
         steps_of = [leaves(member) for member in node.members]
         owner = {step: index for index, steps in enumerate(steps_of) for step in steps}
-        waits = self._network_waits(node, steps_of, owner)
-        waiting: dict[str, dict[str, int]] = {}  # a step others wait for -> each of them -> its count of needs
-        for step, sources in waits.items():
-            for source in sources:
-                waiting.setdefault(source, {})[step] = len(sources)
-        sends: dict[str, dict[str, None]] = {}  # a step others wait for -> the results they read of its branch
-        for sources in waits.values():
-            for source, reads in sources.items():
-                sends.setdefault(source, {}).update(dict.fromkeys(self.keys[read] for read in reads))
+        meetings = _Meetings.of(network_waits(node, steps_of, self.lifetimes.chain_reads))
+        firsts = network_firsts(node)
+        member_scopes, blocks, helds, ends = [], [], [], []
+        for index, (member, steps) in enumerate(zip(node.members, steps_of, strict=True)):
+            member_scopes.append(self._scope(member, branch=True))
+            ends.append(self.lifetimes.branch_end(keep, steps, index in firsts, available))
+            keeps = self.lifetimes.chain_keeps(steps, ends[-1], meetings.sends)
+            build = partial(self.chain, steps, member_scopes[-1], keeps=keeps, meetings=meetings)
+            block, held = self.branch(member, member_scopes[-1], available, ends[-1], build)
+            blocks.append(block)
+            helds.append(held)
         emitters = []
         produced: list[tuple[int, str]] = []
-        member_scopes: list[Scope] = []
-        for index, member in enumerate(node.members):
-            branch = self._scope(member, branch=True)
-            member_scopes.append(branch)
-            have = list(available)
-            entry, exits = None, []
-            for step in steps_of[index]:
-                blocks = []
-                if step in waits:
-                    blocks.append(self.marker_wait(step, waits[step], branch, have))
-                    have = [*have, *(read for reads in waits[step].values() for read in reads)]
-                block, have = self.node(Leaf(step), branch, have)
-                blocks.append(block)
-                for block in blocks:
-                    link(exits, block.entry)
-                    entry, exits = entry or block.entry, block.exits
-                if step in waiting:
-                    signal = marker_states.signal_states(step, table, waiting[step], list(sends[step]))
-                    for state in signal.states:
-                        branch.add(state)
-                    for state in signal.catchable:
-                        state.add_catch(self._marker_catch(step, branch))
-                    link(exits, signal.states[0])
-                    exits = [next_exit(signal.last)]
-                    if signal.choice is not None:
-                        exits.append(Exit(signal.choice.default_choice, needs_terminal=True))
-            close(exits, branch, aux_state(name, f"{index + 1}.done"))
-            emitters.append(lambda s=branch, e=entry: s.emit(e))
+        ended = self.end_branches(member_scopes, blocks, helds, ends)
+        for index, (branch, (block, have)) in enumerate(zip(member_scopes, ended, strict=True)):
+            close(block.exits, branch, aux_state(name, f"{index + 1}.done"))
+            emitters.append(lambda s=branch, e=block.entry: s.emit(e))
             produced += [(index, step) for step in have if step not in available and owner.get(step) == index]
         inside = leaves(node)
         names = ", ".join(inside[:6]) + (", ..." if len(inside) > 6 else "")
         comment = f"Runs {names}, each when its own needs are done."
         silenced = [member.silenced for member in member_scopes]
+        available, produced = _kept(available, produced, keep)
         if node.groups:
             emitters, produced = self._network_parts(node, emitters, produced, available, steps_of, silenced)
             comment = f"Runs {names} in {len(node.groups)} parts, each step when its own needs are done."
             silenced = []
-        available, produced = _kept(available, produced, gathered)
         selector = self._branches_selector(available, produced)
         state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=comment))
         self.branch_failure(state, [step for steps in silenced for step in steps], scope)
-        cleared = marker_states.clear_states(name, list(waits), table)
+        cleared = marker_states.clear_states(name, list(meetings.waits), markers_table(self.workflow.name))
         last = state
         for clear in cleared:
             scope.add(clear)
@@ -489,6 +520,44 @@ class _Builder:
             clear.add_catch(sdk.Catch(error_equals=[CATCH_ALL], next_step=None, result_path=None))
         exit_ = Exit(lambda target, c=cleared: _go_on(c, target), needs_terminal=True) if cleared else next_exit(state)
         return Block(state, [exit_]), [*available, *(s for _, s in produced)]
+
+    def chain(
+        self, steps: list[str], scope: Scope, held: list[str], keeps: list[Keep], meetings: _Meetings
+    ) -> tuple[Block, list[str]]:
+        """A network's chain of steps, from the results `held`: each step waits for its needs in other chains
+        (and gets the results it reads of theirs), runs, and signals the steps that wait for it; `keeps`:
+        what is needed before each step and after the last (module `result_lifetimes`)."""
+        table = markers_table(self.workflow.name)
+        waits, waiting, sends = meetings.waits, meetings.waiting, meetings.sends
+        entry, exits, have = None, [], held
+        for position, step in enumerate(steps):
+            blocks = []
+            if step in waits:
+                received = [read for reads in waits[step].values() for read in reads]
+                before = keeps[position]
+                if received and before is not None:  # its got-needs state keeps only what is needed
+                    have = [result for result in have if result in before]
+                blocks.append(self.marker_wait(step, waits[step], scope, have))
+                have = [*have, *received]
+            block, have = self.node(Leaf(step), scope, have)
+            blocks.append(block)
+            for block in blocks:
+                link(exits, block.entry)
+                entry, exits = entry or block.entry, block.exits
+            if step in waiting:
+                sent = [self.keys[read] for read in sends[step]]
+                signal = marker_states.signal_states(step, table, waiting[step], sent)
+                for state in signal.states:
+                    scope.add(state)
+                for state in signal.catchable:
+                    state.add_catch(self._marker_catch(step, scope))
+                link(exits, signal.states[0])
+                exits = [next_exit(signal.last)]
+                if signal.choice is not None:
+                    exits.append(Exit(signal.choice.default_choice, needs_terminal=True))
+            if position < len(steps) - 1:
+                exits, have = self.drop_dead(scope, exits, have, keeps[position + 1])
+        return Block(entry, exits), have
 
     def _network_parts(
         self,
@@ -537,28 +606,6 @@ class _Builder:
             selector["error.$"] = "$[0].error"
         return selector
 
-    def _network_waits(
-        self, node: Network, steps_of: list[list[str]], owner: dict[str, int]
-    ) -> dict[str, dict[str, list[str]]]:
-        """What each step of a network waits for: step -> the steps of other chains it waits for (one
-        per chain: the latest it needs or reads results of) -> the steps whose results it reads (they
-        arrive with that one's signal). Steps that wait for nothing are left out."""
-        position = {step: k for steps in steps_of for k, step in enumerate(steps)}
-        waits: dict[str, dict[str, list[str]]] = {}
-        for index, steps in enumerate(steps_of):
-            received: set[str] = set()  # results an earlier wait of this chain brought
-            for step in steps:
-                latest = {owner[need]: need for need in node.needs.get(step, ())}
-                reads = [r for r in self._reads([step]) if owner.get(r, index) != index and r not in received]
-                for read in reads:
-                    chain = owner[read]
-                    if chain not in latest or position[read] > position[latest[chain]]:
-                        latest[chain] = read
-                if latest:
-                    waits[step] = {latest[c]: [r for r in reads if owner[r] == c] for c in sorted(latest)}
-                    received.update(reads)
-        return waits
-
     def marker_wait(self, step: str, sources: dict[str, list[str]], scope: Scope, have: list[str]) -> Block:
         """Wait until the `sources` (-> the steps whose results come with each) have signalled; put the
         results they send into `$.steps`."""
@@ -584,25 +631,6 @@ class _Builder:
     def _marker_catch(self, step: str, scope: Scope) -> Any:
         failed = self.failure_path(step, scope, None)
         return sdk.Catch(error_equals=[CATCH_ALL], next_step=failed, result_path="$.error")
-
-    def _reads(self, steps: list[str]) -> list[str]:
-        """The steps whose results these steps (and their catch handler paths) read."""
-        seen: set[str] = set()
-        pending = list(steps)
-        read: dict[str, None] = {}
-        while pending:
-            name = pending.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            step = self.workflow.steps[name]
-            for ref in step.references:
-                if ref.namespace == "steps" and str(ref.parts[0]) in self.kept:
-                    read[str(ref.parts[0])] = None
-            for catch in step.catch:
-                if catch.next in self.plan.regions:
-                    pending.extend(leaves(self.plan.regions[catch.next]))
-        return list(read)
 
     def leaf(self, step: Step, scope: Scope, available: list[str]) -> tuple[Block, list[str]]:
         if step.type == "choice":
@@ -1362,12 +1390,12 @@ def _outside(variable: str, allowed: tuple[Any, ...]) -> Any:
 
 
 def _kept(
-    available: list[str], produced: list[tuple[int, str]], gathered: Callable[[str], bool] | None
+    available: list[str], produced: list[tuple[int, str]], keep: Keep
 ) -> tuple[list[str], list[tuple[int, str]]]:
-    """The kept results a Parallel state gathers: those `gathered` says (all when None)."""
-    if gathered is None:
+    """The kept results a Parallel state gathers: those needed after it (all when `keep` is None)."""
+    if keep is None:
         return available, produced
-    return [s for s in available if gathered(s)], [(i, s) for i, s in produced if gathered(s)]
+    return [s for s in available if s in keep], [(i, s) for i, s in produced if s in keep]
 
 
 def _go_on(cleared: list[Any], target: Any) -> None:

@@ -7,14 +7,13 @@ sfn-build names them, and of a whole result the request the job's describe respo
 `for_each` step's, that times its items (for a literal list). A fan-out alone past the limit is an
 error at its items, past half of it (the rest of the state needs room too, and the members read are
 larger than their least) a warning. So are all the results the state holds at once: all of them to
-the end, or, in a workflow that drops the dead ones (module `result_lifetimes`), those held at the
-end of one top-level item.
+the end, or, in a workflow that drops the dead ones (module `result_lifetimes`), those held where it
+holds the most.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -24,7 +23,7 @@ from .naming import job_prefix, tuning_prefix
 from .plan import Plan
 from .problems import Problem, Severity
 from .request_size import STATE_LIMIT
-from .result_lifetimes import Lifetimes, lifetimes
+from .result_lifetimes import lifetimes, most_held
 from .results import ResultSpec, result_specs
 from .steps import KINDS
 from .steps.base import Expr
@@ -63,11 +62,11 @@ def _held_at_once(workflow: Workflow, plan: Plan, requests: Mapping[str, dict[st
         for name, size in least_bytes(workflow, specs, requests).items()
         if plan.scopes.region_of.get(name) is None
     }
-    held = _most_held(sizes, lifetimes(workflow, plan, sizes))
-    total = sum(sizes[name] for name in held)
+    copies, total = most_held(plan, lifetimes(workflow, plan, sizes))
     if total <= STATE_LIMIT // 2:
         return
     over = total > STATE_LIMIT
+    held = list(dict.fromkeys(copies))  # a Parallel state's branches may each hold one
     largest = sorted(held, key=lambda name: -sizes[name])[:3]
     most = ", ".join(
         f"{name} ({sizes[name]:,}{': its whole result' if specs[name].selector is None else ''})" for name in largest
@@ -79,32 +78,9 @@ def _held_at_once(workflow: Workflow, plan: Plan, requests: Mapping[str, dict[st
         ("steps", largest[0]),
         hint="read members a job's result always has (one it may leave out keeps the whole result), read fewer "
         "results, or move steps into a nested workflow (type: workflow); results are dropped once no later step "
-        "reads them, between the workflow's top-level steps only (not inside parallel branches)",
+        "reads them",
         severity=Severity.ERROR if over else Severity.WARNING,
     )
-
-
-def _most_held(sizes: dict[str, int], lives: Lifetimes) -> list[str]:
-    """The kept results the state holds at the end of the top-level item that holds the most bytes (all
-    of them when no dead one is dropped): a result is held from its step's item to its last reader's,
-    and one read only inside its own item (a Parallel state's) is not gathered at its end."""
-    if not lives.pruning:
-        return list(sizes)
-    items = max(lives.position.values()) + 1
-    spans = {
-        name: (lives.position.get(name, 0), min(lives.last_read.get(name, math.inf), items - 1)) for name in sizes
-    }
-    spans = {name: (born, int(dies)) for name, (born, dies) in spans.items() if dies > born}
-    change = [0] * (items + 1)  # bytes that start (+) and stop (-) being held at each item
-    for name, (born, dies) in spans.items():
-        change[born] += sizes[name]
-        change[dies + 1] -= sizes[name]
-    held, most, at = 0, -1, 0
-    for position in range(items):
-        held += change[position]
-        if held > most:
-            most, at = held, position
-    return [name for name, (born, dies) in spans.items() if born <= at <= dies]
 
 
 def input_results_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:

@@ -145,6 +145,31 @@ def leaves(node: Node | None) -> list[str]:
     return out
 
 
+def network_waits(
+    node: Network, steps_of: list[list[str]], reads: Callable[[str], list[str]]
+) -> dict[str, dict[str, list[str]]]:
+    """What each step of a network waits for (`steps_of`: each member's steps; `reads`: the kept results a
+    step reads): step -> the steps of other chains it waits for (one per chain: the latest it needs or
+    reads results of) -> the steps whose results it reads (they arrive with that one's signal). Steps
+    that wait for nothing are left out."""
+    owner = {step: index for index, steps in enumerate(steps_of) for step in steps}
+    position = {step: k for steps in steps_of for k, step in enumerate(steps)}
+    waits: dict[str, dict[str, list[str]]] = {}
+    for index, steps in enumerate(steps_of):
+        received: set[str] = set()  # results an earlier wait of this chain brought
+        for step in steps:
+            latest = {owner[need]: need for need in node.needs.get(step, ())}
+            read = [r for r in reads(step) if owner.get(r, index) != index and r not in received]
+            for result in read:
+                chain = owner[result]
+                if chain not in latest or position[result] > position[latest[chain]]:
+                    latest[chain] = result
+            if latest:
+                waits[step] = {latest[c]: [r for r in read if owner[r] == c] for c in sorted(latest)}
+                received.update(read)
+    return waits
+
+
 def make_plan(graph: StepGraph, *, nested: bool = False) -> Plan:
     """Plan every scope of the graph (which must be acyclic); `nested`: Parallel states only, whatever
     the workflow's `parallelism`."""

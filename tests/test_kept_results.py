@@ -134,3 +134,81 @@ def test_a_parallel_state_on_the_top_level_gathers_only_the_results_read_after_i
     run = engine.run(compilation.definition, "kept", {}, success_case(compilation.whole(), {}))
     assert run.status == "SUCCEEDED", (run.error, run.cause)
     assert sorted(run.output["steps"]) == ["a49", "b49"]  # j50 is read by no step
+
+
+def two_chains(size: int, *, crossed: bool) -> str:
+    """Two chains whose every step reads the one before's environment (2 KB: its result keeps it); with
+    `crossed`, each b step also needs the a step before it (not series-parallel: a network)."""
+    text = HEAD
+    for n in range(size):
+        for chain in "ab":
+            env = ", ".join(f"B{k}: '{'x' * 250}'" for k in range(8))
+            text += f"  {chain}{n}:\n    type: processing\n    entrypoint: [python3, run.py]\n"
+            if n:
+                needs = [f"{chain}{n - 1}", *([f"a{n - 1}"] if crossed and chain == "b" else [])]
+                text += f"    needs: [{', '.join(needs)}]\n"
+                env += "".join(f", P{k}: '${{steps.{chain}{n - 1}.Environment.B{k}}}'" for k in range(8))
+            text += f"    env: {{{env}}}\n"
+    return text
+
+
+def all_states(definition: dict) -> list[str]:
+    """The names of a definition's states, those inside Parallel branches too."""
+    found = list(definition["States"])
+    for state in definition["States"].values():
+        for branch in state.get("Branches", []):
+            found += all_states(branch)
+    return found
+
+
+@pytest.mark.parametrize("crossed", [False, True], ids=["parallel", "network"])
+def test_long_branches_drop_the_results_they_no_longer_read_and_run(write_spec, crossed):
+    """Each chain keeps 150 results of 2 KB and more: past 256 KiB in one branch, which is all the workflow
+    is. Its branch drops the dead ones as it goes (in the parts it is split into too), and the run succeeds."""
+    compilation = compiled(write_spec, two_chains(150, crossed=crossed))
+    assert not [p for p in compilation.problems if "in the state at once" in p.message]
+    definitions = [compilation.definition, *compilation.parts.values()]
+    assert len([name for d in definitions for name in all_states(d) if name.startswith("steps.drop-")]) >= 10
+    run = engine.run(
+        compilation.definition, "kept", {}, success_case(compilation.whole(), {}), parts=compilation.machines()
+    )
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+
+
+def test_results_a_branch_holds_at_once_past_the_state_are_refused(write_spec):
+    """A chain in one branch of a Parallel state whose last step reads every result before it whole (2 KB
+    of environment each): they are all held inside the branch, past 256 KiB."""
+    environment = "    env: {BIG: '" + "x" * 250 + "', " + ", ".join(f"E{k}: '{'e' * 250}'" for k in range(7)) + "}\n"
+    text = HEAD + "  other: {type: lambda, function: f}\n"
+    for n in range(140):
+        needs = f"    needs: [p{n - 1}]\n" if n else ""
+        text += f"  p{n}:\n    type: processing\n    entrypoint: [python3, run.py]\n" + needs + environment
+    reads = ", ".join(f"p{n}: '${{steps.p{n}}}'" for n in range(140))
+    text += f"  collect:\n    type: lambda\n    function: f\n    needs: [p139]\n    payload: {{{reads}}}\n"
+    text += "  last: {type: lambda, function: f, needs: [collect, other]}\n"
+    analysis = analyze_file(write_spec(text))
+    found = [p for p in analysis.problems if "in the state at once" in p.message]
+    assert [p.severity.value for p in found] == ["error"]
+    assert found[0].path[0] == "steps" and found[0].path[1].startswith("p")
+
+
+def test_the_branches_of_a_parallel_state_drop_together_what_it_does_not_gather(write_spec):
+    """A Parallel state's result is the list of its branches' states: twenty branches each holding a 2 KB
+    result they do not read would make it 40 KB. The branches but the first (which the state document is
+    gathered from) drop it at their end, together."""
+    environment = "    env: {" + ", ".join(f"E{k}: '{'e' * 250}'" for k in range(8)) + "}\n"
+    text = HEAD + "  big:\n    type: processing\n    entrypoint: [python3, run.py]\n" + environment
+    for n in range(20):
+        text += f"  w{n}:\n    type: lambda\n    function: f\n    needs: [big]\n"
+    needs = ", ".join(f"w{n}" for n in range(20))
+    text += f"  last:\n    type: lambda\n    function: f\n    needs: [{needs}]\n    payload: {{big: '${{steps.big}}'}}\n"
+    compilation = compiled(write_spec, text)
+    [parallel] = [state for name, state in states_of(compilation).items() if name.startswith("parallel.")]
+    ends = []
+    for branch in parallel["Branches"]:
+        drops = [state for name, state in branch["States"].items() if name.startswith("steps.drop-")]
+        ends.append(sorted(key.removesuffix(".$") for drop in drops for key in drop["Parameters"]) if drops else None)
+    assert ends[0] is None and ends[1:] == [[] for _ in range(19)]
+    run = engine.run(compilation.definition, "kept", {}, success_case(compilation.whole(), {}))
+    assert run.status == "SUCCEEDED", (run.error, run.cause)
+    assert list(run.output["steps"]) == ["big"]
