@@ -3,7 +3,8 @@
 - the churn example (`workflows/churn-training.yaml`), the command a new user runs first;
 - 1,000-step chain and random DAG of processing steps (bench/specs.py), split into parts, and a
   1,000-step chain whose every step reads the output of the one before (its state grows a result
-  a step);
+  a step), and two such chains of 500 whose b steps also need the a step before (a network: its
+  branches drop what they no longer read);
 - the Batch fan-out example over 10,000 shards (`--input`), a Map of 10,000 items.
 
 A definition's first simulation makes moto's program of it (module `simulate.program_builder`)
@@ -28,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from specs import reading_chain, spec
+from specs import reading_chain, reading_ladder, spec
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = {
@@ -36,6 +37,7 @@ GOAL_SECONDS = {
     "chain of 1,000 steps": 5.0,
     "DAG of 1,000 steps": 5.0,
     "reading chain of 1,000": 5.0,
+    "reading network of 1,000": 5.0,
     "Map of 10,000": 5.0,
 }
 
@@ -86,12 +88,14 @@ def _cases(folder: Path) -> dict[str, list[str]]:
     for shape in ("chain", "dag"):
         (folder / f"{shape}.yaml").write_text(spec(shape, 1000))
     (folder / "reading.yaml").write_text(reading_chain(1000))
+    (folder / "ladder.yaml").write_text(reading_ladder(1000))
     (folder / "shards.json").write_text(json.dumps({"shards": [f"{n:05}" for n in range(10_000)]}))
     return {
         "churn example": [str(ROOT / "workflows" / "churn-training.yaml")],
         "chain of 1,000 steps": [str(folder / "chain.yaml")],
         "DAG of 1,000 steps": [str(folder / "dag.yaml")],
         "reading chain of 1,000": [str(folder / "reading.yaml")],
+        "reading network of 1,000": [str(folder / "ladder.yaml")],
         "Map of 10,000": [str(ROOT / "workflows" / "batch-fanout.yaml"), "--input", f"@{folder / 'shards.json'}"],
     }
 

@@ -63,3 +63,29 @@ def reading_chain(size: int) -> str:
     first = STEP.format(n=0, needs="")
     body = "".join(READING_STEP.format(n=n, m=n - 1) for n in range(1, size))
     return HEADER.format(shape="reading", size=size) + first + body
+
+
+LADDER_STEP = """\
+  {chain}{n}:
+    type: processing
+    needs: [{needs}]
+    entrypoint: [python3, run.py]
+    inputs:
+      - source: "${{steps.{chain}{m}.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri}}"
+        destination: /opt/ml/processing/input
+    outputs: [{{source: /opt/ml/processing/output, destination: "s3://bench-data/out/{chain}{n}/"}}]
+"""
+
+
+def reading_ladder(size: int) -> str:
+    """Two chains of size/2 steps, each reading the output of the one before in its chain, each b step also
+    needing the a step before it: not series-parallel (a network), and the state keeps a result a step."""
+    body = ""
+    for n in range(size // 2):
+        for chain in "ab":
+            if n == 0:
+                body += STEP.format(n=0, needs="").replace("step_0", f"{chain}0")
+                continue
+            needs = f"{chain}{n - 1}" + (f", a{n - 1}" if chain == "b" else "")
+            body += LADDER_STEP.format(chain=chain, n=n, m=n - 1, needs=needs)
+    return HEADER.format(shape="ladder", size=size) + body
