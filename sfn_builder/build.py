@@ -340,20 +340,34 @@ class _Builder:
         dropped.next(block.entry)
         return Block(dropped, block.exits), held
 
-    def end_branches(
-        self, scopes: list[Scope], blocks: list[Block], helds: list[list[str]], ends: list[Keep]
-    ) -> list[tuple[Block, list[str]]]:
-        """The branches of a Parallel state, each dropping at its end what the state does not gather from it
-        (`ends`: what it does), together when worth it (module `result_lifetimes`)."""
-        out = []
+    def branch_states(
+        self,
+        name: str,
+        members: tuple[Node, ...],
+        available: list[str],
+        ends: list[Keep],
+        build: Callable[[int, Scope], Callable[[list[str]], tuple[Block, list[str]]]],
+    ) -> tuple[list[Scope], list[sdk.Emit], list[list[str]]]:
+        """The branches of the Parallel state `name`, one per member (`build(index, scope)` builds a member
+        from the results it holds at its start), each dropping what the state does not gather from it
+        (`ends`: what it does) at its end, together when worth it (module `result_lifetimes`). Their
+        scopes, emitters and the results each holds at its end."""
+        scopes = [self._scope(member, branch=True) for member in members]
+        blocks, helds = [], []
+        for index, (member, scope, end) in enumerate(zip(members, scopes, ends, strict=True)):
+            block, held = self.branch(member, scope, available, end, build(index, scope))
+            blocks.append(block)
+            helds.append(held)
+        emitters = []
         kept = self.lifetimes.ends_dropped(helds, ends)
-        for scope, block, held, live in zip(scopes, blocks, helds, kept, strict=True):
+        for index, (scope, block, live) in enumerate(zip(scopes, blocks, kept, strict=True)):
             if live is not None and block.exits:
-                state = self.drop_state(scope, held, live)
+                state = self.drop_state(scope, helds[index], live)
                 link(block.exits, state)
-                block, held = Block(block.entry, [next_exit(state)]), live
-            out.append((block, held))
-        return out
+                block, helds[index] = Block(block.entry, [next_exit(state)]), live
+            close(block.exits, scope, aux_state(name, f"{index + 1}.done"))
+            emitters.append(lambda s=scope, b=block: s.emit(b.entry))
+        return scopes, emitters, helds
 
     def part(
         self, node: Part, scope: Scope, available: list[str], keep: Keep = None
@@ -448,23 +462,13 @@ class _Builder:
         it (`keep`; None: all)."""
         self.parallel_count += 1
         name = f"parallel.{self.parallel_count}"
-        scopes, blocks, helds, ends = [], [], [], []
-        for index, branch in enumerate(node.branches):
-            scopes.append(self._scope(branch, branch=True))
-            ends.append(self.lifetimes.branch_end(keep, leaves(branch), index == 0, available))
-            build = partial(self.node, branch, scopes[-1], keep=ends[-1])
-            block, held = self.branch(branch, scopes[-1], available, ends[-1], build)
-            blocks.append(block)
-            helds.append(held)
-        emitters = []
-        produced: list[tuple[int, str]] = []
-        silenced: list[str] = []
-        ended = self.end_branches(scopes, blocks, helds, ends)
-        for index, (branch_scope, (block, after)) in enumerate(zip(scopes, ended, strict=True)):
-            close(block.exits, branch_scope, aux_state(name, f"{index + 1}.done"))
-            emitters.append(lambda s=branch_scope, b=block: s.emit(b.entry))
-            produced += [(index, step) for step in after if step not in available]
-            silenced += branch_scope.silenced
+        ends = [self.lifetimes.branch_end(keep, leaves(b), i == 0, available) for i, b in enumerate(node.branches)]
+        branches = node.branches
+        scopes, emitters, helds = self.branch_states(
+            name, branches, available, ends, lambda i, into: partial(self.node, branches[i], into, keep=ends[i])
+        )
+        produced = [(index, step) for index, held in enumerate(helds) for step in held if step not in available]
+        silenced = [step for branch_scope in scopes for step in branch_scope.silenced]
         available, produced = _kept(available, produced, keep)
         selector = self._branches_selector(available, produced)
         steps_inside = leaves(node)
@@ -482,22 +486,19 @@ class _Builder:
         owner = {step: index for index, steps in enumerate(steps_of) for step in steps}
         meetings = _Meetings.of(network_waits(node, steps_of, self.lifetimes.chain_reads))
         firsts = network_firsts(node)
-        member_scopes, blocks, helds, ends = [], [], [], []
-        for index, (member, steps) in enumerate(zip(node.members, steps_of, strict=True)):
-            member_scopes.append(self._scope(member, branch=True))
-            ends.append(self.lifetimes.branch_end(keep, steps, index in firsts, available))
-            keeps = self.lifetimes.chain_keeps(steps, ends[-1], meetings.sends)
-            build = partial(self.chain, steps, member_scopes[-1], keeps=keeps, meetings=meetings)
-            block, held = self.branch(member, member_scopes[-1], available, ends[-1], build)
-            blocks.append(block)
-            helds.append(held)
-        emitters = []
-        produced: list[tuple[int, str]] = []
-        ended = self.end_branches(member_scopes, blocks, helds, ends)
-        for index, (branch, (block, have)) in enumerate(zip(member_scopes, ended, strict=True)):
-            close(block.exits, branch, aux_state(name, f"{index + 1}.done"))
-            emitters.append(lambda s=branch, e=block.entry: s.emit(e))
-            produced += [(index, step) for step in have if step not in available and owner.get(step) == index]
+        ends = [self.lifetimes.branch_end(keep, steps, i in firsts, available) for i, steps in enumerate(steps_of)]
+
+        def build(index: int, branch: Scope) -> Callable[[list[str]], tuple[Block, list[str]]]:
+            keeps = self.lifetimes.chain_keeps(steps_of[index], ends[index], meetings.sends)
+            return partial(self.chain, steps_of[index], branch, keeps=keeps, meetings=meetings)
+
+        member_scopes, emitters, helds = self.branch_states(name, node.members, available, ends, build)
+        produced = [
+            (index, step)
+            for index, held in enumerate(helds)
+            for step in held
+            if step not in available and owner.get(step) == index
+        ]
         inside = leaves(node)
         names = ", ".join(inside[:6]) + (", ..." if len(inside) > 6 else "")
         comment = f"Runs {names}, each when its own needs are done."

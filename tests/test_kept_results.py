@@ -201,7 +201,8 @@ def test_the_branches_of_a_parallel_state_drop_together_what_it_does_not_gather(
     for n in range(20):
         text += f"  w{n}:\n    type: lambda\n    function: f\n    needs: [big]\n"
     needs = ", ".join(f"w{n}" for n in range(20))
-    text += f"  last:\n    type: lambda\n    function: f\n    needs: [{needs}]\n    payload: {{big: '${{steps.big}}'}}\n"
+    text += f"  last:\n    type: lambda\n    function: f\n    needs: [{needs}]\n"
+    text += "    payload: {big: '${steps.big}'}\n"
     compilation = compiled(write_spec, text)
     [parallel] = [state for name, state in states_of(compilation).items() if name.startswith("parallel.")]
     ends = []
