@@ -62,6 +62,8 @@ def _held_at_once(workflow: Workflow, plan: Plan, requests: Mapping[str, dict[st
         for name, size in least_bytes(workflow, specs, requests).items()
         if plan.scopes.region_of.get(name) is None
     }
+    if not sizes:
+        return
     copies, total = most_held(plan, lifetimes(workflow, plan, sizes))
     if total <= STATE_LIMIT // 2:
         return

@@ -116,7 +116,7 @@ def lifetimes(workflow: Workflow, plan: Plan, sizes: dict[str, int]) -> Lifetime
     """The reads of each step of `plan` (`sizes`: each kept result's least bytes), and whether the workflow
     drops dead results."""
     step_reads: dict[str, tuple[str, ...]] = {}
-    for name in workflow.steps:
+    for name in workflow.steps if sizes else ():
         read: dict[str, None] = {}
         for reader in _with_regions(name, plan, workflow):
             step = workflow.steps[reader]
