@@ -76,7 +76,7 @@ def main() -> None:
             goal = GOAL_SECONDS[name]
             rows.append({"case": name, "first_s": first, "again_s": again, "goal_s": goal})
             print(
-                f"{name:22} first {first:6.2f} s | again {again:6.2f} s "
+                f"{name:24} first {first:6.2f} s | again {again:6.2f} s "
                 f"(goal {goal:.1f} s: {'met' if again <= goal else f'x{again / goal:.1f} over'})",
                 flush=True,
             )
