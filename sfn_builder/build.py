@@ -40,9 +40,21 @@ from .naming import (
     result_keys,
 )
 from .payload import Renderer, jsonpath, quote
-from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, leaves, network_waits
+from .plan import (
+    Leaf,
+    Network,
+    Node,
+    Parallel,
+    Part,
+    Plan,
+    Sequence,
+    leaves,
+    network_firsts,
+    network_sends,
+    network_waits,
+)
 from .poll_states import poll_states
-from .result_lifetimes import Keep, lifetimes, network_firsts, network_sends
+from .result_lifetimes import Keep, lifetimes
 from .results import ResultSpec, member_reads, result_specs, step_references
 from .service_models import input_shape
 from .steps import KINDS

@@ -170,6 +170,20 @@ def network_waits(
     return waits
 
 
+def network_sends(waits: dict[str, dict[str, list[str]]]) -> dict[str, list[str]]:
+    """A step others wait for -> the results of its branch they read (its signal sends them)."""
+    sends: dict[str, dict[str, None]] = {}
+    for sources in waits.values():
+        for source, reads in sources.items():
+            sends.setdefault(source, {}).update(dict.fromkeys(reads))
+    return {source: list(reads) for source, reads in sends.items()}
+
+
+def network_firsts(node: Network) -> set[int]:
+    """The members whose branch a network's state document is gathered from: the first, or each part's."""
+    return {group[0] for group in node.groups} if node.groups else {0}
+
+
 def make_plan(graph: StepGraph, *, nested: bool = False) -> Plan:
     """Plan every scope of the graph (which must be acyclic); `nested`: Parallel states only, whatever
     the workflow's `parallelism`."""

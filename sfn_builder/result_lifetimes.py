@@ -13,8 +13,8 @@ A workflow that would hold PRUNE_FROM bytes of kept results at once drops the de
 state whose Parameters keep the live ones, written to `$.steps`, once they take DROP_BATCH bytes or
 are DROP_COUNT: between the items of a sequence, at the start of a branch, and at the ends of a
 Parallel state's branches (together: its result is the list of their states); and for free where a
-network step puts the results it received into `$.steps`. The flows that choice routes and catch handlers run keep
-every result. `most_held` follows the same rules to find the most the state holds at once.
+network step puts the results it received into `$.steps`. The flows that choice routes and catch
+handlers run keep every result. `most_held` follows the same rules to find the most the state holds at once.
 """
 
 from __future__ import annotations
@@ -24,7 +24,19 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from .model import Workflow
-from .plan import Leaf, Network, Node, Parallel, Part, Plan, Sequence, leaves, network_waits
+from .plan import (
+    Leaf,
+    Network,
+    Node,
+    Parallel,
+    Part,
+    Plan,
+    Sequence,
+    leaves,
+    network_firsts,
+    network_sends,
+    network_waits,
+)
 
 PRUNE_FROM = 32 * 1024  # least bytes of kept results from which a workflow drops its dead ones
 DROP_BATCH = 16 * 1024  # least bytes of dead results worth a state that drops them
@@ -237,17 +249,3 @@ class _Walk:
             if position < len(steps) - 1:
                 have = self.drop(have, keeps[position + 1])
         return have
-
-
-def network_sends(waits: dict[str, dict[str, list[str]]]) -> dict[str, list[str]]:
-    """A step others wait for -> the results of its branch they read (its signal sends them)."""
-    sends: dict[str, dict[str, None]] = {}
-    for sources in waits.values():
-        for source, reads in sources.items():
-            sends.setdefault(source, {}).update(dict.fromkeys(reads))
-    return {source: list(reads) for source, reads in sends.items()}
-
-
-def network_firsts(node: Network) -> set[int]:
-    """The members whose branch a network's state document is gathered from: the first, or each part's."""
-    return {group[0] for group in node.groups} if node.groups else {0}
