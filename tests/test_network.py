@@ -109,6 +109,33 @@ def test_a_step_that_needs_a_choice_waits_for_its_route_to_be_done_through_marke
     assert run.status == "SUCCEEDED" and ran.index("pick") < ran.index("x") < ran.index("e")
 
 
+# f (after a) and the choice `pick` (after d and f) share a chain; `pick` sends x, which reads a's result
+# from the other chain, a result no step of pick's chain reads before it.
+ROUTE_READS = N_GRAPH.replace(
+    "notifications:",
+    """\
+  f: {type: lambda, needs: [a], function: f-f, payload: {x: 5}}
+  pick:
+    type: choice
+    needs: [d, f]
+    choices: [{when: steps.d.StatusCode, equals: 200, next: x}]
+    default: succeed
+  x: {type: lambda, needs: [a], function: f-x, payload: {from_a: "${steps.a.score}", from_f: "${steps.f.score}"}}
+notifications:""",
+)
+
+
+def test_a_step_a_choice_leads_to_gets_the_results_it_reads_from_other_chains(write_spec):
+    compilation = compile_text(write_spec, ROUTE_READS)
+    assert compilation.ok, [p.render() for p in compilation.problems]
+    waits = branch_waits(compilation.definition)
+    assert waits["pick"] == ["d", "f"] and waits["x"] == ["pick"]
+    definition = compilation.definition
+    run = engine.run(definition, "n-graph", {}, success_case(definition, {}))
+    assert run.status == "SUCCEEDED"
+    assert requests_of(run, "x")["Payload"] == {"from_a": "simulated", "from_f": "simulated"}
+
+
 def test_parallel_states_only_when_asked_and_then_the_wait_is_reported(write_spec):
     compilation = compile_text(write_spec, N_GRAPH.replace("name: n-graph", "name: n-graph\nparallelism: nested"))
     assert compilation.ok
