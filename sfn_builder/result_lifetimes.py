@@ -42,7 +42,23 @@ PRUNE_FROM = 32 * 1024  # least bytes of kept results from which a workflow drop
 DROP_BATCH = 16 * 1024  # least bytes of dead results worth a state that drops them
 DROP_COUNT = 16  # or as many dead results (their least bytes may be far below their size)
 
-Keep = frozenset[str] | None  # the results needed after a point (None: all of them, nothing is dropped)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLater:
+    """The results needed after one point of a sequence or chain: those read at a later position (each
+    result's last reader is at `last_read[result]`), and those needed after it all (`then`). Kept as
+    positions rather than sets, so the points of a long sequence take linear time and room."""
+
+    last_read: dict[str, int]
+    position: int
+    then: frozenset[str] | ReadLater
+
+    def __contains__(self, step: str) -> bool:
+        return self.last_read.get(step, -1) > self.position or step in self.then
+
+
+Keep = frozenset[str] | ReadLater | None  # the results needed after a point (None: all, nothing is dropped)
 
 
 @dataclass
@@ -71,15 +87,15 @@ class Lifetimes:
 
     def after_items(self, items: Iterable[Node], keep: Keep) -> list[Keep]:
         """What is needed after each item of a sequence that `keep` is needed after."""
+        items = list(items)
         if keep is None:
             return [None for _ in items]
-        needed, out = keep, []
-        for item in reversed(list(items)):
-            out.append(needed)
-            needed = needed | self.reads(item)
-        return out[::-1]
+        last_read = {step: index for index, item in enumerate(items) for step in self.reads(item)}
+        return [ReadLater(last_read, index, keep) for index in range(len(items))]
 
-    def branch_end(self, keep: Keep, own: Iterable[str], first: bool, given: Iterable[str]) -> Keep:
+    def branch_end(
+        self, keep: Keep, own: Iterable[str], first: bool, given: Iterable[str]
+    ) -> frozenset[str] | None:
         """What a branch must hold at its end: its own results needed after its Parallel state (`own`: its
         steps), and, for the branch the state document is gathered from (`first`), those it was `given`."""
         if keep is None:
@@ -92,11 +108,12 @@ class Lifetimes:
         step's signal, right after it, reads): len(steps) + 1 sets."""
         if end is None:
             return [None for _ in range(len(steps) + 1)]
-        needed, out = end, [end]
-        for step in reversed(steps):
-            needed = needed | frozenset(self.step_reads.get(step, ())) | frozenset(sends.get(step, ()))
-            out.append(needed)
-        return out[::-1]
+        last_read = {
+            read: index
+            for index, step in enumerate(steps)
+            for read in (*self.step_reads.get(step, ()), *sends.get(step, ()))
+        }
+        return [ReadLater(last_read, index - 1, end) for index in range(len(steps) + 1)]
 
     def dropped(self, held: list[str], keep: Keep) -> list[str] | None:
         """The results `held` keeps after a drop at a point that needs `keep`, when one is worth a state
