@@ -43,7 +43,6 @@ DROP_BATCH = 16 * 1024  # least bytes of dead results worth a state that drops t
 DROP_COUNT = 16  # or as many dead results (their least bytes may be far below their size)
 
 
-
 @dataclass(frozen=True, slots=True)
 class ReadLater:
     """The results needed after one point of a sequence or chain: those read at a later position (each
