@@ -743,6 +743,19 @@ def test_steps_whose_jobs_are_named_alike_are_warned(write_spec):
     assert "'prep' and 'Prep_' both name their jobs demo--prep-..." in warned.message
 
 
+def test_a_job_run_past_sagemakers_limits_is_warned_at_its_max_runtime(write_spec):
+    text = steps(PREP, TRAIN, "    max_runtime: 40d\n    timeout: 10d\n")
+    analysis = analyze_file(write_spec(text))
+    assert analysis.ok  # a raised quota lets a training job run longer
+    warned = [p for p in analysis.problems if p.path == ("steps", "train", "max_runtime")]
+    assert [p.severity.name for p in warned] == ["WARNING", "WARNING"]
+    assert "longer than the 28 days SageMaker lets a training job run" in warned[0].message
+    assert "step's timeout (10d)" in warned[1].message
+    assert warned[0].position.line == len(text.splitlines()) - 1
+    within = analyze_file(write_spec(text.replace("40d", "28d").replace("10d", "29d")))
+    assert within.ok and not within.problems
+
+
 def test_a_timeout_written_as_a_whole_float_is_seconds_as_json_schema_reads_it(write_spec):
     analysis = analyze_file(write_spec(HEAD.replace("defaults:\n", "defaults:\n  timeout: 3.\n") + "steps:\n" + PREP))
     assert analysis.ok, [p.render() for p in analysis.problems]

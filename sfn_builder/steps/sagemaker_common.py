@@ -17,6 +17,7 @@ _KMS_KEY = re.compile(
     r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[\w/+=,.@\-]+|"
     r"arn:aws[a-z\-]*:kms:[a-z0-9\-]+:\d{12}:(key/[\w\-]+|alias/[\w/+=,.@\-]+))\Z"
 )
+MAX_TRAINING_RUNTIME = 28 * 24 * 3600  # SageMaker's default quota for one training job's MaxRuntimeInSeconds
 _IMAGE = re.compile(r"^[\w.\-]+(:\d+)?/[\w.\-/]+(:[\w.\-]+|@sha256:[a-f0-9]{64})?\Z")
 
 
@@ -52,17 +53,32 @@ def check_common(kind: StepKind, step: Step) -> Iterator[Problem]:
                 hint="write a key ID, a key ARN, alias/NAME or an alias ARN",
             )
     max_runtime = config.get("max_runtime")
-    if max_runtime is not None and step.timeout is not None:
-        from ..durations import format_duration, parse_duration
+    if max_runtime is not None:
+        yield from _max_runtime_problems(kind, step, max_runtime)
 
-        if parse_duration(max_runtime) > step.timeout:
-            yield Problem(
-                f"max_runtime ({format_duration(parse_duration(max_runtime))}) is longer than the step's "
-                f"timeout ({format_duration(step.timeout)}): the step times out before the job is stopped",
-                kind.field_path(step, "max_runtime"),
-                hint="raise the step's timeout, or lower max_runtime",
-                severity=Severity.WARNING,
-            )
+
+def _max_runtime_problems(kind: StepKind, step: Step, max_runtime: Any) -> Iterator[Problem]:
+    """A job's max_runtime past SageMaker's default quota, or past the step's own timeout."""
+    from ..durations import format_duration, parse_duration
+
+    seconds = parse_duration(max_runtime)
+    if step.type in ("training", "tuning") and seconds > MAX_TRAINING_RUNTIME:
+        yield Problem(
+            f"max_runtime ({format_duration(seconds)}) is longer than the 28 days SageMaker lets a training job "
+            "run by default: it refuses the job unless the account's quota was raised",
+            kind.field_path(step, "max_runtime"),
+            hint="lower max_runtime to 28d or less (checkpoint and resume in another step), or ask AWS to raise "
+            "the quota 'Longest run time for a training job'",
+            severity=Severity.WARNING,
+        )
+    if step.timeout is not None and seconds > step.timeout:
+        yield Problem(
+            f"max_runtime ({format_duration(seconds)}) is longer than the step's "
+            f"timeout ({format_duration(step.timeout)}): the step times out before the job is stopped",
+            kind.field_path(step, "max_runtime"),
+            hint="raise the step's timeout, or lower max_runtime",
+            severity=Severity.WARNING,
+        )
 
 
 def job_arns(arns: Arns, resource_type: str, prefix: str) -> list[str]:
