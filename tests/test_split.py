@@ -184,6 +184,26 @@ def test_a_failing_step_in_a_part_fails_the_workflow_naming_the_step_and_alerts_
     assert [alert.subject.rpartition(": ")[2] for alert in run.alerts] == ["s9 failed"]
 
 
+def test_each_part_s_history_is_held_to_aws_s_limit_on_its_own(write_spec, small_limit, cli, monkeypatch):
+    """A part is an execution of its own in AWS: simulate warns when one execution's history is past the
+    limit, not when the workflow's and its parts' events together are."""
+    from sfn_builder.cli import simulate_command
+
+    spec = write_spec(chain(12))
+    compilation = compile_text(write_spec, chain(12))
+    whole = compilation.whole()
+    run = engine.run(compilation.definition, "wide", {}, success_case(whole, {}), parts=compilation.machines())
+    assert len(compilation.parts) >= 2 and run.largest_history < len(run.events)
+    monkeypatch.setattr(simulate_command, "HISTORY_LIMIT", run.largest_history)
+    assert "history events" not in cli("simulate", spec)[1]
+    monkeypatch.setattr(simulate_command, "HISTORY_LIMIT", run.largest_history - 1)
+    warned = cli("simulate", spec)[1]
+    assert f"this run has {run.largest_history:,} history events; AWS ends a Standard execution at" in warned
+    single = compile_text(write_spec, chain(1))
+    alone = engine.run(single.definition, "wide", {}, success_case(single.definition, {}))
+    assert not single.parts and alone.largest_history == len(alone.events)
+
+
 def test_the_role_may_start_the_parts_and_the_alert_rule_watches_the_workflow_only(write_spec, small_limit):
     compilation = compile_text(write_spec, chain(12))
     arns = Arns("aws", "us-east-1", "123456789012")

@@ -162,9 +162,9 @@ def _show(workflow: str, result: Any, by_rules: list[tuple[str, str]]) -> None:
             line += f"  {visit.error}: {masked_text(visit.cause or '')}".rstrip(": ")
         print(line.rstrip())
     alerts = result.alerts
-    if len(result.events) > HISTORY_LIMIT:
+    if result.largest_history > HISTORY_LIMIT:
         print(
-            f"\nwarning: this run has {len(result.events):,} history events; AWS ends a Standard execution at "
+            f"\nwarning: this run has {result.largest_history:,} history events; AWS ends a Standard execution at "
             f"{HISTORY_LIMIT:,}, so it would fail there\n  hint: give a large for_each mode: distributed, or "
             "put its items in S3 (for_each.items: s3://...), to run them as a Distributed Map, each item an "
             "execution of its own; or split the work into nested workflows (type: workflow)"

@@ -45,6 +45,9 @@ class Run:
     execution_arn: str = ""
     state_machine_arn: str = ""
     parts: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    # The most events one execution's history holds: a part started by this run has a history of
+    # its own in AWS, though `events` holds its events where the task that started it waits.
+    largest_history: int = 0
 
     def status_event(self) -> dict[str, Any]:
         """The Execution Status Change event Step Functions sends when this execution ends."""
@@ -178,7 +181,12 @@ def _execute(
     env = worker.env
     state = env.program_state()
     events = [dict(event) for event in env.event_manager.get_event_history()]
-    arns = {"execution_arn": execution_arn, "state_machine_arn": machine_arn}
+    own, parts_largest = interpreter.spliced_counts(env.event_manager)
+    arns = {
+        "execution_arn": execution_arn,
+        "state_machine_arn": machine_arn,
+        "largest_history": max(len(events) - own, parts_largest),
+    }
     if isinstance(state, ProgramEnded):
         return Run("SUCCEEDED", env.states.get_input(), None, None, events, definition, **arns)
     if isinstance(state, ProgramError):

@@ -1261,7 +1261,7 @@ def _parts_run_in_process() -> None:
         started = datetime.now(UTC)
         given = json.loads(normalised_parameters.get("Input") or "{}")
         run = PARTS[machine](given, normalised_parameters.get("Name") or "part")
-        _splice(env.event_manager, run.events)
+        _splice(env.event_manager, run.events, run.largest_history)
         ended[run.execution_arn] = {
             "executionArn": run.execution_arn,
             "stateMachineArn": run.state_machine_arn,
@@ -1316,9 +1316,17 @@ def _parts_run_in_process() -> None:
     sfn.boto_client_for = _Client
 
 
-def _splice(manager: Any, events: list[dict[str, Any]]) -> None:
-    """A part execution's state events added to the history that started it, with ids of its own."""
+def spliced_counts(manager: Any) -> tuple[int, int]:
+    """Of an execution's history: how many events its parts' executions put there, and the most one of
+    their own histories holds."""
+    return getattr(manager, "sfn_build_spliced", 0), getattr(manager, "sfn_build_largest_part", 0)
+
+
+def _splice(manager: Any, events: list[dict[str, Any]], largest: int) -> None:
+    """A part execution's state events added to the history that started it, with ids of its own
+    (`largest`: the most events one of its executions holds, which `spliced_counts` tells)."""
     history = manager._history_event_list
+    before = len(history)
     anchor = history[-1]["id"] if history else 0
     ids = {0: anchor}
     for event in events:
@@ -1328,3 +1336,5 @@ def _splice(manager: Any, events: list[dict[str, Any]]) -> None:
             ids[event["id"]] = ids.get(event.get("previousEventId", 0), anchor)
             continue
         history.append({**event, "id": new_id, "previousEventId": ids.get(event.get("previousEventId", 0), anchor)})
+    manager.sfn_build_spliced = getattr(manager, "sfn_build_spliced", 0) + len(history) - before
+    manager.sfn_build_largest_part = max(getattr(manager, "sfn_build_largest_part", 0), largest)
