@@ -12,6 +12,10 @@ history and definition, which steps are reused:
   named with `--from`;
 - every other step runs: it failed or never ran, its request changed, it reads a
   changed input, it was named, or it comes after one of those.
+
+The input records the results of reused steps that a step that runs reads, and no others (it stays in
+the state for the whole execution, which holds 256 KiB); a reused step whose result is read but was
+not recorded (the earlier execution reused it and nothing then read it) runs again.
 """
 
 from __future__ import annotations
@@ -96,23 +100,32 @@ def plan_resume(
         name for name in {*inputs[0], *inputs[1]} - {RESUME_INPUT, RESUMED_FROM_INPUT}
         if inputs[0].get(name) != inputs[1].get(name)
     }
-    reasons: dict[str, str] = {}
-    for name in graph.topological():
-        step = workflow.steps[name]
-        if step.type not in TASK_TYPES:
-            continue
-        mine = _step_states(states, name)
-        before = [r for r in reasons if graph.ancestors(name) >> graph.index[r] & 1]
-        if name in from_steps:
-            reasons[name] = "named with --from"
-        elif before:
-            reasons[name] = f"it comes after {before[-1]}, which runs again"
-        elif name not in succeeded:
-            reasons[name] = "it did not succeed in the earlier execution"
-        elif mine != _step_states(earlier_states, name):
-            reasons[name] = "its request or result changed since the earlier execution"
-        elif read := sorted(n for n in changed_inputs if _reads_input(mine, n)):
-            reasons[name] = "it reads the changed input " + ", ".join(read)
+    unrecorded: set[str] = set()
+    while True:  # until every kept result a step that runs reads was recorded, or its step runs too
+        reasons: dict[str, str] = {}
+        for name in graph.topological():
+            step = workflow.steps[name]
+            if step.type not in TASK_TYPES:
+                continue
+            mine = _step_states(states, name)
+            before = [r for r in reasons if graph.ancestors(name) >> graph.index[r] & 1]
+            if name in from_steps:
+                reasons[name] = "named with --from"
+            elif before:
+                reasons[name] = f"it comes after {before[-1]}, which runs again"
+            elif name not in succeeded:
+                reasons[name] = "it did not succeed in the earlier execution"
+            elif mine != _step_states(earlier_states, name):
+                reasons[name] = "its request or result changed since the earlier execution"
+            elif read := sorted(n for n in changed_inputs if _reads_input(mine, n)):
+                reasons[name] = "it reads the changed input " + ", ".join(read)
+            elif name in unrecorded:
+                reasons[name] = "a step that runs reads its result, which the earlier execution did not record"
+        needed = _results_read(workflow, reasons)
+        missing = {name for name in needed & kept if name not in reasons and succeeded.get(name) is None}
+        if not missing:
+            break
+        unrecorded |= missing
     decisions, recorded = [], {}
     for name in graph.topological():
         if workflow.steps[name].type not in TASK_TYPES:
@@ -121,8 +134,19 @@ def plan_resume(
             decisions.append(Decision(name, False, reasons[name]))
         else:
             decisions.append(Decision(name, True, "reused"))
-            recorded[keys[name]] = succeeded[name] if name in kept else None
+            recorded[keys[name]] = succeeded[name] if name in kept and name in needed else None
     return ResumePlan(decisions, recorded)
+
+
+def _results_read(workflow: Workflow, runs_again: dict[str, str]) -> set[str]:
+    """The steps whose results the steps that run read: those not reused (every step but a reused task)."""
+    read: set[str] = set()
+    for step in workflow.steps.values():
+        if step.type in TASK_TYPES and step.name not in runs_again:
+            continue
+        read.update(str(ref.parts[0]) for ref in step.references if ref.namespace == "steps")
+        read.update(catch.next for catch in step.catch if catch.fallback)  # copied to the step's key
+    return read
 
 
 def succeeded_results(events: list[dict[str, Any]], finals: dict[str, str], keys: dict[str, str]) -> dict[str, Any]:

@@ -177,3 +177,46 @@ def test_a_recorded_result_is_what_the_step_kept(write_spec):
     assert plan.recorded["train"]["ModelArtifacts"]["S3ModelArtifacts"].startswith("s3://")
     assert set(plan.recorded["train"]) == set(run.output["steps"]["train"])
     assert plan.recorded["clean_events"] is None  # nothing reads it: nothing is kept
+
+
+READING_CHAIN = """
+version: 1
+name: reading
+steps:
+  a: {type: lambda, function: f, payload: {}}
+  b: {type: lambda, needs: [a], function: f, payload: {x: "${steps.a.score}"}}
+  c: {type: lambda, needs: [b], function: f, payload: {x: "${steps.b.score}"}}
+  d: {type: lambda, needs: [c], function: f, payload: {x: "${steps.c.score}"}}
+"""
+
+
+def test_the_input_records_only_the_results_the_steps_that_run_read(write_spec):
+    """The resume input stays in the state for the whole run: it holds what the steps that run read. A
+    result a later resume needs that the run before did not record has its step run again."""
+    from sfn_builder.resume import plan_resume
+    from sfn_builder.simulate import engine
+    from sfn_builder.simulate.mock_config import failure, success_case
+
+    workflow, definition, _ = _simulated(write_spec, READING_CHAIN, "reading")
+    first = engine.run(definition, "reading", {}, {**success_case(definition, {}), "d": failure(definition, "d")})
+    assert first.status == "FAILED"
+    plan = plan_resume(workflow, (definition, definition), first.events, ({}, {}), [])
+    assert plan.runs == ["d"] and plan.recorded["a"] is None and plan.recorded["b"] is None
+    assert plan.recorded["c"] == kept_result(first, "c")
+    second = engine.run(definition, "reading", plan.execution_input({}, "first"), success_case(definition, {}))
+    assert second.status == "SUCCEEDED"
+    reading_a = READING_CHAIN.replace('x: "${steps.c.score}"', 'x: "${steps.c.score}", y: "${steps.a.score}"')
+    workflow, changed, _ = _simulated(write_spec, reading_a, "reading")
+    again = plan_resume(workflow, (definition, changed), second.events, ({}, {}), ["d"])
+    assert again.runs == ["a", "b", "c", "d"]
+    assert again.decisions[0].reason == (
+        "a step that runs reads its result, which the earlier execution did not record"
+    )
+
+
+def kept_result(run, step: str) -> dict:
+    """The result a step kept, as the state held it right after the step."""
+    exited = next(
+        e["stateExitedEventDetails"] for e in run.events if e.get("stateExitedEventDetails", {}).get("name") == step
+    )
+    return json.loads(exited["output"])["steps"][step]
