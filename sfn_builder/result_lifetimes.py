@@ -84,9 +84,8 @@ class Lifetimes:
         """The kept results a step reads, in the order it reads them (a network step waits for them)."""
         return list(self.step_reads.get(step, ()))
 
-    def after_items(self, items: Iterable[Node], keep: Keep) -> list[Keep]:
+    def after_items(self, items: tuple[Node, ...], keep: Keep) -> list[Keep]:
         """What is needed after each item of a sequence that `keep` is needed after."""
-        items = list(items)
         if keep is None:
             return [None for _ in items]
         last_read = {step: index for index, item in enumerate(items) for step in self.reads(item)}
