@@ -37,6 +37,7 @@ from .plan import (
     network_sends,
     network_waits,
 )
+from .results import results_read
 
 PRUNE_FROM = 32 * 1024  # least bytes of kept results from which a workflow drops its dead ones
 DROP_BATCH = 16 * 1024  # least bytes of dead results worth a state that drops them
@@ -146,10 +147,7 @@ def lifetimes(workflow: Workflow, plan: Plan, sizes: dict[str, int]) -> Lifetime
     for name in workflow.steps if sizes else ():
         read: dict[str, None] = {}
         for reader in _with_regions(name, plan, workflow):
-            step = workflow.steps[reader]
-            read.update(dict.fromkeys(str(ref.parts[0]) for ref in step.references if ref.namespace == "steps"))
-            # a fallback's result is copied to the failed step's key: read there
-            read.update(dict.fromkeys(catch.next for catch in step.catch if catch.fallback))
+            read.update(dict.fromkeys(results_read(workflow.steps[reader])))
         step_reads[name] = tuple(step for step in read if step in sizes)
     lives = Lifetimes(sizes, False, step_reads)
     lives.pruning = bool(sizes) and most_held(plan, lives)[1] >= PRUNE_FROM

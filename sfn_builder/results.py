@@ -56,6 +56,14 @@ def step_references(step: Step, with_items: bool = True) -> Iterator[Reference]:
         yield from _condition_references(step.config.get("choices", []))
 
 
+def results_read(step: Step) -> list[str]:
+    """The steps whose results one step reads, in the order it reads them: those it references, and the
+    fallback whose result a catch copies to the step's own key."""
+    read = dict.fromkeys(str(ref.parts[0]) for ref in step.references if ref.namespace == "steps")
+    read.update(dict.fromkeys(catch.fallback for catch in step.catch if catch.fallback))
+    return list(read)
+
+
 def _condition_references(rules: list[dict[str, Any]]) -> Iterator[Reference]:
     for rule in rules:
         for combinator in COMBINATORS:

@@ -29,7 +29,7 @@ from .graph import StepGraph
 from .history import state_of
 from .model import TASK_TYPES, Workflow
 from .naming import RESUME_INPUT, aux_state, result_keys
-from .results import result_specs
+from .results import result_specs, results_read
 
 RESUMED_FROM_INPUT = "sfn_build_resumed_from"
 # Fields of a step's states that decide its request and its result (not where the flow goes next).
@@ -144,8 +144,7 @@ def _results_read(workflow: Workflow, runs_again: dict[str, str]) -> set[str]:
     for step in workflow.steps.values():
         if step.type in TASK_TYPES and step.name not in runs_again:
             continue
-        read.update(str(ref.parts[0]) for ref in step.references if ref.namespace == "steps")
-        read.update(catch.next for catch in step.catch if catch.fallback)  # copied to the step's key
+        read.update(results_read(step))
     return read
 
 
