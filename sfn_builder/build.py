@@ -516,23 +516,32 @@ class _Builder:
         comment = f"Runs {names}, each when its own needs are done."
         silenced = [member.silenced for member in member_scopes]
         available, produced = _kept(available, produced, keep)
+        waiting = list(meetings.waits)
         if node.groups:
-            emitters, produced = self._network_parts(node, emitters, produced, available, steps_of, silenced)
+            emitters, produced = self._network_parts(
+                node, emitters, produced, available, steps_of, silenced, meetings.waits
+            )
             comment = f"Runs {names} in {len(node.groups)} parts, each step when its own needs are done."
-            silenced = []
+            silenced, waiting = [], []  # each part clears its own steps' markers
         selector = self._branches_selector(available, produced)
         state = scope.add(sdk.Parallel(name, emitters, result_selector=selector, comment=comment))
         self.branch_failure(state, [step for steps in silenced for step in steps], scope)
-        cleared = marker_states.clear_states(name, list(meetings.waits), markers_table(self.workflow.name))
-        last = state
+        exit_ = self.clear_markers(name, waiting, state, scope)
+        return Block(state, [exit_]), [*available, *(s for _, s in produced)]
+
+    def clear_markers(self, name: str, waiting: list[str], after: Any, scope: Scope) -> Exit:
+        """Once `after` succeeded, `<name>.markers-cleared[-n]` delete the markers of the `waiting` steps
+        (a failure to delete goes on); the exit after them."""
+        cleared = marker_states.clear_states(name, waiting, markers_table(self.workflow.name))
+        if not cleared:
+            return next_exit(after)
+        last = after
         for clear in cleared:
             scope.add(clear)
             last.next(clear)
             last = clear
-        for clear in cleared:
             clear.add_catch(sdk.Catch(error_equals=[CATCH_ALL], next_step=None, result_path=None))
-        exit_ = Exit(lambda target, c=cleared: _go_on(c, target), needs_terminal=True) if cleared else next_exit(state)
-        return Block(state, [exit_]), [*available, *(s for _, s in produced)]
+        return Exit(lambda target: _go_on(cleared, target), needs_terminal=True)
 
     def chain(
         self, steps: list[str], scope: Scope, held: list[str], keeps: list[Keep], meetings: _Meetings
@@ -580,10 +589,12 @@ class _Builder:
         available: list[str],
         steps_of: list[list[str]],
         silenced: list[list[str]],
+        waits: dict[str, dict[str, list[str]]],
     ) -> tuple[list[sdk.Emit], list[tuple[int, str]]]:
         """A split network: each group of its members runs as a part, a Parallel state of their branches
-        (markers are keyed by the workflow's execution, so they wait for each other across parts); the
-        branches of the network's own Parallel state run the parts. Its emitters and what each produces."""
+        (markers are keyed by the workflow's execution, so they wait for each other across parts) that
+        then clears the markers of its steps that wait (`waits`); the branches of the network's own
+        Parallel state run the parts. Its emitters and what each produces."""
         part_emitters: list[sdk.Emit] = []
         part_produced: list[tuple[int, str]] = []
         for position, (group, number) in enumerate(zip(node.groups, node.numbers, strict=True)):
@@ -601,6 +612,8 @@ class _Builder:
                 )
             )
             self.branch_failure(inner, [step for i in group for step in silenced[i]], child)
+            cleared = self.clear_markers(inner.state_id, [step for step in steps if step in waits], inner, child)
+            close([cleared], child, aux_state(part_state(number), "done"))
             branch = Scope()
             task = self.part_task(number, steps, child, inner, branch)
             part_emitters.append(lambda s=branch, t=task: s.emit(t))

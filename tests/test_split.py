@@ -375,6 +375,44 @@ def test_a_network_split_into_parts_runs_every_step_once_and_fails_naming_the_st
     assert (failed.status, failed.error) == ("FAILED", "step_17.Failed")
 
 
+def test_each_part_of_a_split_network_clears_the_markers_of_its_own_steps(write_spec, small_limit):
+    """The workflow's own definition does not grow with the steps that wait (a network of 10,000 steps
+    kept 1.1 MB of marker deletions there); each part deletes its steps' markers once they all ran."""
+    import sys
+
+    from conftest import ROOT
+
+    from sfn_builder.simulate import interpreter
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from specs import spec
+
+    compilation = compile_text(write_spec, spec("dag", 20))
+    assert compilation.ok and len(compilation.parts) >= 2
+    deleted: dict[str, list[str]] = {}
+    for machine, definition in {"dag": compilation.definition, **compilation.machines()}.items():
+        for name, state in walk_states(definition):
+            if ".markers-cleared" in name:
+                requests = [request for each in state["Parameters"]["RequestItems"].values() for request in each]
+                keys = [request["DeleteRequest"]["Key"]["marker"]["S.$"] for request in requests]
+                deleted.setdefault(machine, []).extend(keys)
+    assert "dag" not in deleted and len(deleted) >= 2
+    owners = {state: machine for machine, states in states_by_definition(compilation).items() for state in states}
+    waiting = sorted(state.split(".")[0] for state in owners if state.endswith(".after-needs"))
+    cleared = {key.split("#")[1].split("'")[0]: machine for machine, keys in deleted.items() for key in keys}
+    assert sorted(cleared) == waiting and all(owners[step] == machine for step, machine in cleared.items())
+    whole = compilation.whole()
+    failed_case = {**success_case(whole, {}), "step_17": failure(whole, "step_17")}
+    failed = engine.run(compilation.definition, "dag", {}, failed_case, parts=compilation.machines())
+
+    def markers_of(execution_arn: str) -> list[str]:
+        return [key for key in interpreter.MARKERS if key.startswith(f"{execution_arn}#")]
+
+    assert markers_of(failed.execution_arn)  # a failed execution keeps its markers, for a redrive
+    run = engine.run(compilation.definition, "dag", {}, success_case(whole, {}), parts=compilation.machines())
+    assert run.status == "SUCCEEDED" and not markers_of(run.execution_arn)
+
+
 def long_chain_network(length: int) -> str:
     """An N-shaped graph whose one chain is long: s0 -> ... -> last -> s_end, s_side -> s_end and s_other."""
     chained = "".join(STEP.format(n=n, needs=f"s{n - 1}" if n else "") for n in range(length))
