@@ -143,11 +143,22 @@ def _parts_need_the_role(name: str, role: str, parts: int) -> Problem:
 
 def readable(definition: dict[str, Any]) -> str:
     """A definition indented, or compact when indenting takes it past what Step Functions accepts: a
-    file that other tools (the AWS CLI, Terraform, CDK) send as it is written must fit, as `create`'s does."""
-    text = json.dumps(definition, indent=2, ensure_ascii=False) + "\n"
-    if request_bytes(text) <= MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
-        return text
-    return compact(definition) + "\n"
+    file that other tools (the AWS CLI, Terraform, CDK) send as it is written must fit, as `create`'s does.
+    Indenting is tried only when the least it adds leaves room (a part near the limit is not indented)."""
+    text = compact(definition)
+    if request_bytes(text) + _least_indenting(text) <= MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
+        indented = json.dumps(definition, indent=2, ensure_ascii=False) + "\n"
+        if request_bytes(indented) <= MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
+            return indented
+    return text + "\n"
+
+
+def _least_indenting(compact_text: str) -> int:
+    """The fewest request bytes that indenting adds to a compact definition: each key goes on a line of
+    its own (a newline, escaped: 2 bytes, and at least 2 spaces) and gets a space after its colon. A key
+    ends in `":`, which a string holds only escaped (`\\":`, not counted: a key ending in a backslash
+    is not counted either, so this is never more)."""
+    return 5 * (compact_text.count('":') - compact_text.count('\\":'))
 
 
 def request_bytes(compact_text: str) -> int:

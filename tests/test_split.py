@@ -132,6 +132,43 @@ def test_compile_writes_the_parts_beside_the_definition(write_spec, small_limit,
     assert "\n  " in (tmp_path / "wide.json").read_text()  # indented where that fits
 
 
+AWKWARD = ['a":b', 'c\\":', '\\":', "\\", '"', ":", ",", "é", "{[", ""]
+
+
+def nested_definition(seed: int) -> dict:
+    rng = random.Random(seed)
+    states = {
+        f"s{n}{rng.choice(AWKWARD)}": {
+            "Type": "Pass",
+            "Result": {
+                f"{rng.choice(AWKWARD)}{k}": [rng.choice(AWKWARD), k, {"x": None}] for k in range(rng.randint(0, 4))
+            },
+            "End": True,
+        }
+        for n in range(60)
+    }
+    return {"StartAt": next(iter(states)), "States": states}
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        *(nested_definition(seed) for seed in range(4)),
+        {f"k{n}{text}": text for n, text in enumerate(AWKWARD * 3)},  # flat: indenting adds the least
+    ],
+)
+def test_a_definition_is_written_indented_exactly_when_that_fits(monkeypatch, definition):
+    """Indenting is skipped when the least it would add is past the limit: never when it would fit."""
+    indented = json.dumps(definition, indent=2, ensure_ascii=False) + "\n"
+    needed = compiler.request_bytes(indented)
+    for limit in (needed - 1, needed, needed + 1, needed * 2, needed // 2):
+        monkeypatch.setattr(compiler, "MAX_DEFINITION_BYTES", limit)
+        monkeypatch.setattr(compiler, "REQUEST_ROOM_BYTES", 0)
+        written = compiler.readable(definition)
+        assert json.loads(written) == definition
+        assert (written == indented) == (limit >= needed)
+
+
 def test_compile_removes_the_parts_an_earlier_compile_wrote_that_the_workflow_no_longer_has(
     write_spec, small_limit, cli, tmp_path
 ):
