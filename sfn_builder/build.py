@@ -13,7 +13,6 @@ Map iterator) in the order they are made; failure paths come last.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -39,6 +38,7 @@ from .naming import (
     resource_name,
     result_keys,
 )
+from .parent_execution import PARENT_EXECUTION, from_parent_execution, parent_selector
 from .payload import Renderer, jsonpath, quote
 from .plan import (
     Leaf,
@@ -64,9 +64,6 @@ from .templates import Reference, parse_path, parse_template
 
 PART_RESOURCE = "arn:aws:states:::states:startExecution.sync:2"
 PART_START_ERRORS = ["StepFunctions.ExecutionLimitExceeded", "StepFunctions.SdkClientException"]
-PARENT_EXECUTION = "sfn_build_parent"  # in a part's or a Distributed Map item's input: the workflow's execution
-_EXECUTION_FIELDS = ("Id", "Name", "StartTime")
-_CONTEXT_IN_PART = re.compile(r"\$\$\.Execution\.(Id|Name|StartTime)\b")
 REPORT_RESOURCE = "arn:aws:states:::aws-sdk:s3:getObject"
 REPORT_SIZE_RESOURCE = "arn:aws:states:::aws-sdk:s3:headObject"
 # Reports are read into the state, which Step Functions limits to 256 KiB: they share 192 KiB of it
@@ -997,7 +994,7 @@ class _Builder:
         document = self.item_document(step)
         in_children = step.for_each.distributed  # each item a child execution: it reads the workflow's from its input
         if in_children:
-            document[PARENT_EXECUTION] = {f"{field}.$": f"$$.Execution.{field}" for field in _EXECUTION_FIELDS}
+            document[PARENT_EXECUTION] = parent_selector()
 
         def emit() -> dict[str, Any]:
             states = iterator.emit(first)
@@ -1327,35 +1324,6 @@ _COMPARATORS = {
     "less_than": ("LessThan", False),
     "less_than_or_equal": ("LessThanEquals", False),
 }
-
-
-def from_parent_execution(definition: dict[str, Any], *, child_of_map: bool = False) -> dict[str, Any]:
-    """A part's definition (just emitted: rewritten in place) reading the execution's id, name and
-    start time from its parent's; `child_of_map`: a Distributed Map's item processor, whose child
-    executions get them in their input (`PARENT_EXECUTION` in the item selector).
-
-    Job tags, alert links, completion markers and `${execution.*}` then name the workflow's
-    execution, as they do in a workflow of one state machine.
-    """
-    places = {
-        field: f"$$.Execution.Input.{PARENT_EXECUTION}.{field}" for field in _EXECUTION_FIELDS
-    } | ({} if child_of_map else {"Id": "$$.Execution.Input.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"})
-    stack: list[Any] = [definition]
-    while stack:  # every value of a definition of megabytes: cheapest tests first
-        node = stack.pop()
-        for key, value in node.items() if type(node) is dict else enumerate(node):
-            kind = type(value)
-            if kind is str:
-                if (
-                    "$$.Execution." in value
-                    and type(key) is str
-                    and key.endswith(".$")
-                    and key != "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$"
-                ):
-                    node[key] = _CONTEXT_IN_PART.sub(lambda match: places[match.group(1)], value)
-            elif kind is dict or kind is list:
-                stack.append(value)
-    return definition
 
 
 def _family(json_type: str) -> str:
