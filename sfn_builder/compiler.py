@@ -14,6 +14,7 @@ from typing import Any
 from .asl import compact, joined, walk_states
 from .asl_rules import asl_findings
 from .collector import without_collections
+from .markers import INLINE_NOTIFY_LIMIT, notifies_from_children
 from .naming import part_machine
 from .payload import RenderError
 from .plan import Plan, make_plan, networks
@@ -123,7 +124,26 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     problems += built.problems
     if built.parts and workflow.execution_role is not None:
         problems.append(document.place(_parts_need_the_role(workflow.name, workflow.execution_role, len(built.parts))))
+    if built.definition is not None and workflow.execution_role is not None:
+        parts = {part_machine(workflow.name, number): part for number, part in built.parts.items()}
+        machines = {workflow.name: built.definition, **parts}
+        notifying = [name for name, definition in machines.items() if notifies_from_children(definition)]
+        if notifying:
+            problems.append(document.place(_children_need_the_role(notifying, workflow.execution_role)))
     return Compilation(analysis, built.definition, tuple(problems), built.parts, built.text)
+
+
+def _children_need_the_role(machines: list[str], role: str) -> Problem:
+    """The spec's own role starts the child executions that signal many waiting steps: what it must allow."""
+    return Problem(
+        f"a step that more than {INLINE_NOTIFY_LIMIT} steps wait for signals them from child executions of "
+        f"{', '.join(machines)}, which run with the role {role}",
+        ("execution_role",),
+        hint="allow states:StartExecution on those state machines, and states:DescribeExecution and "
+        "states:StopExecution on their child executions (execution:<machine>/*:*), or remove execution_role: "
+        "create makes one",
+        severity=Severity.WARNING,
+    )
 
 
 def _parts_need_the_role(name: str, role: str, parts: int) -> Problem:

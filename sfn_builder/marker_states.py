@@ -10,6 +10,7 @@ from .markers import (
     ARRIVED,
     BATCH_LIMIT,
     CLEAR_RESOURCE,
+    INLINE_NOTIFY_LIMIT,
     KEY_ATTRIBUTE,
     MARKER_STATE,
     NOTIFY_RESOURCE,
@@ -22,6 +23,7 @@ from .markers import (
     marker_key,
 )
 from .naming import aux_state
+from .parent_execution import PARENT_EXECUTION, from_parent_execution, parent_selector
 
 
 def _retried(state: Any, errors: list[str]) -> Any:
@@ -112,9 +114,18 @@ def signal_states(step: str, table: str, waiting: dict[str, int], sends: list[st
     selector: dict[str, Any] = {"step.$": "$$.Map.Item.Value.step", "needs.$": "$$.Map.Item.Value.needs"}
     if sends:
         selector["sent"] = {f"{key}.$": f"States.JsonToString($.steps.{key})" for key in sends}
+    distributed = len(waiting) > INLINE_NOTIFY_LIMIT
+    if distributed:  # each child execution keys the markers by the workflow's execution
+        selector[PARENT_EXECUTION] = parent_selector()
+
+    def emit() -> dict[str, Any]:
+        states = {"StartAt": inner[0].state_id, "States": {s.state_id: sdk.state_dict(s) for s in inner}}
+        return from_parent_execution(states, child_of_map=True) if distributed else states
+
     each = sdk.Map(
         aux_state(step, "notify"),
-        lambda: {"StartAt": inner[0].state_id, "States": {s.state_id: sdk.state_dict(s) for s in inner}},
+        emit,
+        distributed={} if distributed else None,
         items_path=MARKER_STATE,
         parameters=selector,
         result_path=None,

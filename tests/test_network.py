@@ -353,3 +353,62 @@ def test_a_step_waiting_for_many_needs_gets_only_the_results_it_reads(write_spec
         step = name.removesuffix(".signal")
         sent = parameters.get("ExpressionAttributeNames", {}).values()
         assert list(sent) == ([f"p_{step}"] if step.startswith("a") else []), name
+
+
+def hub(waiting: int) -> str:
+    """s0 is needed by a1..aN, and a1 also needs y: s0 signals the N-1 others that wait for it alone, and a1
+    reads its result."""
+    reads = 'payload: {s0: "${steps.s0.score}"}'
+    steps = "".join(
+        f"  a{n}: {{type: lambda, function: f, needs: [s0{', y' if n == 1 else ''}]{', ' + reads if n == 1 else ''}}}\n"
+        for n in range(1, waiting + 1)
+    )
+    return (
+        "version: 1\nname: hub\nnotifications:\n  topic: {name: hub-alerts}\nsteps:\n"
+        "  s0: {type: lambda, function: f}\n  y: {type: lambda, function: f}\n" + steps
+    )
+
+
+def test_a_step_many_steps_wait_for_signals_them_from_child_executions(write_spec, monkeypatch):
+    """Each signal adds about 8 history events: a step 3,000 steps waited for took 27,000 of the 25,000 an
+    execution may have. Past INLINE_NOTIFY_LIMIT waiting steps, a Distributed Map's child executions send
+    the signals, keyed by the workflow's execution; its role may start and stop them."""
+    from sfn_builder import marker_states
+    from sfn_builder.deploy.resources import ROLE, desired_resources
+    from sfn_builder.steps.base import Arns
+
+    inline = compile_text(write_spec, hub(6))
+    monkeypatch.setattr(marker_states, "INLINE_NOTIFY_LIMIT", 3)
+    compilation = compile_text(write_spec, hub(6))
+    definition = compilation.definition
+    notify = next(body for name, body in walk_states(definition) if name == "s0.notify")
+    assert notify["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert notify["ItemSelector"]["sfn_build_parent"]["Id.$"] == "$$.Execution.Id"
+    signal = notify["ItemProcessor"]["States"]["s0.signal-one"]["Parameters"]["Key"]["marker"]["S.$"]
+    assert "$$.Execution.Input.sfn_build_parent.Id" in signal
+    assert branch_waits(definition) == branch_waits(inline.definition)
+
+    ran_before = engine.run(inline.definition, "hub", {}, success_case(inline.definition, {}))
+    run = engine.run(definition, "hub", {}, success_case(definition, {}))
+    assert run.status == "SUCCEEDED" and len(run.events) < len(ran_before.events) - 5 * 6  # 7 or more a signal
+    order = [v.state for v in run.path if "." not in v.state and v.outcome == "succeeded"]
+    assert sorted(order) == sorted(["s0", "y", *(f"a{n}" for n in range(1, 7))])
+    assert all(order.index("s0") < order.index(f"a{n}") for n in range(1, 7))
+    assert requests_of(run, "a1")["Payload"] == requests_of(ran_before, "a1")["Payload"]
+
+    failed = engine.run(definition, "hub", {}, {**success_case(definition, {}), "s0": failure(definition, "s0")})
+    assert (failed.status, failed.error) == ("FAILED", "s0.Failed") and len(failed.alerts) == 1
+
+    arns = Arns("aws", "us-east-1", "123456789012")
+    role = next(r for r in desired_resources(compilation.analysis.workflow, definition, arns) if r.kind == ROLE)
+    statements = role.spec["policies"]["sfn-build"]["Statement"]
+    allowed = {(action, resource) for s in statements for action in s["Action"] for resource in s["Resource"]}
+    assert ("states:StartExecution", "arn:aws:states:us-east-1:123456789012:stateMachine:hub") in allowed
+    assert ("states:StopExecution", "arn:aws:states:us-east-1:123456789012:execution:hub/*:*") in allowed
+    inline_role = next(
+        r for r in desired_resources(inline.analysis.workflow, inline.definition, arns) if r.kind == ROLE
+    )
+    assert "states:StartExecution" not in json.dumps(inline_role.spec)
+    own_role = hub(6).replace("steps:\n", "execution_role: arn:aws:iam::123456789012:role/mine\nsteps:\n", 1)
+    [warning] = [p for p in compile_text(write_spec, own_role).problems if "child executions" in p.message]
+    assert "states:StartExecution" in (warning.hint or "") and warning.position.line == 5

@@ -66,9 +66,11 @@ def execution_policy(
     topic_arn: str | None,
     markers_table: str | None = None,
     machine_of: dict[str, str] | None = None,
+    notifying: tuple[str, ...] = (),
 ) -> dict[str, Any] | None:
     """The role's policy (of the state machine and its parts); None when the workflow calls no service
-    at all. With a markers table (module `markers`): its items, and signalling the tasks waiting on them.
+    at all. With a markers table (module `markers`): its items, and signalling the tasks waiting on them
+    (from child executions of the `notifying` machines for steps that many wait for).
     `machine_of`: the part machine each step of a split workflow runs in (module `split`)."""
     machine_of = machine_of or {}
     statements: list[dict[str, Any]] = []
@@ -84,6 +86,7 @@ def execution_policy(
     if markers_table is not None:
         statements.append(statement(MARKER_ACTIONS, [markers_table]))
         statements.append(statement(["states:SendTaskSuccess"], ["*"]))
+        statements.extend(item for machine in notifying for item in child_execution_statements(machine, arns))
     if workflow.logging is not None and workflow.logging.level != "OFF":
         statements.append(statement(LOG_DELIVERY_ACTIONS, ["*"]))
         group = arns.arn("logs", f"log-group:{log_group_name(workflow.name)}")
@@ -145,13 +148,18 @@ def distributed_map_statements(
                 [f"arn:{arns.partition}:s3:::{results_bucket}/{literal_prefix(prefix)}*"],
             )
         )
-    name = machine_name or workflow.name
-    found.append(statement(["states:StartExecution"], [arns.arn("states", f"stateMachine:{name}")]))
+    return [*found, *child_execution_statements(machine_name or workflow.name, arns)]
+
+
+def child_execution_statements(machine: str, arns: Arns) -> list[dict[str, Any]]:
+    """A Distributed Map in `machine` runs its items as child executions of that machine, and stops them."""
     # <machine>/<map run label>:<name>; the children are Standard executions, and the express form is
     # listed as AWS's authorization reference lists both resource types for these actions
-    children = [arns.arn("states", f"{kind}:{name}/*:*") for kind in ("execution", "express")]
-    found.append(statement(["states:DescribeExecution", "states:StopExecution"], children))
-    return found
+    children = [arns.arn("states", f"{kind}:{machine}/*:*") for kind in ("execution", "express")]
+    return [
+        statement(["states:StartExecution"], [arns.arn("states", f"stateMachine:{machine}")]),
+        statement(["states:DescribeExecution", "states:StopExecution"], children),
+    ]
 
 
 def _item_source_statements(source: Any, arns: Arns) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..asl import compact, walk_states
 from ..code_bundles import archive_uri, bundle
-from ..markers import KEY_ATTRIBUTE, uses_markers
+from ..markers import KEY_ATTRIBUTE, notifies_from_children, uses_markers
 from ..model import Workflow
 from ..naming import (
     CACHE_LOOKUP,
@@ -177,7 +177,9 @@ def desired_resources(
         role_name = resource_name(workflow.name, "sfn")
         role_arn = arns.arn("iam", f"role{path}{role_name}", regional=False)
         machine_of = {step: part_names[number] for number, part in parts.items() for step in _steps_in(part, workflow)}
-        document = execution_policy(workflow, arns, topic, table_arn, machine_of)
+        machines = {workflow.name: definition, **{part_names[number]: part for number, part in parts.items()}}
+        notifying = tuple(name for name, each in machines.items() if notifies_from_children(each))
+        document = execution_policy(workflow, arns, topic, table_arn, machine_of, notifying)
         # an execution of a version or an alias runs as its state machine (`name:*` when AWS names the qualifier)
         part_arns = [arns.arn("states", f"stateMachine:{name}") for name in part_names.values()]
         resources.append(
