@@ -57,6 +57,8 @@ from .poll_states import poll_states
 from .result_lifetimes import Keep, lifetimes
 from .results import ResultSpec, member_reads, result_specs, step_references
 from .service_models import input_shape
+from .signal_budget import signalled_from_children
+from .split import region_jumps
 from .steps import KINDS
 from .steps.nested import arn_in_own_account
 from .steps.processing import report_uri
@@ -183,6 +185,7 @@ class _Builder:
         self.lifetimes = lifetimes(workflow, plan, least_bytes(workflow, self.kept, requests))
         self.drops = 0  # states that drop dead results (module `result_lifetimes`)
         self.reads = member_reads(workflow)
+        self.from_children = signalled_from_children(plan, region_jumps(workflow, plan))
         self.literal_items = {
             name: list(step.for_each.items)
             for name, step in workflow.steps.items()
@@ -565,7 +568,9 @@ class _Builder:
                 entry, exits = entry or block.entry, block.exits
             if step in waiting:
                 sent = [self.keys[read] for read in sends[step]]
-                signal = marker_states.signal_states(step, table, waiting[step], sent)
+                signal = marker_states.signal_states(
+                    step, table, waiting[step], sent, from_children=step in self.from_children
+                )
                 for state in signal.states:
                     scope.add(state)
                 for state in signal.catchable:

@@ -14,7 +14,7 @@ from typing import Any
 from .asl import compact, joined, walk_states
 from .asl_rules import asl_findings
 from .collector import without_collections
-from .markers import INLINE_NOTIFY_LIMIT, notifies_from_children
+from .markers import notifies_from_children
 from .naming import part_machine
 from .payload import RenderError
 from .plan import Plan, make_plan, networks
@@ -136,8 +136,8 @@ def compile_analysis(analysis: Analysis) -> Compilation:
 def _children_need_the_role(machines: list[str], role: str) -> Problem:
     """The spec's own role starts the child executions that signal many waiting steps: what it must allow."""
     return Problem(
-        f"a step that more than {INLINE_NOTIFY_LIMIT} steps wait for signals them from child executions of "
-        f"{', '.join(machines)}, which run with the role {role}",
+        f"steps that many steps wait for signal them from child executions of {', '.join(machines)}, which run "
+        f"with the role {role}",
         ("execution_role",),
         hint="allow states:StartExecution on those state machines, and states:DescribeExecution and "
         "states:StopExecution on their child executions (execution:<machine>/*:*), or remove execution_role: "

@@ -10,7 +10,6 @@ from .markers import (
     ARRIVED,
     BATCH_LIMIT,
     CLEAR_RESOURCE,
-    INLINE_NOTIFY_LIMIT,
     KEY_ATTRIBUTE,
     MARKER_STATE,
     NOTIFY_RESOURCE,
@@ -92,9 +91,12 @@ class Signal(NamedTuple):
     last: Any
 
 
-def signal_states(step: str, table: str, waiting: dict[str, int], sends: list[str]) -> Signal:
+def signal_states(
+    step: str, table: str, waiting: dict[str, int], sends: list[str], *, from_children: bool = False
+) -> Signal:
     """After `step`, tell each waiting step (name -> how many needs it has) that it arrived, with the
-    results (by result key) that they read of its branch: `sends`."""
+    results (by result key) that they read of its branch: `sends`. `from_children`: several waiting steps
+    are told by a Distributed Map's child executions (module `signal_budget`)."""
     if len(waiting) == 1:
         [(name, needs)] = waiting.items()
         sent = {key: f"States.JsonToString($.steps.{key})" for key in sends}
@@ -114,18 +116,17 @@ def signal_states(step: str, table: str, waiting: dict[str, int], sends: list[st
     selector: dict[str, Any] = {"step.$": "$$.Map.Item.Value.step", "needs.$": "$$.Map.Item.Value.needs"}
     if sends:
         selector["sent"] = {f"{key}.$": f"States.JsonToString($.steps.{key})" for key in sends}
-    distributed = len(waiting) > INLINE_NOTIFY_LIMIT
-    if distributed:  # each child execution keys the markers by the workflow's execution
+    if from_children:  # each child execution keys the markers by the workflow's execution
         selector[PARENT_EXECUTION] = parent_selector()
 
     def emit() -> dict[str, Any]:
         states = {"StartAt": inner[0].state_id, "States": {s.state_id: sdk.state_dict(s) for s in inner}}
-        return from_parent_execution(states, child_of_map=True) if distributed else states
+        return from_parent_execution(states, child_of_map=True) if from_children else states
 
     each = sdk.Map(
         aux_state(step, "notify"),
         emit,
-        distributed={} if distributed else None,
+        distributed={} if from_children else None,
         items_path=MARKER_STATE,
         parameters=selector,
         result_path=None,

@@ -10,7 +10,7 @@ waiting step (`waiter`).
 
 - a step that others need is followed by its signal (`<step>.signal`, or a Map
   `<step>.notify` over the steps waiting for it when several do, a Distributed Map
-  when more than INLINE_NOTIFY_LIMIT do): an UpdateItem
+  when many do: module `signal_budget`): an UpdateItem
   on each waiting step's item adds this step to `arrived` (and sets the results
   that the steps waiting for it read of its branch, and only those)
   and returns the item (ALL_NEW); when that was the last need to arrive and the
@@ -56,9 +56,8 @@ ALREADY_DONE = ["DynamoDb.ConditionalCheckFailedException"]  # the AWS SDK integ
 WAIT_RETRYABLE = ["DynamoDb.ProvisionedThroughputExceededException", "DynamoDb.ThrottlingException"]
 MARKER_STATE = "$.marker"  # where marker calls leave their answer in a branch's state
 BATCH_LIMIT = 25  # BatchWriteItem's most requests per call
-# A step that more steps wait for signals them from a Distributed Map (`<step>.notify`): each signal adds
-# about 8 events, in the child execution that sends it rather than in the execution's history, which
-# AWS ends at 25,000 events (3,000 waiting steps signalled inline took 27,000).
+# A step that more steps wait for signals them from a Distributed Map's child executions (module
+# `signal_budget`, which also chooses others when an execution's history would be too long).
 INLINE_NOTIFY_LIMIT = 200
 _KEY_FORMAT = "States.Format('{{}}#{step}', $$.Execution.Id)"
 _KEYED_STEP = re.compile(r"#([A-Za-z0-9_-]+)'")

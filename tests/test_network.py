@@ -370,15 +370,15 @@ def hub(waiting: int) -> str:
 
 
 def test_a_step_many_steps_wait_for_signals_them_from_child_executions(write_spec, monkeypatch):
-    """Each signal adds about 8 history events: a step 3,000 steps waited for took 27,000 of the 25,000 an
+    """Each signal adds about 12 history events: a step 3,000 steps waited for took 27,000 of the 25,000 an
     execution may have. Past INLINE_NOTIFY_LIMIT waiting steps, a Distributed Map's child executions send
     the signals, keyed by the workflow's execution; its role may start and stop them."""
-    from sfn_builder import marker_states
+    from sfn_builder import signal_budget
     from sfn_builder.deploy.resources import ROLE, desired_resources
     from sfn_builder.steps.base import Arns
 
     inline = compile_text(write_spec, hub(6))
-    monkeypatch.setattr(marker_states, "INLINE_NOTIFY_LIMIT", 3)
+    monkeypatch.setattr(signal_budget, "INLINE_NOTIFY_LIMIT", 3)
     compilation = compile_text(write_spec, hub(6))
     definition = compilation.definition
     notify = next(body for name, body in walk_states(definition) if name == "s0.notify")
@@ -412,3 +412,43 @@ def test_a_step_many_steps_wait_for_signals_them_from_child_executions(write_spe
     own_role = hub(6).replace("steps:\n", "execution_role: arn:aws:iam::123456789012:role/mine\nsteps:\n", 1)
     [warning] = [p for p in compile_text(write_spec, own_role).problems if "child executions" in p.message]
     assert "states:StartExecution" in (warning.hint or "") and warning.position.line == 5
+
+
+def layered(sources: int, targets: int, needs: int) -> str:
+    """Each of `targets` steps needs `needs` random steps of `sources`: a network where every source is
+    waited for by many steps."""
+    import random
+
+    rng = random.Random(3)
+    lines = [f"  a{n}: {{type: lambda, function: f}}\n" for n in range(sources)]
+    for n in range(targets):
+        chosen = ", ".join(f"a{m}" for m in sorted(rng.sample(range(sources), needs)))
+        lines.append(f"  b{n}: {{type: lambda, function: f, needs: [{chosen}]}}\n")
+    return "version: 1\nname: layered\nsteps:\n" + "".join(lines)
+
+
+def test_the_most_waited_for_steps_signal_from_child_executions_until_the_history_fits(write_spec, monkeypatch):
+    """60 steps each waited for by 100 took 50,000 events in one execution of 260 steps; past the budget,
+    the steps that most steps wait for signal from child executions, until the rest fits."""
+    from sfn_builder import signal_budget
+
+    spec = layered(12, 40, 6)
+    inline = compile_text(write_spec, spec).definition
+    before = engine.run(inline, "layered", {}, success_case(inline, {}))
+    assert not [name for name, body in walk_states(inline) if "ItemProcessor" in body]
+    monkeypatch.setattr(signal_budget, "EVENTS_BUDGET", before.largest_history // 2)
+    definition = compile_text(write_spec, spec).definition
+    run = engine.run(definition, "layered", {}, success_case(definition, {}))
+    assert run.status == "SUCCEEDED" and run.largest_history <= before.largest_history // 2
+    assert branch_waits(definition) == branch_waits(inline)
+    notifies = {name[: -len(".notify")]: body for name, body in walk_states(definition) if name.endswith(".notify")}
+    waiting = {step: marker_waiters(definition, step) for step in notifies}
+    children = {step for step, body in notifies.items() if "ItemProcessor" in body}
+    assert children and children != set(notifies)
+    assert min(waiting[step] for step in children) >= max(waiting[step] for step in set(notifies) - children)
+
+
+def marker_waiters(definition: dict, step: str) -> int:
+    """How many steps `step` signals (the list its notify Map goes over)."""
+    [listed] = [body["Result"] for name, body in walk_states(definition) if name == f"{step}.signal"]
+    return len(listed)

@@ -1,0 +1,91 @@
+"""Which steps signal the steps waiting for them from a Distributed Map's child executions.
+
+A step that several steps of other chains wait for signals each from an iteration of a Map
+(`<step>.notify`, module `markers`), and each iteration adds about SIGNAL_EVENTS events to the
+history of the execution it runs in, which AWS ends at 25,000 events: a step that 3,000 steps
+waited for took 27,000, and 60 steps each waited for by 100 took 50,000 in a workflow of 260
+steps. In a Distributed Map the signals are sent by child executions, each with a history of its
+own. A step that more than INLINE_NOTIFY_LIMIT steps wait for always signals from children; and in
+each execution (the workflow's own, or a part's: module `split`), the steps that most steps wait
+for do too until the execution's events by estimate fit EVENTS_BUDGET.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .markers import INLINE_NOTIFY_LIMIT
+from .model import EVENTS_PER_STEP
+from .plan import Leaf, Network, Node, Part, Plan, children
+
+# Events by estimate (AWS's, which moto's interpreter does not all write): an inline signal (the
+# iteration's start and end, the update's five, the Choice's two, then the Succeed's two or the
+# release's five), a step's wait (the waiting task's five, and the Pass that takes its results), and
+# what a Distributed Map adds to its own execution (its state's entry and exit, the map run's start
+# and end). The budget leaves 5,000 of the 25,000 for retries, polls and inline for_each items.
+SIGNAL_EVENTS = 12
+WAIT_EVENTS = 7
+CHILDREN_EVENTS = 6
+EVENTS_BUDGET = 20_000
+
+
+def signalled_from_children(plan: Plan, jumps: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    """The steps whose signals are sent by child executions. `jumps`: each step's jump targets that open a
+    region (`split.region_jumps`), built in the execution of the step that jumps."""
+    waiting: Counter[str] = Counter()  # a step -> the steps of other chains that wait for it
+    waits: set[str] = set()
+    for network in _networks(plan):
+        for step, needs in network.needs.items():
+            waits.add(step)
+            waiting.update(needs)
+    chosen = {step for step, count in waiting.items() if count > INLINE_NOTIFY_LIMIT}
+    for steps in _executions(plan, jumps).values():
+        events = sum(
+            EVENTS_PER_STEP + WAIT_EVENTS * (step in waits) + _signal_events(waiting[step], step in chosen)
+            for step in steps
+        )
+        for step in sorted((s for s in steps if waiting[s] > 1 and s not in chosen), key=lambda s: -waiting[s]):
+            if events <= EVENTS_BUDGET:
+                break
+            events -= _signal_events(waiting[step], False) - _signal_events(waiting[step], True)
+            chosen.add(step)
+    return frozenset(chosen)
+
+
+def _signal_events(waiting: int, from_children: bool) -> int:
+    if not waiting:
+        return 0
+    return CHILDREN_EVENTS if from_children else SIGNAL_EVENTS * waiting
+
+
+def _networks(plan: Plan) -> list[Network]:
+    found: list[Network] = []
+    stack: list[Node] = [node for node in (plan.main, *plan.regions.values()) if node is not None]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Network):
+            found.append(node)
+        stack.extend(children(node))
+    return found
+
+
+def _executions(plan: Plan, jumps: dict[str, tuple[str, ...]]) -> dict[int, list[str]]:
+    """The steps each execution runs: 0 the workflow's, N part N's (a Part, or a split network's group)."""
+    execution: dict[str, int] = {}
+    stack: list[tuple[Node, int]] = [(plan.main, 0)] if plan.main is not None else []
+    while stack:
+        node, number = stack.pop()
+        if isinstance(node, Leaf):
+            execution[node.step] = number
+            stack.extend((plan.regions[target], number) for target in jumps.get(node.step, ()))
+        elif isinstance(node, Part):
+            stack.append((node.node, node.number))
+        elif isinstance(node, Network) and node.groups:
+            for group, part in zip(node.groups, node.numbers, strict=True):
+                stack.extend((node.members[index], part) for index in group)
+        else:
+            stack.extend((child, number) for child in children(node))
+    found: dict[int, list[str]] = {}
+    for step, number in execution.items():
+        found.setdefault(number, []).append(step)
+    return found
