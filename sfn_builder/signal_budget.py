@@ -16,7 +16,7 @@ from collections import Counter
 
 from .markers import INLINE_NOTIFY_LIMIT
 from .model import EVENTS_PER_STEP
-from .plan import Leaf, Network, Node, Part, Plan, children
+from .plan import Leaf, Network, Node, Part, Plan, children, networks
 
 # Events by estimate (AWS's, which moto's interpreter does not all write): an inline signal (the
 # iteration's start and end, the update's five, the Choice's two, then the Succeed's two or the
@@ -34,7 +34,7 @@ def signalled_from_children(plan: Plan, jumps: dict[str, tuple[str, ...]]) -> fr
     region (`split.region_jumps`), built in the execution of the step that jumps."""
     waiting: Counter[str] = Counter()  # a step -> the steps of other chains that wait for it
     waits: set[str] = set()
-    for network in _networks(plan):
+    for network in (found for node in (plan.main, *plan.regions.values()) for found in networks(node)):
         for step, needs in network.needs.items():
             waits.add(step)
             waiting.update(needs)
@@ -56,17 +56,6 @@ def _signal_events(waiting: int, from_children: bool) -> int:
     if not waiting:
         return 0
     return CHILDREN_EVENTS if from_children else SIGNAL_EVENTS * waiting
-
-
-def _networks(plan: Plan) -> list[Network]:
-    found: list[Network] = []
-    stack: list[Node] = [node for node in (plan.main, *plan.regions.values()) if node is not None]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Network):
-            found.append(node)
-        stack.extend(children(node))
-    return found
 
 
 def _executions(plan: Plan, jumps: dict[str, tuple[str, ...]]) -> dict[int, list[str]]:
