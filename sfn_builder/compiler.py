@@ -44,6 +44,7 @@ class Compilation:
     problems: tuple[Problem, ...]
     parts: dict[int, dict[str, Any]] = field(default_factory=dict)
     text: str | None = field(default=None, repr=False, compare=False)  # the definition's compact JSON, once made
+    part_texts: dict[int, str] = field(default_factory=dict, repr=False, compare=False)  # the parts', by number
 
     @property
     def ok(self) -> bool:
@@ -51,7 +52,7 @@ class Compilation:
 
     def json(self) -> str:
         """The definition as deterministic, readable JSON (for files and people): see `readable`."""
-        return readable(self.definition or {})
+        return readable(self.definition or {}, self.text)
 
     def machines(self) -> dict[str, dict[str, Any]]:
         """The parts' definitions by state machine name."""
@@ -64,7 +65,7 @@ class Compilation:
 
     def part_json(self, number: int) -> str:
         """Part `number`'s definition, as `json` writes the workflow's."""
-        return readable(self.parts[number])
+        return readable(self.parts[number], self.part_texts.get(number))
 
     def compact_json(self) -> str:
         """The definition as Step Functions receives it (and its size limit counts it)."""
@@ -130,7 +131,7 @@ def compile_analysis(analysis: Analysis) -> Compilation:
         notifying = [name for name, definition in machines.items() if notifies_from_children(definition)]
         if notifying:
             problems.append(document.place(_children_need_the_role(notifying, workflow.execution_role)))
-    return Compilation(analysis, built.definition, tuple(problems), built.parts, built.text)
+    return Compilation(analysis, built.definition, tuple(problems), built.parts, built.text, built.part_texts)
 
 
 def _children_need_the_role(machines: list[str], role: str) -> Problem:
@@ -161,11 +162,12 @@ def _parts_need_the_role(name: str, role: str, parts: int) -> Problem:
     )
 
 
-def readable(definition: dict[str, Any]) -> str:
+def readable(definition: dict[str, Any], text: str | None = None) -> str:
     """A definition indented, or compact when indenting takes it past what Step Functions accepts: a
     file that other tools (the AWS CLI, Terraform, CDK) send as it is written must fit, as `create`'s does.
-    Indenting is tried only when the least it adds leaves room (a part near the limit is not indented)."""
-    text = compact(definition)
+    Indenting is tried only when the least it adds leaves room (a part near the limit is not indented).
+    `text`: the definition's compact JSON, when already made."""
+    text = text if text is not None else compact(definition)
     if request_bytes(text) + _least_indenting(text) <= MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
         indented = json.dumps(definition, indent=2, ensure_ascii=False) + "\n"
         if request_bytes(indented) <= MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
@@ -208,13 +210,14 @@ def _too_large(problems: list[Problem]) -> bool:
 @dataclass(frozen=True)
 class _Built:
     """A built definition and its parts' (None when refused), its problems, what was too large, and the
-    definition's compact JSON."""
+    compact JSON of the definition and of each part."""
 
     definition: dict[str, Any] | None
     parts: dict[int, dict[str, Any]]
     problems: list[Problem]
     too_large: dict[str, Any] | None = None
     text: str | None = None
+    part_texts: dict[int, str] = field(default_factory=dict)
 
 
 def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
@@ -244,7 +247,7 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
     if size > MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
         too_large = document.place(_too_large_problem(size, markers=bool(networks(plan.main))))
         return _Built(None, {}, [*problems, too_large], definition)
-    return _Built(definition, parts, problems, text=text)
+    return _Built(definition, parts, problems, text=text, part_texts=part_texts)
 
 
 def _within_limit(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
