@@ -22,6 +22,7 @@ from . import choice_reasons, marker_states, sdk
 from .asl import ALERT_RESOURCE, ENDED_ERROR, FAILED_ERROR_SUFFIX, FAILED_STEP, compact, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
+from .history_budget import signalled_from_children
 from .kept_results import least_bytes
 from .markers import ALREADY_DONE
 from .model import Step, Workflow
@@ -57,7 +58,6 @@ from .poll_states import poll_states
 from .result_lifetimes import Keep, lifetimes
 from .results import ResultSpec, member_reads, result_specs, step_references
 from .service_models import input_shape
-from .signal_budget import signalled_from_children
 from .split import region_jumps
 from .steps import KINDS
 from .steps.nested import arn_in_own_account
@@ -185,7 +185,7 @@ class _Builder:
         self.lifetimes = lifetimes(workflow, plan, least_bytes(workflow, self.kept, requests))
         self.drops = 0  # states that drop dead results (module `result_lifetimes`)
         self.reads = member_reads(workflow)
-        self.from_children = signalled_from_children(plan, region_jumps(workflow, plan))
+        self.from_children = signalled_from_children(workflow, plan, region_jumps(workflow, plan))
         self.literal_items = {
             name: list(step.for_each.items)
             for name, step in workflow.steps.items()

@@ -8,9 +8,11 @@ parts, state machines its own starts (module `split`).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from . import history_budget
 from .asl import compact, joined, walk_states
 from .asl_rules import asl_findings
 from .collector import without_collections
@@ -251,23 +253,35 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
 
 
 def _within_limit(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
-    """The plan built, split into parts (module `split`) when it is over 1 MB and can be: by sizes
-    estimated from the requests when that is plain (no definition of it all is built; estimated from
-    ESTIMATE_FROM_TASKS tasks), else by the sizes of the states of the one built. An Express workflow
-    cannot wait for another: not split."""
+    """The plan built, split into parts (module `split`) when it is over 1 MB, or its history over
+    history_budget.EVENTS_BUDGET events by estimate, and can be: by sizes estimated from the
+    requests when that is plain (no definition of it all is built; estimated from ESTIMATE_FROM_TASKS
+    tasks), else by the sizes of the states of the one built; a step's size counts its events too, so that
+    each part's history fits as well. An Express workflow cannot wait for another: not split."""
     workflow = analysis.workflow
     assert workflow is not None
     standard = workflow.type == "standard"
+    children = history_budget.signalled_from_children(workflow, plan, region_jumps(workflow, plan))
+    events = history_budget.step_events(workflow, plan, children)
     if standard and len(requests) >= ESTIMATE_FROM_TASKS:
         estimated = estimated_sizes(workflow, plan, requests)
         if sum(estimated.values()) > PLAINLY_TOO_LARGE * MAX_DEFINITION_BYTES:
-            parted = _split(analysis, plan, requests, estimated)
+            parted = _split(analysis, plan, requests, _with_events(estimated, events))
             if parted is not None:
                 return parted
     built = _built(analysis, plan, requests)
-    if built.too_large is None or not standard:
+    too_long = built.definition if sum(events.values()) > history_budget.EVENTS_BUDGET else None
+    whole = built.too_large if built.too_large is not None else too_long
+    if whole is None or not standard:
         return built
-    return _split(analysis, plan, requests, step_sizes(built.too_large)) or built
+    return _split(analysis, plan, requests, _with_events(step_sizes(whole), events)) or built
+
+
+def _with_events(sizes: dict[str, int], events: dict[str, int]) -> dict[str, int]:
+    """Each step's size for the split: its bytes, or its events' share of a part's budget when that is more
+    (a part of PART_BUDGET_BYTES then holds at most history_budget.EVENTS_BUDGET events)."""
+    per_event = PART_BUDGET_BYTES / history_budget.EVENTS_BUDGET
+    return {step: max(size, math.ceil(events.get(step, 0) * per_event)) for step, size in sizes.items()}
 
 
 # Each part's size by estimate: a margin under the limit for the estimate's error; how far over the limit

@@ -96,7 +96,7 @@ def signal_states(
 ) -> Signal:
     """After `step`, tell each waiting step (name -> how many needs it has) that it arrived, with the
     results (by result key) that they read of its branch: `sends`. `from_children`: several waiting steps
-    are told by a Distributed Map's child executions (module `signal_budget`)."""
+    are told by a Distributed Map's child executions (module `history_budget`)."""
     if len(waiting) == 1:
         [(name, needs)] = waiting.items()
         sent = {key: f"States.JsonToString($.steps.{key})" for key in sends}

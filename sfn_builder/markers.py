@@ -10,7 +10,7 @@ waiting step (`waiter`).
 
 - a step that others need is followed by its signal (`<step>.signal`, or a Map
   `<step>.notify` over the steps waiting for it when several do, a Distributed Map
-  when many do: module `signal_budget`): an UpdateItem
+  when many do: module `history_budget`): an UpdateItem
   on each waiting step's item adds this step to `arrived` (and sets the results
   that the steps waiting for it read of its branch, and only those)
   and returns the item (ALL_NEW); when that was the last need to arrive and the
@@ -57,7 +57,7 @@ WAIT_RETRYABLE = ["DynamoDb.ProvisionedThroughputExceededException", "DynamoDb.T
 MARKER_STATE = "$.marker"  # where marker calls leave their answer in a branch's state
 BATCH_LIMIT = 25  # BatchWriteItem's most requests per call
 # A step that more steps wait for signals them from a Distributed Map's child executions (module
-# `signal_budget`, which also chooses others when an execution's history would be too long).
+# `history_budget`, which also chooses others when an execution's history would be too long).
 INLINE_NOTIFY_LIMIT = 200
 _KEY_FORMAT = "States.Format('{{}}#{step}', $$.Execution.Id)"
 _KEYED_STEP = re.compile(r"#([A-Za-z0-9_-]+)'")

@@ -373,12 +373,12 @@ def test_a_step_many_steps_wait_for_signals_them_from_child_executions(write_spe
     """Each signal adds about 12 history events: a step 3,000 steps waited for took 27,000 of the 25,000 an
     execution may have. Past INLINE_NOTIFY_LIMIT waiting steps, a Distributed Map's child executions send
     the signals, keyed by the workflow's execution; its role may start and stop them."""
-    from sfn_builder import signal_budget
+    from sfn_builder import history_budget
     from sfn_builder.deploy.resources import ROLE, desired_resources
     from sfn_builder.steps.base import Arns
 
     inline = compile_text(write_spec, hub(6))
-    monkeypatch.setattr(signal_budget, "INLINE_NOTIFY_LIMIT", 3)
+    monkeypatch.setattr(history_budget, "INLINE_NOTIFY_LIMIT", 3)
     compilation = compile_text(write_spec, hub(6))
     definition = compilation.definition
     notify = next(body for name, body in walk_states(definition) if name == "s0.notify")
@@ -430,13 +430,13 @@ def layered(sources: int, targets: int, needs: int) -> str:
 def test_the_most_waited_for_steps_signal_from_child_executions_until_the_history_fits(write_spec, monkeypatch):
     """60 steps each waited for by 100 took 50,000 events in one execution of 260 steps; past the budget,
     the steps that most steps wait for signal from child executions, until the rest fits."""
-    from sfn_builder import signal_budget
+    from sfn_builder import history_budget
 
     spec = layered(12, 40, 6)
     inline = compile_text(write_spec, spec).definition
     before = engine.run(inline, "layered", {}, success_case(inline, {}))
     assert not [name for name, body in walk_states(inline) if "ItemProcessor" in body]
-    monkeypatch.setattr(signal_budget, "EVENTS_BUDGET", before.largest_history // 2)
+    monkeypatch.setattr(history_budget, "EVENTS_BUDGET", before.largest_history // 2)
     definition = compile_text(write_spec, spec).definition
     run = engine.run(definition, "layered", {}, success_case(definition, {}))
     assert run.status == "SUCCEEDED" and run.largest_history <= before.largest_history // 2

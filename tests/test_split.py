@@ -450,6 +450,27 @@ def test_each_part_of_a_split_network_clears_the_markers_of_its_own_steps(write_
     assert run.status == "SUCCEEDED" and not markers_of(run.execution_arn)
 
 
+def test_a_workflow_whose_history_would_pass_the_budget_runs_in_parts_whose_histories_fit(write_spec, monkeypatch):
+    """AWS ends an execution at 25,000 history events: 13,000 wait steps (300 KB of definition, under 1 MB)
+    took 26,000 in one. A workflow past the budget by estimate is split, each part within it."""
+    from sfn_builder import history_budget
+
+    waits = "".join(f"  w{n}: {{type: wait, seconds: 1{f', needs: [w{n - 1}]' if n else ''}}}\n" for n in range(60))
+    spec = "version: 1\nname: waits\nsteps:\n" + waits + "  last: {type: lambda, function: f, needs: [w59]}\n"
+    whole = compile_text(write_spec, spec)
+    alone = engine.run(whole.definition, "waits", {}, success_case(whole.definition, {}))
+    assert not whole.parts and alone.status == "SUCCEEDED"
+    monkeypatch.setattr(history_budget, "EVENTS_BUDGET", 50)
+    compilation = compile_text(write_spec, spec)
+    assert compilation.ok and len(compilation.parts) >= 3
+    run = engine.run(
+        compilation.definition, "waits", {}, success_case(compilation.whole(), {}), parts=compilation.machines()
+    )
+    ran = [visit.state for visit in run.path if visit.outcome == "succeeded" and "." not in visit.state]
+    assert run.status == "SUCCEEDED" and ran == [*(f"w{n}" for n in range(60)), "last"]
+    assert run.largest_history <= 50 + 10 < alone.largest_history  # a part's start, end and hand-over
+
+
 def long_chain_network(length: int) -> str:
     """An N-shaped graph whose one chain is long: s0 -> ... -> last -> s_end, s_side -> s_end and s_other."""
     chained = "".join(STEP.format(n=n, needs=f"s{n - 1}" if n else "") for n in range(length))
