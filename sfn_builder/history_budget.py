@@ -54,6 +54,8 @@ def signalled_from_children(workflow: Workflow, plan: Plan, jumps: dict[str, tup
     """The steps whose signals are sent by child executions. `jumps`: each step's jump targets that open a
     region (`split.region_jumps`), built in the execution of the step that jumps."""
     waiting, _ = _meetings(plan)
+    if not waiting:  # no completion markers
+        return frozenset()
     chosen = {step for step, count in waiting.items() if count > INLINE_NOTIFY_LIMIT}
     events = step_events(workflow, plan, frozenset(chosen))
     for steps in _executions(plan, jumps).values():
