@@ -451,7 +451,7 @@ def test_each_part_of_a_split_network_clears_the_markers_of_its_own_steps(write_
 
 
 def test_a_workflow_whose_history_would_pass_the_budget_runs_in_parts_whose_histories_fit(write_spec, monkeypatch):
-    """AWS ends an execution at 25,000 history events: 13,000 wait steps (300 KB of definition, under 1 MB)
+    """AWS ends an execution at 25,000 history events: 13,000 wait steps (about 650 KB of definition, under 1 MB)
     took 26,000 in one. A workflow past the budget by estimate is split, each part within it."""
     from sfn_builder import history_budget
 
