@@ -47,6 +47,8 @@ def aws_problems(workflow: Workflow, data: Mapping[str, Any]) -> list[Problem]:
         raw = data["steps"][step.name]
         problems += _durations(step, raw)
         problems += _error_lists(step, raw)
+        if step.for_each is not None and step.for_each.distributed:
+            problems += item_errors_caught(step)
         problems += _path_keys(step)
         if step.type == "wait":
             problems += _timestamp(step)
@@ -121,18 +123,22 @@ def _durations(step: Step, raw: Mapping[str, Any]) -> Iterator[Problem]:
             yield Problem(f"max_delay is at most {MAX_DELAY_SECONDS:,} seconds (366 days)", (*base, n, "max_delay"))
 
 
-def _item_error_caught(step: Step, name: str, where: Path) -> Iterator[Problem]:
-    """A Distributed Map's items fail in child executions: what its catch sees is the Map run's failure."""
-    if not name.startswith("States."):
-        yield Problem(
-            f"{name} is an error of {step.name}'s items, which run as a Distributed Map (each item a child "
-            "execution): an item's failure reaches the step's catch as States.ExceedToleratedFailureThreshold, "
-            "so this entry never matches",
-            where,
-            hint="catch States.ExceedToleratedFailureThreshold (or States.ALL), and let `retry` retry the items' "
-            "own errors",
-            severity=Severity.WARNING,
-        )
+def item_errors_caught(step: Step) -> Iterator[Problem]:
+    """A Distributed Map's items fail in child executions: what its catch sees is the Map run's failure,
+    so a catch entry naming an item's own error never matches."""
+    for n, caught in enumerate(step.catch):
+        for i, name in enumerate(caught.errors):
+            if name.startswith("States.") or name_problem(name, frozenset({step.type})) is not None:
+                continue
+            yield Problem(
+                f"{name} is an error of {step.name}'s items, which run as a Distributed Map (each item a child "
+                "execution): an item's failure reaches the step's catch as States.ExceedToleratedFailureThreshold, "
+                "so this entry never matches",
+                ("steps", step.name, "catch", n, "errors", i),
+                hint="catch States.ExceedToleratedFailureThreshold (or States.ALL), and let `retry` retry the "
+                "items' own errors",
+                severity=Severity.WARNING,
+            )
 
 
 def _own_or_default(step: Step, raw: Mapping[str, Any], field: str) -> Path:
@@ -165,8 +171,6 @@ def _error_lists(step: Step, raw: Mapping[str, Any]) -> Iterator[Problem]:
                         "change (simulate shows where)",
                         severity=Severity.WARNING,
                     )
-                elif field == "catch" and step.for_each is not None and step.for_each.distributed:
-                    yield from _item_error_caught(step, name, (*base, n, "errors", i))
             if CATCH_ALL not in errors:
                 continue
             if len(errors) > 1:

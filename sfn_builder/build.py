@@ -22,7 +22,6 @@ from . import choice_reasons, marker_states, sdk
 from .asl import ALERT_RESOURCE, ENDED_ERROR, FAILED_ERROR_SUFFIX, FAILED_STEP, compact, walk_states
 from .aws_rules import CATCH_ALL
 from .graph import StepGraph
-from .history_budget import signalled_from_children
 from .kept_results import least_bytes
 from .markers import ALREADY_DONE
 from .model import Step, Workflow
@@ -58,7 +57,6 @@ from .poll_states import poll_states
 from .result_lifetimes import Keep, lifetimes
 from .results import ResultSpec, member_reads, result_specs, step_references
 from .service_models import input_shape
-from .split import region_jumps
 from .steps import KINDS
 from .steps.nested import arn_in_own_account
 from .steps.processing import report_uri
@@ -164,16 +162,28 @@ def close(exits: list[Exit], scope: Scope, name: str) -> None:
 
 
 def build_definition(
-    workflow: Workflow, plan: Plan, graph: StepGraph, requests: dict[str, dict[str, Any]]
+    workflow: Workflow,
+    plan: Plan,
+    graph: StepGraph,
+    requests: dict[str, dict[str, Any]],
+    from_children: frozenset[str],
 ) -> tuple[dict[str, Any], dict[int, dict[str, Any]], dict[int, str]]:
     """The ASL definition of a validated workflow, and of each of its plan's Parts by number with its
-    compact JSON (which names it: `naming.part_alias`). Raises ValueError for infinity or NaN."""
-    builder = _Builder(workflow, plan, graph, requests)
+    compact JSON (which names it: `naming.part_alias`). `from_children`: the steps whose signals child
+    executions send (`history_budget.fitted`). Raises ValueError for infinity or NaN."""
+    builder = _Builder(workflow, plan, graph, requests, from_children)
     return builder.build(), builder.parts, builder.part_texts
 
 
 class _Builder:
-    def __init__(self, workflow: Workflow, plan: Plan, graph: StepGraph, requests: dict[str, dict[str, Any]]):
+    def __init__(
+        self,
+        workflow: Workflow,
+        plan: Plan,
+        graph: StepGraph,
+        requests: dict[str, dict[str, Any]],
+        from_children: frozenset[str],
+    ):
         self.workflow = workflow
         self.plan = plan
         self.graph = graph
@@ -185,7 +195,7 @@ class _Builder:
         self.lifetimes = lifetimes(workflow, plan, least_bytes(workflow, self.kept, requests))
         self.drops = 0  # states that drop dead results (module `result_lifetimes`)
         self.reads = member_reads(workflow)
-        self.from_children = signalled_from_children(workflow, plan, region_jumps(workflow, plan))
+        self.from_children = from_children
         self.literal_items = {
             name: list(step.for_each.items)
             for name, step in workflow.steps.items()

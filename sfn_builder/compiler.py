@@ -15,8 +15,10 @@ from typing import Any
 from . import history_budget
 from .asl import compact, joined, walk_states
 from .asl_rules import asl_findings
+from .aws_rules import item_errors_caught
 from .collector import without_collections
 from .markers import notifies_from_children
+from .model import Workflow
 from .naming import part_machine
 from .payload import RenderError
 from .plan import Plan, make_plan, networks
@@ -125,6 +127,8 @@ def compile_analysis(analysis: Analysis) -> Compilation:
             problems_then = [document.place(warning), *(document.place(p) for p in nested.problems())]
             built = replace(fallback, problems=[*problems_then, *fallback.problems])
     problems += built.problems
+    compiled = workflow if built.workflow is None else built.workflow
+    problems += [document.place(p) for p in _items_caught(workflow, compiled)]
     if built.parts and workflow.execution_role is not None:
         problems.append(document.place(_parts_need_the_role(workflow.name, workflow.execution_role, len(built.parts))))
     if built.definition is not None and workflow.execution_role is not None:
@@ -133,7 +137,15 @@ def compile_analysis(analysis: Analysis) -> Compilation:
         notifying = [name for name, definition in machines.items() if notifies_from_children(definition)]
         if notifying:
             problems.append(document.place(_children_need_the_role(notifying, workflow.execution_role)))
-    return Compilation(analysis, built.definition, tuple(problems), built.parts, built.text, built.part_texts)
+    compiled_analysis = replace(analysis, workflow=compiled)
+    return Compilation(compiled_analysis, built.definition, tuple(problems), built.parts, built.text, built.part_texts)
+
+
+def _items_caught(workflow: Workflow, compiled: Workflow) -> list[Problem]:
+    """What a catch of the lists that run distributed for the history's sake no longer matches (the steps
+    that `history_budget.with_lists_distributed` replaced): validate warned of the others."""
+    changed = [step for name, step in compiled.steps.items() if step is not workflow.steps[name]]
+    return [problem for step in changed for problem in item_errors_caught(step)]
 
 
 def _children_need_the_role(machines: list[str], role: str) -> Problem:
@@ -211,8 +223,9 @@ def _too_large(problems: list[Problem]) -> bool:
 
 @dataclass(frozen=True)
 class _Built:
-    """A built definition and its parts' (None when refused), its problems, what was too large, and the
-    compact JSON of the definition and of each part."""
+    """A built definition and its parts' (None when refused), its problems, what was too large, the
+    compact JSON of the definition and of each part, and the workflow it was built from (some lists
+    distributed: module `history_budget`)."""
 
     definition: dict[str, Any] | None
     parts: dict[int, dict[str, Any]]
@@ -220,17 +233,24 @@ class _Built:
     too_large: dict[str, Any] | None = None
     text: str | None = None
     part_texts: dict[int, str] = field(default_factory=dict)
+    workflow: Workflow | None = None
 
 
-def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
-    """The definitions of a plan (None when one cannot be built or is refused), and their problems."""
+def _built(
+    analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]], fit: history_budget.Fit | None = None
+) -> _Built:
+    """The definitions of a plan (None when one cannot be built or is refused), and their problems.
+    `fit`: how its executions keep within their history (`history_budget.fitted`), when known."""
     from .build import build_definition  # imports the Step Functions SDK: only when compiling
 
-    workflow, graph, document = analysis.workflow, analysis.graph, analysis.document
-    assert workflow is not None and graph is not None and document is not None
+    graph, document = analysis.graph, analysis.document
+    assert analysis.workflow is not None and graph is not None and document is not None
+    if fit is None:
+        fit = history_budget.fitted(analysis.workflow, plan, region_jumps(analysis.workflow, plan))
+    workflow = history_budget.with_lists_distributed(analysis.workflow, fit)
     problems: list[Problem] = []
     try:
-        definition, parts, part_texts = build_definition(workflow, plan, graph, requests)
+        definition, parts, part_texts = build_definition(workflow, plan, graph, requests, fit.from_children)
         text = compact(definition)
     except RenderError as error:
         return _Built(None, {}, [document.place(Problem(str(error), ("steps",)))])
@@ -249,7 +269,7 @@ def _built(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) 
     if size > MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
         too_large = document.place(_too_large_problem(size, markers=bool(networks(plan.main))))
         return _Built(None, {}, [*problems, too_large], definition)
-    return _Built(definition, parts, problems, text=text, part_texts=part_texts)
+    return _Built(definition, parts, problems, text=text, part_texts=part_texts, workflow=workflow)
 
 
 def _within_limit(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:
@@ -257,20 +277,23 @@ def _within_limit(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, 
     history_budget.EVENTS_BUDGET events by estimate, and can be: by sizes estimated from the
     requests when that is plain (no definition of it all is built; estimated from ESTIMATE_FROM_TASKS
     tasks), else by the sizes of the states of the one built; a step's size counts its events too, so that
-    each part's history fits as well. An Express workflow cannot wait for another: not split."""
+    each part's history fits as well. A list runs distributed for the history's sake only when that spares
+    a split: a split workflow's parts are sized to run their lists inline. An Express workflow cannot wait
+    for another: not split."""
     workflow = analysis.workflow
     assert workflow is not None
     standard = workflow.type == "standard"
-    children = history_budget.signalled_from_children(workflow, plan, region_jumps(workflow, plan))
-    events = history_budget.step_events(workflow, plan, children)
+    fit = history_budget.fitted(workflow, plan, region_jumps(workflow, plan))
+    events = history_budget.step_events(workflow, plan, replace(fit, distributed=frozenset()))
     if standard and len(requests) >= ESTIMATE_FROM_TASKS:
         estimated = estimated_sizes(workflow, plan, requests)
         if sum(estimated.values()) > PLAINLY_TOO_LARGE * MAX_DEFINITION_BYTES:
             parted = _split(analysis, plan, requests, _with_events(estimated, events))
             if parted is not None:
                 return parted
-    built = _built(analysis, plan, requests)
-    too_long = built.definition if sum(events.values()) > history_budget.EVENTS_BUDGET else None
+    built = _built(analysis, plan, requests, fit)
+    fitting = sum(history_budget.step_events(workflow, plan, fit).values()) <= history_budget.EVENTS_BUDGET
+    too_long = None if fitting else built.definition
     whole = built.too_large if built.too_large is not None else too_long
     if whole is None or not standard:
         return built

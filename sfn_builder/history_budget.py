@@ -10,16 +10,21 @@ A step that several steps of other chains wait for signals each from an iteratio
 that 3,000 steps waited for took 27,000, and 60 steps each waited for by 100 took 50,000 in a
 workflow of 260 steps. In a Distributed Map the signals are sent by child executions, each with a
 history of its own. A step that more than INLINE_NOTIFY_LIMIT steps wait for always signals from
-children; and in each execution the steps that most steps wait for do too until the execution's
-events by estimate fit EVENTS_BUDGET (`signalled_from_children`).
+children. Then, in each execution whose events by estimate pass EVENTS_BUDGET, the steps that most
+steps wait for signal from children too (which changes nothing the user sees), and after them the
+longest literal `for_each` lists whose mode the spec leaves to sfn-build run as Distributed Maps
+(each item a child execution), until the execution's events fit (`fitted`). So a list runs inline
+in a small part of a large workflow, and distributed beside the steps of a full one.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 from .markers import INLINE_NOTIFY_LIMIT
-from .model import EVENTS_PER_STEP, Workflow, item_events
+from .model import EVENTS_PER_STEP, Step, Workflow, item_events
 from .plan import Leaf, Network, Node, Part, Plan, children, networks
 
 # Events by estimate (AWS's, which moto's interpreter does not all write): a state that is not a task
@@ -35,37 +40,85 @@ CHILDREN_EVENTS = 6
 EVENTS_BUDGET = 20_000
 
 
-def step_events(workflow: Workflow, plan: Plan, from_children: frozenset[str]) -> dict[str, int]:
+@dataclass(frozen=True)
+class Fit:
+    """How a plan's executions keep within EVENTS_BUDGET: the steps whose signals child executions send,
+    and the steps whose literal for_each list runs distributed although the spec did not ask for it."""
+
+    from_children: frozenset[str] = frozenset()
+    distributed: frozenset[str] = frozenset()
+
+
+def step_events(workflow: Workflow, plan: Plan, fit: Fit) -> dict[str, int]:
     """What each step adds to its execution's history by estimate: a task and its resume gate, or a state
     that is not a task; an inline for_each's items; its wait for steps of other chains, and its signals to
-    those that wait for it (inline, or from the children of a Distributed Map: `from_children`)."""
+    those that wait for it (inline, or from the children of a Distributed Map: `fit.from_children`)."""
     waiting, waits = _meetings(plan)
+    lists = _inline_lists(workflow)
     events = {}
     for name, step in workflow.steps.items():
         count = EVENTS_PER_STEP if step.is_task else STATE_EVENTS
-        each = step.for_each
-        if each is not None and not each.distributed and isinstance(each.items, tuple):
-            count += len(each.items) * item_events(step)
-        events[name] = count + WAIT_EVENTS * (name in waits) + _signal_events(waiting[name], name in from_children)
+        if name not in fit.distributed:
+            count += lists.get(name, 0)
+        signals = _signal_events(waiting[name], name in fit.from_children)
+        events[name] = count + WAIT_EVENTS * (name in waits) + signals
     return events
 
 
-def signalled_from_children(workflow: Workflow, plan: Plan, jumps: dict[str, tuple[str, ...]]) -> frozenset[str]:
-    """The steps whose signals are sent by child executions. `jumps`: each step's jump targets that open a
-    region (`split.region_jumps`), built in the execution of the step that jumps."""
+def fitted(workflow: Workflow, plan: Plan, jumps: dict[str, tuple[str, ...]]) -> Fit:
+    """What runs in child executions so that each of the plan's executions fits EVENTS_BUDGET (see the
+    module's docstring). `jumps`: each step's jump targets that open a region (`split.region_jumps`),
+    built in the execution of the step that jumps."""
     waiting, _ = _meetings(plan)
-    if not waiting:  # no completion markers
-        return frozenset()
-    chosen = {step for step, count in waiting.items() if count > INLINE_NOTIFY_LIMIT}
-    events = step_events(workflow, plan, frozenset(chosen))
+    movable = {name: events for name, events in _inline_lists(workflow).items() if _left_to_us(workflow, name)}
+    if not waiting and not movable:
+        return Fit()
+    children = {step for step, count in waiting.items() if count > INLINE_NOTIFY_LIMIT}
+    distributed: set[str] = set()
+    events = step_events(workflow, plan, Fit(frozenset(children)))
     for steps in _executions(plan, jumps).values():
         total = sum(events[step] for step in steps)
-        for step in sorted((s for s in steps if waiting[s] > 1 and s not in chosen), key=lambda s: -waiting[s]):
+        if total <= EVENTS_BUDGET:
+            continue
+        signals = sorted((s for s in steps if waiting[s] > 1 and s not in children), key=lambda s: -waiting[s])
+        lists = sorted((s for s in steps if s in movable), key=lambda s: -movable[s])
+        moves = [(s, _signal_events(waiting[s], False) - CHILDREN_EVENTS, children) for s in signals]
+        moves += [(s, movable[s] - CHILDREN_EVENTS, distributed) for s in lists]
+        for step, saved, chosen in moves:
             if total <= EVENTS_BUDGET:
                 break
-            total -= _signal_events(waiting[step], False) - _signal_events(waiting[step], True)
+            total -= saved
             chosen.add(step)
-    return frozenset(chosen)
+    return Fit(frozenset(children), frozenset(distributed))
+
+
+def with_lists_distributed(workflow: Workflow, fit: Fit) -> Workflow:
+    """The workflow with the lists of `fit.distributed` running as Distributed Maps."""
+    if not fit.distributed:
+        return workflow
+    changed = {name: _distributed(workflow.steps[name]) for name in fit.distributed}
+    return replace(workflow, steps=MappingProxyType({**workflow.steps, **changed}))
+
+
+def _distributed(step: Step) -> Step:
+    assert step.for_each is not None
+    return replace(step, for_each=replace(step.for_each, distributed=True))
+
+
+def _inline_lists(workflow: Workflow) -> dict[str, int]:
+    """Each step whose literal for_each list runs inline -> its items' events."""
+    return {
+        name: len(step.for_each.items) * item_events(step)
+        for name, step in workflow.steps.items()
+        if step.for_each is not None and not step.for_each.distributed and isinstance(step.for_each.items, tuple)
+    }
+
+
+def _left_to_us(workflow: Workflow, name: str) -> bool:
+    """Whether sfn-build chooses how the step's list runs: a Standard workflow's, without the spec's mode
+    (an Express workflow keeps no such history and cannot run a Distributed Map)."""
+    each = workflow.steps[name].for_each
+    return workflow.type == "standard" and each is not None and each.mode is None
 
 
 def _meetings(plan: Plan) -> tuple[Counter[str], set[str]]:

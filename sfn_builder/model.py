@@ -11,7 +11,7 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -327,7 +327,7 @@ def build_workflow(data: Mapping[str, Any], folder_of: Callable[[str], str] = la
         )
     return Workflow(
         name=data["name"],
-        steps=MappingProxyType(_within_history(steps, data.get("type", "standard") == "standard")),
+        steps=MappingProxyType(steps),
         type=data.get("type", "standard"),
         parallelism=data.get("parallelism", "exact"),
         description=data.get("description"),
@@ -448,8 +448,9 @@ def runs_distributed(
     """Whether a for_each runs as a Distributed Map (each item a child execution) rather than inline:
     items in S3, or `mode: distributed`; without a mode, in a Standard workflow, more items at once than
     an inline Map runs (`max_concurrency` over 40, or a literal list of more than 40 items without one),
-    or a literal list too long for one execution's history (and lists too long together: see
-    `_within_history`). A list read at run time without `max_concurrency` over 40 runs inline.
+    or a literal list too long for one execution's history (and lists too long together with the other
+    steps of their execution: module `history_budget`, when compiling). A list read at run time without
+    `max_concurrency` over 40 runs inline.
     (`validate` refuses a mode that cannot be: inline items in S3, a Distributed Map in an Express
     workflow.)"""
     if from_s3 or mode is not None:
@@ -466,29 +467,6 @@ def item_events(step: Step) -> int:
     """The fewest history events each item of the step's for_each adds when it runs inline (measured:
     7 for a lambda's, 8 for a processing job's)."""
     return EVENTS_PER_ITEM + (step.type in JOB_TYPES)
-
-
-def _within_history(steps: dict[str, Step], standard: bool) -> dict[str, Step]:
-    """The steps with the longest literal lists that sfn-build chose to run inline made distributed,
-    longest first, until the items of all inline lists fit one execution's history beside the other
-    steps: each list may be short enough alone, but their events add up in one history. (Express
-    workflows keep no such history, and cannot run a Distributed Map.)"""
-    if not standard:
-        return steps
-    inline = [
-        (step, step.for_each)
-        for step in steps.values()
-        if step.for_each and not step.for_each.distributed and isinstance(step.for_each.items, tuple)
-    ]
-    events = sum(len(each.items) * item_events(step) for step, each in inline)
-    budget = HISTORY_LIMIT - EVENTS_PER_STEP * len(steps)
-    chosen = sorted(((step, each) for step, each in inline if each.mode is None), key=lambda pair: -len(pair[1].items))
-    for step, each in chosen:
-        if events <= budget:
-            break
-        events -= len(each.items) * item_events(step)
-        steps[step.name] = replace(step, for_each=replace(each, distributed=True))
-    return steps
 
 
 def _for_each(raw: Mapping[str, Any] | None, standard: bool) -> ForEach | None:

@@ -485,3 +485,52 @@ def test_execute_refuses_an_input_list_whose_kept_results_pass_256_kib(cli, writ
     code, _, err = cli("execute", path, "--local", "--input", json.dumps({"shards": list(range(1_800))}))
     assert code == 1 and "--input: 1,800 items run by score, whose results later steps read" in err
     assert "for_each.results: s3://" in err and "inline Map" not in err
+
+
+def chain_after_list(steps: int) -> str:
+    """A 30-item list whose mode sfn-build chooses, with a catch for an item's own error, then a chain."""
+    needs = ["score", *(f"s{n}" for n in range(steps - 1))]
+    chained = "".join(f"  s{n}: {{type: lambda, function: f, needs: [{need}]}}\n" for n, need in enumerate(needs))
+    return (
+        "version: 1\nname: list-and-chain\nsteps:\n  score:\n    type: lambda\n    function: score-region\n"
+        f"    for_each: {{items: {regions(30)}}}\n    payload: {{region: \"${{item}}\"}}\n"
+        "    catch: [{errors: [Lambda.ServiceException], next: succeed}]\n" + chained
+    )
+
+
+@pytest.mark.parametrize(("steps", "distributed", "parts"), [(10, True, False), (40, False, True)])
+def test_a_list_runs_distributed_for_the_history_only_when_that_spares_a_split(
+    write_spec, monkeypatch, steps, distributed, parts
+):
+    """With the history budget lowered to 300 events: beside 10 steps the list's 210 events are what passes
+    it, so it runs distributed; beside 40 the workflow is split anyway, and its part runs the list inline."""
+    from sfn_builder import history_budget
+    from sfn_builder.deploy.resources import ROLE, desired_resources
+
+    monkeypatch.setattr(history_budget, "EVENTS_BUDGET", 300)
+    text = chain_after_list(steps)
+    assert not [p for p in analyze_text(write_spec, text).problems if "never matches" in p.message]
+    compilation = compile_text(write_spec, text)
+    assert compilation.ok and bool(compilation.parts) is parts
+    state = compilation.whole()["States"]["score"]
+    assert ("ItemProcessor" in state) is distributed and ("Iterator" in state) is not distributed
+    assert compilation.analysis.workflow.steps["score"].for_each.distributed is distributed
+    flagged = [p for p in compilation.problems if "never matches" in p.message]
+    assert [p.path for p in flagged] == ([("steps", "score", "catch", 0, "errors", 0)] if distributed else [])
+    arns = Arns("aws", "us-east-1", "123456789012")
+    resources = desired_resources(compilation.analysis.workflow, compilation.definition, arns, compilation.parts)
+    role = next(r for r in resources if r.kind == ROLE)
+    actions = {a for s in role.spec["policies"]["sfn-build"]["Statement"] for a in s["Action"]}
+    assert ("states:StopExecution" in actions) is (distributed or parts)  # its children, or its parts
+    case = success_case(compilation.whole(), {})
+    run = engine.run(compilation.definition, "list-and-chain", {}, case, parts=compilation.machines())
+    assert run.status == "SUCCEEDED" and run.largest_history <= 300
+
+
+def test_a_short_list_in_a_workflow_of_thousands_of_steps_runs_inline(write_spec):
+    """2,200 steps take more history than one execution holds, so the workflow runs in parts: each part has a
+    history of its own, and the list's part runs its 30 items inline as in a small workflow."""
+    compilation = compile_text(write_spec, chain_after_list(2_200))
+    assert compilation.ok and compilation.parts
+    assert "Iterator" in compilation.whole()["States"]["score"]
+    assert not compilation.analysis.workflow.steps["score"].for_each.distributed
