@@ -116,8 +116,8 @@ def signal_states(
     selector: dict[str, Any] = {"step.$": "$$.Map.Item.Value.step", "needs.$": "$$.Map.Item.Value.needs"}
     if sends:
         selector["sent"] = {f"{key}.$": f"States.JsonToString($.steps.{key})" for key in sends}
-    if from_children:  # each child execution keys the markers by the workflow's execution
-        selector[PARENT_EXECUTION] = parent_selector()
+    if from_children:  # each child execution keys the markers by the workflow's execution id
+        selector[PARENT_EXECUTION] = parent_selector(("Id",))
 
     def emit() -> dict[str, Any]:
         states = {"StartAt": inner[0].state_id, "States": {s.state_id: sdk.state_dict(s) for s in inner}}

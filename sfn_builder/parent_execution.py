@@ -15,9 +15,10 @@ EXECUTION_FIELDS = ("Id", "Name", "StartTime")
 _CONTEXT = re.compile(r"\$\$\.Execution\.(Id|Name|StartTime)\b")
 
 
-def parent_selector() -> dict[str, str]:
-    """What a parent passes its children at PARENT_EXECUTION: its execution's id, name and start time."""
-    return {f"{field}.$": f"$$.Execution.{field}" for field in EXECUTION_FIELDS}
+def parent_selector(fields: tuple[str, ...] = EXECUTION_FIELDS) -> dict[str, str]:
+    """What a parent passes its children at PARENT_EXECUTION: its execution's id, name and start time, or
+    only the `fields` they read."""
+    return {f"{field}.$": f"$$.Execution.{field}" for field in fields}
 
 
 def from_parent_execution(definition: dict[str, Any], *, child_of_map: bool = False) -> dict[str, Any]:

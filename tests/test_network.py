@@ -383,7 +383,7 @@ def test_a_step_many_steps_wait_for_signals_them_from_child_executions(write_spe
     definition = compilation.definition
     notify = next(body for name, body in walk_states(definition) if name == "s0.notify")
     assert notify["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
-    assert notify["ItemSelector"]["sfn_build_parent"]["Id.$"] == "$$.Execution.Id"
+    assert notify["ItemSelector"]["sfn_build_parent"] == {"Id.$": "$$.Execution.Id"}  # all the children read
     signal = notify["ItemProcessor"]["States"]["s0.signal-one"]["Parameters"]["Key"]["marker"]["S.$"]
     assert "$$.Execution.Input.sfn_build_parent.Id" in signal
     assert branch_waits(definition) == branch_waits(inline.definition)
