@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, NamedTuple
 
 from . import sdk
@@ -15,6 +16,7 @@ from .markers import (
     NOTIFY_RESOURCE,
     PAYLOAD_PREFIX,
     READ_RESOURCE,
+    SETS_PER_UPDATE,
     SIGNAL_RESOURCE,
     WAIT_RESOURCE,
     WAIT_RETRYABLE,
@@ -100,8 +102,8 @@ def signal_states(
     if len(waiting) == 1:
         [(name, needs)] = waiting.items()
         sent = {key: f"States.JsonToString($.steps.{key})" for key in sends}
-        update, choice, notify = _signal_one(aux_state(step, "signal"), step, table, marker_key(name), needs, sent)
-        return Signal([update, choice, notify], [update, notify], choice, notify)
+        *updates, choice, notify = _signal_one(aux_state(step, "signal"), step, table, marker_key(name), needs, sent)
+        return Signal([*updates, choice, notify], [*updates, notify], choice, notify)
     listed = sdk.Pass(
         aux_state(step, "signal"),
         result=[{"step": name, "needs": needs} for name, needs in waiting.items()],
@@ -109,10 +111,10 @@ def signal_states(
     )
     marker = {KEY_ATTRIBUTE: {"S.$": "States.Format('{}#{}', $$.Execution.Id, $.step)"}}
     sent = {key: f"$.sent.{key}" for key in sends}
-    inner = _signal_one(aux_state(step, "signal-one"), step, table, marker, "$.needs", sent)
+    inner = [*_signal_one(aux_state(step, "signal-one"), step, table, marker, "$.needs", sent)]
     signalled = sdk.Succeed(aux_state(step, "signalled"))
-    inner[1].default_choice(signalled)
-    inner = (*inner, signalled)
+    inner[-2].default_choice(signalled)
+    inner.append(signalled)
     selector: dict[str, Any] = {"step.$": "$$.Map.Item.Value.step", "needs.$": "$$.Map.Item.Value.needs"}
     if sends:
         selector["sent"] = {f"{key}.$": f"States.JsonToString($.steps.{key})" for key in sends}
@@ -137,28 +139,22 @@ def signal_states(
 
 def _signal_one(
     name: str, step: str, table: str, key: dict[str, Any], needs: int | str, sent: dict[str, str]
-) -> tuple[Any, Any, Any]:
+) -> list[Any]:
     """The update of one waiting step's marker (`needs`: its count, or the path to it) that also sets the
-    `sent` results (result key -> the path or intrinsic of its JSON text), the Choice whether it was the
-    last to arrive at a waiting step, and the SendTaskSuccess that releases it."""
-    update_expression = f"ADD {ARRIVED} :s"
-    values: dict[str, Any] = {":s": {"SS": [step]}}
-    parameters: dict[str, Any] = {"TableName": table, "Key": key}
-    if sent:
-        update_expression += " SET " + ", ".join(f"#p{n} = :p{n}" for n in range(len(sent)))
-        values.update({f":p{n}": {"S.$": text} for n, text in enumerate(sent.values())})
-        parameters["ExpressionAttributeNames"] = {f"#p{n}": PAYLOAD_PREFIX + key for n, key in enumerate(sent)}
-    parameters.update(UpdateExpression=update_expression, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
-    update = _retried(
-        sdk.Task(
-            name,
-            resource=SIGNAL_RESOURCE,
-            parameters=parameters,
-            result_selector={"count.$": f"States.ArrayLength($.Attributes.{ARRIVED}.SS)", "item.$": "$.Attributes"},
-            result_path=MARKER_STATE,
-        ),
-        [CATCH_ALL],
-    )
+    `sent` results (result key -> the path or intrinsic of its JSON text), after the updates that set the
+    results beyond SETS_PER_UPDATE (`<name>` with `sent-` for `signal`: `<step>.sent-N`, `<step>.sent-one-N`);
+    then the Choice whether it was the last to arrive at a waiting step, and the SendTaskSuccess that
+    releases it."""
+    items = list(sent.items())
+    batches = [dict(items[i : i + SETS_PER_UPDATE]) for i in range(0, len(items), SETS_PER_UPDATE)] or [{}]
+    role = name.rpartition(".")[2].replace("signal", "sent")
+    earlier = [
+        _update(aux_state(step, f"{role}-{n}"), table, key, batch, None)
+        for n, batch in enumerate(batches[:-1], start=1)
+    ]
+    update = _update(name, table, key, batches[-1], step)
+    for before, after in itertools.pairwise([*earlier, update]):
+        before.next(after)
     count = f"{MARKER_STATE}.count"
     last = (
         sdk.ChoiceRule.NumericEquals(variable=count, value=needs)
@@ -181,7 +177,33 @@ def _signal_one(
     choice = sdk.Choice(aux_state(step, "waiters"))
     choice.add_choice(sdk.ChoiceRule.And([waits, last]), notify)
     update.next(choice)
-    return update, choice, notify
+    return [*earlier, update, choice, notify]
+
+
+def _update(name: str, table: str, key: dict[str, Any], sent: dict[str, str], arrived: str | None) -> Any:
+    """An UpdateItem of a marker that sets the `sent` results and, with `arrived` (the step), adds the step
+    to those that arrived and answers with the item (the signal's count)."""
+    clauses = [f"ADD {ARRIVED} :s"] if arrived is not None else []
+    values: dict[str, Any] = {":s": {"SS": [arrived]}} if arrived is not None else {}
+    parameters: dict[str, Any] = {"TableName": table, "Key": key}
+    if sent:
+        clauses.append("SET " + ", ".join(f"#p{n} = :p{n}" for n in range(len(sent))))
+        values.update({f":p{n}": {"S.$": text} for n, text in enumerate(sent.values())})
+        parameters["ExpressionAttributeNames"] = {f"#p{n}": PAYLOAD_PREFIX + key for n, key in enumerate(sent)}
+    parameters.update(UpdateExpression=" ".join(clauses), ExpressionAttributeValues=values)
+    if arrived is None:
+        return _retried(sdk.Task(name, resource=SIGNAL_RESOURCE, parameters=parameters, result_path=None), [CATCH_ALL])
+    parameters["ReturnValues"] = "ALL_NEW"
+    return _retried(
+        sdk.Task(
+            name,
+            resource=SIGNAL_RESOURCE,
+            parameters=parameters,
+            result_selector={"count.$": f"States.ArrayLength($.Attributes.{ARRIVED}.SS)", "item.$": "$.Attributes"},
+            result_path=MARKER_STATE,
+        ),
+        [CATCH_ALL],
+    )
 
 
 def clear_states(name: str, steps: list[str], table: str) -> list[Any]:

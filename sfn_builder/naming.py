@@ -148,7 +148,7 @@ REUSE_ROLES = {"resumed": "reused", "cached": "cached"}
 # A step's states that wait for and signal completion markers (module `markers`), and a Parallel's
 # state that clears them: hidden like gates.
 MARKER_ROLES = ("signal", "signal-one", "waiters", "notify", "notify-one", "signalled", "markers-cleared")
-MARKER_ROLE_PREFIXES = ("after-", "read-", "got-", "markers-cleared-")
+MARKER_ROLE_PREFIXES = ("after-", "read-", "got-", "markers-cleared-", "sent-")
 
 
 # The calls of a step that polls (module `poll_states`) besides its start: the status check, the stop

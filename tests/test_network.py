@@ -452,3 +452,40 @@ def marker_waiters(definition: dict, step: str) -> int:
     """How many steps `step` signals (the list its notify Map goes over)."""
     [listed] = [body["Result"] for name, body in walk_states(definition) if name == f"{step}.signal"]
     return len(listed)
+
+
+def reading_n(length: int, readers: int) -> str:
+    """An N whose reading steps (c0, c1...) need the end of a chain of `length` steps and b, and each read
+    every result of the chain: the chain's last step sends them all."""
+    needs = ["", *(f", needs: [a{n}]" for n in range(length - 1))]
+    chain = "".join(f"  a{n}: {{type: lambda, function: f{need}}}\n" for n, need in enumerate(needs))
+    reads = ", ".join(f'r{n}: "${{steps.a{n}}}"' for n in range(length))
+    reading = f"type: lambda, function: g, needs: [a{length - 1}, b], payload: {{{reads}}}"
+    read = "".join(f"  c{n}: {{{reading}}}\n" for n in range(readers))
+    others = "  b: {type: lambda, function: f}\n  d: {type: lambda, function: f, needs: [b]}\n"
+    return f"version: 1\nname: reading-n\nsteps:\n{chain}{others}{read}"
+
+
+def test_hundreds_of_results_sent_to_a_waiting_step_go_in_updates_dynamodb_accepts(write_spec):
+    """DynamoDB refuses an update expression over 4 KB: a step that sent 400 results to a waiting step put
+    them in one of 5.8 KB, and the run would have failed there after its 400 steps. The results beyond
+    200 an update are set by the updates before the signal (one waiting step, or several from a Map)."""
+    from sfn_builder.markers import SIGNAL_RESOURCE
+
+    for readers, role in ((1, "sent"), (2, "sent-one")):
+        spec = reading_n(450, readers)
+        definition = compile_text(write_spec, spec).whole()
+        updates = {
+            name: state["Parameters"]["UpdateExpression"]
+            for name, state in walk_states(definition)
+            if state.get("Resource") == SIGNAL_RESOURCE
+        }
+        assert max(len(expression) for expression in updates.values()) <= 4096
+        assert sorted(name for name in updates if ".sent" in name) == [f"a449.{role}-1", f"a449.{role}-2"]
+        run = engine.run(definition, "reading-n", {}, success_case(definition, {}))
+        nested = compile_text(write_spec, spec.replace("steps:", "parallelism: nested\nsteps:", 1)).definition
+        alone = engine.run(nested, "reading-n", {}, success_case(nested, {}))
+        assert run.status == alone.status == "SUCCEEDED"
+        for reader in range(readers):
+            payload = requests_of(run, f"c{reader}")["Payload"]
+            assert len(payload) == 450 and payload == requests_of(alone, f"c{reader}")["Payload"]

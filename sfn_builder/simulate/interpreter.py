@@ -770,11 +770,12 @@ def _marker_answer(resource: str, parameters: dict[str, Any]) -> Any:
         )
     if resource == markers.READ_RESOURCE:
         return {} if item is None else {"Item": copy.deepcopy(item)}
-    # A signal: ADD arrived :s [SET #p0 = :p0, #p1 = :p1...], returning the item (ALL_NEW).
+    # A signal: ADD arrived :s [SET #p0 = :p0, #p1 = :p1...], returning the item (ALL_NEW); or, before it,
+    # SET only (the results beyond what one update sets).
     values = parameters["ExpressionAttributeValues"]
     item = MARKERS.setdefault(key, {markers.KEY_ATTRIBUTE: {"S": key}, markers.ARRIVED: {"SS": []}})
     arrived = item[markers.ARRIVED]["SS"]
-    arrived.extend(step for step in values[":s"]["SS"] if step not in arrived)
+    arrived.extend(step for step in values.get(":s", {"SS": []})["SS"] if step not in arrived)
     for name, attribute in parameters.get("ExpressionAttributeNames", {}).items():
         item[attribute] = {"S": values[":" + name[1:]]["S"]}
     return {"Attributes": copy.deepcopy(item)}
