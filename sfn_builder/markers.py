@@ -56,7 +56,8 @@ ALREADY_DONE = ["DynamoDb.ConditionalCheckFailedException"]  # the AWS SDK integ
 WAIT_RETRYABLE = ["DynamoDb.ProvisionedThroughputExceededException", "DynamoDb.ThrottlingException"]
 MARKER_STATE = "$.marker"  # where marker calls leave their answer in a branch's state
 BATCH_LIMIT = 25  # BatchWriteItem's most requests per call
-# An update sets at most this many results (`SET #p0 = :p0, ...`): DynamoDB refuses an expression over 4 KB.
+# An update sets at most this many results (`SET #p0 = :p0, ...`, about 15 bytes each): DynamoDB refuses an
+# expression over 4 KB, or of more than 300 operators (200 stays under it should each `=` count).
 SETS_PER_UPDATE = 200
 # A step that more steps wait for signals them from a Distributed Map's child executions (module
 # `history_budget`, which also chooses others when an execution's history would be too long).
