@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .allow_lists import MAX_VALUES, RESOURCE_FIELDS, possible_values
 from .aws_rules import aws_problems
@@ -43,6 +43,9 @@ from .steps.base import check_arn, check_role, check_s3_uri
 from .steps.flow import COMBINATORS
 from .subscription_checks import subscription_problems
 from .templates import Reference, TemplateError, parse_path, parse_template
+
+if TYPE_CHECKING:
+    from .history_budget import Histories
 
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+\Z")
 _SYNC_TYPES = ("processing", "training", "tuning", "transform", "batch", "workflow")
@@ -830,14 +833,28 @@ def _schedule_input(workflow: Workflow, given: dict[str, Any], path: Path) -> It
         hint = f"the spec declares: {declared_inputs(workflow)}"
         severity = Severity.WARNING if unknown else Severity.ERROR
         yield Problem(f"the schedule's input: {message}", where, hint=hint, on_key=unknown, severity=severity)
-    for message in history_problems(workflow, given):
-        yield Problem(
-            f"the schedule's input: {message}",
-            path,
-            hint="give the step's for_each mode: distributed, or put the items in S3 (for_each.items: s3://...)",
-        )
+    yield from _history(history_problems(workflow, given), path)
     for message in input_results_problems(workflow, given):
         yield Problem(f"the schedule's input: {message}", path, hint=RESULTS_HINT)
+
+
+def schedule_history_problems(workflow: Workflow, histories: Histories | None, data: dict[str, Any]) -> list[Problem]:
+    """The schedules' input lists against the compiled workflow's histories (`history_problems`): each
+    list with the other steps of its execution, which validate, knowing neither the parts nor which of
+    the spec's lists run distributed, cannot count."""
+    listed = isinstance(data.get("schedule"), list)
+    problems = []
+    for n, schedule in enumerate(workflow.schedules):
+        if schedule.input is not None:
+            path: Path = ("schedule", n, "input") if listed else ("schedule", "input")
+            problems += _history(history_problems(workflow, dict(schedule.input), histories), path)
+    return problems
+
+
+def _history(messages: list[str], path: Path) -> Iterator[Problem]:
+    hint = "give the step's for_each mode: distributed, or put the items in S3 (for_each.items: s3://...)"
+    for message in messages:
+        yield Problem(f"the schedule's input: {message}", path, hint=hint)
 
 
 def _deployment(deployment: Deployment) -> Iterator[Problem]:

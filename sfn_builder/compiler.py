@@ -16,6 +16,7 @@ from . import history_budget
 from .asl import compact, joined, walk_states
 from .asl_rules import asl_findings
 from .aws_rules import item_errors_caught
+from .checks import schedule_history_problems
 from .collector import without_collections
 from .markers import notifies_from_children
 from .model import Workflow
@@ -49,6 +50,8 @@ class Compilation:
     parts: dict[int, dict[str, Any]] = field(default_factory=dict)
     text: str | None = field(default=None, repr=False, compare=False)  # the definition's compact JSON, once made
     part_texts: dict[int, str] = field(default_factory=dict, repr=False, compare=False)  # the parts', by number
+    plan: Plan | None = None  # as built: in parts when split
+    fit: history_budget.Fit = field(default_factory=history_budget.Fit)
 
     @property
     def ok(self) -> bool:
@@ -74,6 +77,13 @@ class Compilation:
     def compact_json(self) -> str:
         """The definition as Step Functions receives it (and its size limit counts it)."""
         return self.text if self.text is not None else compact(self.definition or {})
+
+    def histories(self) -> history_budget.Histories | None:
+        """The executions the workflow runs its steps in, and their events by estimate (None when refused)."""
+        workflow = self.analysis.workflow
+        if self.plan is None or workflow is None:
+            return None
+        return history_budget.histories(workflow, self.plan, self.fit, region_jumps(workflow, self.plan))
 
 
 # The tasks the compiler adds itself, and the APIs their Parameters are for.
@@ -138,7 +148,15 @@ def compile_analysis(analysis: Analysis) -> Compilation:
         if notifying:
             problems.append(document.place(_children_need_the_role(notifying, workflow.execution_role)))
     compiled_analysis = replace(analysis, workflow=compiled)
-    return Compilation(compiled_analysis, built.definition, tuple(problems), built.parts, built.text, built.part_texts)
+    compilation = Compilation(
+        compiled_analysis, built.definition, tuple(problems), built.parts, built.text, built.part_texts, built.plan,
+        built.fit or history_budget.Fit(),
+    )
+    if built.definition is None or not any(schedule.input for schedule in workflow.schedules):
+        return compilation
+    histories = compilation.histories()
+    schedules = [document.place(p) for p in schedule_history_problems(compiled, histories, document.data)]
+    return replace(compilation, problems=(*compilation.problems, *schedules))
 
 
 def _items_caught(workflow: Workflow, compiled: Workflow) -> list[Problem]:
@@ -224,8 +242,8 @@ def _too_large(problems: list[Problem]) -> bool:
 @dataclass(frozen=True)
 class _Built:
     """A built definition and its parts' (None when refused), its problems, what was too large, the
-    compact JSON of the definition and of each part, and the workflow it was built from (some lists
-    distributed: module `history_budget`)."""
+    compact JSON of the definition and of each part, and the workflow, plan and fit it was built from (some
+    lists distributed, the plan in parts: modules `history_budget` and `split`)."""
 
     definition: dict[str, Any] | None
     parts: dict[int, dict[str, Any]]
@@ -234,6 +252,8 @@ class _Built:
     text: str | None = None
     part_texts: dict[int, str] = field(default_factory=dict)
     workflow: Workflow | None = None
+    plan: Plan | None = None
+    fit: history_budget.Fit | None = None
 
 
 def _built(
@@ -269,7 +289,7 @@ def _built(
     if size > MAX_DEFINITION_BYTES - REQUEST_ROOM_BYTES:
         too_large = document.place(_too_large_problem(size, markers=bool(networks(plan.main))))
         return _Built(None, {}, [*problems, too_large], definition)
-    return _Built(definition, parts, problems, text=text, part_texts=part_texts, workflow=workflow)
+    return _Built(definition, parts, problems, text=text, part_texts=part_texts, workflow=workflow, plan=plan, fit=fit)
 
 
 def _within_limit(analysis: Analysis, plan: Plan, requests: dict[str, dict[str, Any]]) -> _Built:

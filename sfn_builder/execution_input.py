@@ -6,12 +6,15 @@ execution runs; `execute` and `simulate` say what is wrong with `--input` first.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .model import HISTORY_LIMIT, InputField, Step, Workflow, item_events
 from .naming import RESERVED_INPUT_PREFIX
 from .problems import did_you_mean
 from .templates import TemplateError, parse_template
+
+if TYPE_CHECKING:
+    from .history_budget import Histories
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -69,35 +72,36 @@ def declared_inputs(workflow: Workflow) -> str:
     return declared or "no inputs"
 
 
-def history_problems(workflow: Workflow, given: dict[str, Any]) -> list[str]:
-    """Lists in the input that inline Maps would run past a Standard execution's history, together
-    with the spec's own lists that run inline: the execution would fail part way, after running
-    thousands of jobs."""
+def history_problems(workflow: Workflow, given: dict[str, Any], histories: Histories | None = None) -> list[str]:
+    """Lists in the input that inline Maps would run past a Standard execution's history: the execution
+    would fail part way, after running thousands of jobs. With the compiled workflow's `histories`, each
+    list counts with the other steps of its execution (its lists included); without them (before
+    compiling, which decides the parts and which of the spec's lists run distributed), each list alone."""
     if workflow.type != "standard":
         return []
-    from_input: list[tuple[str, str, int]] = []  # the input field, the step running its items, how many
-    literal = events = 0
+    added: dict[Any, list[tuple[str, str, int]]] = {}  # execution -> the input lists its inline Maps run
     for step in workflow.steps.values():
-        each = step.for_each
-        if each is None or each.distributed:
-            continue
-        if isinstance(each.items, tuple):
-            literal += len(each.items)
-            events += len(each.items) * item_events(step)
-            continue
-        listed = given_list(step, workflow, given)
+        listed = given_list(step, workflow, given) if not step.for_each or not step.for_each.distributed else None
         if listed is not None:
-            name, count = listed
-            from_input.append((name, step.name, count))
-            events += count * item_events(step)
-    if not from_input or events <= HISTORY_LIMIT:
-        return []
-    lists = "; ".join(f"'{name}' holds {count:,} items: {step} runs them" for name, step, count in from_input)
-    also = f" (with the spec's own {literal:,} items run inline)" if literal else ""
-    return [
-        f"{lists} in an inline Map, whose {events:,} or more history events{also} are past the "
-        f"{HISTORY_LIMIT:,} Step Functions allows an execution, so it would fail part way"
-    ]
+            execution = histories.execution.get(step.name, 0) if histories is not None else step.name
+            added.setdefault(execution, []).append((*listed, step.name))
+    problems = []
+    for execution, lists in added.items():
+        already = histories.events.get(execution, 0) if histories is not None else 0
+        events = already + sum(count * item_events(workflow.steps[step]) for _, count, step in lists)
+        if events <= HISTORY_LIMIT:
+            continue
+        named = "; ".join(f"'{name}' holds {count:,} items: {step} runs them" for name, count, step in lists)
+        where = "" if histories is None else f"with the other steps of {_execution(execution)}, "
+        problems.append(
+            f"{named} in an inline Map: {where}{events:,} or more history events, past the "
+            f"{HISTORY_LIMIT:,} Step Functions allows an execution, so it would fail part way"
+        )
+    return problems
+
+
+def _execution(number: int) -> str:
+    return "the workflow's execution" if number == 0 else f"its part {number}'s execution"
 
 
 def given_list(step: Step, workflow: Workflow, given: dict[str, Any]) -> tuple[str, int] | None:

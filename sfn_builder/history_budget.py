@@ -20,6 +20,7 @@ in a small part of a large workflow, and distributed beside the steps of a full 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -47,6 +48,23 @@ class Fit:
 
     from_children: frozenset[str] = frozenset()
     distributed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Histories:
+    """The executions a compiled workflow runs its steps in (0 the workflow's, N part N's), and each one's
+    events by estimate: what an execution's input may still add to before it passes AWS's limit."""
+
+    execution: Mapping[str, int]
+    events: Mapping[int, int]
+
+
+def histories(workflow: Workflow, plan: Plan, fit: Fit, jumps: dict[str, tuple[str, ...]]) -> Histories:
+    """The `Histories` of the workflow as built from `plan` with `fit` (its lists already distributed)."""
+    events = step_events(workflow, plan, fit)
+    executions = _executions(plan, jumps)
+    execution = {step: number for number, steps in executions.items() for step in steps}
+    return Histories(execution, {number: sum(events[step] for step in steps) for number, steps in executions.items()})
 
 
 def step_events(workflow: Workflow, plan: Plan, fit: Fit) -> dict[str, int]:

@@ -246,6 +246,38 @@ def test_a_schedule_input_list_too_long_for_an_inline_maps_history_is_refused(wr
     assert analyze_text(write_spec, list_spec('"${input.regions}"') + schedule % regions(3_000)).ok
 
 
+MORE_LIST = """\
+  more:
+    type: lambda
+    function: more-regions
+    needs: [rank]
+    for_each: {items: "${input.more}", max_concurrency: 10}
+input:
+  more: {type: array, default: []}
+schedule:
+  expression: rate(1 day)
+  input: {more: %s}
+"""
+
+
+@pytest.mark.parametrize(("given", "fits"), [(1_000, True), (1_800, False)])
+def test_a_schedule_input_list_counts_with_the_lists_that_run_in_its_execution(write_spec, given, fits):
+    """Two literal lists of 25,900 events together: one runs distributed, so the execution has room for an
+    input list of 1,000 items (7,000 events) beside the other, but not for one of 1,800. Validate, which does
+    not know which list runs distributed, refused both."""
+    text = TWO_LISTS.format(first=regions(1_900), second=regions(1_800), kind="") + MORE_LIST % regions(given)
+    assert analyze_text(write_spec, text).ok
+    compilation = compile_text(write_spec, text)
+    assert "ItemProcessor" in compilation.definition["States"]["score"]  # the longer list runs distributed
+    refusals = [p for p in compilation.problems if "history events" in p.message]
+    assert compilation.ok is fits and len(refusals) == (not fits)
+    if not fits:
+        (refusal,) = refusals
+        assert refusal.path == ("schedule", "input") and refusal.position.line == text.count("\n") - 1
+        assert "'more' holds 1,800 items: more runs them in an inline Map: with the other steps of" in refusal.message
+        assert "25,2" in refusal.message and "mode: distributed" in refusal.hint
+
+
 @pytest.mark.parametrize("items", ["s3://ml-data/shards/list.json", regions(50), regions(3)])
 def test_an_item_whose_result_nobody_reads_outputs_nothing(write_spec, items):
     """A Map gathers every item's output before its ResultPath applies (a Distributed Map even when it is

@@ -80,7 +80,8 @@ def test_an_input_list_too_long_for_an_inline_maps_history_is_refused_before_any
     code, _, err = cli("execute", twice, "--local", "--input", halves)
     assert code == 1
     assert "'shards' holds 1,600 items: copy_shard runs them; 'more' holds 1,600 items: again runs them" in err
-    assert "25,600 or more history events" in err  # 8 an item of a Batch job (7 for a lambda's)
+    # 8 events an item of a Batch job (7 for a lambda's), and the workflow's other steps' 48
+    assert "with the other steps of the workflow's execution, 25,648 or more history events" in err
 
 
 def test_an_input_past_what_step_functions_takes_is_refused_before_anything_starts(cli, tmp_path):

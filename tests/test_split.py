@@ -241,6 +241,28 @@ def test_each_part_s_history_is_held_to_aws_s_limit_on_its_own(write_spec, small
     assert not single.parts and alone.largest_history == len(alone.events)
 
 
+def test_an_input_list_counts_with_the_steps_of_the_part_that_runs_it(write_spec, small_limit, monkeypatch):
+    """A list given at run time adds its items' events to the history of the part its Map runs in, not to
+    the workflow's: `execute --input` and a schedule's input are refused by that part's estimate."""
+    from sfn_builder import execution_input
+
+    listed = '  more:\n    type: lambda\n    needs: [tell]\n    function: more\n'
+    listed += '    for_each: {items: "${input.more}"}\n'
+    text = chain(12).replace("input:\n", "input:\n  more: {type: array, default: []}\n", 1) + listed
+    compilation = compile_text(write_spec, text)
+    histories = compilation.histories()
+    part = histories.execution["more"]
+    assert len(compilation.parts) >= 2 and set(histories.execution.values()) == set(compilation.parts) and part != 1
+    alone, everything = histories.events[part], sum(histories.events.values())
+    assert alone < everything
+    workflow, given = compilation.analysis.workflow, {"more": list(range(10))}  # 70 events
+    monkeypatch.setattr(execution_input, "HISTORY_LIMIT", alone + 70)
+    assert execution_input.history_problems(workflow, given, histories) == []
+    monkeypatch.setattr(execution_input, "HISTORY_LIMIT", alone + 69)
+    (refused,) = execution_input.history_problems(workflow, given, histories)
+    assert f"with the other steps of its part {part}'s execution, {alone + 70:,} or more history events" in refused
+
+
 def test_the_role_may_start_the_parts_and_the_alert_rule_watches_the_workflow_only(write_spec, small_limit):
     compilation = compile_text(write_spec, chain(12))
     arns = Arns("aws", "us-east-1", "123456789012")

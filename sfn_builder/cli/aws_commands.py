@@ -184,20 +184,21 @@ def execute(args: argparse.Namespace) -> int:
     workflow = compilation.analysis.workflow
     if not checked_input(workflow, execution_input, "execute"):
         return EXIT_USAGE
-    if not fits_an_input(execution_input, "execute") or not _input_lists_fit(workflow, execution_input):
+    if not fits_an_input(execution_input, "execute") or not _input_lists_fit(compilation, execution_input):
         return EXIT_FAILED
     return _start(args, _connect(args), compilation, execution_input, executions.execution_name())
 
 
-def _input_lists_fit(workflow: Any, execution_input: dict[str, Any]) -> bool:
-    """Whether the input's lists fit the inline Maps that run them, and their kept results the state
-    (after saying which do not)."""
+def _input_lists_fit(compilation: Any, execution_input: dict[str, Any]) -> bool:
+    """Whether the input's lists fit the inline Maps that run them (with the other steps of their
+    executions), and their kept results the state (after saying which do not)."""
     from ..execution_input import history_problems
     from ..kept_results import RESULTS_HINT, input_results_problems
 
+    workflow = compilation.analysis.workflow
     fits = True
     for problems, hint in (
-        (history_problems(workflow, execution_input), _HISTORY_HINT),
+        (history_problems(workflow, execution_input, compilation.histories()), _HISTORY_HINT),
         (input_results_problems(workflow, execution_input), RESULTS_HINT),
     ):
         for problem in problems:
