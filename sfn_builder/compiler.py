@@ -18,7 +18,6 @@ from .asl_rules import asl_findings
 from .aws_rules import item_errors_caught
 from .checks import schedule_history_problems
 from .collector import without_collections
-from .markers import notifies_from_children
 from .model import Workflow
 from .naming import part_machine
 from .payload import RenderError
@@ -144,9 +143,9 @@ def compile_analysis(analysis: Analysis) -> Compilation:
     if built.definition is not None and workflow.execution_role is not None:
         parts = {part_machine(workflow.name, number): part for number, part in built.parts.items()}
         machines = {workflow.name: built.definition, **parts}
-        notifying = [name for name, definition in machines.items() if notifies_from_children(definition)]
-        if notifying:
-            problems.append(document.place(_children_need_the_role(notifying, workflow.execution_role)))
+        starting = [name for name, definition in machines.items() if _starts_children(definition)]
+        if starting:
+            problems.append(document.place(_children_need_the_role(starting, workflow.execution_role)))
     compiled_analysis = replace(analysis, workflow=compiled)
     compilation = Compilation(
         compiled_analysis, built.definition, tuple(problems), built.parts, built.text, built.part_texts, built.plan,
@@ -166,15 +165,23 @@ def _items_caught(workflow: Workflow, compiled: Workflow) -> list[Problem]:
     return [problem for step in changed for problem in item_errors_caught(step)]
 
 
+def _starts_children(definition: dict[str, Any]) -> bool:
+    """Whether a definition runs a Distributed Map (a list's items, or signals to many waiting steps), whose
+    items are child executions of the state machine itself."""
+    return any(
+        body.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
+        for _, body in walk_states(definition)
+    )
+
+
 def _children_need_the_role(machines: list[str], role: str) -> Problem:
-    """The spec's own role starts the child executions that signal many waiting steps: what it must allow."""
+    """The spec's own role starts Distributed Maps' child executions: what it must allow."""
     return Problem(
-        f"steps that many steps wait for signal them from child executions of {', '.join(machines)}, which run "
-        f"with the role {role}",
+        f"Distributed Maps run their items as child executions of {', '.join(machines)}, with the role {role}",
         ("execution_role",),
         hint="allow states:StartExecution on those state machines, and states:DescribeExecution and "
-        "states:StopExecution on their child executions (execution:<machine>/*:*), or remove execution_role: "
-        "create makes one",
+        "states:StopExecution on their child executions (execution:<machine>/*:*), and reading the items and "
+        "writing the results where they are in S3; or remove execution_role: create makes one",
         severity=Severity.WARNING,
     )
 

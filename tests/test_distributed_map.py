@@ -202,6 +202,18 @@ def test_a_list_in_the_state_runs_distributed_when_an_inline_map_cannot_run_it_a
         assert state["MaxConcurrency"] == concurrency
 
 
+
+@pytest.mark.parametrize(("items", "warned"), [(regions(41), True), (regions(3), False), ("s3://ml-data/r.json", True)])
+def test_a_spec_s_own_role_is_told_what_running_a_distributed_map_needs(write_spec, items, warned):
+    text = list_spec(items).replace('scores: "${steps.score}"', "x: 1")  # items in S3 keep no results
+    own_role = text.replace("steps:\n", "execution_role: arn:aws:iam::123456789012:role/mine\nsteps:\n")
+    compilation = compile_text(write_spec, own_role)
+    found = [p for p in compilation.problems if "child executions of region-scoring" in p.message]
+    assert compilation.ok and len(found) == warned
+    if warned:
+        assert "role/mine" in found[0].message and found[0].path == ("execution_role",)
+        assert "states:StartExecution" in found[0].hint and not found[0].is_error
+
 TWO_LISTS = """
 version: 1
 name: two-lists{kind}
