@@ -470,6 +470,7 @@ def test_each_part_of_a_split_network_clears_the_markers_of_its_own_steps(write_
     assert markers_of(failed.execution_arn)  # a failed execution keeps its markers, for a redrive
     run = engine.run(compilation.definition, "dag", {}, success_case(whole, {}), parts=compilation.machines())
     assert run.status == "SUCCEEDED" and not markers_of(run.execution_arn)
+    assert not interpreter.MARKERS  # the failed run's are gone with it: each run has a table of its own
 
 
 def test_a_workflow_whose_history_would_pass_the_budget_runs_in_parts_whose_histories_fit(write_spec, monkeypatch):

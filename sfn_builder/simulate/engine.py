@@ -106,6 +106,7 @@ def run(
     events in its history where the task that started them waits."""
     interpreter.install()
     interpreter.CACHE = cache if cache is not None else CacheStore()
+    interpreter.MARKERS.clear()  # an earlier run's (a failed one keeps them, as for a redrive): not this run's
     waited_before = interpreter.CLOCK.seconds
     if at is not None:
         interpreter.CLOCK.moved_to(at)
