@@ -18,7 +18,7 @@ from .asl_rules import asl_findings
 from .aws_rules import item_errors_caught
 from .checks import schedule_history_problems
 from .collector import without_collections
-from .model import Workflow
+from .model import HISTORY_LIMIT, Workflow
 from .naming import part_machine
 from .payload import RenderError
 from .plan import Plan, make_plan, networks
@@ -27,6 +27,7 @@ from .request_check import check_parameters
 from .service_models import input_shape
 from .split import Splitter, estimated_sizes, region_jumps, step_sizes
 from .steps import KINDS
+from .steps.polling import POLL_EVENTS
 from .validate import Analysis
 
 # Step Functions takes a definition of at most 1 MB, in a request of at most 1 MB: CreateStateMachine's
@@ -151,11 +152,40 @@ def compile_analysis(analysis: Analysis) -> Compilation:
         compiled_analysis, built.definition, tuple(problems), built.parts, built.text, built.part_texts, built.plan,
         built.fit or history_budget.Fit(),
     )
-    if built.definition is None or not any(schedule.input for schedule in workflow.schedules):
-        return compilation
+    later = _history_problems(compilation, document.data) if built.definition is not None else []
+    return replace(compilation, problems=(*problems, *map(document.place, later))) if later else compilation
+
+
+def _history_problems(compilation: Compilation, data: dict[str, Any]) -> list[Problem]:
+    """What may pass an execution's history, once the executions are known: a schedule's input lists, and
+    status checks of steps that poll until their timeouts."""
+    workflow = compilation.analysis.workflow
+    assert workflow is not None
+    scheduled = any(schedule.input for schedule in workflow.schedules)
+    if not scheduled and not any(KINDS[step.type].polling for step in workflow.steps.values()):
+        return []
     histories = compilation.histories()
-    schedules = [document.place(p) for p in schedule_history_problems(compiled, histories, document.data)]
-    return replace(compilation, problems=(*compilation.problems, *schedules))
+    assert histories is not None
+    problems = schedule_history_problems(workflow, histories, data) if scheduled else []
+    for execution, polls in history_budget.worst_polls(workflow, histories).items():
+        total = histories.events.get(execution, 0) + sum(polls.values())
+        if total > HISTORY_LIMIT:
+            steps = sorted(polls, key=polls.__getitem__, reverse=True)
+            problems.append(_polls_past_the_history(steps, execution, total))
+    return problems
+
+
+def _polls_past_the_history(steps: list[str], execution: int, total: int) -> Problem:
+    named = steps[0] if len(steps) == 1 else f"{', '.join(steps[:-1])} and {steps[-1]}"
+    return Problem(
+        f"if the work of {named} ran until {'its timeout' if len(steps) == 1 else 'their timeouts'}, the status "
+        f"checks ({POLL_EVENTS} events each) would take {history_budget.Histories.described(execution)} to "
+        f"{total:,} history events, past the {HISTORY_LIMIT:,} AWS allows: it would fail there",
+        ("steps", steps[0]),
+        hint="poll less often (poll: 10m), give a shorter timeout, or run a for_each's items as a Distributed "
+        "Map (for_each.mode: distributed): each then polls in an execution of its own",
+        severity=Severity.WARNING,
+    )
 
 
 def _items_caught(workflow: Workflow, compiled: Workflow) -> list[Problem]:

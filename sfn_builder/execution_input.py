@@ -92,16 +92,12 @@ def history_problems(workflow: Workflow, given: dict[str, Any], histories: Histo
         if events <= HISTORY_LIMIT:
             continue
         named = "; ".join(f"'{name}' holds {count:,} items: {step} runs them" for name, count, step in lists)
-        where = "" if histories is None else f"with the other steps of {_execution(execution)}, "
+        where = "" if histories is None else f"with the other steps of {histories.described(execution)}, "
         problems.append(
             f"{named} in an inline Map: {where}{events:,} or more history events, past the "
             f"{HISTORY_LIMIT:,} Step Functions allows an execution, so it would fail part way"
         )
     return problems
-
-
-def _execution(number: int) -> str:
-    return "the workflow's execution" if number == 0 else f"its part {number}'s execution"
 
 
 def given_list(step: Step, workflow: Workflow, given: dict[str, Any]) -> tuple[str, int] | None:

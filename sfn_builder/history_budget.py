@@ -27,6 +27,8 @@ from types import MappingProxyType
 from .markers import INLINE_NOTIFY_LIMIT
 from .model import EVENTS_PER_STEP, Step, Workflow, item_events
 from .plan import Leaf, Network, Node, Part, Plan, children, networks
+from .steps import KINDS
+from .steps.polling import POLL_EVENTS, polls_allowed
 
 # Events by estimate (AWS's, which moto's interpreter does not all write): a state that is not a task
 # (its entry and exit), an inline signal (the iteration's start and end, the update's five, the
@@ -58,6 +60,11 @@ class Histories:
     execution: Mapping[str, int]
     events: Mapping[int, int]
 
+    @staticmethod
+    def described(number: int) -> str:
+        """An execution in words."""
+        return "the workflow's execution" if number == 0 else f"its part {number}'s execution"
+
 
 def histories(workflow: Workflow, plan: Plan, fit: Fit, jumps: dict[str, tuple[str, ...]]) -> Histories:
     """The `Histories` of the workflow as built from `plan` with `fit` (its lists already distributed)."""
@@ -65,6 +72,21 @@ def histories(workflow: Workflow, plan: Plan, fit: Fit, jumps: dict[str, tuple[s
     executions = _executions(plan, jumps)
     execution = {step: number for number, steps in executions.items() for step in steps}
     return Histories(execution, {number: sum(events[step] for step in steps) for number, steps in executions.items()})
+
+
+def worst_polls(workflow: Workflow, histories: Histories) -> dict[int, dict[str, int]]:
+    """Each execution -> its steps that poll (module `poll_states`) -> the events their status checks add
+    when the work runs until the step's timeout (every item of an inline for_each's literal list, or one;
+    a Distributed Map's items poll in executions of their own, each within POLL_LIMIT polls)."""
+    found: dict[int, dict[str, int]] = {}
+    for name, step in workflow.steps.items():
+        each = step.for_each
+        if KINDS[step.type].polling is None or (each is not None and each.distributed):
+            continue
+        items = len(each.items) if each is not None and isinstance(each.items, tuple) else 1
+        execution = found.setdefault(histories.execution.get(name, 0), {})
+        execution[name] = items * polls_allowed(step) * POLL_EVENTS
+    return found
 
 
 def step_events(workflow: Workflow, plan: Plan, fit: Fit) -> dict[str, int]:

@@ -255,3 +255,37 @@ def test_pipeline_mistakes_are_reported_at_their_line(cli, write_spec, written, 
 def test_create_and_an_execution_on_the_emulator(emulator, write_spec, cli, aws_env):
     line = history_line_after_a_run(cli, write_spec(SPEC), emulator, "score")
     assert "succeeded" in line and "scoring--score-" in line
+
+
+@pytest.mark.parametrize(
+    ("change", "warned"),
+    [
+        ("", True),  # 3 items, a day each at 87 s: 994 polls of 11 events, 32,802 in all
+        ("    poll: 10m\n", False),  # 144 polls each: 4,752
+        ("    timeout: 8h\n", False),  # 480 polls each at a minute: 15,840
+        ("    for_each: {items: [eu, us, ap], mode: distributed}\n", False),  # each item an execution of its own
+    ],
+)
+def test_polls_that_would_fill_the_history_before_the_timeout_are_warned_of(write_spec, change, warned):
+    """A step that polls adds 11 events a status check: work that runs until its timeout may pass the 25,000
+    events AWS allows an execution, which then fails with no catch or alert running."""
+    step = "  score:\n    type: pipeline\n    pipeline: Churn-Scoring\n    for_each: {items: [eu, us, ap]}\n"
+    if change.lstrip().startswith("for_each"):
+        step = step.replace("    for_each: {items: [eu, us, ap]}\n", "")
+    text = f"version: 1\nname: scoring\nsteps:\n{step}{change}"
+    compilation = compiled(write_spec, text)
+    found = [p for p in compilation.problems if "status checks" in p.message]
+    assert len(found) == warned
+    if warned:
+        (warning,) = found
+        assert not warning.is_error and warning.path == ("steps", "score") and warning.position.line == 4
+        assert "the work of score ran until its timeout" in warning.message
+        assert "the workflow's execution to 32,8" in warning.message and "poll: 10m" in warning.hint
+
+
+def test_the_polls_of_the_steps_of_one_execution_count_together(write_spec):
+    pipelines = "".join(f"  {name}:\n    type: pipeline\n    pipeline: {name}\n" for name in ("prep", "train", "rate"))
+    two = compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{pipelines.split('  rate:')[0]}")
+    assert not [p for p in two.problems if "status checks" in p.message]  # 21,868 events at most
+    (warning,) = [p for p in compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{pipelines}").problems]
+    assert "if the work of prep, train and rate ran until their timeouts" in warning.message

@@ -42,7 +42,8 @@ class Switch:
     update: tuple[str, Mapping[str, Any]]
 
 
-POLL_LIMIT = 1_000  # polls per run at most: about 11 history events each, of the 25,000 AWS allows
+POLL_LIMIT = 1_000  # polls per run at most: POLL_EVENTS history events each, of the 25,000 AWS allows
+POLL_EVENTS = 11  # a poll's wait (2), describe task (5), status choice (2) and count (2)
 
 
 DEFAULT_POLL_SECONDS = 60
