@@ -35,6 +35,11 @@ def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any
                 stack.append(body["ItemProcessor"])
 
 
+def runs_children(body: dict[str, Any]) -> bool:
+    """Whether a state is a Distributed Map: its items run as child executions of its state machine."""
+    return body.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
+
+
 def joined(definition: dict[str, Any], parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """A split workflow's definition with its parts' states beside its own (state names are unique across
     them): what reads states by name sees every state. Not a definition to run."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import history_budget
-from .asl import compact, joined, walk_states
+from .asl import compact, joined, runs_children, walk_states
 from .asl_rules import asl_findings
 from .aws_rules import item_errors_caught
 from .checks import schedule_history_problems
@@ -198,10 +198,7 @@ def _items_caught(workflow: Workflow, compiled: Workflow) -> list[Problem]:
 def _starts_children(definition: dict[str, Any]) -> bool:
     """Whether a definition runs a Distributed Map (a list's items, or signals to many waiting steps), whose
     items are child executions of the state machine itself."""
-    return any(
-        body.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
-        for _, body in walk_states(definition)
-    )
+    return any(runs_children(body) for _, body in walk_states(definition))
 
 
 def _children_need_the_role(machines: list[str], role: str) -> Problem:

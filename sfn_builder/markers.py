@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .asl import walk_states
+from .asl import runs_children, walk_states
 
 WAIT_RESOURCE = "arn:aws:states:::aws-sdk:dynamodb:updateItem.waitForTaskToken"
 SIGNAL_RESOURCE = "arn:aws:states:::dynamodb:updateItem"
@@ -99,7 +99,7 @@ def marker_waits(branches: list[dict[str, Any]]) -> dict[str, list[str]]:
 def notifies_from_children(definition: dict[str, Any]) -> bool:
     """Whether a definition signals waiting steps from a Distributed Map's child executions."""
     return any(
-        body["Type"] == "Map" and "ItemProcessor" in body and name.endswith(".notify")
+        runs_children(body) and name.endswith(".notify")
         for name, body in walk_states(definition)
     )
 

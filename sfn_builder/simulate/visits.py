@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..asl import ENDED_ERROR
+from ..asl import ENDED_ERROR, runs_children
 from ..history import entry_of
 from ..markers import ALREADY_DONE
 from ..naming import PART_STATE_PREFIX, REUSE_ROLES, gate_role, marker_role, part_role
@@ -162,7 +162,7 @@ def _cancelled(block: _Open, body: dict[str, Any]) -> list[_Open]:
             for index, branch in enumerate(body["Branches"])
             if index not in block.branches
         ]
-    if body.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED":
+    if runs_children(body):
         return []  # its items ran as child executions: this history does not say which started
     left = block.items - block.started
     if left <= 0:
