@@ -69,9 +69,11 @@ class Histories:
 def histories(workflow: Workflow, plan: Plan, fit: Fit, jumps: dict[str, tuple[str, ...]]) -> Histories:
     """The `Histories` of the workflow as built from `plan` with `fit` (its lists already distributed)."""
     events = step_events(workflow, plan, fit)
-    executions = _executions(plan, jumps)
-    execution = {step: number for number, steps in executions.items() for step in steps}
-    return Histories(execution, {number: sum(events[step] for step in steps) for number, steps in executions.items()})
+    execution = _execution_of(plan, jumps)
+    totals: Counter[int] = Counter()
+    for step, number in execution.items():
+        totals[number] += events[step]
+    return Histories(execution, totals)
 
 
 def worst_polls(workflow: Workflow, histories: Histories) -> dict[int, dict[str, int]]:
@@ -179,7 +181,15 @@ def _signal_events(waiting: int, from_children: bool) -> int:
 
 
 def _executions(plan: Plan, jumps: dict[str, tuple[str, ...]]) -> dict[int, list[str]]:
-    """The steps each execution runs: 0 the workflow's, N part N's (a Part, or a split network's group)."""
+    """The steps each execution runs."""
+    found: dict[int, list[str]] = {}
+    for step, number in _execution_of(plan, jumps).items():
+        found.setdefault(number, []).append(step)
+    return found
+
+
+def _execution_of(plan: Plan, jumps: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """The execution each step runs in: 0 the workflow's, N part N's (a Part, or a split network's group)."""
     execution: dict[str, int] = {}
     stack: list[tuple[Node, int]] = [(plan.main, 0)] if plan.main is not None else []
     while stack:
@@ -194,7 +204,4 @@ def _executions(plan: Plan, jumps: dict[str, tuple[str, ...]]) -> dict[int, list
                 stack.extend((node.members[index], part) for index in group)
         else:
             stack.extend((child, number) for child in children(node))
-    found: dict[int, list[str]] = {}
-    for step, number in execution.items():
-        found.setdefault(number, []).append(step)
-    return found
+    return execution
