@@ -299,9 +299,12 @@ def _built(
 
     graph, document = analysis.graph, analysis.document
     assert analysis.workflow is not None and graph is not None and document is not None
+    jumps = region_jumps(analysis.workflow, plan)
     if fit is None:
-        fit = history_budget.fitted(analysis.workflow, plan, region_jumps(analysis.workflow, plan))
+        fit = history_budget.fitted(analysis.workflow, plan, jumps)
     workflow = history_budget.with_lists_distributed(analysis.workflow, fit)
+    if any(KINDS[step.type].polling for step in workflow.steps.values()):
+        workflow = history_budget.with_polls_spaced(workflow, history_budget.histories(workflow, plan, fit, jumps))
     problems: list[Problem] = []
     try:
         definition, parts, part_texts = build_definition(workflow, plan, graph, requests, fit.from_children)

@@ -19,16 +19,17 @@ in a small part of a large workflow, and distributed beside the steps of a full 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from .markers import INLINE_NOTIFY_LIMIT
-from .model import EVENTS_PER_STEP, Step, Workflow, item_events
+from .model import EVENTS_PER_STEP, HISTORY_LIMIT, Step, Workflow, item_events
 from .plan import Leaf, Network, Node, Part, Plan, children, networks
 from .steps import KINDS
-from .steps.polling import POLL_EVENTS, polls_allowed
+from .steps.polling import POLL_EVENTS, poll_seconds, polls_allowed
 
 # Events by estimate (AWS's, which moto's interpreter does not all write): a state that is not a task
 # (its entry and exit), an inline signal (the iteration's start and end, the update's five, the
@@ -41,6 +42,8 @@ SIGNAL_EVENTS = 12
 WAIT_EVENTS = 7
 CHILDREN_EVENTS = 6
 EVENTS_BUDGET = 20_000
+RETRY_EVENTS = 2_500  # of HISTORY_LIMIT, kept for retries when status checks are spaced (`with_polls_spaced`)
+SPACED_POLL_LIMIT = 3_600  # seconds: status checks are never spaced further apart than this for the history
 
 
 @dataclass(frozen=True)
@@ -78,16 +81,51 @@ def histories(workflow: Workflow, plan: Plan, fit: Fit, jumps: dict[str, tuple[s
 
 def worst_polls(workflow: Workflow, histories: Histories) -> dict[int, dict[str, int]]:
     """Each execution -> its steps that poll (module `poll_states`) -> the events their status checks add
-    when the work runs until the step's timeout (every item of an inline for_each's literal list, or one;
-    a Distributed Map's items poll in executions of their own, each within POLL_LIMIT polls)."""
+    when the work runs until the step's timeout."""
+    return {
+        execution: {name: items * polls_allowed(workflow.steps[name]) * POLL_EVENTS for name, items in steps.items()}
+        for execution, steps in _polling(workflow, histories).items()
+    }
+
+
+def with_polls_spaced(workflow: Workflow, histories: Histories) -> Workflow:
+    """The workflow with the status checks of the steps that poll at sfn-build's interval (no `poll` of their
+    own) spaced so that, were every step's work to run until its timeout, each execution's history would
+    keep within HISTORY_LIMIT less RETRY_EVENTS: the steps of an execution share one interval, the default
+    one at least, SPACED_POLL_LIMIT and the step's timeout at most (past that, compile warns)."""
+    if workflow.type != "standard":
+        return workflow
+    changed: dict[str, Step] = {}
+    for execution, steps in _polling(workflow, histories).items():
+        chosen = {name: items for name, items in steps.items() if "poll" not in workflow.steps[name].config}
+        fixed = sum(items * polls_allowed(workflow.steps[name]) for name, items in steps.items() if name not in chosen)
+        # What the history holds beyond the estimate, in status checks; each loop may check once more than
+        # its timeout over the interval, so that round is kept too.
+        checks = (HISTORY_LIMIT - RETRY_EVENTS - histories.events.get(execution, 0)) // POLL_EVENTS
+        checks -= fixed + sum(chosen.values())
+        if not chosen or checks <= 0:  # nothing to space, or the spec's own intervals fill it: compile warns
+            continue
+        waited = sum(items * (workflow.steps[name].timeout or 0) for name, items in chosen.items())
+        interval = min(math.ceil(waited / checks), SPACED_POLL_LIMIT)
+        for name in chosen:
+            step = workflow.steps[name]
+            seconds = max(poll_seconds(step), min(interval, step.timeout or interval))
+            if seconds != poll_seconds(step):
+                changed[name] = replace(step, config=MappingProxyType({**step.config, "poll": f"{seconds}s"}))
+    return replace(workflow, steps=MappingProxyType({**workflow.steps, **changed})) if changed else workflow
+
+
+def _polling(workflow: Workflow, histories: Histories) -> dict[int, dict[str, int]]:
+    """Each execution -> its steps that poll -> how many loops of them it runs at most: every item of an
+    inline for_each's literal list, or one (a Distributed Map's items poll in executions of their own,
+    each within POLL_LIMIT polls)."""
     found: dict[int, dict[str, int]] = {}
     for name, step in workflow.steps.items():
         each = step.for_each
         if KINDS[step.type].polling is None or (each is not None and each.distributed):
             continue
         items = len(each.items) if each is not None and isinstance(each.items, tuple) else 1
-        execution = found.setdefault(histories.execution.get(name, 0), {})
-        execution[name] = items * polls_allowed(step) * POLL_EVENTS
+        found.setdefault(histories.execution.get(name, 0), {})[name] = items
     return found
 
 

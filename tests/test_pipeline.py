@@ -7,6 +7,7 @@ import json
 import pytest
 from conftest import compile_text, history_line_after_a_run, refused_at_its_line
 
+from sfn_builder.asl import walk_states
 from sfn_builder.deploy.alert_formatter import format_alert
 from sfn_builder.deploy.alerts import alert_rules, matching_messages
 from sfn_builder.deploy.iam import execution_policy
@@ -257,35 +258,75 @@ def test_create_and_an_execution_on_the_emulator(emulator, write_spec, cli, aws_
     assert "succeeded" in line and "scoring--score-" in line
 
 
+def checks(compilation, step: str) -> tuple[int, int]:
+    """The seconds between a step's status checks, and how many it makes at most, as compiled."""
+    states = dict(walk_states(compilation.whole()))
+    (rule,) = [c for c in states[f"{step}.status"]["Choices"] if "NumericGreaterThanEquals" in c]
+    return states[f"{step}.wait"]["Seconds"], rule["NumericGreaterThanEquals"]
+
+
+ITEMS = "  score:\n    type: pipeline\n    pipeline: Churn-Scoring\n    for_each: {items: [eu, us, ap]}\n"
+
+
 @pytest.mark.parametrize(
-    ("change", "warned"),
+    ("step", "interval"),
     [
-        ("", True),  # 3 items, a day each at 87 s: 994 polls of 11 events, 32,802 in all
-        ("    poll: 10m\n", False),  # 144 polls each: 4,752
-        ("    timeout: 8h\n", False),  # 480 polls each at a minute: 15,840
-        ("    for_each: {items: [eu, us, ap], mode: distributed}\n", False),  # each item an execution of its own
+        ("  score:\n    type: pipeline\n    pipeline: Churn-Scoring\n", 87),  # a day in 994 checks
+        (ITEMS, 128),  # 3 items of a day each: 3 x 675 checks
+        (ITEMS + "    timeout: 8h\n", 60),  # 3 x 480 checks at the default minute fit
+        (ITEMS.replace("[eu, us, ap]}", "[eu, us, ap], mode: distributed}"), 87),  # each an execution of its own
     ],
 )
-def test_polls_that_would_fill_the_history_before_the_timeout_are_warned_of(write_spec, change, warned):
-    """A step that polls adds 11 events a status check: work that runs until its timeout may pass the 25,000
-    events AWS allows an execution, which then fails with no catch or alert running."""
-    step = "  score:\n    type: pipeline\n    pipeline: Churn-Scoring\n    for_each: {items: [eu, us, ap]}\n"
-    if change.lstrip().startswith("for_each"):
-        step = step.replace("    for_each: {items: [eu, us, ap]}\n", "")
-    text = f"version: 1\nname: scoring\nsteps:\n{step}{change}"
-    compilation = compiled(write_spec, text)
+def test_status_checks_are_spaced_so_that_work_until_its_timeout_fits_the_history(write_spec, step, interval):
+    """A step that polls adds 11 events a status check: work that runs until its timeout would pass the 25,000
+    events AWS allows an execution, which then fails with no catch or alert running. Without a `poll` of the
+    spec's, the checks are spaced to leave the history room (2,500 events kept for retries)."""
+    compilation = compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{step}")
+    assert not [p for p in compilation.problems if "status checks" in p.message]
+    seconds, most = checks(compilation, "score")
+    assert seconds == interval
+    items = 3 if "[eu, us, ap]}" in step else 1
+    timeout = 8 * 3_600 if "8h" in step else 86_400
+    assert items * most * 11 <= 22_500 and (most - 1) * seconds < timeout <= most * seconds
+
+
+def test_the_status_checks_of_the_steps_of_one_execution_share_its_history(write_spec):
+    pipelines = "".join(f"  {name}:\n    type: pipeline\n    pipeline: {name}\n" for name in ("prep", "train", "rate"))
+    two = compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{pipelines.split('  rate:')[0]}")
+    assert [checks(two, name) for name in ("prep", "train")] == [(87, 994)] * 2  # 21,868 events at most
+    three = compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{pipelines}")
+    assert not three.problems
+    assert [checks(three, name) for name in ("prep", "train", "rate")] == [(128, 675)] * 3
+    with_own = compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{pipelines}{ITEMS}    poll: 10m\n")
+    assert checks(with_own, "score") == (600, 144)  # the spec's interval, its 3 x 144 checks taken first
+    assert [checks(with_own, name) for name in ("prep", "train", "rate")] == [(162, 534)] * 3  # 22,374 events in all
+
+
+def test_status_checks_are_spaced_an_hour_apart_at_most_and_compile_warns_past_that(write_spec):
+    """Four pipelines that may run a month each would need checks over an hour apart: they get one an hour,
+    and the warning."""
+    names = ("prep", "train", "rate", "ship")
+    pipelines = "".join(f"  {name}:\n    type: pipeline\n    pipeline: {name}\n    timeout: 30d\n" for name in names)
+    compilation = compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{pipelines}")
+    assert [checks(compilation, name) for name in names] == [(3_600, 720)] * 4
+    (warning,) = [p for p in compilation.problems if "status checks" in p.message]
+    assert "ran until their timeouts" in warning.message and "to 31,7" in warning.message
+
+
+@pytest.mark.parametrize(("poll", "warned"), [("87s", True), ("10m", False)])
+def test_status_checks_at_the_spec_s_own_interval_that_could_fill_the_history_are_warned_of(
+    write_spec, poll, warned
+):
+    """The spec's `poll` is kept: when work running until its timeout would then pass the history, compile
+    says so, at the step that checks most, with the ways out."""
+    pipelines = "".join(
+        f"  {name}:\n    type: pipeline\n    pipeline: {name}\n    poll: {poll}\n" for name in ("prep", "train", "rate")
+    )
+    compilation = compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{pipelines}")
     found = [p for p in compilation.problems if "status checks" in p.message]
     assert len(found) == warned
     if warned:
         (warning,) = found
-        assert not warning.is_error and warning.path == ("steps", "score") and warning.position.line == 4
-        assert "the work of score ran until its timeout" in warning.message
+        assert not warning.is_error and warning.path == ("steps", "prep") and warning.position.line == 4
+        assert "if the work of prep, train and rate ran until their timeouts" in warning.message
         assert "the workflow's execution to 32,8" in warning.message and "poll: 10m" in warning.hint
-
-
-def test_the_polls_of_the_steps_of_one_execution_count_together(write_spec):
-    pipelines = "".join(f"  {name}:\n    type: pipeline\n    pipeline: {name}\n" for name in ("prep", "train", "rate"))
-    two = compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{pipelines.split('  rate:')[0]}")
-    assert not [p for p in two.problems if "status checks" in p.message]  # 21,868 events at most
-    (warning,) = [p for p in compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{pipelines}").problems]
-    assert "if the work of prep, train and rate ran until their timeouts" in warning.message
