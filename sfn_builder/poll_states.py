@@ -60,7 +60,7 @@ def poll_states(
         },
         result_path=POLL,
         comment=f"Starts the {polling.noun} of {name}, then polls it every {poll_seconds(step)}s, "
-        f"{polls_allowed(step)} times at most.",
+        + ("once." if polls_allowed(step) == 1 else f"{polls_allowed(step)} times at most."),
     )
     start = _call(
         aux_state(name, "start"),

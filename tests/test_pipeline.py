@@ -290,6 +290,14 @@ def test_status_checks_are_spaced_so_that_work_until_its_timeout_fits_the_histor
     assert items * most * 11 <= 22_500 and (most - 1) * seconds < timeout <= most * seconds
 
 
+def test_a_timeout_shorter_than_a_minute_is_checked_at_the_timeout_not_after_it(write_spec):
+    step = "  score:\n    type: pipeline\n    pipeline: Churn-Scoring\n    timeout: 30s\n"
+    compilation = compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{step}")
+    assert checks(compilation, "score") == (30, 1)
+    begin = dict(walk_states(compilation.whole()))["score.begin"]
+    assert begin["Comment"].endswith("then polls it every 30s, once.")
+
+
 def test_the_status_checks_of_the_steps_of_one_execution_share_its_history(write_spec):
     pipelines = "".join(f"  {name}:\n    type: pipeline\n    pipeline: {name}\n" for name in ("prep", "train", "rate"))
     two = compiled(write_spec, f"version: 1\nname: scoring\nsteps:\n{pipelines.split('  rate:')[0]}")

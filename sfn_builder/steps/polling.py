@@ -52,10 +52,13 @@ MIN_POLL_SECONDS = 10
 
 def poll_seconds(step: Step) -> int:
     """Seconds between status checks: the step's `poll`, else a minute (longer when the timeout would
-    take more than POLL_LIMIT polls)."""
+    take more than POLL_LIMIT polls, shorter when the timeout is, down to MIN_POLL_SECONDS)."""
     if "poll" in step.config:
         return parse_duration(step.config["poll"])
-    return max(DEFAULT_POLL_SECONDS, math.ceil((step.timeout or 0) / POLL_LIMIT))
+    timeout = step.timeout or 0
+    if timeout and timeout < DEFAULT_POLL_SECONDS:
+        return max(MIN_POLL_SECONDS, timeout)
+    return max(DEFAULT_POLL_SECONDS, math.ceil(timeout / POLL_LIMIT))
 
 
 def polls_allowed(step: Step) -> int:
