@@ -83,7 +83,7 @@ def worst_polls(workflow: Workflow, histories: Histories) -> dict[int, dict[str,
     """Each execution -> its steps that poll (module `poll_states`) -> the events their status checks add
     when the work runs until the step's timeout."""
     return {
-        execution: {name: items * polls_allowed(workflow.steps[name]) * POLL_EVENTS for name, items in steps.items()}
+        execution: {name: loops * polls_allowed(workflow.steps[name]) * POLL_EVENTS for name, loops in steps.items()}
         for execution, steps in _polling(workflow, histories).items()
     }
 
@@ -97,15 +97,15 @@ def with_polls_spaced(workflow: Workflow, histories: Histories) -> Workflow:
         return workflow
     changed: dict[str, Step] = {}
     for execution, steps in _polling(workflow, histories).items():
-        chosen = {name: items for name, items in steps.items() if "poll" not in workflow.steps[name].config}
-        fixed = sum(items * polls_allowed(workflow.steps[name]) for name, items in steps.items() if name not in chosen)
+        chosen = {name: loops for name, loops in steps.items() if "poll" not in workflow.steps[name].config}
+        fixed = sum(loops * polls_allowed(workflow.steps[name]) for name, loops in steps.items() if name not in chosen)
         # What the history holds beyond the estimate, in status checks; each loop may check once more than
         # its timeout over the interval, so that round is kept too.
         checks = (HISTORY_LIMIT - RETRY_EVENTS - histories.events.get(execution, 0)) // POLL_EVENTS
         checks -= fixed + sum(chosen.values())
         if not chosen or checks <= 0:  # nothing to space, or the spec's own intervals fill it: compile warns
             continue
-        waited = sum(items * (workflow.steps[name].timeout or 0) for name, items in chosen.items())
+        waited = sum(loops * (workflow.steps[name].timeout or 0) for name, loops in chosen.items())
         interval = min(math.ceil(waited / checks), SPACED_POLL_LIMIT)
         for name in chosen:
             step = workflow.steps[name]
@@ -116,16 +116,16 @@ def with_polls_spaced(workflow: Workflow, histories: Histories) -> Workflow:
 
 
 def _polling(workflow: Workflow, histories: Histories) -> dict[int, dict[str, int]]:
-    """Each execution -> its steps that poll -> how many loops of them it runs at most: every item of an
-    inline for_each's literal list, or one (a Distributed Map's items poll in executions of their own,
-    each within POLL_LIMIT polls)."""
+    """Each execution -> its steps that poll -> how many loops of them it runs at most: for every item of
+    an inline for_each's literal list, or once, each attempt its retry allows (a retry runs the loop
+    again; a Distributed Map's items poll in executions of their own, each within POLL_LIMIT polls)."""
     found: dict[int, dict[str, int]] = {}
     for name, step in workflow.steps.items():
         each = step.for_each
         if KINDS[step.type].polling is None or (each is not None and each.distributed):
             continue
         items = len(each.items) if each is not None and isinstance(each.items, tuple) else 1
-        found.setdefault(histories.execution.get(name, 0), {})[name] = items
+        found.setdefault(histories.execution.get(name, 0), {})[name] = items * step.attempts
     return found
 
 

@@ -155,6 +155,12 @@ class Step:
         return tuple(step_references(self))
 
     @property
+    def attempts(self) -> int:
+        """How many times the step may run: once, plus every retry its policies allow (ASL's default, 3,
+        where a policy gives none)."""
+        return 1 + sum(3 if policy.max_attempts is None else policy.max_attempts for policy in self.retry)
+
+    @property
     def may_be_skipped(self) -> bool:
         """A catch lets the flow go on without this step's result."""
         return any(c.goes_on for c in self.catch)
