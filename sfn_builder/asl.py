@@ -12,6 +12,7 @@ ALERT_SUFFIX = ".alert"
 # naming it, then a Fail that fails with `<step>.Failed`).
 FAILED_STEP = "$.failed_step"
 FAILED_ERROR_SUFFIX = ".Failed"
+DEFAULT_MAX_ATTEMPTS = 3  # a retrier's MaxAttempts when it gives none
 ENDED_ERROR = "Workflow.Ended"  # a succeed step inside a Parallel branch or a part ended the workflow
 
 

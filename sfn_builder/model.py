@@ -16,6 +16,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from .asl import DEFAULT_MAX_ATTEMPTS
 from .durations import parse_duration
 
 if TYPE_CHECKING:
@@ -156,9 +157,8 @@ class Step:
 
     @property
     def attempts(self) -> int:
-        """How many times the step may run: once, plus every retry its policies allow (ASL's default, 3,
-        where a policy gives none)."""
-        return 1 + sum(3 if policy.max_attempts is None else policy.max_attempts for policy in self.retry)
+        """How many times the step may run: once, plus every retry its policies allow."""
+        return 1 + sum(DEFAULT_MAX_ATTEMPTS if p.max_attempts is None else p.max_attempts for p in self.retry)
 
     @property
     def may_be_skipped(self) -> bool:

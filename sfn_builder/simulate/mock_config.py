@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..asl import inner_blocks
+from ..asl import DEFAULT_MAX_ATTEMPTS, inner_blocks
 from ..naming import POLL_CALL_ROLES, gate_role, marker_role, part_role
 from .results import all_states, is_failure_state, reads_report, report_contents, success_result, task_states
 
@@ -131,7 +131,7 @@ def step_task_states(definition: dict[str, Any]) -> list[str]:
 def max_attempts(definition: dict[str, Any], state: str) -> int:
     """How many attempts a state can get: one, plus every retry its policies allow."""
     body = dict(task_states(definition))[state]
-    return 1 + sum(retrier.get("MaxAttempts", 3) for retrier in body.get("Retry", []))
+    return 1 + sum(retrier.get("MaxAttempts", DEFAULT_MAX_ATTEMPTS) for retrier in body.get("Retry", []))
 
 
 def load(path: str) -> dict[str, Any]:
