@@ -18,6 +18,7 @@ from .asl_rules import asl_findings
 from .aws_rules import item_errors_caught
 from .checks import schedule_history_problems
 from .collector import without_collections
+from .execution_input import given_list
 from .model import HISTORY_LIMIT, Workflow
 from .naming import part_machine
 from .payload import RenderError
@@ -167,18 +168,48 @@ def _history_problems(compilation: Compilation, data: dict[str, Any]) -> list[Pr
     histories = compilation.histories()
     assert histories is not None
     problems = schedule_history_problems(workflow, histories, data) if scheduled else []
-    for execution, polls in history_budget.worst_polls(workflow, histories).items():
-        total = histories.events.get(execution, 0) + sum(polls.values())
-        if total > HISTORY_LIMIT:
-            steps = sorted(polls, key=polls.__getitem__, reverse=True)
-            problems.append(_polls_past_the_history(steps, execution, total))
+    problems += [_polls_past_the_history(*past) for past in _polls_past(workflow, histories).items()]
     return problems
 
 
-def _polls_past_the_history(steps: list[str], execution: int, total: int) -> Problem:
+def input_polls_problems(compilation: Compilation, given: dict[str, Any]) -> list[Problem]:
+    """The status checks that the lists of an execution's input (`given`) would add past the history, were
+    the work to run until its timeouts, when more than compile counted (the lists' defaults, and each
+    schedule's input): compile warned of those."""
+    workflow, histories = compilation.analysis.workflow, compilation.histories()
+    if workflow is None or histories is None or not any(KINDS[s.type].polling for s in workflow.steps.values()):
+        return []
+    counted = _polls_past(workflow, histories)
+    problems = []
+    for execution, (steps, total) in _polls_past(workflow, histories, [given]).items():
+        if total > counted.get(execution, ([], 0))[1]:
+            lists = "; ".join(
+                f"'{found[0]}' holds {found[1]:,} items for {step}"
+                for step in steps
+                if (found := given_list(workflow.steps[step], workflow, given)) is not None
+            )
+            problems.append(_polls_past_the_history(execution, (steps, total), f"{lists}: " if lists else ""))
+    return problems
+
+
+def _polls_past(
+    workflow: Workflow, histories: history_budget.Histories, inputs: list[dict[str, Any]] | None = None
+) -> dict[int, tuple[list[str], int]]:
+    """Each execution whose history the status checks of its steps would pass, were the work to run until
+    the steps' timeouts (`history_budget.worst_polls`) -> those steps, most checks first, and its events."""
+    past = {}
+    for execution, polls in history_budget.worst_polls(workflow, histories, inputs).items():
+        total = histories.events.get(execution, 0) + sum(polls.values())
+        if total > HISTORY_LIMIT:
+            past[execution] = (sorted(polls, key=polls.__getitem__, reverse=True), total)
+    return past
+
+
+def _polls_past_the_history(execution: int, past: tuple[list[str], int], lists: str = "") -> Problem:
+    steps, total = past
     named = steps[0] if len(steps) == 1 else f"{', '.join(steps[:-1])} and {steps[-1]}"
     return Problem(
-        f"if the work of {named} ran until {'its timeout' if len(steps) == 1 else 'their timeouts'}, the status "
+        f"{lists}if the work of {named} ran until {'its timeout' if len(steps) == 1 else 'their timeouts'}, the status "
         f"checks ({POLL_EVENTS} events each) would take {history_budget.Histories.described(execution)} to "
         f"{total:,} history events, past the {HISTORY_LIMIT:,} AWS allows: it would fail there",
         ("steps", steps[0]),

@@ -6,6 +6,7 @@ execution runs; `execute` and `simulate` say what is wrong with `--input` first.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .model import HISTORY_LIMIT, InputField, Step, Workflow, item_events
@@ -100,7 +101,7 @@ def history_problems(workflow: Workflow, given: dict[str, Any], histories: Histo
     return problems
 
 
-def given_list(step: Step, workflow: Workflow, given: dict[str, Any]) -> tuple[str, int] | None:
+def given_list(step: Step, workflow: Workflow, given: Mapping[str, Any]) -> tuple[str, int] | None:
     """The input field a for_each step's items are (`${input.NAME}`), and how many items the execution
     gives it (or the field's default does); None when the items are not an input list."""
     field = _input_list(step.for_each.items, workflow) if step.for_each is not None else None

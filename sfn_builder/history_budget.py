@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import Any
 
+from .execution_input import given_list
 from .markers import INLINE_NOTIFY_LIMIT
 from .model import EVENTS_PER_STEP, HISTORY_LIMIT, Step, Workflow, item_events
 from .plan import Leaf, Network, Node, Part, Plan, children, networks
@@ -79,12 +81,14 @@ def histories(workflow: Workflow, plan: Plan, fit: Fit, jumps: dict[str, tuple[s
     return Histories(execution, totals)
 
 
-def worst_polls(workflow: Workflow, histories: Histories) -> dict[int, dict[str, int]]:
+def worst_polls(
+    workflow: Workflow, histories: Histories, inputs: Sequence[Mapping[str, Any]] | None = None
+) -> dict[int, dict[str, int]]:
     """Each execution -> its steps that poll (module `poll_states`) -> the events their status checks add
-    when the work runs until the step's timeout."""
+    when the work runs until the step's timeout, for the lists of `inputs` (`_polling`)."""
     return {
         execution: {name: loops * polls_allowed(workflow.steps[name]) * POLL_EVENTS for name, loops in steps.items()}
-        for execution, steps in _polling(workflow, histories).items()
+        for execution, steps in _polling(workflow, histories, inputs).items()
     }
 
 
@@ -115,18 +119,38 @@ def with_polls_spaced(workflow: Workflow, histories: Histories) -> Workflow:
     return replace(workflow, steps=MappingProxyType({**workflow.steps, **changed})) if changed else workflow
 
 
-def _polling(workflow: Workflow, histories: Histories) -> dict[int, dict[str, int]]:
+def _polling(
+    workflow: Workflow, histories: Histories, inputs: Sequence[Mapping[str, Any]] | None = None
+) -> dict[int, dict[str, int]]:
     """Each execution -> its steps that poll -> how many loops of them it runs at most: for every item of
-    an inline for_each's literal list, or once, each attempt its retry allows (a retry runs the loop
-    again; a Distributed Map's items poll in executions of their own, each within POLL_LIMIT polls)."""
+    an inline for_each's list, or once, each attempt its retry allows (a retry runs the loop again; a
+    Distributed Map's items poll in executions of their own, each within POLL_LIMIT polls). A list of
+    the execution input counts as long as the longest of `inputs` gives it, by default the inputs known
+    when compiling (`known_inputs`)."""
+    inputs = known_inputs(workflow) if inputs is None else inputs
     found: dict[int, dict[str, int]] = {}
     for name, step in workflow.steps.items():
         each = step.for_each
         if KINDS[step.type].polling is None or (each is not None and each.distributed):
             continue
-        items = len(each.items) if each is not None and isinstance(each.items, tuple) else 1
-        found.setdefault(histories.execution.get(name, 0), {})[name] = items * step.attempts
+        found.setdefault(histories.execution.get(name, 0), {})[name] = _items(step, workflow, inputs) * step.attempts
     return found
+
+
+def known_inputs(workflow: Workflow) -> list[Mapping[str, Any]]:
+    """The execution inputs known before any runs: none given (the declared defaults), and each schedule's."""
+    return [{}, *(schedule.input for schedule in workflow.schedules if schedule.input is not None)]
+
+
+def _items(step: Step, workflow: Workflow, inputs: Sequence[Mapping[str, Any]]) -> int:
+    """How many items a step runs (one without a for_each, or when its list is unknown until it runs)."""
+    each = step.for_each
+    if each is None:
+        return 1
+    if isinstance(each.items, tuple):
+        return len(each.items)
+    given = [listed[1] for known in inputs if (listed := given_list(step, workflow, known)) is not None]
+    return max(1, *given)
 
 
 def step_events(workflow: Workflow, plan: Plan, fit: Fit) -> dict[str, int]:

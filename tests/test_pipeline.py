@@ -340,3 +340,30 @@ def test_status_checks_at_the_spec_s_own_interval_that_could_fill_the_history_ar
         assert not warning.is_error and warning.path == ("steps", "prep") and warning.position.line == 4
         assert "if the work of prep, train and rate ran until their timeouts" in warning.message
         assert "the workflow's execution to 32,8" in warning.message and "poll: 10m" in warning.hint
+
+
+DECLARED = "version: 1\nname: scoring-lists\ninput:\n  regions: {type: array, default: [eu, us, ap]}\n"
+RUN_TIME = ITEMS.replace("[eu, us, ap]}", '"${input.regions}"}')
+
+
+def test_a_list_given_at_run_time_is_spaced_as_the_longest_its_default_or_a_schedule_gives(write_spec):
+    """An execution input's list is known only when it runs: the checks are spaced for the longest list known
+    when compiling, the field's default or a schedule's input (at least one item)."""
+    assert checks(compiled(write_spec, f"{DECLARED}steps:\n{RUN_TIME}"), "score") == (127, 681)  # 3 items
+    empty = DECLARED.replace("[eu, us, ap]", "[]")
+    assert checks(compiled(write_spec, f"{empty}steps:\n{RUN_TIME}"), "score") == (87, 994)  # as one
+    regions = ", ".join(f"r{n}" for n in range(26))
+    scheduled = f'{empty}schedule: {{expression: "rate(1 day)", input: {{regions: [{regions}]}}}}\n'
+    assert checks(compiled(write_spec, f"{scheduled}steps:\n{RUN_TIME}"), "score") == (1_114, 78)
+
+
+def test_execute_warns_of_an_input_list_whose_status_checks_could_pass_the_history(emulator, write_spec, cli, aws_env):
+    """A longer list than compile counted could fill the history with status checks: `execute` says so, with
+    the list, and starts the execution (the work may well end before its timeout)."""
+    path = write_spec(f"{DECLARED}steps:\n{RUN_TIME}")
+    code, _, err = cli("execute", path, "--endpoint-url", emulator, "--input", json.dumps({"regions": ["eu"] * 5}))
+    assert "warning: 'regions' holds 5 items for score: if the work of score ran until its timeout" in err
+    assert "to 37,467 history events" in err and "hint: poll less often" in err
+    assert code == 1 and "does not exist here: run `sfn-build create` first" in err  # it went on
+    code, _, err = cli("execute", path, "--endpoint-url", emulator, "--input", json.dumps({"regions": ["eu"] * 3}))
+    assert "warning" not in err and "does not exist here" in err  # compile counted three

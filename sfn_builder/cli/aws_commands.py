@@ -191,10 +191,14 @@ def execute(args: argparse.Namespace) -> int:
 
 def _input_lists_fit(compilation: Any, execution_input: dict[str, Any]) -> bool:
     """Whether the input's lists fit the inline Maps that run them (with the other steps of their
-    executions), and their kept results the state (after saying which do not)."""
+    executions), and their kept results the state (after saying which do not). Status checks of their
+    items that could pass the history if the work ran until its timeouts are warned of."""
+    from ..compiler import input_polls_problems
     from ..execution_input import history_problems
     from ..kept_results import RESULTS_HINT, input_results_problems
 
+    for warning in input_polls_problems(compilation, execution_input):
+        print(f"sfn-build execute: --input: warning: {warning.message}\n  hint: {warning.hint}", file=sys.stderr)
     workflow = compilation.analysis.workflow
     fits = True
     for problems, hint in (
