@@ -196,8 +196,11 @@ def _polls_past(
     workflow: Workflow, histories: history_budget.Histories, inputs: list[dict[str, Any]] | None = None
 ) -> dict[int, tuple[list[str], int]]:
     """Each execution whose history the status checks of its steps would pass, were the work to run until
-    the steps' timeouts (`history_budget.worst_polls`) -> those steps, most checks first, and its events."""
-    past = {}
+    the steps' timeouts (`history_budget.worst_polls`) -> those steps, most checks first, and its events.
+    Only a Standard execution keeps a history of limited length."""
+    past: dict[int, tuple[list[str], int]] = {}
+    if workflow.type != "standard":
+        return past
     for execution, polls in history_budget.worst_polls(workflow, histories, inputs).items():
         total = histories.events.get(execution, 0) + sum(polls.values())
         if total > HISTORY_LIMIT:

@@ -340,6 +340,8 @@ def test_status_checks_at_the_spec_s_own_interval_that_could_fill_the_history_ar
         assert not warning.is_error and warning.path == ("steps", "prep") and warning.position.line == 4
         assert "if the work of prep, train and rate ran until their timeouts" in warning.message
         assert "the workflow's execution to 32,8" in warning.message and "poll: 10m" in warning.hint
+        express = compiled(write_spec, f"version: 1\nname: scoring\ntype: express\nsteps:\n{pipelines}")
+        assert not [p for p in express.problems if "status checks" in p.message]  # no history to fill
 
 
 DECLARED = "version: 1\nname: scoring-lists\ninput:\n  regions: {type: array, default: [eu, us, ap]}\n"
