@@ -5,8 +5,8 @@ but be refused by AWS at deploy or run time, or never do what it says: tags that
 error names no retry or catch can ever match,
 durations above Amazon States Language's bounds, timestamps Wait states
 cannot read, error names Step Functions reserves, catch-alls that are not
-last, keys that Step Functions would read as paths, and alerts that Express
-workflows can never send.
+last, keys that Step Functions would read as paths, and alerts and durations that
+Express workflows can never reach.
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .asl import FAILED_ERROR_SUFFIX
-from .durations import parse_duration
+from .durations import format_duration, parse_duration
 from .error_names import name_problem
-from .model import TASK_TYPES, Step, Workflow
+from .model import JOB_TYPES, TASK_TYPES, Step, Workflow
 from .naming import RESERVED_TAG_PREFIXES
 from .problems import Path, Problem, Severity
+from .steps import KINDS
 
 MAX_SECONDS = 99_999_999  # TimeoutSeconds, IntervalSeconds, Wait Seconds
 MAX_DELAY_SECONDS = 31_622_400  # a Retrier's MaxDelaySeconds
+EXPRESS_SECONDS = 300  # AWS ends an Express execution after five minutes
 MAX_SPEC_TAGS = 47  # SageMaker, Batch and Step Functions take 50 tags; sfn-build adds up to three to a job
 CATCH_ALL = "States.ALL"
 # The characters SageMaker, Batch and Step Functions all accept in tag keys and values.
@@ -42,7 +44,7 @@ _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{
 
 def aws_problems(workflow: Workflow, data: Mapping[str, Any]) -> list[Problem]:
     """Every problem of this kind in a spec whose shape is right."""
-    problems = [*_tags(workflow), *_express_alerts(workflow, data)]
+    problems = [*_tags(workflow), *_express_alerts(workflow, data), *_express_durations(workflow, data)]
     for step in workflow.steps.values():
         raw = data["steps"][step.name]
         problems += _durations(step, raw)
@@ -103,6 +105,35 @@ def _express_alerts(workflow: Workflow, data: Mapping[str, Any]) -> Iterator[Pro
             ("notifications", "on_execution"),
             hint="remove on_execution: a failed step of an express workflow alerts the topic itself",
         )
+
+
+def _express_durations(workflow: Workflow, data: Mapping[str, Any]) -> Iterator[Problem]:
+    """Waits longer than an Express execution may run: a timeout the spec gives a step (or its defaults
+    do), a step that polls work for longer (a pipeline, an endpoint), a wait step's seconds. AWS ends the
+    execution at five minutes, and no catch or alert runs."""
+    if workflow.type != "express":
+        return
+    inherited = "timeout" in data.get("defaults", {})
+    for step in workflow.steps.values():
+        raw = data["steps"][step.name]
+        shorter = "give the step a timeout of 5m or less"
+        if step.type == "wait" and "seconds" in raw:
+            waits, where, shorter = parse_duration(raw["seconds"]), ("steps", step.name, "seconds"), "wait 5m or less"
+        elif step.timeout is None or not (
+            "timeout" in raw or (inherited and step.type in JOB_TYPES) or KINDS[step.type].polling
+        ):
+            continue
+        else:
+            waits = step.timeout
+            where = ("steps", step.name, "timeout") if "timeout" in raw else ("steps", step.name)
+        if waits > EXPRESS_SECONDS:
+            yield Problem(
+                f"the step may wait {format_duration(waits)}, but AWS ends an Express execution after 5 minutes, "
+                "and then no catch or alert runs",
+                where,
+                hint=f"use type: standard for work that may take longer, or {shorter}",
+                severity=Severity.WARNING,
+            )
 
 
 def _durations(step: Step, raw: Mapping[str, Any]) -> Iterator[Problem]:

@@ -756,6 +756,38 @@ def test_a_job_run_past_sagemakers_limits_is_warned_at_its_max_runtime(write_spe
     assert within.ok and not within.problems
 
 
+EXPRESS = """\
+version: 1
+name: quick
+type: express
+defaults:
+  timeout: 10m
+steps:
+  score: {type: lambda, function: score}
+  nap: {type: wait, seconds: 6m, needs: [score]}
+  scored: {type: pipeline, pipeline: Scoring, needs: [score]}
+  ping: {type: sns, topic: 'arn:aws:sns:us-east-1:123456789012:x', message: hi, timeout: 2m, needs: [nap]}
+  slow: {type: lambda, function: slow, timeout: 1h, needs: [nap]}
+"""
+
+
+def test_what_may_wait_past_an_express_executions_five_minutes_is_warned_at_its_line(write_spec):
+    """AWS ends an Express execution after five minutes, with no catch or alert: a longer wait, timeout,
+    or polled work is warned of where it is written (a lambda's built-in 15 minutes is left alone)."""
+    analysis = analyze_file(write_spec(EXPRESS))
+    assert analysis.ok
+    warned = {p.path: p for p in analysis.problems if "Express execution after 5 minutes" in p.message}
+    assert set(warned) == {("steps", "nap", "seconds"), ("steps", "scored"), ("steps", "slow", "timeout")}
+    assert "the step may wait 6m" in warned["steps", "nap", "seconds"].message
+    assert warned["steps", "nap", "seconds"].hint.endswith("or wait 5m or less")
+    assert "may wait 10m" in warned["steps", "scored"].message  # the defaults' timeout
+    slow = warned["steps", "slow", "timeout"].position
+    assert (slow.line, slow.column) == (11, EXPRESS.splitlines()[10].index("1h") + 1)
+    assert all(p.severity.name == "WARNING" and "type: standard" in p.hint for p in warned.values())
+    standard = analyze_file(write_spec(EXPRESS.replace("type: express\n", "")))
+    assert not [p for p in standard.problems if "Express" in p.message]
+
+
 def test_a_timeout_written_as_a_whole_float_is_seconds_as_json_schema_reads_it(write_spec):
     analysis = analyze_file(write_spec(HEAD.replace("defaults:\n", "defaults:\n  timeout: 3.\n") + "steps:\n" + PREP))
     assert analysis.ok, [p.render() for p in analysis.problems]
