@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -168,7 +169,11 @@ def _history_problems(compilation: Compilation, data: dict[str, Any]) -> list[Pr
     histories = compilation.histories()
     assert histories is not None
     problems = schedule_history_problems(workflow, histories, data) if scheduled else []
-    problems += [_polls_past_the_history(*past) for past in _polls_past(workflow, histories).items()]
+    known = history_budget.known_inputs(workflow)  # none given (the defaults), then each schedule's
+    sources = ["by default, ", *(["in a schedule's input, "] * (len(known) - 1))]
+    for execution, (steps, total) in _polls_past(workflow, histories, known).items():
+        lists = _lists_named(workflow, steps, list(zip(sources, known, strict=True)))
+        problems.append(_polls_past_the_history(execution, (steps, total), lists))
     return problems
 
 
@@ -183,17 +188,28 @@ def input_polls_problems(compilation: Compilation, given: dict[str, Any]) -> lis
     problems = []
     for execution, (steps, total) in _polls_past(workflow, histories, [given]).items():
         if total > counted.get(execution, ([], 0))[1]:
-            lists = "; ".join(
-                f"'{found[0]}' holds {found[1]:,} items for {step}"
-                for step in steps
-                if (found := given_list(workflow.steps[step], workflow, given)) is not None
-            )
-            problems.append(_polls_past_the_history(execution, (steps, total), f"{lists}: " if lists else ""))
+            lists = _lists_named(workflow, steps, [("", given)])
+            problems.append(_polls_past_the_history(execution, (steps, total), lists))
     return problems
 
 
+def _lists_named(workflow: Workflow, steps: list[str], inputs: list[tuple[str, Mapping[str, Any]]]) -> str:
+    """The input lists of two items or more that the steps' status checks were counted for, the longest of
+    `inputs` (each after where it is), in words; '' when there are none."""
+    named = []
+    for step in steps:
+        found = [
+            (listed, where) for where, given in inputs if (listed := given_list(workflow.steps[step], workflow, given))
+        ]
+        if found:
+            (name, count), where = max(found, key=lambda each: each[0][1])
+            if count > 1:
+                named.append(f"{where}'{name}' holds {count:,} items for {step}")
+    return "; ".join(named) + ": " if named else ""
+
+
 def _polls_past(
-    workflow: Workflow, histories: history_budget.Histories, inputs: list[dict[str, Any]] | None = None
+    workflow: Workflow, histories: history_budget.Histories, inputs: list[Mapping[str, Any]] | None = None
 ) -> dict[int, tuple[list[str], int]]:
     """Each execution whose history the status checks of its steps would pass, were the work to run until
     the steps' timeouts (`history_budget.worst_polls`) -> those steps, most checks first, and its events.

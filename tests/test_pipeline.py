@@ -357,6 +357,12 @@ def test_a_list_given_at_run_time_is_spaced_as_the_longest_its_default_or_a_sche
     regions = ", ".join(f"r{n}" for n in range(26))
     scheduled = f'{empty}schedule: {{expression: "rate(1 day)", input: {{regions: [{regions}]}}}}\n'
     assert checks(compiled(write_spec, f"{scheduled}steps:\n{RUN_TIME}"), "score") == (1_114, 78)
+    many = scheduled.replace(regions, ", ".join(f"r{n}" for n in range(200)))
+    (warning,) = [p for p in compiled(write_spec, f"{many}steps:\n{RUN_TIME}").problems if "status checks" in p.message]
+    assert warning.message.startswith("in a schedule's input, 'regions' holds 200 items for score: if the work of")
+    defaulted = DECLARED.replace("[eu, us, ap]", "[" + ", ".join(f"r{n}" for n in range(100)) + "]")
+    (warning,) = [p for p in compiled(write_spec, f"{defaulted}steps:\n{RUN_TIME}").problems if "checks" in p.message]
+    assert warning.message.startswith("by default, 'regions' holds 100 items for score: if the work of score ran")
 
 
 def test_execute_warns_of_an_input_list_whose_status_checks_could_pass_the_history(emulator, write_spec, cli, aws_env):
