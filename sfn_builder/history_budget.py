@@ -150,7 +150,7 @@ def _items(step: Step, workflow: Workflow, inputs: Sequence[Mapping[str, Any]]) 
     if isinstance(each.items, tuple):
         return len(each.items)
     given = [listed[1] for known in inputs if (listed := given_list(step, workflow, known)) is not None]
-    return max(1, *given)
+    return max([1, *given])
 
 
 def step_events(workflow: Workflow, plan: Plan, fit: Fit) -> dict[str, int]:

@@ -354,6 +354,8 @@ def test_a_list_given_at_run_time_is_spaced_as_the_longest_its_default_or_a_sche
     assert checks(compiled(write_spec, f"{DECLARED}steps:\n{RUN_TIME}"), "score") == (127, 681)  # 3 items
     empty = DECLARED.replace("[eu, us, ap]", "[]")
     assert checks(compiled(write_spec, f"{empty}steps:\n{RUN_TIME}"), "score") == (87, 994)  # as one
+    required = DECLARED.replace(", default: [eu, us, ap]}", "}")
+    assert checks(compiled(write_spec, f"{required}steps:\n{RUN_TIME}"), "score") == (87, 994)  # unknown: as one
     regions = ", ".join(f"r{n}" for n in range(26))
     scheduled = f'{empty}schedule: {{expression: "rate(1 day)", input: {{regions: [{regions}]}}}}\n'
     assert checks(compiled(write_spec, f"{scheduled}steps:\n{RUN_TIME}"), "score") == (1_114, 78)
