@@ -20,7 +20,7 @@ from sfn_builder.simulate.mock_config import failure, step_task_states, success_
 from sfn_builder.validate import analyze_file
 
 SPECS = {path.stem: path for path in [*WORKFLOWS, *sorted((ROOT / "tests" / "specs").glob("*.yaml"))]}
-REQUIRED_INPUT = {"day": "2026-11-21"}  # batch-cleanup's input without a default
+REQUIRED_INPUT = {"day": "2026-11-21", "regions": ["eu", "us"]}  # batch-cleanup's and regional-scoring's
 
 
 @cache
