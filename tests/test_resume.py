@@ -220,3 +220,14 @@ def kept_result(run, step: str) -> dict:
         e["stateExitedEventDetails"] for e in run.events if e.get("stateExitedEventDetails", {}).get("name") == step
     )
     return json.loads(exited["output"])["steps"][step]
+
+
+def test_an_input_list_too_long_for_an_inline_maps_history_is_refused_before_resuming(private_cache, cli):
+    """`resume --input` starts an execution with that input, as `execute` does: the same checks, first."""
+    fanout = str(ROOT / "workflows" / "batch-fanout.yaml")
+    shards = json.dumps({"shards": [f"{n:05}" for n in range(3_600)]})
+    code, out, err = cli("resume", fanout, "--last", "--local", "--input", shards)
+    assert code == 1 and "Resuming" not in out
+    assert "sfn-build resume: --input: 'shards' holds 3,600 items: copy_shard runs them in an inline Map" in err
+    code, _, err = cli("resume", fanout, "--last", "--local", "--input", json.dumps({"shards": ["00001"]}))
+    assert "inline Map" not in err and "does not exist here: run `sfn-build create` first" in err  # went on

@@ -184,12 +184,12 @@ def execute(args: argparse.Namespace) -> int:
     workflow = compilation.analysis.workflow
     if not checked_input(workflow, execution_input, "execute"):
         return EXIT_USAGE
-    if not fits_an_input(execution_input, "execute") or not _input_lists_fit(compilation, execution_input):
+    if not fits_an_input(execution_input, "execute") or not _input_lists_fit(compilation, execution_input, "execute"):
         return EXIT_FAILED
     return _start(args, _connect(args), compilation, execution_input, executions.execution_name())
 
 
-def _input_lists_fit(compilation: Any, execution_input: dict[str, Any]) -> bool:
+def _input_lists_fit(compilation: Any, execution_input: dict[str, Any], command: str) -> bool:
     """Whether the input's lists fit the inline Maps that run them (with the other steps of their
     executions), and their kept results the state (after saying which do not). Status checks of their
     items that could pass the history if the work ran until its timeouts are warned of."""
@@ -198,7 +198,7 @@ def _input_lists_fit(compilation: Any, execution_input: dict[str, Any]) -> bool:
     from ..kept_results import RESULTS_HINT, input_results_problems
 
     for warning in input_polls_problems(compilation, execution_input):
-        print(f"sfn-build execute: --input: warning: {warning.message}\n  hint: {warning.hint}", file=sys.stderr)
+        print(f"sfn-build {command}: --input: warning: {warning.message}\n  hint: {warning.hint}", file=sys.stderr)
     workflow = compilation.analysis.workflow
     fits = True
     for problems, hint in (
@@ -206,7 +206,7 @@ def _input_lists_fit(compilation: Any, execution_input: dict[str, Any]) -> bool:
         (input_results_problems(workflow, execution_input), RESULTS_HINT),
     ):
         for problem in problems:
-            print(f"sfn-build execute: --input: {problem}", file=sys.stderr)
+            print(f"sfn-build {command}: --input: {problem}", file=sys.stderr)
         if problems:
             print(f"  hint: {hint}", file=sys.stderr)
             fits = False
@@ -240,6 +240,8 @@ def resume(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if given is not None and not checked_input(workflow, given, "resume"):
         return EXIT_USAGE
+    if given is not None and not _input_lists_fit(compilation, given, "resume"):
+        return EXIT_FAILED
     if args.redrive and args.local:
         print("sfn-build resume: the local emulator has no RedriveExecution: resume without --redrive", file=sys.stderr)
         return EXIT_USAGE
