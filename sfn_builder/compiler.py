@@ -164,7 +164,7 @@ def _history_problems(compilation: Compilation, data: dict[str, Any]) -> list[Pr
     workflow = compilation.analysis.workflow
     assert workflow is not None
     scheduled = any(schedule.input for schedule in workflow.schedules)
-    if not scheduled and not any(KINDS[step.type].polling for step in workflow.steps.values()):
+    if not scheduled and not history_budget.polls(workflow):
         return []
     histories = compilation.histories()
     assert histories is not None
@@ -181,8 +181,8 @@ def input_polls_problems(compilation: Compilation, given: dict[str, Any]) -> lis
     """The status checks that the lists of an execution's input (`given`) would add past the history, were
     the work to run until its timeouts, when more than compile counted (the lists' defaults, and each
     schedule's input): compile warned of those."""
-    workflow, histories = compilation.analysis.workflow, compilation.histories()
-    if workflow is None or histories is None or not any(KINDS[s.type].polling for s in workflow.steps.values()):
+    workflow = compilation.analysis.workflow
+    if workflow is None or not history_budget.polls(workflow) or (histories := compilation.histories()) is None:
         return []
     counted = _polls_past(workflow, histories)
     problems = []
@@ -353,7 +353,7 @@ def _built(
     if fit is None:
         fit = history_budget.fitted(analysis.workflow, plan, jumps)
     workflow = history_budget.with_lists_distributed(analysis.workflow, fit)
-    if any(KINDS[step.type].polling for step in workflow.steps.values()):
+    if history_budget.polls(workflow):
         workflow = history_budget.with_polls_spaced(workflow, history_budget.histories(workflow, plan, fit, jumps))
     problems: list[Problem] = []
     try:

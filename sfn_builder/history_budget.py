@@ -81,6 +81,11 @@ def histories(workflow: Workflow, plan: Plan, fit: Fit, jumps: dict[str, tuple[s
     return Histories(execution, totals)
 
 
+def polls(workflow: Workflow) -> bool:
+    """Whether any of the workflow's steps polls its work (module `poll_states`)."""
+    return any(KINDS[step.type].polling for step in workflow.steps.values())
+
+
 def worst_polls(
     workflow: Workflow, histories: Histories, inputs: Sequence[Mapping[str, Any]] | None = None
 ) -> dict[int, dict[str, int]]:
